@@ -6,17 +6,32 @@ import type { EngineOptions } from '../engine/engine.ts';
 
 export const BACKEND_CHOICES = ['gpu', 'cpu', 'vulkan', 'metal', 'd3d12', 'opengl'] as const;
 
+export const MATMUL_KERNEL_CHOICES = ['auto', 'workgroup', 'subgroup'] as const;
+
 export function withBackendOption<T>(y: Argv<T>) {
-  return y.option('backend', {
-    choices: BACKEND_CHOICES,
-    default: 'gpu' as const,
-    describe: "'gpu' = best WebGPU adapter (CPU fallback with a notice); 'cpu' = reference backend; or force a Dawn backend",
-  });
+  return y
+    .option('backend', {
+      choices: BACKEND_CHOICES,
+      default: 'gpu' as const,
+      describe: "'gpu' = best WebGPU adapter (CPU fallback with a notice); 'cpu' = reference backend; or force a Dawn backend",
+    })
+    .option('matmul-kernel', {
+      choices: MATMUL_KERNEL_CHOICES,
+      default: 'auto' as const,
+      describe: "tiled matmul design: 'auto' = subgroup register tiles on CPU adapters that support them, workgroup-memory tiles elsewhere",
+    });
+}
+
+/** The backend choice of withBackendOption's flags. */
+export interface BackendArgs {
+  backend: EngineOptions['backend'];
+  matmulKernel?: (typeof MATMUL_KERNEL_CHOICES)[number];
 }
 
 /** Runs fn with a backend and always destroys it, so Dawn's device thread ends with the process. */
-export async function withBackend<R>(backend: EngineOptions['backend'], fn: (b: Backend) => Promise<R>, opts: EngineOptions = {}): Promise<R> {
-  const b = await createNodeBackend({ backend, ...opts });
+export async function withBackend<R>(args: BackendArgs, fn: (b: Backend) => Promise<R>, opts: EngineOptions = {}): Promise<R> {
+  const matmulKernel = args.matmulKernel === 'auto' ? undefined : args.matmulKernel;
+  const b = await createNodeBackend({ backend: args.backend, matmulKernel, ...opts });
   try {
     return await fn(b);
   } finally {

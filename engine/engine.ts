@@ -3,7 +3,7 @@
  * when asked for, or (with a one-line notice, never silently) when no adapter exists.
  */
 import { CpuBackend, type CpuPrecision } from './cpu/backend.ts';
-import { GpuBackend } from './gpu/backend.ts';
+import { GpuBackend, type MatmulKernel } from './gpu/backend.ts';
 import { GpuContext } from './gpu/context.ts';
 import type { Platform } from './platform.ts';
 import type { Backend } from './tensor.ts';
@@ -15,6 +15,8 @@ export interface EngineOptions {
   requireGpu?: boolean;
   cpuPrecision?: CpuPrecision;
   powerPreference?: GPUPowerPreference;
+  /** The tiled matmul design; by default chosen from the adapter (see GpuBackend.matmulKernel). */
+  matmulKernel?: MatmulKernel;
 }
 
 export class NoAdapterError extends Error {
@@ -28,7 +30,14 @@ export async function createBackend(platform: Platform, opts: EngineOptions = {}
   const choice = opts.backend ?? 'gpu';
   if (choice === 'cpu') return new CpuBackend(opts.cpuPrecision ?? 'f64');
   const ctx = await createGpuContext(platform, opts);
-  if (ctx) return new GpuBackend(ctx);
+  if (ctx) {
+    try {
+      return new GpuBackend(ctx, opts.matmulKernel);
+    } catch (e) {
+      ctx.destroy();
+      throw e;
+    }
+  }
   const why = choice === 'gpu' ? 'none found' : `backend '${choice}' unavailable`;
   if (opts.requireGpu) throw new NoAdapterError(`${why} (and a GPU was required)`);
   platform.notice(`no WebGPU adapter (${why}); falling back to the CPU reference backend`);

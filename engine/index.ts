@@ -5,7 +5,7 @@ export * from './platform.ts';
 export * from './engine.ts';
 export { Rng, hash32, uniformAt, workloadUniform } from './rng.ts';
 export { CpuBackend, CpuTensor } from './cpu/backend.ts';
-export { GpuBackend, GpuTensor } from './gpu/backend.ts';
+export { GpuBackend, GpuTensor, defaultMatmulKernel, subgroupMatmulUnsupported, type MatmulKernel } from './gpu/backend.ts';
 export { GpuContext, type AdapterSummary } from './gpu/context.ts';
 export * from './autograd.ts';
 export * from './regularizer.ts';

@@ -2,6 +2,7 @@
 export const SHADER_NAMES = [
   'matmul',
   'matmul_vec4',
+  'matmul_subgroup',
   'matmul_naive',
   'matmul_skinny',
   'unary',

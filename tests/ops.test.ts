@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
 import type { Backend, Tensor, UnaryOp, BinaryOp } from '../engine/tensor.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
+import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../engine/gpu/backend.ts';
 import { expectClose, randomArray } from './helpers/compare.ts';
 
 const cpu = new CpuBackend('f64');
@@ -24,6 +25,8 @@ async function both(
 describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
   const gpu = useGpu();
 
+  // The first four shapes are the issue's; min(m, k, n) <= 8 routes to matmul_skinny. The rest
+  // reach the tiled kernels with every edge: partial 64x64 and 16x32 tiles, K % 16 and K % 4 != 0.
   const matmulShapes: [number, number, number][] = [
     [1, 1, 1],
     [7, 13, 5],
@@ -31,30 +34,110 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
     [1000, 3, 50],
     [64, 64, 64],
     [33, 16, 4],
+    [37, 45, 23],
+    [17, 9, 33],
+    [100, 101, 99],
   ];
-  for (const [m, k, n] of matmulShapes) {
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      it(`matmul ${m}x${k}x${n} transA=${tA} transB=${tB}`, async () => {
-        const a = { data: randomArray(m * k, m + k), shape: tA ? [k, m] : [m, k] };
-        const b = { data: randomArray(k * n, k + n + 1), shape: tB ? [n, k] : [k, n] };
-        const { g, c } = await both(gpu.get(), [a, b], (be, [x, y]) => be.matmul(x!, y!, { transA: tA, transB: tB }));
-        expectClose(g, c, TOL, 'matmul');
-      });
-    }
-  }
+  const kernels: MatmulKernel[] = ['workgroup', 'subgroup'];
 
-  it('batched matmul with a broadcast operand, and accumulate', async () => {
-    const batch = 3, m = 19, k = 40, n = 12;
-    const a = { data: randomArray(batch * m * k, 1), shape: [batch, m, k] };
-    const b = { data: randomArray(k * n, 2), shape: [k, n] };
-    const c0 = { data: randomArray(batch * m * n, 3), shape: [batch, m, n] };
-    const { g, c } = await both(gpu.get(), [a, b, c0], (be, [x, y, z]) => be.matmul(x!, y!, { accumulate: z! }));
-    expectClose(g, c, TOL, 'batched matmul');
-    const a4 = { data: randomArray(2 * 16 * 8, 4), shape: [2, 16, 8] };
-    const b4 = { data: randomArray(2 * 8 * 12, 5), shape: [2, 8, 12] };
-    const r = await both(gpu.get(), [a4, b4], (be, [x, y]) => be.matmul(x!, y!));
-    expectClose(r.g, r.c, TOL, 'batched aligned matmul');
+  it('selects the subgroup matmul on software adapters with 8-lane subgroups, and refuses it where it cannot run', () => {
+    const be = gpu.get();
+    const why = subgroupMatmulUnsupported(be.ctx);
+    const s = be.ctx.summary;
+    expect(be.matmulKernel).toBe(s.isFallbackAdapter && why === null ? 'subgroup' : 'workgroup');
+    // Software adapters with subgroups (CI's llvmpipe) must run it, so its tests below cannot pass by default.
+    if (s.isFallbackAdapter && s.features.includes('subgroups')) expect(why).toBeNull();
+    if (why) expect(() => (be.matmulKernel = 'subgroup')).toThrow(/subgroup matmul cannot run/);
+    expect(() => (be.matmulKernel = 'bogus' as MatmulKernel)).toThrow(/unknown matmul kernel 'bogus'/);
   });
+
+  it('dispatches the selected matmul kernel', async () => {
+    const be = gpu.get();
+    if (!be.ctx.hasTimestamps) return expect(be.ctx.hasTimestamps).toBe(false); // profiles need timestamps
+    const before = be.matmulKernel;
+    const shaders: Record<string, string[]> = {};
+    for (const kernel of kernels) {
+      if (kernel === 'subgroup' && subgroupMatmulUnsupported(be.ctx)) continue;
+      be.matmulKernel = kernel;
+      const spans = await be.ctx.profile(() => be.scope(() => void be.matmul(be.zeros([40, 40]), be.zeros([40, 36]))));
+      shaders[kernel] = spans!.map((x) => x.label).filter((l) => l.startsWith('matmul'));
+    }
+    be.matmulKernel = before;
+    expect(shaders.workgroup).toEqual(['matmul_vec4']);
+    if (shaders.subgroup) expect(shaders.subgroup).toEqual(['matmul_subgroup']);
+  });
+
+  for (const kernel of kernels) {
+    describe(`${kernel} matmul`, () => {
+      // Runs op with this kernel selected; the subgroup kernel is only exercised where it can run
+      // (CI's llvmpipe can: the selection test above pins that down).
+      async function withKernel<T>(op: (be: Backend) => Promise<T>): Promise<T | null> {
+        const be = gpu.get();
+        if (kernel === 'subgroup' && subgroupMatmulUnsupported(be.ctx)) {
+          expect(() => (be.matmulKernel = kernel)).toThrow(/subgroup matmul cannot run/);
+          return null;
+        }
+        const before = be.matmulKernel;
+        be.matmulKernel = kernel;
+        try {
+          return await op(be);
+        } finally {
+          be.matmulKernel = before;
+        }
+      }
+
+      for (const [m, k, n] of matmulShapes) {
+        for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          it(`${m}x${k}x${n} transA=${tA} transB=${tB}`, async () => {
+            const a = { data: randomArray(m * k, m + k), shape: tA ? [k, m] : [m, k] };
+            const b = { data: randomArray(k * n, k + n + 1), shape: tB ? [n, k] : [k, n] };
+            await withKernel(async (be) => {
+              const { g, c } = await both(be, [a, b], (x, [p, q]) => x.matmul(p!, q!, { transA: tA, transB: tB }));
+              expectClose(g, c, TOL, 'matmul');
+            });
+          });
+        }
+      }
+
+      it('batched, with a broadcast operand, and accumulate', async () => {
+        await withKernel(async (be) => {
+          const batch = 3, m = 19, k = 40, n = 12;
+          const a = { data: randomArray(batch * m * k, 1), shape: [batch, m, k] };
+          const b = { data: randomArray(k * n, 2), shape: [k, n] };
+          const c0 = { data: randomArray(batch * m * n, 3), shape: [batch, m, n] };
+          const { g, c } = await both(be, [a, b, c0], (x, [p, q, r]) => x.matmul(p!, q!, { accumulate: r! }));
+          expectClose(g, c, TOL, 'batched matmul');
+          const a4 = { data: randomArray(2 * 16 * 8, 4), shape: [2, 16, 8] };
+          const b4 = { data: randomArray(2 * 8 * 12, 5), shape: [2, 8, 12] };
+          const r = await both(be, [a4, b4], (x, [p, q]) => x.matmul(p!, q!));
+          expectClose(r.g, r.c, TOL, 'batched aligned matmul');
+          const a5 = { data: randomArray(2 * 40 * 24, 6), shape: [2, 40, 24] };
+          const b5 = { data: randomArray(2 * 40 * 36, 7), shape: [2, 36, 40] };
+          const r5 = await both(be, [a5, b5], (x, [p, q]) => x.matmul(p!, q!, { transA: true, transB: true }));
+          expectClose(r5.g, r5.c, TOL, 'batched transposed matmul');
+        });
+      });
+
+      it('reads and writes views at element offsets that are not multiples of 4', async () => {
+        await withKernel(async (be) => {
+          const gb = be as GpuBackend;
+          const m = 21, k = 18, n = 35;
+          const aData = randomArray(3 + m * k, 8);
+          const bData = randomArray(5 + k * n, 9);
+          const a = gb.fromArray(aData, [3 + m * k]);
+          const b = gb.fromArray(bData, [5 + k * n]);
+          const got = await gb.matmul(gb.view(a, [m, k], 3), gb.view(b, [k, n], 5)).read();
+          const want = await cpu.matmul(cpu.fromArray(aData.subarray(3), [m, k]), cpu.fromArray(bData.subarray(5), [k, n])).read();
+          expectClose(got, want, TOL, 'matmul of views');
+          const out = gb.zeros([7 + m * n]);
+          gb.matmul(gb.view(a, [m, k], 3), gb.view(b, [k, n], 5), { accumulate: gb.view(out, [m, n], 7) });
+          const all = await out.read();
+          expect(Array.from(all.subarray(0, 7))).toEqual(new Array(7).fill(0));
+          expectClose(all.subarray(7), want, TOL, 'accumulate into a view');
+        });
+      });
+    });
+  }
 
   const unaryOps: UnaryOp[] = ['abs', 'sign', 'relu', 'reluMask', 'neg', 'exp', 'square', 'copy'];
   for (const op of unaryOps) {

@@ -36,7 +36,7 @@ export const command: CommandModule<object, Args> = {
       lines.push(`  → ${r.dir}/analysis.json`);
       process.stdout.write(lines.join('\n') + '\n');
     };
-    if (a.accuracy) await withBackend(a.backend, (b) => go(b));
+    if (a.accuracy) await withBackend(a, (b) => go(b));
     else await go();
   },
 };

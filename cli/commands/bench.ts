@@ -23,7 +23,7 @@ export const command: CommandModule<object, Args> = {
     const names = args.suite === 'all' ? ['matmul', ...Object.keys(benchSuites).filter((s) => s !== 'peers')] : [args.suite];
     for (const n of names) if (n !== 'matmul' && !(n in benchSuites)) throw new Error(`unknown bench suite '${n}'; choose from matmul, ${Object.keys(benchSuites).join(', ')}, all`);
     const sizes = args.sizes?.split(',').map(Number);
-    await withBackend(args.backend, async (backend) => {
+    await withBackend(args, async (backend) => {
       const env = environment(backend);
       const all: BenchRecord[] = [];
       if (!args.json) console.log(`adapter: ${backend.describe()}`);

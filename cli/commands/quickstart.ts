@@ -27,7 +27,7 @@ export const command: CommandModule<object, Args> = {
       .option('fixtures', { type: 'string', default: process.env.CORTICAL_RNN_FIXTURES ?? '../shared/fixtures', describe: 'reference fixtures directory' }),
   handler: async (args) => {
     const dataDir = resolveDataDir(args.data);
-    await withBackend(args.backend, async (backend) => {
+    await withBackend(args, async (backend) => {
       console.log(`backend: ${backend.describe()}`);
       const fixture = `${args.fixtures}/rnn_bptt_ref.json`;
       if (existsSync(fixture)) {

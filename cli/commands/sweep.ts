@@ -48,7 +48,7 @@ export const command: CommandModule<object, Args> = {
     const modes = parseModes(a.mode);
     const protocol = resolveProtocol(q ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
-    await withBackend(a.backend, async (backend) => {
+    await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1)) throw new Error(`--models-per-batch: expected a positive integer, got ${a.modelsPerBatch}`);
       const r = await sweep({ out: a.out, dataDir, backend, field, tasks, variants, seeds, modes, positive: a.positive, protocol, preset: q ? 'quick' : null, modelsPerBatch: a.modelsPerBatch });
       const runs = Object.values(r.manifest.runs);

@@ -46,7 +46,7 @@ export const command: CommandModule<object, Args> = {
     const dataDir = resolveDataDir(a.data);
     const spec = { field, task: task.name, variant: variant.name, seed: a.seed, mode, positive: a.positive };
     const dir = join(a.out, runRelDir(spec));
-    await withBackend(a.backend, async (backend) => {
+    await withBackend(a, async (backend) => {
       process.stderr.write(`train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`);
       const rec = await runOne(spec, { dataDir, backend, protocol, dir });
       if (rec.status === 'ok') {

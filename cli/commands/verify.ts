@@ -17,7 +17,7 @@ export const command: CommandModule<object, Args> = {
     } catch (e) {
       throw new Error(`${args.fixture}: cannot read fixture JSON: ${(e as Error).message}`);
     }
-    const report: VerifyReport = await withBackend(args.backend, async (backend) => {
+    const report: VerifyReport = await withBackend(args, async (backend) => {
       switch (fx.format) {
         case 'rnn_bptt_ref/1':
           return verifyRnnFixture(backend, fx, { makeRegularizer: rnnFixtureRegularizer }, args.fixture);

@@ -46,11 +46,52 @@ export function grid1d(n: number, perGroup = 256, maxDim = 65535): { groups: [nu
   return { groups: [maxDim, y], rowPitch: maxDim * perGroup };
 }
 
+/**
+ * The tiled matmul design (shapes with a dimension <= SKINNY_DIM always use matmul_skinny):
+ * - 'workgroup': matmul.wgsl / matmul_vec4.wgsl, 64x64 tiles staged in workgroup memory with
+ *   8x8 register blocks; the design for GPUs.
+ * - 'subgroup': matmul_subgroup.wgsl, 16x32 register tiles in one 8-lane subgroup sharing
+ *   operands by subgroupBroadcast; for CPU adapters, where workgroup memory is no faster than
+ *   a storage buffer. Needs the subgroups feature and a fixed subgroup size of 8.
+ */
+export type MatmulKernel = 'workgroup' | 'subgroup';
+
+/** Why the subgroup matmul cannot run on this context, or null when it can. */
+export function subgroupMatmulUnsupported(ctx: GpuContext): string | null {
+  const s = ctx.summary;
+  if (!s.features.includes('subgroups')) return 'the device lacks the subgroups feature';
+  if (s.subgroupMinSize !== 8 || s.subgroupMaxSize !== 8) {
+    return `it needs a fixed subgroup size of 8; the adapter reports ${s.subgroupMinSize}..${s.subgroupMaxSize}`;
+  }
+  return null;
+}
+
+/** The default: the subgroup kernel on software (CPU) adapters that support it, else workgroup tiles. */
+export function defaultMatmulKernel(ctx: GpuContext): MatmulKernel {
+  return ctx.summary.isFallbackAdapter && subgroupMatmulUnsupported(ctx) === null ? 'subgroup' : 'workgroup';
+}
+
 export class GpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   private scopes = new ScopeTracker();
+  private matmulDesign: MatmulKernel;
 
-  constructor(readonly ctx: GpuContext) {}
+  constructor(readonly ctx: GpuContext, matmulKernel?: MatmulKernel) {
+    this.matmulDesign = defaultMatmulKernel(ctx);
+    if (matmulKernel) this.matmulKernel = matmulKernel;
+  }
+
+  /** The tiled matmul design in use; settable (benchmarks and tests compare both). */
+  get matmulKernel(): MatmulKernel {
+    return this.matmulDesign;
+  }
+
+  set matmulKernel(kernel: MatmulKernel) {
+    if (kernel !== 'workgroup' && kernel !== 'subgroup') throw new Error(`unknown matmul kernel '${kernel}': expected 'workgroup' or 'subgroup'`);
+    const why = kernel === 'subgroup' ? subgroupMatmulUnsupported(this.ctx) : null;
+    if (why) throw new Error(`the subgroup matmul cannot run on ${this.ctx.describe()}: ${why}`);
+    this.matmulDesign = kernel;
+  }
 
   describe(): string {
     return this.ctx.describe();
@@ -193,6 +234,10 @@ export class GpuBackend implements Backend {
     if (Math.min(m, n, k) <= SKINNY_DIM) {
       const g = grid1d(m * n, 64);
       this.ctx.dispatch({ shader: 'matmul_skinny', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [g.groups[0], g.groups[1], s.batch]);
+      return;
+    }
+    if (this.matmulDesign === 'subgroup') {
+      this.ctx.dispatch({ shader: 'matmul_subgroup', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [Math.ceil(n / 32), Math.ceil(m / 16), s.batch]);
       return;
     }
     this.ctx.dispatch(

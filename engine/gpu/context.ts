@@ -20,6 +20,9 @@ export interface AdapterSummary {
   device: string;
   backend: string;
   isFallbackAdapter: boolean;
+  /** Subgroup (SIMD) width range the adapter reports; 0 when it does not say. */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
   features: string[];
   limits: Record<string, number>;
 }
@@ -126,6 +129,8 @@ export class GpuContext {
       device: info.device || 'unknown',
       backend: request.backend ?? platform.defaultBackend?.() ?? guessBackend(info, platform.name),
       isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+      subgroupMinSize: (info as { subgroupMinSize?: number }).subgroupMinSize ?? 0,
+      subgroupMaxSize: (info as { subgroupMaxSize?: number }).subgroupMaxSize ?? 0,
       features: [...device.features].sort(),
       limits,
     };
