@@ -15,6 +15,8 @@ export const SHADER_NAMES = [
   'softmax_ce_backward',
   'rnn_step_forward',
   'rnn_step_backward',
+  'rnn_step_forward_subgroup',
+  'rnn_step_backward_subgroup',
   'rnn_forward_persistent',
   'rnn_backward_persistent',
   'add_rows',
@@ -34,4 +36,4 @@ export const SHADER_NAMES = [
 export type ShaderName = (typeof SHADER_NAMES)[number];
 
 /** WGSL fragments spliced into kernels by a `//!include name` line (lib/name.wgsl). */
-export const SHADER_FRAGMENTS = ['tile_fma', 'tile8x8'] as const;
+export const SHADER_FRAGMENTS = ['tile_fma', 'tile8x8', 'subgroup_tile'] as const;

@@ -10,7 +10,7 @@ import { RnnTrainer, stepMask, type Batch } from '../engine/rnn/trainer.ts';
 import { MultiRnnTrainer, type ModelSpec } from '../engine/rnn/multi.ts';
 import { L1Regularizer } from '../engine/regularizer.ts';
 import { WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
-import { hasAdapter, useGpu } from './helpers/gpu.ts';
+import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
 
 function batch(cfg: RnnConfig, T: number, B: number, seed: number): Batch {
   const rng = new Rng(seed, 'batch');
@@ -38,8 +38,9 @@ function maxDiff(a: HostParams, b: HostParams): number {
 describe.skipIf(!hasAdapter)('many networks at once', () => {
   const gpu = useGpu();
 
-  for (const design of ['per-step', 'persistent'] as const) {
-    it(`K = 4 batched models equal 4 separate runs (${design})`, async () => {
+  const variants = [['per-step', 'workgroup'], ['per-step', 'subgroup'], ['persistent', 'workgroup']] as const;
+  for (const [design, tiles] of variants) {
+    it(`K = 4 batched models equal 4 separate runs (${design}, ${tiles} tiles)`, () => withMatmulKernel(gpu.get(), tiles, async () => {
       const cfg: RnnConfig = { nIn: 3, nHidden: 24, nOut: 3, alpha: 0.5, outputBias: true };
       const N = cfg.nHidden;
       const mask = Float64Array.from({ length: N * N }, (_, i) => (i % 7 === 0 ? 0 : 1));
@@ -65,12 +66,12 @@ describe.skipIf(!hasAdapter)('many networks at once', () => {
       let worst = 0;
       for (let k = 0; k < 4; k++) worst = Math.max(worst, maxDiff(batched[k]!, await singles[k]!.getParams()));
       expect(worst).toBeLessThanOrEqual(1e-6);
-      console.log(`[multi ${design}] max |batched - separate| over all parameters after 4 steps: ${worst}`);
+      console.log(`[multi ${design}, ${tiles} tiles] max |batched - separate| over all parameters after 4 steps: ${worst}`);
       expect(batched[1]!.W_rec.every((w) => w >= 0)).toBe(true);
       expect(batched[3]!.W_rec.every((w, i) => mask[i] === 1 || w === 0)).toBe(true);
       multi.dispose();
       singles.forEach((s) => s.dispose());
-    });
+    }));
   }
 
   it('a diverging model is reported without stopping the others', async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
 import type { Backend, Tensor, UnaryOp, BinaryOp } from '../engine/tensor.ts';
-import { hasAdapter, useGpu } from './helpers/gpu.ts';
+import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
 import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../engine/gpu/backend.ts';
 import { expectClose, randomArray } from './helpers/compare.ts';
 
@@ -69,22 +69,7 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
 
   for (const kernel of kernels) {
     describe(`${kernel} matmul`, () => {
-      // Runs op with this kernel selected; the subgroup kernel is only exercised where it can run
-      // (CI's llvmpipe can: the selection test above pins that down).
-      async function withKernel<T>(op: (be: Backend) => Promise<T>): Promise<T | null> {
-        const be = gpu.get();
-        if (kernel === 'subgroup' && subgroupMatmulUnsupported(be.ctx)) {
-          expect(() => (be.matmulKernel = kernel)).toThrow(/subgroup matmul cannot run/);
-          return null;
-        }
-        const before = be.matmulKernel;
-        be.matmulKernel = kernel;
-        try {
-          return await op(be);
-        } finally {
-          be.matmulKernel = before;
-        }
-      }
+      const withKernel = <T>(op: (be: Backend) => Promise<T>) => withMatmulKernel(gpu.get(), kernel, () => op(gpu.get()));
 
       for (const [m, k, n] of matmulShapes) {
         for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {

@@ -18,7 +18,7 @@ import { L1Regularizer } from '../engine/regularizer.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeSplits } from '../tasks/splits.ts';
-import { hasAdapter, useGpu } from './helpers/gpu.ts';
+import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
 import { expectClose } from './helpers/compare.ts';
 
 const cpu = new CpuBackend('f64');
@@ -123,19 +123,23 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     ['workload-like N=100 B=32', { nIn: 3, nHidden: 100, nOut: 3, alpha: 0.2, outputBias: false }, 12, 32],
     ['Elman N=130 (not a tile multiple)', { nIn: 8, nHidden: 130, nOut: 4, alpha: 1, outputBias: true }, 9, 5],
   ];
-  for (const design of ['per-step', 'persistent'] as const) {
+  // Design (a) comes with workgroup-memory or subgroup register tiles (the backend's matmul design).
+  const variants = [['per-step', 'workgroup'], ['per-step', 'subgroup'], ['persistent', 'workgroup']] as const;
+  for (const [design, tiles] of variants) {
     for (const [name, cfg, T, B] of cases) {
-      it(`${design}: ${name}`, async () => {
-        const p = params(cfg, 5);
-        const batch = randomBatch(cfg, T, B, 6);
-        const gpuTrainer = new RnnTrainer(gpu.get(), cfg, p, { design });
-        const cpuTrainer = new RnnTrainer(cpu, cfg, p);
-        expectClose(await gpuTrainer.logits(batch), await cpuTrainer.logits(batch), 1e-5, 'logits');
-        const g = await gpuTrainer.gradients(batch);
-        const c = await cpuTrainer.gradients(batch);
-        expect(Math.abs(g.loss - c.loss)).toBeLessThan(1e-5 * Math.max(1, c.loss));
-        for (const k of Object.keys(c.grads) as (keyof HostParams)[]) expectClose(g.grads[k]!, c.grads[k]!, 2e-5, `grad ${k}`);
-        gpuTrainer.dispose();
+      it(`${design} (${tiles} tiles): ${name}`, async () => {
+        await withMatmulKernel(gpu.get(), tiles, async () => {
+          const p = params(cfg, 5);
+          const batch = randomBatch(cfg, T, B, 6);
+          const gpuTrainer = new RnnTrainer(gpu.get(), cfg, p, { design });
+          const cpuTrainer = new RnnTrainer(cpu, cfg, p);
+          expectClose(await gpuTrainer.logits(batch), await cpuTrainer.logits(batch), 1e-5, 'logits');
+          const g = await gpuTrainer.gradients(batch);
+          const c = await cpuTrainer.gradients(batch);
+          expect(Math.abs(g.loss - c.loss)).toBeLessThan(1e-5 * Math.max(1, c.loss));
+          for (const k of Object.keys(c.grads) as (keyof HostParams)[]) expectClose(g.grads[k]!, c.grads[k]!, 2e-5, `grad ${k}`);
+          gpuTrainer.dispose();
+        });
       });
     }
   }

@@ -2,6 +2,8 @@
  * The fused recurrent kernels on WebGPU. Forward and BPTT each come in two designs:
  *  (a) 'per-step': one dispatch per time step (rnn_step_forward / rnn_step_backward), all in
  *      one command buffer: a [B, N] x [N, N] tile product with the cell fused in registers.
+ *      Its tiles follow the backend's matmul design: workgroup memory on GPUs, subgroup
+ *      registers on CPU adapters (the *_subgroup kernels; see stepDispatch).
  *  (b) 'persistent': one dispatch for all T steps; each workgroup owns a batch slice and
  *      keeps its h (or δ) in workgroup memory.
  * Why the automatic choice is what it is (`chooseDesign`): on CPU adapters (llvmpipe) (a)
@@ -12,6 +14,7 @@
  * has no GPU: `cortical-rnn bench rnn` prints both designs so the choice can be checked).
  */
 import type { GpuBackend, GpuTensor } from '../gpu/backend.ts';
+import type { KernelSpec } from '../gpu/context.ts';
 import { grid1d } from '../gpu/backend.ts';
 import type { Tensor } from '../tensor.ts';
 import type { RnnConfig } from './params.ts';
@@ -29,6 +32,20 @@ export function stepTileRows(B: number): number {
 /** Work of one fused step (for profiles): the [B, N] x [N, N] product plus the cell. */
 export function stepCost(B: number, N: number, K = 1): { flops: number; bytes: number } {
   return { flops: K * (2 * B * N * N + 5 * B * N), bytes: K * 4 * (N * N + 5 * B * N) };
+}
+
+/**
+ * Kernel and grid of one design-(a) step: subgroup register tiles (16 x 32 per 8-lane
+ * workgroup) wherever the matmuls use them (GpuBackend.matmulKernel), else workgroup-memory
+ * tiles of 8·WGY x 64. `models` networks run side by side on workgroup z.
+ */
+export function stepDispatch(be: GpuBackend, direction: 'forward' | 'backward', B: number, N: number, models = 1): { spec: KernelSpec; groups: [number, number, number] } {
+  const cost = stepCost(B, N, models);
+  if (be.matmulKernel === 'subgroup') {
+    return { spec: { shader: `rnn_step_${direction}_subgroup`, cost }, groups: [Math.ceil(N / 32), Math.ceil(B / 16), models] };
+  }
+  const rows = stepTileRows(B);
+  return { spec: { shader: `rnn_step_${direction}`, cost, constants: { WGY: rows } }, groups: [Math.ceil(N / 64), Math.ceil(B / (8 * rows)), models] };
 }
 
 export interface ParamViews {
@@ -92,12 +109,13 @@ export function rnnForwardGpu(
   const H = be.alloc([T * B, N], 'rnn_forward');
   const R = be.alloc([T * B, N], 'rnn_forward');
   if (design === 'per-step') {
+    const step = stepDispatch(be, 'forward', B, N);
     for (let t = 0; t < T; t++) {
       ctx.dispatch(
-        { shader: 'rnn_step_forward', cost: stepCost(B, N), constants: { WGY: stepTileRows(B) } },
+        step.spec,
         [{ buffer: arena }, { buffer: U.buffer }, { buffer: H.buffer }, { buffer: R.buffer }],
         ctx.uniform([B, N, t, p.W_rec.offset, p.b.offset, 0, 0, 0], 'f32mix', [alpha]),
-        [Math.ceil(N / 64), Math.ceil(B / (8 * stepTileRows(B)))],
+        step.groups,
       );
     }
   } else {
@@ -144,12 +162,13 @@ export function rnnBackwardGpu(
   const D = be.alloc([T * B, N], 'rnn_backward');
   if (design === 'per-step') {
     const G = be.alloc([T * B, N], 'rnn_backward');
+    const step = stepDispatch(be, 'backward', B, N);
     for (let t = T - 1; t >= 0; t--) {
       ctx.dispatch(
-        { shader: 'rnn_step_backward', cost: stepCost(B, N), constants: { WGY: stepTileRows(B) } },
+        step.spec,
         [{ buffer: arena }, { buffer: dHr.buffer }, { buffer: fwd.R.buffer }, { buffer: G.buffer }, { buffer: D.buffer }],
         ctx.uniform([B, N, t, T, p.W_rec.offset, 0, 0, 0], 'f32mix', [alpha]),
-        [Math.ceil(N / 64), Math.ceil(B / (8 * stepTileRows(B)))],
+        step.groups,
       );
     }
     G.dispose();

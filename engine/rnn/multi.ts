@@ -13,7 +13,7 @@ import { NonFiniteError } from '../errors.ts';
 import { grid1d, type GpuBackend, type GpuTensor } from '../gpu/backend.ts';
 import type { RecurrentRegularizer } from '../regularizer.ts';
 import type { Tensor } from '../tensor.ts';
-import { chooseDesign, persistentShape, stepCost, stepTileRows, type RnnDesign } from './gpu.ts';
+import { chooseDesign, persistentShape, stepDispatch, type RnnDesign } from './gpu.ts';
 import { arenaLayout, constrainRecurrent, packArena, unpackArena, type ArenaLayout, type HostParams, type RnnConfig } from './params.ts';
 import { DEFAULT_ADAM, type AdamOptions, type Batch, type StepResult } from './trainer.ts';
 
@@ -136,12 +136,13 @@ export class MultiRnnTrainer {
     const H = be.alloc([K * TB * N], 'rnn_forward');
     const R = be.alloc([K * TB * N], 'rnn_forward');
     if (this.design === 'per-step') {
+      const step = stepDispatch(be, 'forward', B, N, K);
       for (let t = 0; t < T; t++) {
         ctx.dispatch(
-          { shader: 'rnn_step_forward', cost: stepCost(B, N, K), constants: { WGY: stepTileRows(B) } },
+          step.spec,
           [{ buffer: this.theta.buffer }, { buffer: U.buffer }, { buffer: H.buffer }, { buffer: R.buffer }],
           ctx.uniform([B, N, t, off.W_rec, off.b, S, TB * N, 0], 'f32mix', [alpha]),
-          [Math.ceil(N / 64), Math.ceil(B / (8 * stepTileRows(B))), K],
+          step.groups,
         );
       }
     } else {
@@ -205,12 +206,13 @@ export class MultiRnnTrainer {
       const D = be.alloc([K * TB * N], 'rnn_backward');
       if (this.design === 'per-step') {
         const G = be.alloc([K * TB * N], 'rnn_backward');
+        const step = stepDispatch(be, 'backward', B, N, K);
         for (let t = T - 1; t >= 0; t--) {
           ctx.dispatch(
-            { shader: 'rnn_step_backward', cost: stepCost(B, N, K), constants: { WGY: stepTileRows(B) } },
+            step.spec,
             [{ buffer: this.theta.buffer }, { buffer: dHr.buffer }, { buffer: R.buffer }, { buffer: G.buffer }, { buffer: D.buffer }],
             ctx.uniform([B, N, t, T, off.W_rec, S, TB * N, 0], 'f32mix', [alpha]),
-            [Math.ceil(N / 64), Math.ceil(B / (8 * stepTileRows(B))), K],
+            step.groups,
           );
         }
       } else {

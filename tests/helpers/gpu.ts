@@ -2,8 +2,8 @@
  * GPU test support. Tests run on a real WebGPU adapter. Without one they are skipped, unless
  * CORTICAL_RNN_REQUIRE_GPU=1 (set by CI), in which case the missing adapter fails the run.
  */
-import { afterAll, beforeAll } from 'vitest';
-import { GpuBackend } from '../../engine/gpu/backend.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../../engine/gpu/backend.ts';
 import { createGpuContext } from '../../engine/engine.ts';
 import { nodePlatform } from '../../engine/node.ts';
 
@@ -38,4 +38,24 @@ export function useGpu(): { get: () => GpuBackend } {
       return backend;
     },
   };
+}
+
+/**
+ * Runs fn with the backend's matmul design (which also picks the RNN step kernels) set to
+ * `kernel`, restoring it after. Where the adapter cannot run the subgroup design, it checks
+ * that asking for it is refused with a clear message and returns null instead. CI's llvmpipe
+ * runs both (tests/ops.test.ts pins that down).
+ */
+export async function withMatmulKernel<T>(be: GpuBackend, kernel: MatmulKernel, fn: () => Promise<T>): Promise<T | null> {
+  if (kernel === 'subgroup' && subgroupMatmulUnsupported(be.ctx)) {
+    expect(() => (be.matmulKernel = kernel)).toThrow(/subgroup matmul cannot run/);
+    return null;
+  }
+  const before = be.matmulKernel;
+  be.matmulKernel = kernel;
+  try {
+    return await fn();
+  } finally {
+    be.matmulKernel = before;
+  }
 }
