@@ -1,0 +1,51 @@
+// Bindings, operands and cell of the BPTT step, shared by both tile designs
+// (rnn_step_backward.wgsl, rnn_step_backward_subgroup.wgsl). Step t = T−1 … 0, with
+// G_t = dL/dh_{t+1}:
+//   G_t = dHr_t + (1 − α) G_{t+1} + δ_{t+1} W_rec      (the last two vanish at t = T−1)
+//   δ_t = α · [r_t > 0] · G_t                           (gradient at the pre-activation)
+// dHr_t is the read-out's gradient at h_{t+1}. δ is kept for all t: the weight gradients
+// are then single matmuls over the stacked states. workgroup_id.z is the model (see
+// rnn_step_forward_cell.wgsl for the strides).
+struct Params {
+  B: u32, N: u32, t: u32, T: u32,
+  offW: u32, paramStride: u32, stateStride: u32, pad0: u32,
+  alpha: f32,
+}
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> dHr: array<f32>;       // [T, B, N]
+@group(0) @binding(2) var<storage, read> R: array<f32>;         // [T, B, N]
+@group(0) @binding(3) var<storage, read_write> G: array<f32>;   // [T, B, N]
+@group(0) @binding(4) var<storage, read_write> D: array<f32>;   // [T, B, N] δ
+@group(0) @binding(5) var<uniform> p: Params;
+
+var<private> pBase: u32;
+var<private> sBase: u32;
+
+fn selectModel(model: u32) {
+  pBase = model * p.paramStride;
+  sBase = model * p.stateStride;
+}
+
+// The recurrent product's depth: 0 at the last step (no δ_{T}). Read from the uniform, so
+// control flow that depends on it stays uniform.
+fn recurrentDepth() -> u32 {
+  return select(p.N, 0u, p.t + 1u >= p.T);
+}
+
+fn nextDelta(b: u32, k: u32) -> f32 {  // δ_{t+1}[b][k]
+  return D[sBase + ((p.t + 1u) * p.B + b) * p.N + k];
+}
+
+fn recurrentWeight(k: u32, i: u32) -> f32 {  // W_rec[k][i]
+  return params[pBase + p.offW + k * p.N + i];
+}
+
+// The cell for batch row b < B and unit i < N, given back = (δ_{t+1} W_rec)[b][i].
+fn cellBackward(b: u32, i: u32, back: f32) {
+  let at = sBase + (p.t * p.B + b) * p.N + i;
+  var g = dHr[at] + back;
+  if (p.t + 1u < p.T) { g += (1.0 - p.alpha) * G[at + p.B * p.N]; }
+  G[at] = g;
+  D[at] = select(0.0, p.alpha * g, R[at] > 0.0);
+}

@@ -1,0 +1,44 @@
+// Bindings, operands and cell of the forward step, shared by both tile designs
+// (rnn_step_forward.wgsl, rnn_step_forward_subgroup.wgsl). Step t computes
+//   r_t     = relu(W_rec h_t + u_t + b)        (u_t = W_in x_t, precomputed for all t)
+//   h_{t+1} = (1 − α) h_t + α r_t
+// H[t] stores h_{t+1} (h_0 = 0 is implicit); R[t] keeps r_t, whose sign is the relu mask for
+// BPTT. Many networks at once: workgroup_id.z is the model; its parameters sit paramStride
+// floats apart in the arena and its states stateStride floats apart (both 0 for one model).
+struct Params {
+  B: u32, N: u32, t: u32, offW: u32,   // offW, offBias: element offsets in the parameter arena
+  offBias: u32, paramStride: u32, stateStride: u32, pad0: u32,
+  alpha: f32,
+}
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> U: array<f32>;         // [T, B, N]
+@group(0) @binding(2) var<storage, read_write> H: array<f32>;   // [T, B, N]
+@group(0) @binding(3) var<storage, read_write> R: array<f32>;   // [T, B, N]
+@group(0) @binding(4) var<uniform> p: Params;
+
+var<private> pBase: u32;  // this model's parameter offset
+var<private> sBase: u32;  // this model's state offset
+
+fn selectModel(model: u32) {
+  pBase = model * p.paramStride;
+  sBase = model * p.stateStride;
+}
+
+fn hiddenState(b: u32, j: u32) -> f32 {  // h_t[b][j], t >= 1
+  return H[sBase + ((p.t - 1u) * p.B + b) * p.N + j];
+}
+
+fn recurrentWeight(i: u32, j: u32) -> f32 {  // W_rec[i][j]
+  return params[pBase + p.offW + i * p.N + j];
+}
+
+// The cell for batch row b < B and unit i < N, given drive = (W_rec h_t)[b][i].
+fn cellForward(b: u32, i: u32, drive: f32) {
+  let at = sBase + (p.t * p.B + b) * p.N + i;
+  let rt = max(drive + U[at] + params[pBase + p.offBias + i], 0.0);
+  var hPrev = 0.0;
+  if (p.t > 0u) { hPrev = H[at - p.B * p.N]; }
+  R[at] = rt;
+  H[at] = (1.0 - p.alpha) * hPrev + p.alpha * rt;
+}
