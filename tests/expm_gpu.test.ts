@@ -15,7 +15,7 @@ import {
   squaringsFor,
   taylorTail,
 } from '../engine/regularizers/gpu_expm.ts';
-import { hasAdapter, useGpu } from './helpers/gpu.ts';
+import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
 
 function rand(n: number, stream: number, lo = 0, hi = 1): Float64Array {
   const a = new Float64Array(n * n);
@@ -54,6 +54,9 @@ describe('Taylor degree 16: θ justification', () => {
 describe.runIf(hasAdapter)('GPU expm vs the float64 twin', () => {
   const gpu = useGpu();
 
+  // Both tile designs of expm_mm (the backend's matmul design picks one).
+  for (const tiles of ['workgroup', 'subgroup'] as const) describe(`${tiles} tiles`, () => {
+
   const cases: [string, number, () => Float64Array][] = [];
   for (const nrm of [1e-3, 0.1, 1, 2.5, 7, 20, 50]) {
     cases.push([`nonnegative, ‖M‖₁ = ${nrm}`, 48, () => withNorm(rand(48, 11), 48, nrm)]);
@@ -81,7 +84,7 @@ describe.runIf(hasAdapter)('GPU expm vs the float64 twin', () => {
   ]);
 
   for (const [name, n, make] of cases) {
-    it(name, async () => {
+    it(name, () => withMatmulKernel(gpu.get(), tiles, async () => {
       const be = gpu.get();
       const M = make();
       const Mt = be.fromArray(M, [n, n]);
@@ -93,10 +96,10 @@ describe.runIf(hasAdapter)('GPU expm vs the float64 twin', () => {
       expect(Math.abs(norm - norm1(M, n)) / norm1(M, n)).toBeLessThan(1e-5);
       expect(s).toBe(squaringsFor(norm1(M, n)));
       expect(maxRelError(got, ref)).toBeLessThan(1e-5);
-    });
+    }));
   }
 
-  it('Fréchet derivative L_exp(M, E) and the adjoint L_exp(Mᵀ, G)', async () => {
+  it('Fréchet derivative L_exp(M, E) and the adjoint L_exp(Mᵀ, G)', () => withMatmulKernel(gpu.get(), tiles, async () => {
     const be = gpu.get();
     for (const [n, nrm] of [
       [45, 0.8],
@@ -111,18 +114,18 @@ describe.runIf(hasAdapter)('GPU expm vs the float64 twin', () => {
       const a = await expmFrechetAdjointGpu(be, be.fromArray(M, [n, n]), be.fromArray(Ed, [n, n]), n);
       expect(maxRelError(await a.grad.read(), expmFrechetAdjoint(M, Ed, n).grad)).toBeLessThan(1e-5);
     }
-  });
+  }));
 
-  it('block form agrees with the recurrence', async () => {
+  it('block form agrees with the recurrence', () => withMatmulKernel(gpu.get(), tiles, async () => {
     const be = gpu.get();
     const n = 40;
     const M = withNorm(rand(n, 31), n, 4);
     const Ed = rand(n, 32, -1, 1);
     const blk = await expmFrechetBlockGpu(be, be.fromArray(M, [n, n]), be.fromArray(Ed, [n, n]), n);
     expect(maxRelError(await blk.L.read(), expmFrechet(M, Ed, n).L)).toBeLessThan(1e-5);
-  });
+  }));
 
-  it('gated squarings: extra encoded steps pass through; too few are reported', async () => {
+  it('gated squarings: extra encoded steps pass through; too few are reported', () => withMatmulKernel(gpu.get(), tiles, async () => {
     const be = gpu.get();
     const n = 50;
     const M = withNorm(rand(n, 41), n, 30); // needs 4 squarings
@@ -145,5 +148,6 @@ describe.runIf(hasAdapter)('GPU expm vs the float64 twin', () => {
     expect(p.s).toBe(2);
     expect(p.needed).toBe(4);
     expect(p.scale).toBe(0.25);
+  }));
   });
 });

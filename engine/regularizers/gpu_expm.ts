@@ -113,9 +113,11 @@ export function encodeMm(be: GpuBackend, n: number, out: GpuTensor, spec: MmSpec
   const b = (t: GpuTensor | undefined) => (t ? { buffer: be.buf(t) } : dummy);
   const s0 = spec.gate ? spec.gate.src : terms[0]?.[1];
   const coeffs = [spec.cI ?? 0, ...[0, 1, 2, 3].map((i) => terms[i]?.[0] ?? 0)];
+  // Tiles follow the backend's matmul design: 16 x 32 subgroup registers or 64 x 64 workgroup memory.
+  const subgroup = be.matmulKernel === 'subgroup';
   ctx.dispatch(
     {
-      shader: 'expm_mm',
+      shader: subgroup ? 'expm_mm_subgroup' : 'expm_mm',
       constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Number(Boolean(spec.gate)) },
     },
     [
@@ -131,7 +133,7 @@ export function encodeMm(be: GpuBackend, n: number, out: GpuTensor, spec: MmSpec
       { buffer: be.buf(out) },
     ],
     ctx.uniform([n, spec.gate?.step ?? 0, 0, 0], 'f32mix', coeffs),
-    [Math.ceil(n / 64), Math.ceil(n / 64)],
+    subgroup ? [Math.ceil(n / 32), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
   );
 }
 

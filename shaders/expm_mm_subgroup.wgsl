@@ -1,0 +1,41 @@
+// The matrix-exponential workhorse (lib/expm_mm_terms.wgsl) for CPU adapters: 16 x 32
+// subgroup register tiles (lib/subgroup_tile.wgsl). Dispatched as (ceil(N / 32), ceil(N / 16))
+// 8-lane workgroups.
+enable subgroups;
+//!include expm_mm_terms
+
+fn tileLoadA(row: u32, k: u32) -> f32 { return productA(row, k); }
+fn tileLoadB(k: u32, col: u32) -> f32 { return productB(k, col); }
+
+var<private> running: bool;
+
+fn tileFinish(row: u32, col: u32, v: vec4<f32>) {
+  if (row >= u.N) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    if (col + c < u.N) { expmFinish(row, col + c, v[c], running); }
+  }
+}
+
+//!include subgroup_tile
+
+@compute @workgroup_size(8, 1, 1)
+fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let rowBase = wid.y * 16u;
+  let colBase = wid.x * 32u;
+  var on = true;
+  if (GATED) { on = squaringActive(lane == 0u); }
+  running = on;
+  var acc: array<vec4<f32>, 16>;
+  if (on) {
+    if (NPROD >= 1u) {
+      pairSel = 0u;
+      acc = subgroupTileProduct(lane, rowBase, colBase, u.N, u.N, u.N);
+    }
+    if (NPROD >= 2u) {
+      pairSel = 1u;
+      let acc2 = subgroupTileProduct(lane, rowBase, colBase, u.N, u.N, u.N);
+      for (var i = 0u; i < 16u; i++) { acc[i] += acc2[i]; }
+    }
+  }
+  subgroupTileFinish(rowBase, colBase + lane * 4u, acc);
+}
