@@ -22,6 +22,8 @@ fn tileFinish(row: u32, col: u32, v: vec4<f32>) {
 fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let rowBase = wid.y * 16u;
   let colBase = wid.x * 32u;
+  // A local copy for control flow: the uniformity analysis treats private variables as
+  // non-uniform, and the tile product's broadcasts need uniform control flow.
   var on = true;
   if (GATED) { on = squaringActive(lane == 0u); }
   running = on;

@@ -2,15 +2,7 @@
 // Tiling in lib/tile8x8.wgsl; matmul_vec4.wgsl is the aligned variant. Element offsets in
 // the uniform let operands be views into larger buffers (e.g. the parameter arena).
 //!include tile8x8
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override ACCUMULATE: bool = false;
-
-struct Dims {
-  M: u32, K: u32, N: u32,
-  strideA: u32, strideB: u32, strideC: u32,  // batch strides in elements (0 broadcasts)
-  offA: u32, offB: u32, offC: u32,           // element offsets of the operands
-}
+//!include matmul_dims
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;

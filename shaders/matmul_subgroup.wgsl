@@ -5,15 +5,7 @@
 // arbitrary (scalar bindings).
 enable subgroups;
 
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override ACCUMULATE: bool = false;
-
-struct Dims {
-  M: u32, K: u32, N: u32,
-  strideA: u32, strideB: u32, strideC: u32,  // batch strides in elements (0 broadcasts)
-  offA: u32, offB: u32, offC: u32,           // element offsets
-}
+//!include matmul_dims
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;

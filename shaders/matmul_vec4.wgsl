@@ -1,15 +1,7 @@
 // Aligned variant of matmul.wgsl: operands and result are read and written as vec4 along
 // their contiguous axis. Used when that axis is a multiple of 4 for A, B and C (the host
 // checks); same tiling and results as matmul.wgsl.
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override ACCUMULATE: bool = false;
-
-struct Dims {
-  M: u32, K: u32, N: u32,
-  strideA: u32, strideB: u32, strideC: u32,  // batch strides in elements (0 broadcasts)
-  offA: u32, offB: u32, offC: u32,           // element offsets (multiples of 4)
-}
+//!include matmul_dims
 
 @group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
