@@ -31,6 +31,7 @@ import { modeSettings, type Mode, type Protocol } from './protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, prepareField } from './setup.ts';
 import { getVariant, variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
+import { codeVersion, type CodeVersion } from './provenance.ts';
 
 export const RUN_SCHEMA = 'cortical-rnn/run/1';
 
@@ -75,6 +76,8 @@ export interface FinalRecord {
   /** train_s and s_per_step are of the whole batch when `networks_per_batch` > 1. */
   timings: { train_s: number; eval_s: number; analysis_s: number; total_s: number; s_per_step: number | null; networks_per_batch?: number };
   backend: string;
+  /** The commit that trained it (absent in runs from before it was recorded). */
+  code?: CodeVersion;
   finishedAt: string;
 }
 
@@ -131,7 +134,7 @@ interface PreparedRun {
   reg: ReturnType<typeof makeRegularizer>;
   splits: ReturnType<typeof makeSplits>;
   positionsUm: ArrayLike<number>;
-  base: Pick<FinalRecord, 'schema' | 'id' | 'spec' | 'n' | 'protocol' | 'backend'>;
+  base: Pick<FinalRecord, 'schema' | 'id' | 'spec' | 'n' | 'protocol' | 'backend' | 'code'>;
   rows: string[];
   seen: EpochInfo[];
   progress: Progress;
@@ -170,6 +173,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     protocol: { ...p, totalSteps, stepsPerEpoch, positiveOnly: spec.positive, optimizer: 'Adam' },
     field: { name: ctx.name, n, functional: ctx.functional?.source ?? null },
     backend: o.backend.describe(),
+    code: codeVersion(),
     rng: { splits: `Rng(${spec.seed}, 'task:${task.name}')`, init: `Rng(${spec.seed}, 'init:${spec.field}')`, wstar: `Rng(${spec.seed}, 'wstar:${spec.field}')`, train: `Rng(${spec.seed}, 'train')` },
   };
   await writeFileAtomic(join(o.dir, 'config.json'), toJson(config));
@@ -186,7 +190,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     reg,
     splits,
     positionsUm: ctx.positionsUm,
-    base: { schema: RUN_SCHEMA, id: runId(spec), spec: { ...spec, variant: variant.name }, n, protocol: p, backend: o.backend.describe() },
+    base: { schema: RUN_SCHEMA, id: runId(spec), spec: { ...spec, variant: variant.name }, n, protocol: p, backend: o.backend.describe(), code: codeVersion() },
     rows: [CSV_HEADER],
     seen: [],
     progress,

@@ -21,6 +21,7 @@ import { modelsPerBatch } from '../engine/rnn/multi.ts';
 import { prepareField } from './setup.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
+import { codeVersion, type CodeVersion } from './provenance.ts';
 
 export const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
 
@@ -48,6 +49,8 @@ export interface SweepOptions extends SweepPlan {
    * `modelsPerBatch` of the adapter (1 on CPU adapters, up to 64 on GPUs, within memory).
    */
   modelsPerBatch?: number;
+  /** Resume a directory whose finished runs came from another commit (off by default). */
+  allowMixedCommits?: boolean;
   quiet?: boolean;
   tty?: boolean;
   log?: (line: string) => void;
@@ -67,7 +70,7 @@ export interface ManifestRun {
 export interface Manifest {
   schema: typeof SWEEP_SCHEMA;
   updatedAt: string;
-  invocations: Array<{ startedAt: string; finishedAt: string | null; preset: string | null; plan: Omit<SweepPlan, 'variants'> & { variants: string[] }; protocol: Protocol; backend: string; planned: number; ran: number; skipped: number; wallSeconds: number | null }>;
+  invocations: Array<{ startedAt: string; finishedAt: string | null; preset: string | null; plan: Omit<SweepPlan, 'variants'> & { variants: string[] }; protocol: Protocol; backend: string; code?: CodeVersion; planned: number; ran: number; skipped: number; wallSeconds: number | null }>;
   runs: Record<string, ManifestRun>;
 }
 
@@ -184,6 +187,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     plan: { field: o.field, tasks: o.tasks, variants: o.variants.map((v) => v.name), seeds: o.seeds, modes: o.modes, positive: o.positive },
     protocol: o.protocol,
     backend: o.backend.describe(),
+    code: codeVersion(),
     planned: planned.length,
     ran: 0,
     skipped: 0,
@@ -204,6 +208,10 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     if (done) {
       if (done.protocol && !sameProtocol(done.protocol, o.protocol)) {
         throw new Error(`${join(dir, 'final.json')}: field "protocol": expected the protocol of this sweep (${JSON.stringify(o.protocol)}), got ${JSON.stringify(done.protocol)}; resume with the same settings (e.g. --quick) or use another --out`);
+      }
+      const here = inv.code?.commit;
+      if (!o.allowMixedCommits && here && done.code?.commit && done.code.commit !== here) {
+        throw new Error(`${join(dir, 'final.json')}: field "code.commit": expected this checkout's commit ${here}, got ${done.code.commit}; a grid comes from one commit: resume it from a worktree of that commit (git worktree add --detach DIR ${done.code.commit}) or pass --allow-mixed-commits`);
       }
       manifest.runs[done.id] = manifestRun(o.out, dir, done);
       skipped.push(done.id);

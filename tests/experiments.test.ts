@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
@@ -222,6 +223,16 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(third.skipped).toHaveLength(4);
     // resuming with another protocol is refused, naming the file and the field
     await expect(sweep({ ...opts, protocol: { ...TINY, epochs: 3 } })).rejects.toThrow(/final\.json: field "protocol"/);
+    // every run and every invocation records the commit that produced it
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(JSON.parse(readFileSync(join(dirs[0]!, 'config.json'), 'utf8')).code.commit).toBe(head);
+    expect(readFinal(dirs[0]!)!.code!.commit).toBe(head);
+    expect(readManifest(out)!.invocations.every((i) => i.code?.commit === head)).toBe(true);
+    // a grid comes from one commit: resuming runs of another commit is refused unless asked for
+    const f = join(dirs[3]!, 'final.json');
+    writeFileSync(f, readFileSync(f, 'utf8').replace(head, '0'.repeat(40)));
+    await expect(sweep(opts)).rejects.toThrow(/final\.json: field "code\.commit": expected this checkout's commit [0-9a-f]{40}, got 0{40}/);
+    expect((await sweep({ ...opts, allowMixedCommits: true })).ran).toHaveLength(0);
   });
 
   it('writes config, per-epoch CSV, W_rec per epoch as NumPy <f4, and final.json', async () => {

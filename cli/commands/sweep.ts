@@ -25,6 +25,7 @@ type Args = ProtocolArgs & {
   quick: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
   modelsPerBatch?: number;
+  allowMixedCommits: boolean;
 };
 
 export const command: CommandModule<object, Args> = {
@@ -38,7 +39,8 @@ export const command: CommandModule<object, Args> = {
       .option('seeds', { type: 'string', describe: 'a count (20 → seeds 1..20) or a comma list (default 20; quick: 2)' })
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
       .option('mode', { type: 'string', default: 'corrected', describe: "'paper', 'corrected' or 'both'" })
-      .option('models-per-batch', { type: 'number', describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)' }) as never,
+      .option('models-per-batch', { type: 'number', describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)' })
+      .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' }) as never,
   handler: async (a) => {
     const q = a.quick;
     const field = a.field ?? (q ? QUICK_PRESET.field : '6_6_2');
@@ -50,7 +52,7 @@ export const command: CommandModule<object, Args> = {
     const dataDir = resolveDataDir(a.data);
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1)) throw new Error(`--models-per-batch: expected a positive integer, got ${a.modelsPerBatch}`);
-      const r = await sweep({ out: a.out, dataDir, backend, field, tasks, variants, seeds, modes, positive: a.positive, protocol, preset: q ? 'quick' : null, modelsPerBatch: a.modelsPerBatch });
+      const r = await sweep({ out: a.out, dataDir, backend, field, tasks, variants, seeds, modes, positive: a.positive, protocol, preset: q ? 'quick' : null, modelsPerBatch: a.modelsPerBatch, allowMixedCommits: a.allowMixedCommits });
       const runs = Object.values(r.manifest.runs);
       const div = runs.filter((x) => x.status === 'diverged').length;
       process.stdout.write(`sweep done: ${r.planned.length} runs (${r.ran.length} run now, ${r.skipped.length} already done; ${div} diverged in the directory) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The paper-scale grid (field 6_6_2, 11 variants × 3 tasks), run in the background as a lab would:
+# resumable, niced, one seed at a time so whole seeds finish first, from a git worktree pinned to
+# one commit (so edits in the main checkout never change the code under the running grid).
+#
+#   scripts/paper-grid.sh start [COMMIT]   # worktree at COMMIT (default: the commit recorded in
+#                                          # docs/results/6_6_2/sweep.json, else HEAD), seeded with
+#                                          # the committed finished runs, then the grid in the background
+#   scripts/paper-grid.sh collect          # copy finished runs into docs/results/6_6_2 (no bulk)
+#   scripts/paper-grid.sh stop
+#
+# Work dir: $GRID_ROOT (default /work/grid): worktree/ (the pinned code), out/ (the sweep
+# directory with all weights), grid.log. Finished runs are never redone: a run is done when its
+# final.json exists, and `start` copies the committed ones back before resuming.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+root=${GRID_ROOT:-/work/grid}
+results="$repo/docs/results/6_6_2"
+cmd=${1:-}
+
+# The order of work: both modes for seeds 1-3, then Table 3 and the controls, then more seeds.
+steps() {
+  for s in 1 2 3; do echo "paper paper $s"; echo "corrected paper $s"; done
+  for s in 1 2 3; do echo "paper paper $s --positive"; done
+  for s in 1 2 3; do echo "corrected extra $s"; done
+  for s in 4 5; do echo "paper paper $s"; echo "corrected paper $s"; done
+  for s in $(seq 6 20); do echo "paper paper $s"; echo "corrected paper $s"; echo "paper paper $s --positive"; done
+}
+
+case "$cmd" in
+  start)
+    commit=${2:-}
+    if [ -z "$commit" ] && [ -f "$results/sweep.json" ]; then
+      commit=$(node -e "const m=require(process.argv[1]);const c=m.invocations.map(i=>i.code&&i.code.commit).filter(Boolean);console.log(c[0]||'')" "$results/sweep.json")
+    fi
+    commit=${commit:-$(git -C "$repo" rev-parse HEAD)}
+    mkdir -p "$root"
+    if [ ! -d "$root/worktree" ]; then
+      git -C "$repo" worktree add --detach "$root/worktree" "$commit"
+      ln -s "$repo/node_modules" "$root/worktree/node_modules"
+    fi
+    [ "$(git -C "$root/worktree" rev-parse HEAD)" = "$commit" ] || { echo "paper-grid: $root/worktree is not at $commit" >&2; exit 1; }
+    mkdir -p "$root/out"
+    # Resume from the committed finished runs (their final.json marks them done).
+    [ -d "$results/runs" ] && cp -rn "$results/runs" "$root/out/" && cp -n "$results/sweep.json" "$root/out/" 2>/dev/null || true
+    data=${CORTICAL_RNN_DATA:-$(cd "$repo/../shared/data" && pwd)}
+    (
+      cd "$root/worktree"
+      steps | while read -r mode variants seed extra; do
+        echo "== $(date -u +%FT%TZ) $mode $variants seed $seed $extra"
+        # shellcheck disable=SC2086
+        nice -n 19 node bin/cortical-rnn.js sweep --data "$data" --field 6_6_2 --tasks all --variants "$variants" \
+          --mode "$mode" --seeds 1 --seed-start "$seed" --models-per-batch 11 --out "$root/out" $extra
+      done
+    ) >>"$root/grid.log" 2>&1 </dev/null &
+    echo $! >"$root/grid.pid"
+    echo "paper-grid: running at $commit (pid $(cat "$root/grid.pid")), log $root/grid.log"
+    ;;
+  collect)
+    # Per finished run: config.json, metrics.csv, final.json; weights (last W_rec, positions) for
+    # seed 1 of W*D*C and W, which the report's figures use. Plus sweep.json.
+    cd "$root/out"
+    n=0
+    while IFS= read -r f; do
+      d=$(dirname "$f"); mkdir -p "$results/$d"
+      cp "$d/config.json" "$d/metrics.csv" "$d/final.json" "$results/$d/"
+      case "$d" in */WsDsC/seed-1|*/W/seed-1)
+        last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1)
+        cp "$d/$last" "$d/positions_um.npy" "$results/$d/" ;;
+      esac
+      n=$((n + 1))
+    done < <(find runs -name final.json | sort)
+    cp sweep.json "$results/sweep.json"
+    echo "paper-grid: $n finished runs in $results ($(du -sh "$results" | cut -f1))"
+    ;;
+  stop)
+    pid=$(cat "$root/grid.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && pkill -TERM -P "$pid" 2>/dev/null; [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    pkill -f "cortical-rnn.js sweep --data .* --field 6_6_2" 2>/dev/null || true
+    echo "paper-grid: stopped"
+    ;;
+  *) echo "usage: scripts/paper-grid.sh start [COMMIT] | collect | stop" >&2; exit 2 ;;
+esac
