@@ -4,7 +4,7 @@
  * times the single-network throughput. K is capped by the adapter's memory limits.
  */
 import { GpuBackend } from '../engine/gpu/backend.ts';
-import { MultiRnnTrainer, maxModelsFor } from '../engine/rnn/multi.ts';
+import { RnnTrainer, maxModelsFor } from '../engine/rnn/trainer.ts';
 import { initParams } from '../engine/rnn/params.ts';
 import { Rng } from '../engine/rng.ts';
 import type { Backend } from '../engine/tensor.ts';
@@ -34,7 +34,7 @@ export async function benchMulti(backend: Backend, opts: SuiteOptions & { ks?: n
       params: initParams(base.cfg, new Rng(k, 'multi')),
       regularizers: [new WdcRegularizer({ lambda: 0.3, D: base.D, sMin: 1e-4 })],
     }));
-    const trainer = new MultiRnnTrainer(backend, base.cfg, specs);
+    const trainer = new RnnTrainer(backend, base.cfg, specs);
     const batches = Array.from({ length: K }, () => base.batch);
     await trainer.step(batches);
     const times: number[] = [];

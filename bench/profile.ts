@@ -84,10 +84,10 @@ export async function benchProfile(backend: Backend, opts: SuiteOptions & { work
     const run = wl.make();
     for (const reg of opts.reg === undefined ? [false, true] : [opts.reg]) {
       const regs = reg ? [new WdcRegularizer({ lambda: 0.01, D: run.D, sMin: 1e-4 })] : [];
-      const trainer = new RnnTrainer(backend, run.cfg, run.params, { regularizers: regs });
-      await trainer.step(run.batch); // warm-up: pipelines compiled, adaptive squarings settled
-      await trainer.step(run.batch);
-      const spans = (await backend.ctx.profile(async () => void (await trainer.step(run.batch))))!;
+      const trainer = new RnnTrainer(backend, run.cfg, [{ params: run.params, regularizers: regs }]);
+      await trainer.step([run.batch]); // warm-up: pipelines compiled, adaptive squarings settled
+      await trainer.step([run.batch]);
+      const spans = (await backend.ctx.profile(async () => void (await trainer.step([run.batch]))))!;
       trainer.dispose();
       const rows = summarizeProfile(spans);
       const total = rows.reduce((t, r) => t + r.ms, 0);

@@ -7,10 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { GpuBackend } from '../engine/gpu/backend.ts';
-import { persistentShape, type RnnDesign } from '../engine/rnn/gpu.ts';
-import { RnnTrainer, stepMask, type Batch } from '../engine/rnn/trainer.ts';
+import { persistentShape } from '../engine/gpu/rnn_design.ts';
+import { RnnTrainer } from '../engine/rnn/trainer.ts';
+import { stepMask, type Batch } from '../engine/data.ts';
 import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
-import type { Backend } from '../engine/tensor.ts';
+import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import type { RecurrentRegularizer } from '../engine/regularizer.ts';
 import { makeWorkload, N_IN, N_OUT } from './peers/workload.ts';
 import { Rng } from '../engine/rng.ts';
@@ -32,7 +33,7 @@ export function canonicalWorkload(N: number, B = 32, T = 100, seed = 0): Workloa
   return {
     cfg,
     params: { W_in: Float64Array.from(w.W_in), W_rec: Float64Array.from(w.W_rec), b: Float64Array.from(w.b), W_out: Float64Array.from(w.W_out) },
-    batch: { T, B, x: w.x, labels: Float32Array.from(w.labels), mask: stepMask(T, B, 'all') },
+    batch: { T, B, x: w.x, labels: Float32Array.from(w.labels), lossMask: stepMask(T, B, 'all'), scoreMask: stepMask(T, B, 'all') },
     D: Float64Array.from(w.D),
   };
 }
@@ -53,13 +54,13 @@ export async function timeTrainingSteps(
   run: WorkloadRun,
   opts: { design?: RnnDesign; regularizers?: RecurrentRegularizer[]; budgetS?: number; minSteps?: number; maxSteps?: number; warmup?: number },
 ): Promise<StepTiming> {
-  const trainer = new RnnTrainer(backend, run.cfg, run.params, { design: opts.design, regularizers: opts.regularizers });
+  const trainer = new RnnTrainer(backend, run.cfg, [{ params: run.params, regularizers: opts.regularizers }], { design: opts.design });
   try {
     const warmup = opts.warmup ?? 2;
     let lossFirst = NaN;
     for (let i = 0; i < warmup; i++) {
-      const r = await trainer.step(run.batch);
-      if (i === 0) lossFirst = r.loss;
+      const [r] = await trainer.step([run.batch]);
+      if (i === 0) lossFirst = r!.loss;
     }
     const times: number[] = [];
     let lossLast = NaN;
@@ -67,7 +68,7 @@ export async function timeTrainingSteps(
     const start = performance.now();
     while (times.length < (opts.maxSteps ?? 50) && (times.length < (opts.minSteps ?? 3) || performance.now() - start < budget)) {
       const t0 = performance.now();
-      lossLast = (await trainer.step(run.batch)).loss;
+      lossLast = (await trainer.step([run.batch]))[0]!.loss;
       times.push(performance.now() - t0);
     }
     return { median: median(times), min: Math.min(...times), max: Math.max(...times), steps: times.length, warmup, lossFirst, lossLast };
@@ -99,7 +100,7 @@ export async function benchRnn(backend: Backend, opts: SuiteOptions): Promise<Be
   for (const N of sizes) {
     const run = canonicalWorkload(N);
     const designs: RnnDesign[] = ['per-step'];
-    if (backend instanceof GpuBackend && persistentShape(backend, N, run.batch.B) && N <= 512) designs.push('persistent');
+    if (backend instanceof GpuBackend && persistentShape(backend.ctx, N, run.batch.B) && N <= 512) designs.push('persistent');
     for (const design of designs) {
       const big = N >= 1024;
       const s = await timeTrainingSteps(backend, run, {
@@ -169,7 +170,8 @@ export function paperWorkload(N = 312, B = 128, T = 50, seed = 0): WorkloadRun {
       B,
       x: Float32Array.from({ length: T * B * 8 }, () => (rng.uniform() < 0.3 ? 1 : 0)),
       labels: Float32Array.from({ length: T * B }, () => rng.int(4)),
-      mask: stepMask(T, B, 'last'),
+      lossMask: stepMask(T, B, 'last'),
+      scoreMask: stepMask(T, B, 'last'),
     },
     D,
   };

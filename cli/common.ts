@@ -38,11 +38,3 @@ export async function withBackend<R>(args: BackendArgs, fn: (b: Backend) => Prom
     b.destroy();
   }
 }
-
-/** Writes text to a file atomically (temp file + rename), so a crash never leaves half a file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const { writeFile, rename } = await import('node:fs/promises');
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}

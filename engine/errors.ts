@@ -42,9 +42,9 @@ export class ShapeError extends EngineError {
   }
 }
 
-/** Training produced NaN or Inf; names the step and the tensor. */
+/** Training produced NaN or Inf; names the step, the tensor and (of several) the model. */
 export class NonFiniteError extends EngineError {
-  constructor(readonly step: number, readonly tensor: string, readonly value: number) {
-    super(`non-finite value (${value}) in '${tensor}' at training step ${step}; training stopped`);
+  constructor(readonly step: number, readonly tensor: string, readonly value: number, readonly model: number | null = null) {
+    super(`non-finite value (${value}) in '${tensor}'${model === null ? '' : ` of model ${model}`} at training step ${step}; training stopped`);
   }
 }

@@ -1,10 +1,10 @@
 /**
  * The regulariser extension point: a function of W_rec that adds its value to the loss and
- * dR/dW_rec to W_rec's gradient. Each enters the tape as one entry with its own backward.
+ * dR/dW_rec to W_rec's gradient. The trainer enters all of a step's regularisers into the
+ * tape as one entry whose backward scales the precomputed dR/dW (engine/rnn/trainer.ts).
  * The communicability regularisers (WD, WDC, EMD) implement this interface in
  * engine/regularizers/; plain L1 lives here.
  */
-import type { Tape, Var } from './autograd.ts';
 import type { Backend, Tensor } from './tensor.ts';
 
 export interface RecurrentRegularizer {
@@ -13,14 +13,6 @@ export interface RecurrentRegularizer {
   describe(): string;
   /** R(W) as a scalar tensor [] and dR/dW as [N, N], on W's backend. W is a plain tensor. */
   apply(backend: Backend, W: Tensor, n: number): { value: Tensor; grad: Tensor };
-}
-
-/** Adds R(W_rec) to the tape as a single entry whose backward scales the precomputed dR/dW. */
-export function regularizerTerm(tape: Tape, wRec: Var, reg: RecurrentRegularizer, n: number, materialize?: (t: Tensor) => Tensor): Var {
-  const b = tape.backend;
-  const W = materialize ? materialize(wRec.value) : wRec.value;
-  const { value, grad } = reg.apply(b, W, n);
-  return tape.record(value, [wRec], (g) => [b.binary('mul', grad, g)]);
 }
 
 /**

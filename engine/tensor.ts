@@ -3,6 +3,7 @@
  * both, with identical semantics, so tests can hold one against the other.
  */
 import { ShapeError } from './errors.ts';
+import type { ArenaLayout, RnnConfig } from './rnn/params.ts';
 
 export type Shape = readonly number[];
 
@@ -89,18 +90,73 @@ export function matmulOutShape(a: Shape, b: Shape, s: MatmulShape): number[] {
   return a.length === 3 || b.length === 3 ? [s.batch, s.m, s.n] : [s.m, s.n];
 }
 
+/**
+ * The fused recurrent core's two designs on GPUs (see engine/gpu/rnn_design.ts); the CPU
+ * reference has one.
+ */
+export type RnnDesign = 'per-step' | 'persistent';
+
+/**
+ * K networks of one shape trained side by side: model k's parameters are block k of one arena
+ * [K·S] (S = layout.total floats, each tensor at its aligned offset).
+ */
+export interface RnnNet {
+  cfg: RnnConfig;
+  layout: ArenaLayout;
+  K: number;
+  design: RnnDesign | 'auto';
+}
+
+/** The forward pass of K networks: logits [K, T·B, nOut] and what BPTT needs (backend's own). */
+export interface RnnForward {
+  T: number;
+  B: number;
+  logits: Tensor;
+  saved: unknown;
+}
+
+/** The arenas of a fused Adam step: parameters, gradients and moments, all [K·S]. */
+export interface AdamArenas {
+  theta: Tensor;
+  grad: Tensor;
+  m: Tensor;
+  v: Tensor;
+  /** [K·N·N] binary masks on W_rec (block k for model k), or null when no model is masked. */
+  mask: Tensor | null;
+}
+
+export interface AdamStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 1-based step count (bias corrections). */
+  t: number;
+  /** 'pytorch': θ −= lr·m̂/(√v̂ + ε); 'keras': θ −= lr·√bc2/bc1·m/(√v + ε). */
+  mode: 'pytorch' | 'keras';
+  /** Per model: clip W_rec at 0 after the update (Keras NonNeg). */
+  positiveOnly: boolean[];
+  /** Per model: apply its mask block to W_rec's gradient and weights. */
+  masked: boolean[];
+}
+
 /** The ops every backend implements. Shapes are checked before any work is queued. */
 export interface Backend {
   readonly name: 'webgpu' | 'cpu';
   /** A one-line description: adapter or arithmetic. */
   describe(): string;
+  /**
+   * The largest buffer one kernel may bind, in bytes; null on the CPU reference, where
+   * training networks side by side saves nothing (they run one after the other anyway).
+   */
+  readonly maxBindingBytes: number | null;
 
   fromArray(data: ArrayLike<number>, shape: Shape): Tensor;
   zeros(shape: Shape): Tensor;
   fill(shape: Shape, value: number): Tensor;
   read(t: Tensor): Promise<Float32Array | Float64Array>;
-  /** Overwrites a tensor's contents from the host. */
-  write(t: Tensor, data: ArrayLike<number>): void;
+  /** Overwrites a tensor's contents from the host (from element `offset` on: a part of it). */
+  write(t: Tensor, data: ArrayLike<number>, offset?: number): void;
   release(t: Tensor): void;
 
   matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor;
@@ -121,13 +177,31 @@ export interface Backend {
    * Softmax cross-entropy over rows of logits [R, C] with class labels [R] (stored as floats)
    * and an optional per-row weight mask [R]. Loss = Σ_r mask_r·CE_r / Σ_r mask_r (mean over
    * the masked rows). Returns the scalar loss and the softmax probabilities (for backward).
+   * Logits [K, R, C] (labels and mask [K·R]) are K independent problems: loss [K].
    */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): { loss: Tensor; probs: Tensor };
   /**
    * dLoss/dlogits = gradScale · mask_r·(p − onehot) / Σ mask. `loss` is the forward's loss
-   * tensor (the GPU keeps Σ mask beside it).
+   * tensor (the GPU keeps Σ mask beside it); with K problems, gradScale is [K].
    */
   softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, mask: Tensor | undefined, loss: Tensor, gradScale: Tensor): Tensor;
+
+  /** A copy of `size(shape)` consecutive values of x from element `offset`. */
+  slice(x: Tensor, offset: number, shape: Shape): Tensor;
+  /** A tensor [size] of zeros with each part's values copied in at its element offset. */
+  assemble(size: number, parts: { tensor: Tensor; offset: number }[]): Tensor;
+  /** Reads several tensors in one transfer (encoded at once: call it before their scope ends). */
+  readAll(ts: Tensor[]): Promise<(Float32Array | Float64Array)[]>;
+
+  /** The RNN over T steps for K networks on time-major inputs x [K·T·B·nIn]. */
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward;
+  /** BPTT from dL/dlogits [K, T·B, nOut]: dL/dθ as an arena [K·S] (zeros in the padding). */
+  rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor;
+  /**
+   * One fused Adam update of every arena in place, with the W_rec constraints. Returns a
+   * status [K]: nonzero where model k got a non-finite weight or gradient.
+   */
+  adam(net: RnnNet, arenas: AdamArenas, step: AdamStep): Tensor;
 
   /**
    * Runs fn; every tensor created inside that is not returned (or kept) is disposed at the end.

@@ -5,7 +5,8 @@
  */
 import type { Backend } from './tensor.ts';
 import type { RecurrentRegularizer } from './regularizer.ts';
-import { RnnTrainer, stepMask, type Batch } from './rnn/trainer.ts';
+import { RnnTrainer, type GradientResult } from './rnn/trainer.ts';
+import { stepMask, type Batch } from './data.ts';
 import { activeParams, type HostParams, type ParamName, type RnnConfig } from './rnn/params.ts';
 
 export interface QuantityReport {
@@ -104,7 +105,8 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
   const labels = flatten(field<Nested>(fx, 'inputs.labels', source));
   const D = flatten(field<Nested>(fx, 'inputs.D', source));
   const out = field<Record<string, unknown>>(fx, 'outputs', source);
-  const batch: Batch = { T, B, x, labels, mask: stepMask(T, B, lossOn) };
+  const mask = stepMask(T, B, lossOn);
+  const batch: Batch = { T, B, x, labels, lossMask: mask, scoreMask: mask };
   const reg = opts.makeRegularizer?.(D, N, lambda, sFloor);
   const adam = {
     lr: Number(config.lr ?? 1e-3),
@@ -112,7 +114,7 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
     beta2: Number(config.beta2 ?? 0.999),
     eps: Number(config.eps ?? 1e-8),
   };
-  const trainer = new RnnTrainer(backend, cfg, params, { regularizers: reg ? [reg] : [], adam });
+  const trainer = new RnnTrainer(backend, cfg, [{ params, regularizers: reg ? [reg] : [] }], { adam });
   const q: QuantityReport[] = [];
   const names = activeParams(cfg);
   const gradTol = { abs: 1e-7, relToMax: 1e-5 };
@@ -120,7 +122,7 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
   // Losses are sums of many float32 terms: 1e-6 absolute, or 1e-6 of the value when it is large.
   const lossTol = { abs: 1e-6, rel: 1e-6 };
   try {
-    const g = await trainer.gradients(batch);
+    const [g] = (await trainer.gradients([batch])) as [GradientResult];
     q.push(compare('ce_loss', [g.ce], [Number(out.ce_loss)], lossTol, '1e-6 abs (or 1e-6 relative)'));
     for (const n of names) {
       q.push(compare(`grads_ce.${n}`, g.gradsCe[n]!, flatten(field<Nested>(out, `grads_ce.${n}`, source)), gradTol, gradTolText));
@@ -137,7 +139,7 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
         refTotal[n] = flatten(field<Nested>(out, `grads_total.${n}`, source));
         q.push(compare(`grads_total.${n}`, g.grads[n]!, refTotal[n], gradTol, gradTolText));
       }
-      await trainer.step(batch);
+      await trainer.step([batch]);
       const after = await trainer.getParams();
       for (const n of names) {
         // Adam's first step moves an entry by lr·g/(|g| + ε); its sensitivity to a gradient

@@ -12,7 +12,7 @@ import { evaluate } from '../engine/rnn/train.ts';
 import type { HostParams } from '../engine/rnn/params.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
-import { writeFileAtomic } from '../cli/common.ts';
+import { writeFileAtomic } from './files.ts';
 import { rnnConfigFor, toJson, type RunSpec } from './run.ts';
 import type { Protocol } from './protocol.ts';
 
@@ -85,9 +85,9 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
     const shapes: Record<string, number[]> = { W_in: [n, rc.nIn], W_rec: [n, n], b: [n], W_out: [rc.nOut, n], b_out: [rc.nOut] };
     for (const [k, s] of Object.entries(shapes)) (p as Record<string, Float64Array>)[k] = readMatrix(join(dir, 'params_final', `${k}.npy`), s);
     const splits = makeSplits(task, cfg.spec.seed, cfg.protocol.splits);
-    const trainer = new RnnTrainer(o.backend, rc, p, {});
+    const trainer = new RnnTrainer(o.backend, rc, [{ params: p }]);
     try {
-      const ev = await evaluate(trainer, splits.test, cfg.protocol.batchSize);
+      const [ev] = (await evaluate(trainer, [splits.test], cfg.protocol.batchSize)) as [{ accuracy: number; loss: number }];
       accuracy = { test: ev.accuracy, loss: ev.loss };
     } finally {
       trainer.dispose();

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { meanCI, kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU, type MeanCI } from '../analysis/stats.ts';
-import { writeFileAtomic } from '../cli/common.ts';
+import { writeFileAtomic } from './files.ts';
 import { RUN_SCHEMA, toJson, type FinalRecord } from './run.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { ALL_VARIANTS, getVariant } from './variants.ts';

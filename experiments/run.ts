@@ -21,12 +21,10 @@ import { analyzeNetwork, type NetworkMetrics } from '../analysis/metrics.ts';
 import { NonFiniteError } from '../engine/errors.ts';
 import { Rng } from '../engine/rng.ts';
 import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
-import { evaluate, evaluateMany, train, trainMany, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
-import { GpuBackend } from '../engine/gpu/backend.ts';
-import type { RnnDesign } from '../engine/rnn/gpu.ts';
-import type { Backend } from '../engine/tensor.ts';
+import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
+import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
-import { writeFileAtomic } from '../cli/common.ts';
+import { writeFileAtomic } from './files.ts';
 import { modeSettings, type Mode, type Protocol } from './protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, prepareField } from './setup.ts';
 import { getVariant, variantSlug } from './variants.ts';
@@ -264,56 +262,22 @@ async function finishOk(
 
 /** Trains one network and writes its run directory; returns the final record. */
 export async function runOne(spec: RunSpec, o: RunOptions): Promise<FinalRecord> {
-  const r = await prepareRun(spec, o);
-  const p = o.protocol;
-  const tTrain = Date.now();
-  let result;
-  try {
-    result = await train({ backend: o.backend, cfg: r.cfg, params: r.params }, { train: r.splits.train, val: r.splits.val, test: r.splits.test }, {
-      seed: spec.seed,
-      epochs: p.epochs,
-      ...(p.steps ? { steps: p.steps } : {}),
-      batchSize: p.batchSize,
-      lr: p.lr,
-      inputNoise: p.inputNoise,
-      regularizers: [r.reg],
-      positiveOnly: spec.positive,
-      design: o.design,
-      snapshots: false,
-      ...runCallbacks(r),
-    });
-  } catch (e) {
-    if (!(e instanceof NonFiniteError)) throw e;
-    return finishDiverged(r, e, (Date.now() - tTrain) / 1000);
-  }
-  const trainS = (Date.now() - tTrain) / 1000;
-  const { trainer, history, steps } = result;
-  try {
-    const tEval = Date.now();
-    const test = await evaluate(trainer, r.splits.test, p.batchSize);
-    const evalS = (Date.now() - tEval) / 1000;
-    return await finishOk(r, { history, steps, test, final: await trainer.getParams(), trainS, evalS });
-  } finally {
-    trainer.dispose();
-  }
+  return (await runGroup([spec], () => o))[0]!;
 }
 
 /**
- * Trains several runs of the same field and task (same N, T, B) as one batch of networks in
- * the same dispatches (MultiRnnTrainer), then writes each run directory exactly as runOne
- * would: each network follows the trajectory it follows alone.
+ * Trains runs of the same field and task (same N, T, B) side by side in one trainer, then
+ * writes each run directory. Each network follows exactly the trajectory it follows alone, so
+ * the number of runs per group changes run times, never results.
  */
 export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => RunOptions): Promise<FinalRecord[]> {
-  if (specs.length === 1) return [await runOne(specs[0]!, optionsFor(specs[0]!))];
   const runs: PreparedRun[] = [];
   for (const spec of specs) runs.push(await prepareRun(spec, optionsFor(spec)));
   const o = runs[0]!.o;
-  const be = o.backend;
-  if (!(be instanceof GpuBackend)) throw new Error('runGroup: batched training needs a WebGPU adapter');
   const p = o.protocol;
   const tTrain = Date.now();
-  const { trainer, results } = await trainMany(
-    be,
+  const { trainer, results } = await trainNetworks(
+    o.backend,
     runs[0]!.cfg,
     runs.map((r) => ({
       params: r.params,
@@ -328,7 +292,7 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
   try {
     const trainS = (Date.now() - tTrain) / 1000;
     const tEval = Date.now();
-    const tests = await evaluateMany(trainer, runs.map((r) => r.splits.test), p.batchSize);
+    const tests = await evaluate(trainer, runs.map((r) => r.splits.test), p.batchSize);
     const evalS = (Date.now() - tEval) / 1000;
     const params = await trainer.getAllParams();
     const out: FinalRecord[] = [];

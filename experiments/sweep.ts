@@ -10,14 +10,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Backend } from '../engine/tensor.ts';
-import type { RnnDesign } from '../engine/rnn/gpu.ts';
+import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
-import { writeFileAtomic } from '../cli/common.ts';
+import { writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
 import { readFinal, rnnConfigFor, runGroup, runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './run.ts';
-import { GpuBackend } from '../engine/gpu/backend.ts';
-import { modelsPerBatch } from '../engine/rnn/multi.ts';
+import { modelsPerBatch } from '../engine/rnn/trainer.ts';
 import { prepareField } from './setup.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
@@ -268,7 +266,6 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
 
 /** Networks per batch for runs of `field|task` on the sweep's adapter. */
 function autoModelsPerBatch(o: SweepOptions, key: string): number {
-  if (!(o.backend instanceof GpuBackend)) return 1;
   const [field, taskName] = key.split('|') as [string, string];
   const task = getTask(taskName);
   const cfg = rnnConfigFor(task, prepareField(o.dataDir, field).n);

@@ -2,11 +2,11 @@
 // optional per-row mask [R]. Writes the probabilities and the masked mean loss
 // Σ_r m_r·CE_r / Σ_r m_r into loss[0] (and Σ m into loss[1] for the backward pass).
 // One workgroup strides over the rows: rows are few (B·T) and classes fewer. Many models:
-// workgroup_id.z is the model, with its rows, labels and mask in consecutive blocks and its
-// [loss, Σ m] at loss[2z].
+// workgroup_id.z is the model, with its rows, labels and mask in consecutive blocks, its
+// loss at loss[z] and its Σ m at loss[models + z].
 override HAS_MASK: bool = false;
 
-struct Params { rows: u32, classes: u32 }
+struct Params { rows: u32, classes: u32, models: u32, pad: u32 }
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<f32>;
 @group(0) @binding(2) var<storage, read> mask: array<f32>;
@@ -49,7 +49,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     workgroupBarrier();
   }
   if (lid.x == 0u) {
-    loss[2u * z] = select(0.0, total[0] / weight[0], weight[0] > 0.0);
-    loss[2u * z + 1u] = weight[0];
+    loss[z] = select(0.0, total[0] / weight[0], weight[0] > 0.0);
+    loss[p.models + z] = weight[0];
   }
 }

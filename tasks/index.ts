@@ -20,7 +20,7 @@ export { ngPerceptualDecisionMaking } from './neurogym/perceptualDecisionMaking.
 export { ngGoNogo } from './neurogym/goNogo.ts';
 export { ngContextDecisionMaking, contextDecisionMaking, CDM_COHERENCES } from './neurogym/contextDecisionMaking.ts';
 export { ngDelayMatchSample } from './neurogym/delayMatchSample.ts';
-export { makeSplits, batches, gatherBatch, PAPER_SPLITS, PAPER_BATCH_SIZE, type Splits, type TimeMajorBatch } from './splits.ts';
+export { makeSplits, PAPER_SPLITS, PAPER_BATCH_SIZE } from './splits.ts';
 
 const TASKS: Task[] = [
   inferenceTask,

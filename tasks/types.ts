@@ -3,6 +3,7 @@
  * Layouts are row-major: inputs [trials, T, nIn], labels and mask [trials, T].
  */
 import type { Rng } from '../engine/rng.ts';
+import type { Dataset } from '../engine/data.ts';
 
 /** One period of a trial. `steps` is its length (the maximum when the length varies). */
 export interface Period {
@@ -12,25 +13,7 @@ export interface Period {
   variable?: { min: number; max: number };
 }
 
-export interface Dataset {
-  nTrials: number;
-  T: number;
-  nIn: number;
-  nOut: number;
-  /** [trials, T, nIn] row-major. */
-  inputs: Float32Array;
-  /** [trials, T]: the target class, or −1 where there is no target. */
-  labels: Int32Array;
-  /** [trials, T]: 1 at the decision steps that enter the loss and the score, else 0. */
-  mask: Float32Array;
-  /**
-   * [trials, T]: 1 wherever a label exists (NeuroGym tasks supervise fixation too). Absent
-   * for the paper tasks, whose loss is the decision mask alone.
-   */
-  lossMask?: Float32Array;
-  /** Per-trial conditions (e.g. ground truth, coherence), one entry per trial. */
-  trialInfo: Record<string, Float64Array>;
-}
+export type { Dataset };
 
 export interface Task {
   name: string;

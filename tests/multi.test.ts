@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../engine/rng.ts';
 import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
-import { RnnTrainer, stepMask, type Batch } from '../engine/rnn/trainer.ts';
-import { MultiRnnTrainer, type ModelSpec } from '../engine/rnn/multi.ts';
+import { RnnTrainer, type ModelSpec } from '../engine/rnn/trainer.ts';
+import { stepMask, type Batch } from '../engine/data.ts';
 import { L1Regularizer } from '../engine/regularizer.ts';
 import { WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
 import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
@@ -19,7 +19,8 @@ function batch(cfg: RnnConfig, T: number, B: number, seed: number): Batch {
     B,
     x: Float32Array.from({ length: T * B * cfg.nIn }, () => rng.uniformIn(-1, 1)),
     labels: Float32Array.from({ length: T * B }, () => rng.int(cfg.nOut)),
-    mask: stepMask(T, B, seed % 2 ? 'all' : 'last'),
+    lossMask: stepMask(T, B, seed % 2 ? 'all' : 'last'),
+    scoreMask: stepMask(T, B, seed % 2 ? 'all' : 'last'),
   };
 }
 
@@ -50,13 +51,13 @@ describe.skipIf(!hasAdapter)('many networks at once', () => {
         { params: initParams(cfg, new Rng(3)), regularizers: [new WdcRegularizer({ lambda: 0.05, D: distances(N, 3), sMin: 1e-4 })] },
         { params: initParams(cfg, new Rng(4)), regularizers: [new WdRegularizer({ lambda: 0.1, D: distances(N, 4) })], recurrentMask: mask },
       ];
-      const multi = new MultiRnnTrainer(gpu.get(), cfg, specs(), { design });
-      const singles = specs().map((s) => new RnnTrainer(gpu.get(), cfg, s.params, { regularizers: s.regularizers, positiveOnly: s.positiveOnly, recurrentMask: s.recurrentMask, design }));
+      const multi = new RnnTrainer(gpu.get(), cfg, specs(), { design });
+      const singles = specs().map((s) => new RnnTrainer(gpu.get(), cfg, [s], { design }));
       for (let step = 0; step < 4; step++) {
         const batches = [0, 1, 2, 3].map((k) => batch(cfg, 7, 5, 10 * step + k));
         const rm = await multi.step(batches);
         for (let k = 0; k < 4; k++) {
-          const rs = await singles[k]!.step(batches[k]!);
+          const rs = (await singles[k]!.step([batches[k]!]))[0]!;
           expect(rm[k]!.diverged).toBeUndefined();
           expect(Math.abs(rm[k]!.ce - rs.ce)).toBeLessThanOrEqual(1e-6 * Math.max(1, rs.ce));
           expect(Math.abs(rm[k]!.reg - rs.reg)).toBeLessThanOrEqual(1e-6 * Math.max(1, rs.reg));
@@ -78,11 +79,13 @@ describe.skipIf(!hasAdapter)('many networks at once', () => {
     const cfg: RnnConfig = { nIn: 2, nHidden: 8, nOut: 2, alpha: 1, outputBias: false };
     const bad = initParams(cfg, new Rng(5));
     bad.W_out[0] = Number.NaN;
-    const multi = new MultiRnnTrainer(gpu.get(), cfg, [{ params: initParams(cfg, new Rng(6)) }, { params: bad }]);
+    const multi = new RnnTrainer(gpu.get(), cfg, [{ params: initParams(cfg, new Rng(6)) }, { params: bad }]);
     const r = await multi.step([batch(cfg, 4, 3, 1), batch(cfg, 4, 3, 2)]);
     expect(r[0]!.diverged).toBeUndefined();
     expect(Number.isFinite(r[0]!.loss)).toBe(true);
     expect(r[1]!.diverged?.step).toBe(1);
+    expect(r[1]!.diverged?.model).toBe(1);
+    expect(r[1]!.diverged?.message).toMatch(/in '\w+' of model 1 at training step 1/);
     multi.dispose();
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../engine/rng.ts';
+import { batchOrder as batches, gatherBatch } from '../engine/data.ts';
 import {
-  batches, gatherBatch, getTask, goNogoTask, inferenceTask, INFERENCE_PROBLEMS, makeSplits, pdmTask,
+  getTask, goNogoTask, inferenceTask, INFERENCE_PROBLEMS, makeSplits, pdmTask,
   PDM_COHERENCES, periodBounds, taskNames, type Dataset,
 } from '../tasks/index.ts';
 
@@ -261,12 +262,13 @@ describe('splits and batches', () => {
     expect(all).toEqual([...Array(300).keys()]);
     expect(batches(ds, 128, new Rng(10), true).length).toBe(2);
     const g = gatherBatch(ds, bs[0]!);
-    expect([g.T, g.B, g.nIn]).toEqual([41, 128, 3]);
+    expect([g.T, g.B, g.x.length / (41 * 128)]).toEqual([41, 128, 3]);
     for (const [b, t, ch] of [[0, 0, 0], [5, 17, 1], [127, 40, 2], [64, 12, 2]] as const) {
       const n = bs[0]![b]!;
-      expect(g.inputs[(t * 128 + b) * 3 + ch]).toBe(at(ds, n, t, ch));
-      expect(g.labels[t * 128 + b]).toBe(ds.labels[n * 41 + t]);
-      expect(g.mask[t * 128 + b]).toBe(ds.mask[n * 41 + t]);
+      expect(g.x[(t * 128 + b) * 3 + ch]).toBe(at(ds, n, t, ch));
+      expect(g.labels[t * 128 + b]).toBe(Math.max(0, ds.labels[n * 41 + t]!));
+      expect(g.scoreMask[t * 128 + b]).toBe(ds.mask[n * 41 + t]);
+      expect(g.lossMask[t * 128 + b]).toBe(ds.mask[n * 41 + t]); // the paper tasks' loss is the decision mask
     }
   });
 });

@@ -11,12 +11,19 @@ import {
   matmulOutShape,
   matmulShape,
   sameShape,
+  type AdamArenas,
+  type AdamStep,
   type Backend,
   type BinaryOp,
+  type RnnForward,
+  type RnnNet,
   type MatmulOptions,
   type Shape,
   type UnaryOp,
 } from '../tensor.ts';
+
+import { rnnBackwardCpu, rnnForwardCpu, type CpuForward } from './rnn.ts';
+import { unpackArena, type HostParams } from '../rnn/params.ts';
 
 export type CpuPrecision = 'f32' | 'f64';
 
@@ -51,6 +58,7 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
+  readonly maxBindingBytes = null;
   private scopes = new ScopeTracker();
 
   constructor(readonly precision: CpuPrecision = 'f64') {}
@@ -92,10 +100,12 @@ export class CpuBackend implements Backend {
   async read(t: Tensor): Promise<Float32Array | Float64Array> {
     return this.data(t).slice();
   }
-  write(t: Tensor, values: ArrayLike<number>): void {
+  write(t: Tensor, values: ArrayLike<number>, offset?: number): void {
     const d = this.data(t);
-    if (values.length !== d.length) throw new ShapeError('write', `${values.length} values for ${fmtShape(t.shape)}`);
-    d.set(values);
+    if (offset === undefined ? values.length !== d.length : offset < 0 || offset + values.length > d.length) {
+      throw new ShapeError('write', `${values.length} values${offset === undefined ? '' : ` at ${offset}`} for ${fmtShape(t.shape)}`);
+    }
+    d.set(values, offset ?? 0);
   }
   release(_t: Tensor): void {
     // Garbage-collected; nothing to pool.
@@ -212,45 +222,141 @@ export class CpuBackend implements Backend {
   }
 
   softmaxCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): { loss: Tensor; probs: Tensor } {
-    const [rows, classes] = checkCrossEntropy(logits, labels, mask);
+    const [K, rows, classes] = checkCrossEntropy(logits, labels, mask);
     const Z = this.data(logits);
     const Y = this.data(labels);
     const Mk = mask ? this.data(mask) : null;
     const probs = this.alloc(logits.shape);
-    let total = 0;
-    let weight = 0;
-    for (let r = 0; r < rows; r++) {
-      let mx = -Infinity;
-      for (let c = 0; c < classes; c++) mx = Math.max(mx, Z[r * classes + c]!);
-      let se = 0;
-      for (let c = 0; c < classes; c++) se += Math.exp(Z[r * classes + c]! - mx);
-      for (let c = 0; c < classes; c++) probs.data[r * classes + c] = Math.exp(Z[r * classes + c]! - mx) / se;
-      const w = Mk ? Mk[r]! : 1;
-      if (w !== 0) {
-        const label = Y[r]!;
-        total += w * (Math.log(se) + mx - Z[r * classes + label]!);
-        weight += w;
+    const loss = this.alloc(logits.shape.length === 3 ? [K] : []);
+    for (let k = 0; k < K; k++) {
+      let total = 0;
+      let weight = 0;
+      for (let r = k * rows; r < (k + 1) * rows; r++) {
+        let mx = -Infinity;
+        for (let c = 0; c < classes; c++) mx = Math.max(mx, Z[r * classes + c]!);
+        let se = 0;
+        for (let c = 0; c < classes; c++) se += Math.exp(Z[r * classes + c]! - mx);
+        for (let c = 0; c < classes; c++) probs.data[r * classes + c] = Math.exp(Z[r * classes + c]! - mx) / se;
+        const w = Mk ? Mk[r]! : 1;
+        if (w !== 0) {
+          const label = Y[r]!;
+          total += w * (Math.log(se) + mx - Z[r * classes + label]!);
+          weight += w;
+        }
       }
+      loss.data[k] = weight > 0 ? total / weight : 0;
     }
-    const loss = this.alloc([]);
-    loss.data[0] = weight > 0 ? total / weight : 0;
     return { loss, probs };
   }
 
   softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, mask: Tensor | undefined, _loss: Tensor, gradScale: Tensor): Tensor {
-    const [rows, classes] = checkCrossEntropy(probs, labels, mask);
+    const [K, rows, classes] = checkCrossEntropy(probs, labels, mask);
     const P = this.data(probs);
     const Y = this.data(labels);
     const Mk = mask ? this.data(mask) : null;
-    let weight = 0;
-    for (let r = 0; r < rows; r++) weight += Mk ? Mk[r]! : 1;
-    const g = this.data(gradScale)[0]! / (weight > 0 ? weight : 1);
+    const G = this.data(gradScale);
     const out = this.alloc(probs.shape);
-    for (let r = 0; r < rows; r++) {
-      const w = (Mk ? Mk[r]! : 1) * g;
-      for (let c = 0; c < classes; c++) out.data[r * classes + c] = w * (P[r * classes + c]! - (Y[r] === c ? 1 : 0));
+    for (let k = 0; k < K; k++) {
+      let weight = 0;
+      for (let r = k * rows; r < (k + 1) * rows; r++) weight += Mk ? Mk[r]! : 1;
+      const g = G[k]! / (weight > 0 ? weight : 1);
+      for (let r = k * rows; r < (k + 1) * rows; r++) {
+        const w = (Mk ? Mk[r]! : 1) * g;
+        for (let c = 0; c < classes; c++) out.data[r * classes + c] = w * (P[r * classes + c]! - (Y[r] === c ? 1 : 0));
+      }
     }
     return out;
+  }
+
+  slice(x: Tensor, offset: number, shape: Shape): Tensor {
+    const out = this.alloc(shape);
+    if (offset < 0 || offset + out.size > x.size) throw new ShapeError('slice', `${fmtShape(shape)} at ${offset} overruns ${fmtShape(x.shape)}`);
+    out.data.set(this.data(x).subarray(offset, offset + out.size));
+    return out;
+  }
+
+  assemble(size: number, parts: { tensor: Tensor; offset: number }[]): Tensor {
+    const out = this.alloc([size]);
+    for (const { tensor, offset } of parts) {
+      if (offset < 0 || offset + tensor.size > size) throw new ShapeError('assemble', `${fmtShape(tensor.shape)} at ${offset} overruns [${size}]`);
+      out.data.set(this.data(tensor), offset);
+    }
+    return out;
+  }
+
+  async readAll(ts: Tensor[]): Promise<(Float32Array | Float64Array)[]> {
+    return ts.map((t) => this.data(t).slice());
+  }
+
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward {
+    const { cfg, K } = net;
+    const S = net.layout.total;
+    const th = this.data(theta);
+    const xd = this.data(x);
+    const n = T * B * cfg.nIn;
+    if (th.length !== K * S) throw new ShapeError('rnnForward', `the arena has ${th.length} values, expected K·S = ${K * S}`);
+    if (xd.length !== K * n) throw new ShapeError('rnnForward', `rnn input has ${xd.length} values, expected K·T·B·nIn = ${K * n}`);
+    const models: { p: HostParams; x: Float32Array | Float64Array; fwd: CpuForward }[] = [];
+    const logits = this.alloc([K, T * B, cfg.nOut]);
+    for (let k = 0; k < K; k++) {
+      const p = unpackArena(cfg, th.subarray(k * S, (k + 1) * S), net.layout);
+      const xk = xd.subarray(k * n, (k + 1) * n);
+      const fwd = rnnForwardCpu(cfg, p, xk, T, B);
+      logits.data.set(fwd.logits, k * T * B * cfg.nOut);
+      models.push({ p, x: xk, fwd });
+    }
+    return { T, B, logits, saved: models };
+  }
+
+  rnnBackward(net: RnnNet, _theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {
+    const { cfg, K } = net;
+    const S = net.layout.total;
+    const { T, B } = fwd;
+    const models = fwd.saved as { p: HostParams; x: Float32Array | Float64Array; fwd: CpuForward }[];
+    const dY = this.data(dLogits);
+    const ny = T * B * cfg.nOut;
+    const grad = this.alloc([K * S]);
+    models.forEach((m, k) => {
+      const g = rnnBackwardCpu(cfg, m.p, m.x, T, B, m.fwd, dY.subarray(k * ny, (k + 1) * ny));
+      for (const name of net.layout.names) grad.data.set(g[name]!, k * S + net.layout.offsets[name]);
+    });
+    return grad;
+  }
+
+  /** The fused Adam update in float64 on the host, model by model (as adam.wgsl). */
+  adam(net: RnnNet, a: AdamArenas, h: AdamStep): Tensor {
+    const N = net.cfg.nHidden;
+    const S = net.layout.total;
+    const recStart = net.layout.offsets.W_rec;
+    const recEnd = recStart + N * N;
+    const [th, g, m, v] = [a.theta, a.grad, a.m, a.v].map((t) => this.data(t));
+    const mask = a.mask ? this.data(a.mask) : null;
+    const { lr, beta1, beta2, eps } = h;
+    const bc1 = 1 - beta1 ** h.t;
+    const bc2 = 1 - beta2 ** h.t;
+    const status = this.alloc([net.K]);
+    for (let k = 0; k < net.K; k++) {
+      let bad = 0;
+      for (let li = 0; li < S; li++) {
+        const i = k * S + li;
+        const rec = li >= recStart && li < recEnd;
+        const mk = rec && h.masked[k] && mask ? mask[k * N * N + li - recStart]! : 1;
+        const gi = g![i]! * mk;
+        m![i] = beta1 * m![i]! + (1 - beta1) * gi;
+        v![i] = beta2 * v![i]! + (1 - beta2) * gi * gi;
+        let x = th![i]!;
+        if (h.mode === 'keras') x -= ((lr * Math.sqrt(bc2)) / bc1) * m![i]! / (Math.sqrt(v![i]!) + eps);
+        else x -= (lr * (m![i]! / bc1)) / (Math.sqrt(v![i]! / bc2) + eps);
+        if (rec) {
+          x *= mk;
+          if (h.positiveOnly[k] && x < 0) x = 0;
+        }
+        th![i] = x;
+        if (!Number.isFinite(x) || !Number.isFinite(gi)) bad = 1;
+      }
+      status.data[k] = bad;
+    }
+    return status;
   }
 
   scope<T>(fn: () => T): T {
@@ -263,11 +369,12 @@ export class CpuBackend implements Backend {
   destroy(): void {}
 }
 
-/** Validates the shapes of a cross-entropy call; returns [rows, classes]. */
-export function checkCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): [number, number] {
-  if (logits.shape.length !== 2) throw new ShapeError('softmaxCrossEntropy', `logits must be [rows, classes], got ${fmtShape(logits.shape)}`);
-  const [rows, classes] = logits.shape as [number, number];
-  if (labels.size !== rows) throw new ShapeError('softmaxCrossEntropy', `labels ${fmtShape(labels.shape)} do not match ${rows} rows`);
-  if (mask && mask.size !== rows) throw new ShapeError('softmaxCrossEntropy', `mask ${fmtShape(mask.shape)} does not match ${rows} rows`);
-  return [rows, classes];
+/** Validates the shapes of a cross-entropy call; returns [problems K, rows per problem, classes]. */
+export function checkCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): [number, number, number] {
+  const rank = logits.shape.length;
+  if (rank !== 2 && rank !== 3) throw new ShapeError('softmaxCrossEntropy', `logits must be [rows, classes] or [K, rows, classes], got ${fmtShape(logits.shape)}`);
+  const [K, rows, classes] = (rank === 3 ? logits.shape : [1, ...logits.shape]) as [number, number, number];
+  if (labels.size !== K * rows) throw new ShapeError('softmaxCrossEntropy', `labels ${fmtShape(labels.shape)} do not match ${K * rows} rows`);
+  if (mask && mask.size !== K * rows) throw new ShapeError('softmaxCrossEntropy', `mask ${fmtShape(mask.shape)} does not match ${K * rows} rows`);
+  return [K, rows, classes];
 }

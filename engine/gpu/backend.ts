@@ -10,14 +10,19 @@ import {
   matmulOutShape,
   matmulShape,
   sameShape,
+  type AdamArenas,
+  type AdamStep,
   type Backend,
   type BinaryOp,
+  type RnnForward,
+  type RnnNet,
   type MatmulOptions,
   type Shape,
   type UnaryOp,
 } from '../tensor.ts';
 import { checkCrossEntropy } from '../cpu/backend.ts';
 import type { GpuContext } from './context.ts';
+import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
 
 export class GpuTensor extends Tensor {
   /**
@@ -98,6 +103,10 @@ export class GpuBackend implements Backend {
     return this.ctx.describe();
   }
 
+  get maxBindingBytes(): number {
+    return this.ctx.limits.maxStorageBufferBindingSize!;
+  }
+
   /** A fresh tensor; `kernel` names the op for limit errors. Contents are undefined. */
   alloc(shape: Shape, kernel = 'alloc'): GpuTensor {
     const size = shape.reduce((a, b) => a * b, 1);
@@ -173,11 +182,13 @@ export class GpuBackend implements Backend {
     return new Float32Array(bytes, 0, t.size);
   }
 
-  write(t: Tensor, values: ArrayLike<number>): void {
-    if (values.length !== t.size) throw new ShapeError('write', `${values.length} values for ${fmtShape(t.shape)}`);
+  write(t: Tensor, values: ArrayLike<number>, offset?: number): void {
+    if (offset === undefined ? values.length !== t.size : offset < 0 || offset + values.length > t.size) {
+      throw new ShapeError('write', `${values.length} values${offset === undefined ? '' : ` at ${offset}`} for ${fmtShape(t.shape)}`);
+    }
     const g = this.gpuTensor(t);
     const data = values instanceof Float32Array ? values : Float32Array.from(values);
-    if (data.length) this.ctx.writeBuffer(g.buffer, g.offset * 4, data);
+    if (data.length) this.ctx.writeBuffer(g.buffer, (g.offset + (offset ?? 0)) * 4, data);
   }
 
   release(t: Tensor): void {
@@ -366,9 +377,11 @@ export class GpuBackend implements Backend {
   }
 
   softmaxCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): { loss: Tensor; probs: Tensor } {
-    const [rows, classes] = checkCrossEntropy(logits, labels, mask);
+    const [K, rows, classes] = checkCrossEntropy(logits, labels, mask);
     const probs = this.alloc(logits.shape, 'softmax_ce');
-    const loss = this.alloc([], 'softmax_ce'); // buffer holds [loss, Σ mask]
+    // The loss buffer holds [loss_0..loss_{K-1}, Σ mask_0..Σ mask_{K-1}]; the tensor is the losses.
+    const loss = new GpuTensor(logits.shape.length === 3 ? [K] : [], this, this.ctx.acquireBuffer(2 * K * 4, 'softmax_ce'));
+    this.scopes.track(loss);
     this.ctx.dispatch(
       { shader: 'softmax_ce', constants: { HAS_MASK: Number(Boolean(mask)) } },
       [
@@ -378,14 +391,14 @@ export class GpuBackend implements Backend {
         { buffer: probs.buffer },
         { buffer: loss.buffer },
       ],
-      this.ctx.uniform([rows, classes]),
-      [1],
+      this.ctx.uniform([rows, classes, K, 0]),
+      [1, 1, K],
     );
     return { loss, probs };
   }
 
   softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, mask: Tensor | undefined, loss: Tensor, gradScale: Tensor): Tensor {
-    const [rows, classes] = checkCrossEntropy(probs, labels, mask);
+    const [K, rows, classes] = checkCrossEntropy(probs, labels, mask);
     const out = this.alloc(probs.shape, 'softmax_ce_backward');
     const g = grid1d(rows * classes);
     this.ctx.dispatch(
@@ -398,10 +411,192 @@ export class GpuBackend implements Backend {
         { buffer: this.buf(gradScale) },
         { buffer: out.buffer },
       ],
-      this.ctx.uniform([rows, classes, g.rowPitch, 0]),
-      g.groups,
+      this.ctx.uniform([rows, classes, g.rowPitch, K]),
+      [g.groups[0], g.groups[1], K],
     );
     return out;
+  }
+
+  slice(x: Tensor, offset: number, shape: Shape): Tensor {
+    return this.materialize(this.view(x, shape, offset));
+  }
+
+  assemble(size: number, parts: { tensor: Tensor; offset: number }[]): Tensor {
+    const out = this.zeros([size]) as GpuTensor;
+    for (const { tensor, offset } of parts) {
+      const g = this.gpuTensor(tensor);
+      if (offset < 0 || offset + g.size > size) throw new ShapeError('assemble', `${fmtShape(g.shape)} at ${offset} overruns [${size}]`);
+      if (g.size) this.ctx.copy(g.buffer, g.offset * 4, out.buffer, offset * 4, g.size * 4);
+    }
+    return out;
+  }
+
+  readAll(ts: Tensor[]): Promise<Float32Array[]> {
+    const total = ts.reduce((a, t) => a + t.size, 0);
+    const out = this.alloc([total], 'readback');
+    let at = 0;
+    for (const t of ts) {
+      const g = this.gpuTensor(t);
+      if (g.size) this.ctx.copy(g.buffer, g.offset * 4, out.buffer, at * 4, g.size * 4);
+      at += g.size;
+    }
+    const all = this.read(out);
+    return all.then((data) => {
+      let o = 0;
+      return ts.map((t) => data.subarray(o, (o += t.size)));
+    });
+  }
+
+  /**
+   * The RNN over T steps for K networks (model = workgroup z of every kernel, or y for the
+   * persistent ones): U = x W_inᵀ as one batched product, the fused cell per step (or once
+   * for all steps), then the read-out. Each model runs exactly the arithmetic of K = 1.
+   */
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward {
+    const ctx = this.ctx;
+    const { nIn, nHidden: N, nOut, alpha } = net.cfg;
+    const { K } = net;
+    const S = net.layout.total;
+    const off = net.layout.offsets;
+    const TB = T * B;
+    const th = this.buf(theta);
+    const xs = this.gpuTensor(x);
+    if (theta.size !== K * S) throw new ShapeError('rnnForward', `the arena has ${theta.size} values, expected K·S = ${K * S}`);
+    if (xs.size !== K * TB * nIn) throw new ShapeError('rnnForward', `rnn input has ${xs.size} values, expected K·T·B·nIn = ${K * TB * nIn}`);
+    const design = chooseDesign(ctx, N, 1, net.design);
+    const label = ctx.profileLabel;
+    ctx.profileLabel = 'forward';
+    const U = this.alloc([K * TB * N], 'rnn_forward');
+    this.matmulInto(this.buf(xs), th, U.buffer, { batch: K, m: TB, k: nIn, n: N, batchA: K, batchB: K }, false, true, false, { b: off.W_in }, { a: TB * nIn, b: S, c: TB * N });
+    const H = this.alloc([K * TB * N], 'rnn_forward');
+    const R = this.alloc([K * TB * N], 'rnn_forward');
+    if (design === 'per-step') {
+      const step = stepDispatch(this.matmulDesign === 'subgroup', 'forward', B, N, K);
+      for (let t = 0; t < T; t++) {
+        ctx.dispatch(
+          step.spec,
+          [{ buffer: th }, { buffer: U.buffer }, { buffer: H.buffer }, { buffer: R.buffer }],
+          ctx.uniform([B, N, t, off.W_rec, off.b, S, TB * N, 0], 'f32mix', [alpha]),
+          step.groups,
+        );
+      }
+    } else {
+      const shape = persistentShape(ctx, N, B)!;
+      const Wm = this.alloc([K, N, N], 'rnn_forward');
+      for (let k = 0; k < K; k++) ctx.copy(th, (k * S + off.W_rec) * 4, Wm.buffer, k * N * N * 4, N * N * 4);
+      const WT = this.transpose(Wm) as GpuTensor;
+      ctx.dispatch(
+        { shader: 'rnn_forward_persistent', constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX } },
+        [{ buffer: WT.buffer }, { buffer: th }, { buffer: U.buffer }, { buffer: H.buffer }, { buffer: R.buffer }],
+        ctx.uniform([B, N, T, off.b, S, TB * N, 0, 0], 'f32mix', [alpha]),
+        [Math.ceil(B / shape.BS), K],
+      );
+    }
+    const logits = this.alloc([K, TB, nOut], 'rnn_forward');
+    this.matmulInto(H.buffer, th, logits.buffer, { batch: K, m: TB, k: N, n: nOut, batchA: K, batchB: K }, false, true, false, { b: off.W_out }, { a: TB * N, b: S, c: TB * nOut });
+    if (net.cfg.outputBias) {
+      const n = TB * nOut;
+      const g = grid1d(n);
+      ctx.dispatch({ shader: 'add_rows' }, [{ buffer: th }, { buffer: logits.buffer }], ctx.uniform([n, nOut, off.b_out, g.rowPitch, S, 0, 0, 0]), [g.groups[0], g.groups[1], K]);
+    }
+    ctx.profileLabel = label;
+    return { T, B, logits, saved: { x: xs, H, R } };
+  }
+
+  /**
+   * BPTT for K networks, every weight gradient written straight into model k's block of the
+   * gradient arena. dW_rec = Σ_{t≥1} δ_t h_tᵀ is one product over the stacked states (h_0 = 0).
+   */
+  rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {
+    const ctx = this.ctx;
+    const { nIn, nHidden: N, nOut, alpha } = net.cfg;
+    const { K } = net;
+    const S = net.layout.total;
+    const off = net.layout.offsets;
+    const { T, B } = fwd;
+    const TB = T * B;
+    const { x, H, R } = fwd.saved as { x: GpuTensor; H: GpuTensor; R: GpuTensor };
+    const th = this.buf(theta);
+    const dY = this.buf(dLogits);
+    const design = chooseDesign(ctx, N, 1, net.design);
+    const label = ctx.profileLabel;
+    ctx.profileLabel = 'backward';
+    const gradT = this.zeros([K * S]) as GpuTensor;
+    const grad = gradT.buffer;
+    this.matmulInto(dY, H.buffer, grad, { batch: K, m: nOut, k: TB, n: N, batchA: K, batchB: K }, true, false, false, { c: off.W_out }, { a: TB * nOut, b: TB * N, c: S });
+    if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
+    const dHr = this.alloc([K * TB * N], 'rnn_backward');
+    this.matmulInto(dY, th, dHr.buffer, { batch: K, m: TB, k: nOut, n: N, batchA: K, batchB: K }, false, false, false, { b: off.W_out }, { a: TB * nOut, b: S, c: TB * N });
+    const D = this.alloc([K, TB, N], 'rnn_backward');
+    if (design === 'per-step') {
+      const G = this.alloc([K * TB * N], 'rnn_backward');
+      const step = stepDispatch(this.matmulDesign === 'subgroup', 'backward', B, N, K);
+      for (let t = T - 1; t >= 0; t--) {
+        ctx.dispatch(
+          step.spec,
+          [{ buffer: th }, { buffer: dHr.buffer }, { buffer: R.buffer }, { buffer: G.buffer }, { buffer: D.buffer }],
+          ctx.uniform([B, N, t, T, off.W_rec, S, TB * N, 0], 'f32mix', [alpha]),
+          step.groups,
+        );
+      }
+    } else {
+      const shape = persistentShape(ctx, N, B)!;
+      ctx.dispatch(
+        { shader: 'rnn_backward_persistent', constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX } },
+        [{ buffer: th }, { buffer: dHr.buffer }, { buffer: R.buffer }, { buffer: D.buffer }],
+        ctx.uniform([B, N, T, off.W_rec, S, TB * N, 0, 0], 'f32mix', [alpha]),
+        [Math.ceil(B / shape.BS), K],
+      );
+    }
+    if (T > 1) {
+      this.matmulInto(D.buffer, H.buffer, grad, { batch: K, m: N, k: (T - 1) * B, n: N, batchA: K, batchB: K }, true, false, false, { a: B * N, c: off.W_rec }, { a: TB * N, b: TB * N, c: S });
+    }
+    this.matmulInto(D.buffer, this.buf(x), grad, { batch: K, m: N, k: TB, n: nIn, batchA: K, batchB: K }, true, false, false, { c: off.W_in }, { a: TB * N, b: TB * nIn, c: S });
+    this.columnSumsInto(D, grad, S, off.b);
+    ctx.profileLabel = label;
+    return gradT;
+  }
+
+  /** Σ over the rows of X [K, rows, cols] into each model's arena block at `offset`. */
+  private columnSumsInto(X: GpuTensor, arena: GPUBuffer, S: number, offset: number): void {
+    const [K, , cols] = X.shape as [number, number, number];
+    const sums = this.sumAxis(this.materializeIfView(X), 1) as GpuTensor; // [K, cols]
+    for (let k = 0; k < K; k++) this.ctx.copy(sums.buffer, k * cols * 4, arena, (k * S + offset) * 4, cols * 4);
+  }
+
+  adam(net: RnnNet, a: AdamArenas, h: AdamStep): Tensor {
+    const ctx = this.ctx;
+    const K = net.K;
+    const S = net.layout.total;
+    const n = K * S;
+    const flags = new Uint32Array(Math.max(4, K));
+    for (let k = 0; k < K; k++) flags[k] = (h.positiveOnly[k] ? 1 : 0) | (h.masked[k] ? 2 : 0);
+    const flagsT = this.alloc([flags.length], 'adam');
+    ctx.writeBuffer(flagsT.buffer, 0, flags);
+    const status = this.zeros([K]) as GpuTensor;
+    const bc1 = 1 - h.beta1 ** h.t;
+    const bc2 = 1 - h.beta2 ** h.t;
+    const grid = grid1d(n);
+    const recStart = net.layout.offsets.W_rec;
+    ctx.dispatch(
+      {
+        shader: 'adam',
+        cost: { flops: 16 * n, bytes: 4 * 7 * n },
+        constants: { NONNEG: Number(h.positiveOnly.some(Boolean)), MASKED: Number(Boolean(a.mask)), KERAS: Number(h.mode === 'keras') },
+      },
+      [
+        { buffer: this.buf(a.theta) },
+        { buffer: this.buf(a.grad) },
+        { buffer: this.buf(a.m) },
+        { buffer: this.buf(a.v) },
+        { buffer: a.mask ? this.buf(a.mask) : ctx.dummyBuffer() },
+        { buffer: status.buffer },
+        { buffer: flagsT.buffer },
+      ],
+      ctx.uniform([n, recStart, recStart + net.layout.sizes.W_rec, grid.rowPitch, S, 0, 0, 0], 'f32mix', [h.lr, h.beta1, h.beta2, h.eps, bc1, bc2]),
+      grid.groups,
+    );
+    return status;
   }
 
   scope<T>(fn: () => T): T {

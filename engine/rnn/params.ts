@@ -107,9 +107,9 @@ export function arenaLayout(cfg: RnnConfig): ArenaLayout {
   return { offsets, sizes, total: Math.max(at, 64), names };
 }
 
-/** Packs host parameters into a float32 arena. */
-export function packArena(cfg: RnnConfig, p: HostParams, layout = arenaLayout(cfg)): Float32Array {
-  const arena = new Float32Array(layout.total);
+/** Packs host parameters into an arena (float64; a float32 device rounds it on upload). */
+export function packArena(cfg: RnnConfig, p: HostParams, layout = arenaLayout(cfg)): Float64Array {
+  const arena = new Float64Array(layout.total);
   for (const name of layout.names) {
     const v = p[name];
     if (!v) throw new Error(`parameter ${name} missing`);

@@ -1,33 +1,21 @@
 /**
- * The training loop: tasks in, trained network, history and W_rec trajectory out.
- *   train(model, task | splits, { epochs | steps, batchSize, lr, seed, regularizers, positiveOnly })
- * Per-step and per-epoch callbacks; a snapshot of W_rec after every epoch; evaluation on a
- * held-out set. Non-finite losses or weights stop training with a NonFiniteError that names
- * the step and the tensor (experiments record such runs as diverged).
+ * The training loop: K ≥ 1 networks of one shape, each with its own data, seed, regularisers
+ * and constraints, trained side by side by one RnnTrainer (one network is K = 1).
+ *   trainNetworks(backend, cfg, networks, { epochs | steps, batchSize, lr, inputNoise })
+ * Each network draws its batches and input noise from its own seed, so it follows the same
+ * trajectory whether it is trained alone or beside others. Per-step and per-epoch callbacks;
+ * W_rec after every epoch; evaluation on a held-out set. A network that produces NaN/Inf is
+ * recorded as diverged (a NonFiniteError naming the step, the tensor and the model); the
+ * others train on. `train` is the one-network form, which throws the error instead.
  */
 import { Rng } from '../rng.ts';
 import type { Backend } from '../tensor.ts';
 import type { RecurrentRegularizer } from '../regularizer.ts';
-import type { Dataset, Task } from '../../tasks/types.ts';
-import { batches, gatherBatch, makeSplits } from '../../tasks/splits.ts';
-import { RnnTrainer, type AdamOptions, type Batch } from './trainer.ts';
-import { MultiRnnTrainer } from './multi.ts';
-import { NonFiniteError } from '../errors.ts';
-import type { GpuBackend } from '../gpu/backend.ts';
-import type { RnnDesign } from './gpu.ts';
+import { batchOrder, gatherBatch, type Batch, type Dataset, type Splits } from '../data.ts';
+import { RnnTrainer, type AdamOptions } from './trainer.ts';
+import type { NonFiniteError } from '../errors.ts';
+import type { RnnDesign } from '../tensor.ts';
 import type { HostParams, RnnConfig } from './params.ts';
-
-export interface RnnModel {
-  backend: Backend;
-  cfg: RnnConfig;
-  params: HostParams;
-}
-
-export interface Splits {
-  train: Dataset;
-  test?: Dataset;
-  val?: Dataset;
-}
 
 export interface StepInfo {
   step: number;
@@ -51,154 +39,8 @@ export interface EpochInfo {
   seconds: number;
 }
 
-export interface TrainOptions {
-  epochs?: number;
-  /** Stop after this many steps in total (overrides epochs when smaller). */
-  steps?: number;
-  batchSize?: number;
-  lr?: number;
-  adam?: Partial<AdamOptions>;
-  seed: number;
-  /** σ of the Gaussian input noise during training (paper: 0.05). */
-  inputNoise?: number;
-  regularizers?: RecurrentRegularizer[];
-  positiveOnly?: boolean;
-  recurrentMask?: ArrayLike<number>;
-  design?: RnnDesign | 'auto';
-  /** Keep W_rec after each epoch (default true). */
-  snapshots?: boolean;
-  onStep?: (info: StepInfo) => void | Promise<void>;
-  onEpoch?: (info: EpochInfo, W_rec: Float64Array) => void | Promise<void>;
-  /** Evaluate on this held-out set after every epoch (default: splits.val ?? splits.test). */
-  evalEveryEpoch?: boolean;
-}
-
-export interface TrainResult {
-  trainer: RnnTrainer;
-  history: EpochInfo[];
-  snapshots: Float64Array[];
-  steps: number;
-}
-
-/** Batch rows of a dataset in the engine's time-major layout, with optional input noise. */
-export function toBatch(ds: Dataset, indices: ArrayLike<number>, noise = 0, rng?: Rng): Batch {
-  const b = gatherBatch(ds, indices);
-  const x = b.inputs;
-  if (noise > 0) {
-    if (!rng) throw new Error('toBatch: noise needs an rng');
-    for (let i = 0; i < x.length; i++) x[i]! += noise * rng.normal();
-  }
-  const labels = new Float32Array(b.labels.length);
-  for (let i = 0; i < labels.length; i++) labels[i] = Math.max(0, b.labels[i]!); // masked rows are never scored
-  return { T: b.T, B: b.B, x, labels, mask: b.lossMask ?? b.mask };
-}
-
-/** Correct and scored decisions of logits [T·B, C] at the mask's nonzero rows. */
-export function countCorrect(logits: ArrayLike<number>, batch: Batch, nOut: number, mask: ArrayLike<number> = batch.mask): { correct: number; total: number } {
-  let correct = 0;
-  let total = 0;
-  for (let r = 0; r < batch.T * batch.B; r++) {
-    if (!mask[r]) continue;
-    let best = 0;
-    for (let c = 1; c < nOut; c++) if (logits[r * nOut + c]! > logits[r * nOut + best]!) best = c;
-    total++;
-    if (best === batch.labels[r]) correct++;
-  }
-  return { correct, total };
-}
-
-/** Accuracy (at the decision mask) and mean loss over a dataset, without noise or updates. */
-export async function evaluate(trainer: RnnTrainer, ds: Dataset, batchSize = 128): Promise<{ accuracy: number; loss: number }> {
-  let correct = 0;
-  let total = 0;
-  let lossSum = 0;
-  let lossWeight = 0;
-  const nOut = trainer.cfg.nOut;
-  for (let start = 0; start < ds.nTrials; start += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, ds.nTrials - start) }, (_, i) => start + i);
-    const batch = toBatch(ds, idx);
-    const decision = gatherBatch(ds, idx).mask;
-    const logits = await trainer.logits(batch);
-    const c = countCorrect(logits, batch, nOut, decision);
-    correct += c.correct;
-    total += c.total;
-    const l = maskedCrossEntropy(logits, batch, nOut);
-    lossSum += l.sum;
-    lossWeight += l.weight;
-  }
-  return { accuracy: total ? correct / total : NaN, loss: lossWeight ? lossSum / lossWeight : NaN };
-}
-
-function isTask(x: Task | Splits): x is Task {
-  return typeof (x as Task).generate === 'function';
-}
-
-export async function train(model: RnnModel, data: Task | Splits, opts: TrainOptions): Promise<TrainResult> {
-  const splits: Splits = isTask(data) ? makeSplits(data, opts.seed) : data;
-  const batchSize = opts.batchSize ?? 128;
-  const stepsPerEpoch = Math.ceil(splits.train.nTrials / batchSize);
-  const epochs = opts.epochs ?? (opts.steps ? Math.ceil(opts.steps / stepsPerEpoch) : 10);
-  const maxSteps = opts.steps ?? epochs * stepsPerEpoch;
-  const trainer = new RnnTrainer(model.backend, model.cfg, model.params, {
-    adam: { ...opts.adam, ...(opts.lr !== undefined ? { lr: opts.lr } : {}) },
-    positiveOnly: opts.positiveOnly,
-    recurrentMask: opts.recurrentMask,
-    regularizers: opts.regularizers,
-    design: opts.design,
-  });
-  const rng = new Rng(opts.seed, 'train');
-  const noiseRng = rng.fork('input-noise');
-  const history: EpochInfo[] = [];
-  const snapshots: Float64Array[] = [];
-  const evalSet = splits.val ?? splits.test;
-  let step = 0;
-  try {
-    for (let epoch = 0; epoch < epochs && step < maxSteps; epoch++) {
-      const t0 = Date.now();
-      let lossSum = 0, ceSum = 0, regSum = 0, n = 0, correct = 0, total = 0;
-      for (const idx of batches(splits.train, batchSize, rng.fork(`epoch-${epoch}`))) {
-        if (step >= maxSteps) break;
-        const batch = toBatch(splits.train, idx, opts.inputNoise ?? 0, noiseRng);
-        const decision = gatherBatch(splits.train, idx).mask;
-        const r = await trainer.step(batch, { returnLogits: true });
-        step++;
-        const c = countCorrect(r.logits!, batch, model.cfg.nOut, decision);
-        correct += c.correct;
-        total += c.total;
-        lossSum += r.loss;
-        ceSum += r.ce;
-        regSum += r.reg;
-        n++;
-        await opts.onStep?.({ step, epoch, loss: r.loss, ce: r.ce, reg: r.reg });
-      }
-      const info: EpochInfo = {
-        epoch,
-        step,
-        meanLoss: lossSum / n,
-        meanCe: ceSum / n,
-        meanReg: regSum / n,
-        trainAccuracy: total ? correct / total : NaN,
-        seconds: (Date.now() - t0) / 1000,
-      };
-      if (evalSet && opts.evalEveryEpoch !== false) {
-        const ev = await evaluate(trainer, evalSet, batchSize);
-        info.evalAccuracy = ev.accuracy;
-        info.evalLoss = ev.loss;
-      }
-      history.push(info);
-      const W = (await trainer.getParams()).W_rec;
-      if (opts.snapshots !== false) snapshots.push(W);
-      await opts.onEpoch?.(info, W);
-    }
-  } catch (e) {
-    trainer.dispose();
-    throw e;
-  }
-  return { trainer, history, snapshots, steps: step };
-}
-
-/** One network of a batched training run: its weights, data, seed and constraints. */
-export interface ManyModel {
+/** One network of a training run: its weights, data, seed, regularisers and constraints. */
+export interface TrainNetwork {
   params: HostParams;
   splits: Splits;
   seed: number;
@@ -209,138 +51,50 @@ export interface ManyModel {
   onEpoch?: (info: EpochInfo, W_rec: Float64Array) => void | Promise<void>;
 }
 
-export interface ManyResult {
+export interface TrainOptions {
+  epochs?: number;
+  /** Stop after this many steps in total (overrides epochs when smaller). */
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  adam?: Partial<AdamOptions>;
+  /** σ of the Gaussian input noise during training (paper: 0.05). */
+  inputNoise?: number;
+  design?: RnnDesign | 'auto';
+  /** Keep W_rec after each epoch in the result (default false; onEpoch receives it anyway). */
+  snapshots?: boolean;
+  /** Evaluate on the held-out set after every epoch (default: val ?? test, when present). */
+  evalEveryEpoch?: boolean;
+}
+
+export interface NetworkResult {
   history: EpochInfo[];
   steps: number;
+  snapshots: Float64Array[];
   /** Set when this network produced NaN/Inf; the others trained on. */
   diverged?: NonFiniteError;
 }
 
-export type ManyOptions = Omit<TrainOptions, 'seed' | 'regularizers' | 'positiveOnly' | 'recurrentMask' | 'onStep' | 'onEpoch' | 'snapshots'>;
-
-/**
- * `train` for K networks of the same shape in the same dispatches (MultiRnnTrainer). Each
- * network draws its batches and input noise from its own seed exactly as `train` would, so it
- * follows the same trajectory as when trained alone (the kernels are bit-identical per model).
- * A diverging network is recorded, not fatal.
- */
-export async function trainMany(backend: GpuBackend, cfg: RnnConfig, models: ManyModel[], opts: ManyOptions): Promise<{ trainer: MultiRnnTrainer; results: ManyResult[] }> {
-  const K = models.length;
-  const batchSize = opts.batchSize ?? 128;
-  const nTrain = models[0]!.splits.train.nTrials;
-  if (models.some((m) => m.splits.train.nTrials !== nTrain)) throw new Error('trainMany: every network needs the same number of training trials');
-  const stepsPerEpoch = Math.ceil(nTrain / batchSize);
-  const epochs = opts.epochs ?? (opts.steps ? Math.ceil(opts.steps / stepsPerEpoch) : 10);
-  const maxSteps = opts.steps ?? epochs * stepsPerEpoch;
-  const trainer = new MultiRnnTrainer(
-    backend,
-    cfg,
-    models.map((m) => ({ params: m.params, regularizers: m.regularizers, positiveOnly: m.positiveOnly, recurrentMask: m.recurrentMask })),
-    { adam: { ...opts.adam, ...(opts.lr !== undefined ? { lr: opts.lr } : {}) }, design: opts.design },
-  );
-  const rngs = models.map((m) => new Rng(m.seed, 'train'));
-  const noise = rngs.map((r) => r.fork('input-noise'));
-  const results: ManyResult[] = models.map(() => ({ history: [], steps: 0 }));
-  let step = 0;
-  try {
-    for (let epoch = 0; epoch < epochs && step < maxSteps; epoch++) {
-      const t0 = Date.now();
-      const order = models.map((m, k) => batches(m.splits.train, batchSize, rngs[k]!.fork(`epoch-${epoch}`)));
-      const sums = models.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
-      for (let b = 0; b < order[0]!.length && step < maxSteps; b++) {
-        const batchList = models.map((m, k) => toBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
-        const step_results = await trainer.step(batchList, { returnLogits: true });
-        step++;
-        for (let k = 0; k < K; k++) {
-          if (results[k]!.diverged) continue;
-          const r = step_results[k]!;
-          if (r.diverged) {
-            results[k]!.diverged = await nameDivergence(trainer, k, r.diverged);
-            continue;
-          }
-          const decision = gatherBatch(models[k]!.splits.train, order[k]![b]!).mask;
-          const c = countCorrect(r.logits!, batchList[k]!, cfg.nOut, decision);
-          const s = sums[k]!;
-          s.correct += c.correct;
-          s.total += c.total;
-          s.loss += r.loss;
-          s.ce += r.ce;
-          s.reg += r.reg;
-          s.n++;
-          results[k]!.steps = step;
-          await models[k]!.onStep?.({ step, epoch, loss: r.loss, ce: r.ce, reg: r.reg });
-        }
-      }
-      const live = models.map((_, k) => !results[k]!.diverged);
-      const evalSets = models.map((m) => m.splits.val ?? m.splits.test);
-      const evals = opts.evalEveryEpoch !== false && evalSets.every(Boolean) ? await evaluateMany(trainer, evalSets as Dataset[], batchSize) : null;
-      const params = await trainer.getAllParams();
-      for (let k = 0; k < K; k++) {
-        if (!live[k]) continue;
-        const s = sums[k]!;
-        const info: EpochInfo = {
-          epoch,
-          step,
-          meanLoss: s.loss / s.n,
-          meanCe: s.ce / s.n,
-          meanReg: s.reg / s.n,
-          trainAccuracy: s.total ? s.correct / s.total : NaN,
-          seconds: (Date.now() - t0) / 1000,
-        };
-        if (evals) {
-          info.evalAccuracy = evals[k]!.accuracy;
-          info.evalLoss = evals[k]!.loss;
-        }
-        results[k]!.history.push(info);
-        await models[k]!.onEpoch?.(info, params[k]!.W_rec);
-      }
-    }
-  } catch (e) {
-    trainer.dispose();
-    throw e;
+/** Correct and scored decisions of logits [T·B, C] at the batch's scored rows. */
+export function countCorrect(logits: ArrayLike<number>, batch: Batch, nOut: number): { correct: number; total: number } {
+  let correct = 0;
+  let total = 0;
+  for (let r = 0; r < batch.T * batch.B; r++) {
+    if (!batch.scoreMask[r]) continue;
+    let best = 0;
+    for (let c = 1; c < nOut; c++) if (logits[r * nOut + c]! > logits[r * nOut + best]!) best = c;
+    total++;
+    if (best === batch.labels[r]) correct++;
   }
-  return { trainer, results };
+  return { correct, total };
 }
 
-/** Names the tensor of a diverged network (the first parameter with a non-finite entry). */
-async function nameDivergence(trainer: MultiRnnTrainer, k: number, e: NonFiniteError): Promise<NonFiniteError> {
-  const p = await trainer.getParams(k);
-  for (const name of Object.keys(p) as (keyof HostParams)[]) {
-    const bad = p[name]!.find((x) => !Number.isFinite(x));
-    if (bad !== undefined) return new NonFiniteError(e.step, name, bad);
-  }
-  return e;
-}
-
-/** `evaluate` for every network of a MultiRnnTrainer, each on its own dataset (same sizes). */
-export async function evaluateMany(trainer: MultiRnnTrainer, sets: Dataset[], batchSize = 128): Promise<{ accuracy: number; loss: number }[]> {
-  const nOut = trainer.cfg.nOut;
-  const n = sets[0]!.nTrials;
-  const acc = sets.map(() => ({ correct: 0, total: 0, loss: 0, weight: 0 }));
-  for (let start = 0; start < n; start += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    const batchList = sets.map((ds) => toBatch(ds, idx));
-    const logits = await trainer.logits(batchList);
-    sets.forEach((ds, k) => {
-      const batch = batchList[k]!;
-      const c = countCorrect(logits[k]!, batch, nOut, gatherBatch(ds, idx).mask);
-      const a = acc[k]!;
-      a.correct += c.correct;
-      a.total += c.total;
-      const l = maskedCrossEntropy(logits[k]!, batch, nOut);
-      a.loss += l.sum;
-      a.weight += l.weight;
-    });
-  }
-  return acc.map((a) => ({ accuracy: a.total ? a.correct / a.total : NaN, loss: a.weight ? a.loss / a.weight : NaN }));
-}
-
-/** Σ mask·CE and Σ mask of logits [T·B, C] (float64, on the host). */
+/** Σ mask·CE and Σ mask of logits [T·B, C] over the loss mask (float64, on the host). */
 export function maskedCrossEntropy(logits: ArrayLike<number>, batch: Batch, nOut: number): { sum: number; weight: number } {
   let sum = 0;
   let weight = 0;
   for (let r = 0; r < batch.T * batch.B; r++) {
-    const w = batch.mask[r]!;
+    const w = batch.lossMask[r]!;
     if (!w) continue;
     let mx = -Infinity;
     for (let k = 0; k < nOut; k++) mx = Math.max(mx, logits[r * nOut + k]!);
@@ -350,4 +104,126 @@ export function maskedCrossEntropy(logits: ArrayLike<number>, batch: Batch, nOut
     weight += w;
   }
   return { sum, weight };
+}
+
+/** Accuracy (at the scored steps) and mean loss of model k on sets[k], without noise or updates. */
+export async function evaluate(trainer: RnnTrainer, sets: Dataset[], batchSize = 128): Promise<{ accuracy: number; loss: number }[]> {
+  if (sets.length !== trainer.K) throw new Error(`evaluate: expected ${trainer.K} datasets (one per model), got ${sets.length}`);
+  const nOut = trainer.cfg.nOut;
+  const n = sets[0]!.nTrials;
+  if (sets.some((ds) => ds.nTrials !== n)) throw new Error('evaluate: every model needs a dataset of the same size');
+  const acc = sets.map(() => ({ correct: 0, total: 0, loss: 0, weight: 0 }));
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+    const batchList = sets.map((ds) => gatherBatch(ds, idx));
+    const logits = await trainer.logits(batchList);
+    batchList.forEach((batch, k) => {
+      const c = countCorrect(logits[k]!, batch, nOut);
+      const l = maskedCrossEntropy(logits[k]!, batch, nOut);
+      const a = acc[k]!;
+      a.correct += c.correct;
+      a.total += c.total;
+      a.loss += l.sum;
+      a.weight += l.weight;
+    });
+  }
+  return acc.map((a) => ({ accuracy: a.total ? a.correct / a.total : NaN, loss: a.weight ? a.loss / a.weight : NaN }));
+}
+
+/** Trains K networks side by side; returns the trainer (for evaluation and weights) and each network's result. */
+export async function trainNetworks(backend: Backend, cfg: RnnConfig, networks: TrainNetwork[], opts: TrainOptions = {}): Promise<{ trainer: RnnTrainer; results: NetworkResult[] }> {
+  const K = networks.length;
+  const batchSize = opts.batchSize ?? 128;
+  const nTrain = networks[0]!.splits.train.nTrials;
+  if (networks.some((m) => m.splits.train.nTrials !== nTrain)) throw new Error('train: every network needs the same number of training trials');
+  const stepsPerEpoch = Math.ceil(nTrain / batchSize);
+  const epochs = opts.epochs ?? (opts.steps ? Math.ceil(opts.steps / stepsPerEpoch) : 10);
+  const maxSteps = opts.steps ?? epochs * stepsPerEpoch;
+  const trainer = new RnnTrainer(
+    backend,
+    cfg,
+    networks.map((m) => ({ params: m.params, regularizers: m.regularizers, positiveOnly: m.positiveOnly, recurrentMask: m.recurrentMask })),
+    { adam: { ...opts.adam, ...(opts.lr !== undefined ? { lr: opts.lr } : {}) }, design: opts.design },
+  );
+  const rngs = networks.map((m) => new Rng(m.seed, 'train'));
+  const noise = rngs.map((r) => r.fork('input-noise'));
+  const results: NetworkResult[] = networks.map(() => ({ history: [], steps: 0, snapshots: [] }));
+  const live = () => results.some((r) => !r.diverged);
+  const evalSets = networks.map((m) => m.splits.val ?? m.splits.test);
+  const evalEach = opts.evalEveryEpoch !== false && evalSets.every(Boolean);
+  let step = 0;
+  try {
+    for (let epoch = 0; epoch < epochs && step < maxSteps && live(); epoch++) {
+      const t0 = Date.now();
+      const order = networks.map((m, k) => batchOrder(m.splits.train, batchSize, rngs[k]!.fork(`epoch-${epoch}`)));
+      const sums = networks.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
+      for (let b = 0; b < order[0]!.length && step < maxSteps && live(); b++) {
+        const batchList = networks.map((m, k) => gatherBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
+        const stepResults = await trainer.step(batchList, { returnLogits: true });
+        step++;
+        for (let k = 0; k < K; k++) {
+          if (results[k]!.diverged) continue;
+          const r = stepResults[k]!;
+          if (r.diverged) {
+            results[k]!.diverged = r.diverged;
+            continue;
+          }
+          const c = countCorrect(r.logits!, batchList[k]!, cfg.nOut);
+          const s = sums[k]!;
+          s.correct += c.correct;
+          s.total += c.total;
+          s.loss += r.loss;
+          s.ce += r.ce;
+          s.reg += r.reg;
+          s.n++;
+          results[k]!.steps = step;
+          await networks[k]!.onStep?.({ step, epoch, loss: r.loss, ce: r.ce, reg: r.reg });
+        }
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      if (!live()) break;
+      const evals = evalEach ? await evaluate(trainer, evalSets as Dataset[], batchSize) : null;
+      const params = await trainer.getAllParams();
+      for (let k = 0; k < K; k++) {
+        if (results[k]!.diverged) continue;
+        const s = sums[k]!;
+        const info: EpochInfo = {
+          epoch,
+          step,
+          meanLoss: s.loss / s.n,
+          meanCe: s.ce / s.n,
+          meanReg: s.reg / s.n,
+          trainAccuracy: s.total ? s.correct / s.total : NaN,
+          seconds,
+        };
+        if (evals) {
+          info.evalAccuracy = evals[k]!.accuracy;
+          info.evalLoss = evals[k]!.loss;
+        }
+        results[k]!.history.push(info);
+        if (opts.snapshots) results[k]!.snapshots.push(params[k]!.W_rec);
+        await networks[k]!.onEpoch?.(info, params[k]!.W_rec);
+      }
+    }
+  } catch (e) {
+    trainer.dispose();
+    throw e;
+  }
+  return { trainer, results };
+}
+
+/** One network: `trainNetworks` with K = 1. A divergence is thrown as the NonFiniteError. */
+export async function train(
+  backend: Backend,
+  cfg: RnnConfig,
+  network: TrainNetwork,
+  opts: TrainOptions = {},
+): Promise<{ trainer: RnnTrainer } & NetworkResult> {
+  const { trainer, results } = await trainNetworks(backend, cfg, [network], opts);
+  const r = results[0]!;
+  if (r.diverged) {
+    trainer.dispose();
+    throw r.diverged;
+  }
+  return { trainer, ...r };
 }
