@@ -65,11 +65,7 @@ export function accuracyAtMask(
  * Accuracy at the last time step of each trial: argmax_c logits[T−1, b, c] against labels[b]
  * (or labels[T−1, b] when labels has T·B entries).
  */
-export function lastStepAccuracy(
-  logits: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  shape: { T: number; B: number; C: number },
-): AccuracyCount {
+export function lastStepAccuracy(logits: ArrayLike<number>, labels: ArrayLike<number>, shape: { T: number; B: number; C: number }): AccuracyCount {
   const { T, B } = shape;
   const mask = new Uint8Array(T * B);
   mask.fill(1, (T - 1) * B);

@@ -93,7 +93,11 @@ export function greedyModularityCNM(g: Graph): Int32Array {
   const rescan = (u: number) => {
     let bc = -1;
     let bv = -Infinity;
-    for (const [v, x] of dq[u]!) if (x > bv || (x === bv && v < bc)) { bv = x; bc = v; }
+    for (const [v, x] of dq[u]!)
+      if (x > bv || (x === bv && v < bc)) {
+        bv = x;
+        bc = v;
+      }
     bestCol[u] = bc;
     bestVal[u] = bv;
   };
@@ -186,7 +190,7 @@ export function louvain(g: Graph, rng: Rng, threshold = 1e-7): Int32Array {
     const toComm = new Float64Array(n);
     const touched: number[] = [];
     let movedAny = false;
-    for (let improved = true; improved; ) {
+    for (let improved = true; improved;) {
       improved = false;
       for (const i of rng.permutation(n)) {
         const ci = comm[i]!;

@@ -270,7 +270,12 @@ export function maslovSneppenRewire(g: Graph, rng: Rng, swapsPerEdge = 10): Grap
   const adj = Uint8Array.from(g.adj);
   const eu: number[] = [];
   const ev: number[] = [];
-  for (let u = 0; u < n; u++) for (const v of g.neighbors[u]!) if (u < v) { eu.push(u); ev.push(v); }
+  for (let u = 0; u < n; u++)
+    for (const v of g.neighbors[u]!)
+      if (u < v) {
+        eu.push(u);
+        ev.push(v);
+      }
   const m = eu.length;
   if (m < 2) return graphFromAdjacency(adj, n);
   const target = swapsPerEdge * m;
@@ -370,10 +375,7 @@ function clip01(x: number): number {
  * same node and edge counts; the random reference is the mean over Maslov–Sneppen rewirings
  * (pass `random` to reuse means already computed). φ is NaN for a graph without edges.
  */
-export function smallWorldPropensity(
-  g: Graph,
-  opts: { seed: number; nRandom?: number; random?: NullMeans },
-): SmallWorldPropensity {
+export function smallWorldPropensity(g: Graph, opts: { seed: number; nRandom?: number; random?: NullMeans }): SmallWorldPropensity {
   if (g.edgeCount === 0) {
     const nan = NaN;
     return { phi: nan, deltaC: nan, deltaL: nan, C: 0, L: Infinity, Clattice: 0, Llattice: Infinity, Crandom: 0, Lrandom: Infinity };

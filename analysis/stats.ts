@@ -8,8 +8,8 @@
 
 const LANCZOS_G = 7;
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+  9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9; reflection below 0.5). */
@@ -209,7 +209,7 @@ export function rankWithTies(x: ArrayLike<number>): { ranks: Float64Array; tieTe
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => x[i]! - x[j]!);
   const ranks = new Float64Array(n);
   let tieTerm = 0;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1;
     while (end < n && x[order[end]!] === x[order[start]!]) end++;
     const avg = (start + 1 + end) / 2; // mean of ranks start+1 .. end

@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import { GpuBackend } from '../engine/gpu/backend.ts';
 import type { Backend } from '../engine/tensor.ts';
 
-export type TimingSource = 'gpu-timestamp' | 'wall';
+/** Options every bench suite takes (the CLI's flags). */
+export interface SuiteOptions {
+  sizes?: number[];
+  quick?: boolean;
+  json?: boolean;
+  /** bench profile: which workload (see bench/profile.ts). */
+  workload?: string;
+}
+
+type TimingSource = 'gpu-timestamp' | 'wall';
 
 export interface Sample {
   median: number;
@@ -84,7 +93,15 @@ export function environment(backend: Backend): Record<string, unknown> {
     node: process.version,
     webgpu: webgpuVersion,
     backend: backend.name,
-    adapter: adapter ? { description: adapter.description, vendor: adapter.vendor, architecture: adapter.architecture, backend: adapter.backend, software: adapter.isFallbackAdapter } : backend.describe(),
+    adapter: adapter
+      ? {
+          description: adapter.description,
+          vendor: adapter.vendor,
+          architecture: adapter.architecture,
+          backend: adapter.backend,
+          software: adapter.isFallbackAdapter,
+        }
+      : backend.describe(),
   };
 }
 
@@ -98,7 +115,7 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   for (const r of cells.slice(1)) console.log(line(r));
 }
 
-export function formatNumber(x: number): string {
+function formatNumber(x: number): string {
   if (!Number.isFinite(x) || Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
   if (a >= 1000) return x.toFixed(0);

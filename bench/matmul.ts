@@ -105,10 +105,9 @@ export function printMatmul(records: BenchRecord[]): void {
     return row;
   });
   const isDefault = (k: string) => records.some((r) => r.kernel === k && r.default);
-  printTable(
-    ['n', ...kernels.map((k) => `${k}${isDefault(k) ? ' (default)' : ''} GFLOP/s`), ...tiled.map((k) => `${k}/naive`)],
-    rows,
-  );
+  printTable(['n', ...kernels.map((k) => `${k}${isDefault(k) ? ' (default)' : ''} GFLOP/s`), ...tiled.map((k) => `${k}/naive`)], rows);
   const timing = records[0]?.timing;
-  console.log(`timing: ${timing === 'gpu-timestamp' ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)'}; medians over repeats; x/naive is the median of per-repeat ratios`);
+  console.log(
+    `timing: ${timing === 'gpu-timestamp' ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)'}; medians over repeats; x/naive is the median of per-repeat ratios`,
+  );
 }

@@ -11,7 +11,7 @@ import type { Backend } from '../engine/tensor.ts';
 import { WdcRegularizer } from '../engine/regularizers/communicability.ts';
 import { paperWorkload } from './rnn.ts';
 import { median, printTable, type BenchRecord } from './harness.ts';
-import type { SuiteOptions } from './suites.ts';
+import type { SuiteOptions } from './harness.ts';
 
 export async function benchMulti(backend: Backend, opts: SuiteOptions & { ks?: number[] }): Promise<BenchRecord[]> {
   if (!(backend instanceof GpuBackend)) throw new Error('bench multi needs a WebGPU adapter');
@@ -50,12 +50,35 @@ export async function benchMulti(backend: Backend, opts: SuiteOptions & { ks?: n
     const ms = median(times);
     const throughput = (K * 1000) / ms;
     if (K === 1) single = throughput;
-    records.push({ suite: 'multi', name: `K=${K}`, unit: 'network-steps/s', K, N, B, T, reg: 'WDC', median: ms, min: Math.min(...times), max: Math.max(...times), repeats: times.length, warmup: 1, timing: 'wall', throughput, efficiency: throughput / (K * single) });
+    records.push({
+      suite: 'multi',
+      name: `K=${K}`,
+      unit: 'network-steps/s',
+      K,
+      N,
+      B,
+      T,
+      reg: 'WDC',
+      median: ms,
+      min: Math.min(...times),
+      max: Math.max(...times),
+      repeats: times.length,
+      warmup: 1,
+      timing: 'wall',
+      throughput,
+      efficiency: throughput / (K * single),
+    });
   }
   if (!opts.json) {
     printTable(
       ['K', 'ms/step (all K)', 'network-steps/s', 'speed-up vs K=1', 'efficiency (vs K x single)'],
-      records.map((r) => [r.K as number, r.median as number, r.throughput as number, `${((r.throughput as number) / single).toFixed(2)}x`, (r.efficiency as number).toFixed(2)]),
+      records.map((r) => [
+        r.K as number,
+        r.median as number,
+        r.throughput as number,
+        `${((r.throughput as number) / single).toFixed(2)}x`,
+        (r.efficiency as number).toFixed(2),
+      ]),
     );
     console.log(`N = ${N}, B = ${B}, T = ${T}, WDC regulariser (λ = 0.3), paper model; K capped at ${cap} by the adapter's memory limits.`);
   }

@@ -10,7 +10,7 @@ import { runPeerProcess, type PeerKind } from './peers/run.ts';
 import type { PeerResult } from './peers/workload.ts';
 import { canonicalWorkload, timeTrainingSteps } from './rnn.ts';
 import { printTable, type BenchRecord } from './harness.ts';
-import type { SuiteOptions } from './suites.ts';
+import type { SuiteOptions } from './harness.ts';
 
 export async function benchPeers(backend: Backend, opts: SuiteOptions & { peers?: PeerKind[] }): Promise<BenchRecord[]> {
   const sizes = opts.sizes ?? [100, 256];

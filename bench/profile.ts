@@ -12,15 +12,24 @@ import type { Backend } from '../engine/tensor.ts';
 import { WdcRegularizer } from '../engine/regularizers/communicability.ts';
 import { canonicalWorkload, paperWorkload, type WorkloadRun } from './rnn.ts';
 import { printTable, type BenchRecord } from './harness.ts';
-import type { SuiteOptions } from './suites.ts';
+import type { SuiteOptions } from './harness.ts';
 
 /** Which part of the step a dispatch belongs to, from its phase label and kernel name. */
-export function categoryOf(label: string): string {
+function categoryOf(label: string): string {
   const [phase, kernel] = label.includes('|') ? label.split('|') : ['', label];
   const k = kernel!;
   if (k.startsWith('rnn_') && k.includes('forward')) return 'RNN step forward';
   if (k.startsWith('rnn_') && k.includes('backward')) return 'RNN step backward (BPTT)';
-  if (k.startsWith('matmul')) return phase === 'backward' ? 'weight-gradient matmuls' : phase === 'forward' ? 'input drive and read-out matmuls' : phase === 'expm forward' ? 'expm forward' : phase === 'Fréchet adjoint' ? 'Fréchet adjoint' : 'other matmuls';
+  if (k.startsWith('matmul'))
+    return phase === 'backward'
+      ? 'weight-gradient matmuls'
+      : phase === 'forward'
+        ? 'input drive and read-out matmuls'
+        : phase === 'expm forward'
+          ? 'expm forward'
+          : phase === 'Fréchet adjoint'
+            ? 'Fréchet adjoint'
+            : 'other matmuls';
   if (phase === 'expm forward' || phase === 'Fréchet adjoint') return phase;
   if (k.startsWith('expm_')) return 'expm (forward + adjoint)';
   if (k.startsWith('comm_') || k.startsWith('sort_')) return 'fused regulariser (elementwise, sort)';
@@ -29,7 +38,7 @@ export function categoryOf(label: string): string {
   return `other (${k})`;
 }
 
-export interface ProfileRow {
+interface ProfileRow {
   category: string;
   ms: number;
   dispatches: number;
@@ -38,7 +47,7 @@ export interface ProfileRow {
   share: number;
 }
 
-export function summarizeProfile(spans: ProfileSpan[]): ProfileRow[] {
+function summarizeProfile(spans: ProfileSpan[]): ProfileRow[] {
   const acc = new Map<string, { ms: number; n: number; flops: number; bytes: number; costed: boolean }>();
   for (const s of spans) {
     const c = categoryOf(s.label);
@@ -64,7 +73,7 @@ export function summarizeProfile(spans: ProfileSpan[]): ProfileRow[] {
     .sort((x, y) => y.ms - x.ms);
 }
 
-export const PROFILE_WORKLOADS: Record<string, { describe: string; make: () => WorkloadRun }> = {
+const PROFILE_WORKLOADS: Record<string, { describe: string; make: () => WorkloadRun }> = {
   canonical: { describe: 'WORKLOAD.md: N = 256, B = 32, T = 100, α = 0.2', make: () => canonicalWorkload(256) },
   'canonical-100': { describe: 'WORKLOAD.md at N = 100', make: () => canonicalWorkload(100) },
   paper: {
@@ -91,9 +100,12 @@ export async function benchProfile(backend: Backend, opts: SuiteOptions & { work
       trainer.dispose();
       const rows = summarizeProfile(spans);
       const total = rows.reduce((t, r) => t + r.ms, 0);
-      for (const r of rows) records.push({ suite: 'profile', name: `${name} reg=${reg} ${r.category}`, unit: 'ms', workload: name, reg, ...r, timing: 'gpu-timestamp' });
+      for (const r of rows)
+        records.push({ suite: 'profile', name: `${name} reg=${reg} ${r.category}`, unit: 'ms', workload: name, reg, ...r, timing: 'gpu-timestamp' });
       if (!opts.json) {
-        console.log(`\nprofile: ${name} (${wl.describe}), regulariser ${reg ? 'on (WDC)' : 'off'}: ${total.toFixed(1)} ms per step (profiled, one pass per dispatch)`);
+        console.log(
+          `\nprofile: ${name} (${wl.describe}), regulariser ${reg ? 'on (WDC)' : 'off'}: ${total.toFixed(1)} ms per step (profiled, one pass per dispatch)`,
+        );
         printTable(
           ['part of the step', 'ms', 'dispatches', 'GFLOP/s', 'GB/s', 'share'],
           rows.map((r) => [r.category, r.ms, r.dispatches, r.gflops ?? '-', r.gbs ?? '-', `${(r.share * 100).toFixed(1)}%`]),

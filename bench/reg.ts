@@ -20,7 +20,7 @@ import { uniformAt } from '../engine/rng.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { printTable, timeIt, type BenchRecord } from './harness.ts';
 
-export interface RegBenchOptions {
+interface RegBenchOptions {
   sizes?: number[];
   quick?: boolean;
   /** also time the Fréchet block form (default: N ≤ 312) */
@@ -29,7 +29,7 @@ export interface RegBenchOptions {
   budget?: boolean;
 }
 
-export const DEFAULT_REG_SIZES = [70, 160, 312];
+const DEFAULT_REG_SIZES = [70, 160, 312];
 
 function problem(n: number): { W: Float64Array; D: Float64Array; K: Float64Array } {
   const W = new Float64Array(n * n);
@@ -45,7 +45,7 @@ function problem(n: number): { W: Float64Array; D: Float64Array; K: Float64Array
 }
 
 /** PyTorch CPU regulariser cost (ms/step: reg=true − reg=false) per N, from results.md. */
-export function torchRegCost(path = resolve(process.cwd(), '../shared/peers/results.md')): Map<number, { withReg: number; without: number }> {
+function torchRegCost(path = resolve(process.cwd(), '../shared/peers/results.md')): Map<number, { withReg: number; without: number }> {
   const out = new Map<number, { withReg: number; without: number }>();
   if (!existsSync(path)) return out;
   const text = readFileSync(path, 'utf8');
@@ -75,7 +75,7 @@ export function torchRegCost(path = resolve(process.cwd(), '../shared/peers/resu
   return out;
 }
 
-export async function benchReg(backend: Backend, opts: RegBenchOptions = {}): Promise<BenchRecord[]> {
+async function benchReg(backend: Backend, opts: RegBenchOptions = {}): Promise<BenchRecord[]> {
   const sizes = opts.sizes ?? DEFAULT_REG_SIZES;
   const records: BenchRecord[] = [];
   for (const n of sizes) {
@@ -140,15 +140,23 @@ export async function benchReg(backend: Backend, opts: RegBenchOptions = {}): Pr
       const be = backend;
       const M = be.fromArray(problem(n).W.map(Math.abs), [n, n]);
       const E = be.fromArray(D, [n, n]);
-      const rec = await timeIt(be, async () => {
-        const r = await expmFrechetGpu(be, M, E, n);
-        r.E.dispose();
-        r.L.dispose();
-      }, { repeats: opts.quick ? 1 : 3, warmup: 1 });
-      const blk = await timeIt(be, async () => {
-        const r = await expmFrechetBlockGpu(be, M, E, n);
-        r.L.dispose();
-      }, { repeats: opts.quick ? 1 : 3, warmup: 1 });
+      const rec = await timeIt(
+        be,
+        async () => {
+          const r = await expmFrechetGpu(be, M, E, n);
+          r.E.dispose();
+          r.L.dispose();
+        },
+        { repeats: opts.quick ? 1 : 3, warmup: 1 },
+      );
+      const blk = await timeIt(
+        be,
+        async () => {
+          const r = await expmFrechetBlockGpu(be, M, E, n);
+          r.L.dispose();
+        },
+        { repeats: opts.quick ? 1 : 3, warmup: 1 },
+      );
       records.push({ suite: 'reg', name: `frechet N=${n}`, unit: 'ms', n, kind: 'frechet', recurrence: rec.min, block: blk.min, timing: rec.timing });
       M.dispose();
       E.dispose();
@@ -175,36 +183,73 @@ async function budgetRecords(be: GpuBackend): Promise<BenchRecord[]> {
   const opts = { budgetS: 10, minSteps: 2, maxSteps: 3, warmup: 1 };
   const without = await mod.timeTrainingSteps(be, run, opts);
   const withReg = await mod.timeTrainingSteps(be, run, { ...opts, regularizers: [reg] });
-  return [{ suite: 'reg', name: 'budget N=312 B=128 T=50', unit: 'ms', kind: 'budget', stepWithout: without.median, stepWithWdc: withReg.median, regCost: withReg.median - without.median }];
+  return [
+    {
+      suite: 'reg',
+      name: 'budget N=312 B=128 T=50',
+      unit: 'ms',
+      kind: 'budget',
+      stepWithout: without.median,
+      stepWithWdc: withReg.median,
+      regCost: withReg.median - without.median,
+    },
+  ];
 }
 
-export function printReg(records: BenchRecord[]): void {
+function printReg(records: BenchRecord[]): void {
   const main = records.filter((r) => r.reg);
   const gpu = main.some((r) => r.backend === 'webgpu');
   if (gpu) {
     printTable(
       ['reg', 'N', 's', 'total ms', 'median ms', 'expm fwd ms', 'adjoint ms', 'sort ms', 'rest ms', 'GFLOP/s fwd', 'GFLOP/s adj', 'GFLOP/s all'],
-      main.map((r) => [r.reg as string, r.n as number, r.squarings as number, r.total as number, r.totalMedian as number, r.expmForward as number, r.adjoint as number, r.sort as number, r.rest as number, r.gflopsForward as number, r.gflopsAdjoint as number, r.gflopsTotal as number]),
+      main.map((r) => [
+        r.reg as string,
+        r.n as number,
+        r.squarings as number,
+        r.total as number,
+        r.totalMedian as number,
+        r.expmForward as number,
+        r.adjoint as number,
+        r.sort as number,
+        r.rest as number,
+        r.gflopsForward as number,
+        r.gflopsAdjoint as number,
+        r.gflopsTotal as number,
+      ]),
     );
   } else {
-    printTable(['reg', 'N', 'total ms (float64 oracle)'], main.map((r) => [r.reg as string, r.n as number, r.total as number]));
+    printTable(
+      ['reg', 'N', 'total ms (float64 oracle)'],
+      main.map((r) => [r.reg as string, r.n as number, r.total as number]),
+    );
   }
   const fr = records.filter((r) => r.kind === 'frechet');
   if (fr.length) {
     console.log('\nFréchet derivative L_exp(M, E) incl. forward expm: recurrence vs block form (2N×2N)');
-    printTable(['N', 'recurrence ms', 'block ms', 'block/recurrence'], fr.map((r) => [r.n as number, r.recurrence as number, r.block as number, (r.block as number) / (r.recurrence as number)]));
+    printTable(
+      ['N', 'recurrence ms', 'block ms', 'block/recurrence'],
+      fr.map((r) => [r.n as number, r.recurrence as number, r.block as number, (r.block as number) / (r.recurrence as number)]),
+    );
   }
   const torch = torchRegCost();
   if (torch.size) {
     console.log('\nPyTorch CPU (this machine class, ../shared/peers/results.md): regulariser cost per training step = reg=true − reg=false');
-    printTable(['N', 'torch reg=false ms', 'torch reg=true ms', 'torch regulariser ms'], [...torch].map(([n, t]) => [n, t.without, t.withReg, t.withReg - t.without]));
+    printTable(
+      ['N', 'torch reg=false ms', 'torch reg=true ms', 'torch regulariser ms'],
+      [...torch].map(([n, t]) => [n, t.without, t.withReg, t.withReg - t.without]),
+    );
   }
   const b = records.find((r) => r.kind === 'budget');
   if (b) {
-    console.log(`\nbudget (N=312, B=128, T=50): training step ${(b.stepWithout as number).toFixed(0)} ms without, ${(b.stepWithWdc as number).toFixed(0)} ms with WDC (regulariser ≈ ${(b.regCost as number).toFixed(0)} ms)`);
+    console.log(
+      `\nbudget (N=312, B=128, T=50): training step ${(b.stepWithout as number).toFixed(0)} ms without, ${(b.stepWithWdc as number).toFixed(0)} ms with WDC (regulariser ≈ ${(b.regCost as number).toFixed(0)} ms)`,
+    );
   }
   const timing = main[0]?.timing;
-  if (timing) console.log(`timing: ${timing === 'gpu-timestamp' ? 'GPU timestamp queries' : 'wall clock'}; minima over repeats (median of the full call beside), split = differences of staged runs`);
+  if (timing)
+    console.log(
+      `timing: ${timing === 'gpu-timestamp' ? 'GPU timestamp queries' : 'wall clock'}; minima over repeats (median of the full call beside), split = differences of staged runs`,
+    );
 }
 
 /** The suite entry for bench/suites.ts. */

@@ -17,7 +17,7 @@ import { makeWorkload, N_IN, N_OUT } from './peers/workload.ts';
 import { Rng } from '../engine/rng.ts';
 import { initParams } from '../engine/rnn/params.ts';
 import { median, printTable, type BenchRecord } from './harness.ts';
-import type { SuiteOptions } from './suites.ts';
+import type { SuiteOptions } from './harness.ts';
 
 export interface WorkloadRun {
   cfg: RnnConfig;
@@ -78,7 +78,7 @@ export async function timeTrainingSteps(
 }
 
 /** PyTorch figures measured for this machine class (ms/step), keyed by `${peer}:${N}:${reg}`. */
-export function peerReference(): Map<string, number> {
+function peerReference(): Map<string, number> {
   const out = new Map<string, number>();
   const dir = process.env.CORTICAL_RNN_PEERS ?? '../shared/peers';
   try {
@@ -145,7 +145,9 @@ export async function benchRnn(backend: Backend, opts: SuiteOptions): Promise<Be
       ]),
     );
     console.log('B = 32, T = 100, α = 0.2, no regulariser; wall time per full training step (loss read back).');
-    console.log('* reference figures from ../shared/peers/results.jsonl (same machine class, not this run); `bench peers` runs the peers side by side. "vs" > 1 means faster than the peer.');
+    console.log(
+      '* reference figures from ../shared/peers/results.jsonl (same machine class, not this run); `bench peers` runs the peers side by side. "vs" > 1 means faster than the peer.',
+    );
   }
   return records;
 }
@@ -161,7 +163,8 @@ export function paperWorkload(N = 312, B = 128, T = 50, seed = 0): WorkloadRun {
   const params = initParams(cfg, rng.fork('init'));
   const pos = Float64Array.from({ length: 3 * N }, () => rng.uniform());
   const D = new Float64Array(N * N);
-  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) D[i * N + j] = Math.hypot(pos[3 * i]! - pos[3 * j]!, pos[3 * i + 1]! - pos[3 * j + 1]!, pos[3 * i + 2]! - pos[3 * j + 2]!);
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < N; j++) D[i * N + j] = Math.hypot(pos[3 * i]! - pos[3 * j]!, pos[3 * i + 1]! - pos[3 * j + 1]!, pos[3 * i + 2]! - pos[3 * j + 2]!);
   return {
     cfg,
     params,

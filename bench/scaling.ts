@@ -10,11 +10,11 @@ import type { Backend } from '../engine/tensor.ts';
 import { WdcRegularizer } from '../engine/regularizers/communicability.ts';
 import { canonicalWorkload, timeTrainingSteps } from './rnn.ts';
 import { printTable, type BenchRecord } from './harness.ts';
-import type { SuiteOptions } from './suites.ts';
+import type { SuiteOptions } from './harness.ts';
 
-export const FULL_SCALING_SIZES = [70, 160, 312, 1024, 2857, 6000, 12000];
+const FULL_SCALING_SIZES = [70, 160, 312, 1024, 2857, 6000, 12000];
 
-export function defaultScalingSizes(backend: Backend, quick?: boolean): number[] {
+function defaultScalingSizes(backend: Backend, quick?: boolean): number[] {
   const software = !(backend instanceof GpuBackend) || backend.ctx.summary.isFallbackAdapter;
   if (quick) return [70, 160];
   return software ? [70, 160, 312] : FULL_SCALING_SIZES;
@@ -29,7 +29,13 @@ export async function benchScaling(backend: Backend, opts: SuiteOptions & { svg?
       const big = N >= 1024;
       const regs = reg ? [new WdcRegularizer({ lambda: 0.01, D: run.D, sMin: 1e-4 })] : [];
       try {
-        const s = await timeTrainingSteps(backend, run, { regularizers: regs, budgetS: opts.quick ? 1 : 2, minSteps: big ? 1 : 3, maxSteps: big ? 2 : 20, warmup: 1 });
+        const s = await timeTrainingSteps(backend, run, {
+          regularizers: regs,
+          budgetS: opts.quick ? 1 : 2,
+          minSteps: big ? 1 : 3,
+          maxSteps: big ? 2 : 20,
+          warmup: 1,
+        });
         records.push({ suite: 'scaling', name: `N=${N} reg=${reg}`, unit: 'ms/step', N, B: 32, T: 100, reg, ...s, timing: 'wall' });
       } catch (e) {
         records.push({ suite: 'scaling', name: `N=${N} reg=${reg}`, unit: 'ms/step', N, reg, error: (e as Error).message });
@@ -56,8 +62,13 @@ export async function benchScaling(backend: Backend, opts: SuiteOptions & { svg?
 }
 
 /** A log–log line plot of ms/step against N, one line with and one without the regulariser. */
-export function scalingSvg(records: BenchRecord[]): string {
-  const W = 640, H = 400, L = 70, R = 20, T = 30, Bm = 50;
+function scalingSvg(records: BenchRecord[]): string {
+  const W = 640,
+    H = 400,
+    L = 70,
+    R = 20,
+    T = 30,
+    Bm = 50;
   const pts = records.filter((r) => typeof r.median === 'number');
   if (!pts.length) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">no data</text></svg>`;
   const xs = pts.map((r) => Math.log10(r.N as number));
@@ -69,12 +80,22 @@ export function scalingSvg(records: BenchRecord[]): string {
   const line = (reg: boolean, color: string) => {
     const p = pts.filter((r) => r.reg === reg).sort((a, b) => (a.N as number) - (b.N as number));
     const d = p.map((r, i) => `${i ? 'L' : 'M'}${px(Math.log10(r.N as number)).toFixed(1)},${py(Math.log10(r.median as number)).toFixed(1)}`).join(' ');
-    const dots = p.map((r) => `<circle cx="${px(Math.log10(r.N as number)).toFixed(1)}" cy="${py(Math.log10(r.median as number)).toFixed(1)}" r="3" fill="${color}"><title>N=${r.N}: ${(r.median as number).toFixed(1)} ms</title></circle>`).join('');
+    const dots = p
+      .map(
+        (r) =>
+          `<circle cx="${px(Math.log10(r.N as number)).toFixed(1)}" cy="${py(Math.log10(r.median as number)).toFixed(1)}" r="3" fill="${color}"><title>N=${r.N}: ${(r.median as number).toFixed(1)} ms</title></circle>`,
+      )
+      .join('');
     return `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>${dots}`;
   };
   const yTicks = [];
-  for (let e = Math.ceil(y0); e <= y1; e++) yTicks.push(`<line x1="${L}" x2="${W - R}" y1="${py(e)}" y2="${py(e)}" stroke="#ddd"/><text x="${L - 8}" y="${py(e) + 4}" text-anchor="end" font-size="11">${10 ** e >= 1 ? 10 ** e : (10 ** e).toPrecision(1)}</text>`);
-  const xTicks = [...new Set(pts.map((r) => r.N as number))].map((n) => `<text x="${px(Math.log10(n))}" y="${H - Bm + 16}" text-anchor="middle" font-size="11">${n}</text>`);
+  for (let e = Math.ceil(y0); e <= y1; e++)
+    yTicks.push(
+      `<line x1="${L}" x2="${W - R}" y1="${py(e)}" y2="${py(e)}" stroke="#ddd"/><text x="${L - 8}" y="${py(e) + 4}" text-anchor="end" font-size="11">${10 ** e >= 1 ? 10 ** e : (10 ** e).toPrecision(1)}</text>`,
+    );
+  const xTicks = [...new Set(pts.map((r) => r.N as number))].map(
+    (n) => `<text x="${px(Math.log10(n))}" y="${H - Bm + 16}" text-anchor="middle" font-size="11">${n}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <text x="${W / 2}" y="18" text-anchor="middle" font-size="13">ms per training step vs N (B = 32, T = 100)</text>
 ${yTicks.join('\n')}

@@ -1,20 +1,12 @@
 /** Registry of benchmark suites beyond matmul; each later suite adds itself here. */
 import type { Backend } from '../engine/tensor.ts';
-import type { BenchRecord } from './harness.ts';
+import type { BenchRecord, SuiteOptions } from './harness.ts';
 import { benchRnn } from './rnn.ts';
 import { benchProfile } from './profile.ts';
 import { benchScaling } from './scaling.ts';
 import { benchMulti } from './multi.ts';
 import { benchPeers } from './peers_suite.ts';
 import { runRegSuite } from './reg.ts';
-
-export interface SuiteOptions {
-  sizes?: number[];
-  quick?: boolean;
-  json?: boolean;
-  /** bench profile: which workload (see bench/profile.ts). */
-  workload?: string;
-}
 
 export interface BenchSuite {
   describe: string;

@@ -6,7 +6,7 @@ import type { EngineOptions } from '../engine/engine.ts';
 
 export const BACKEND_CHOICES = ['gpu', 'cpu', 'vulkan', 'metal', 'd3d12', 'opengl'] as const;
 
-export const MATMUL_KERNEL_CHOICES = ['auto', 'workgroup', 'subgroup'] as const;
+const MATMUL_KERNEL_CHOICES = ['auto', 'workgroup', 'subgroup'] as const;
 
 export function withBackendOption<T>(y: Argv<T>) {
   return y

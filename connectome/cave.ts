@@ -38,12 +38,7 @@ export function parsePtPosition(v: string): [number, number, number] | null {
  * (root 0 and repeated roots refused) or, without one, every root seen in the synapse table,
  * sorted numerically.
  */
-export function parseCaveExport(opts: {
-  synapsesCsv: string;
-  synapsesName?: string;
-  nucleiCsv?: string;
-  nucleiName?: string;
-}): CaveConnectome {
+export function parseCaveExport(opts: { synapsesCsv: string; synapsesName?: string; nucleiCsv?: string; nucleiName?: string }): CaveConnectome {
   const syn = parseCsv(opts.synapsesCsv, opts.synapsesName ?? '<synapses.csv>');
   const preIds = idColumn(syn, 'pre_pt_root_id') as string[];
   const postIds = idColumn(syn, 'post_pt_root_id') as string[];
@@ -62,7 +57,8 @@ export function parseCaveExport(opts: {
       const id = field(nuc, r, rootCol, parseId, 'a root id (digits)');
       if (BigInt(id) === 0n) throw new DataError(nuc.source, `line ${nuc.lines[r]}, field "pt_root_id"`, 'a nonzero root id (0 means unassigned)', id);
       const key = BigInt(id).toString();
-      if (seen.has(key)) throw new DataError(nuc.source, `line ${nuc.lines[r]}, field "pt_root_id"`, `a unique root id (already on line ${nuc.lines[seen.get(key)!]})`, id);
+      if (seen.has(key))
+        throw new DataError(nuc.source, `line ${nuc.lines[r]}, field "pt_root_id"`, `a unique root id (already on line ${nuc.lines[seen.get(key)!]})`, id);
       seen.set(key, r);
       rootIds.push(key);
       const p = field(nuc, r, posCol, parsePtPosition, 'a position "[x y z]" of three finite numbers');
@@ -82,7 +78,10 @@ export function parseCaveExport(opts: {
   for (let r = 0; r < syn.rows.length; r++) {
     const a = index.get(BigInt(preIds[r]!).toString());
     const b = index.get(BigInt(postIds[r]!).toString());
-    if (a === undefined || b === undefined) { dropped++; continue; }
+    if (a === undefined || b === undefined) {
+      dropped++;
+      continue;
+    }
     counts[b * n + a]! += 1;
     sizes[b * n + a]! += size[r]!;
   }

@@ -31,7 +31,11 @@ export function parseCsv(text: string, source = '<csv>'): CsvTable {
           if (i >= n) throw new DataError(source, `line ${startLine}`, 'a closing quote', 'end of file');
           const c = text[i]!;
           if (c === '"') {
-            if (text[i + 1] === '"') { value += '"'; i += 2; continue; }
+            if (text[i + 1] === '"') {
+              value += '"';
+              i += 2;
+              continue;
+            }
             i++;
             break;
           }
@@ -49,11 +53,17 @@ export function parseCsv(text: string, source = '<csv>'): CsvTable {
         i = j;
       }
       fields.push(value);
-      if (i < n && text[i] === ',') { i++; continue; }
+      if (i < n && text[i] === ',') {
+        i++;
+        continue;
+      }
       break;
     }
     if (text[i] === '\r') i++;
-    if (text[i] === '\n') { i++; line++; }
+    if (text[i] === '\n') {
+      i++;
+      line++;
+    }
     if (fields.length === 1 && fields[0] === '') continue; // blank line
     records.push(fields);
     lines.push(startLine);
@@ -104,7 +114,10 @@ export function numberColumn(t: CsvTable, name: string, allowEmpty = false): Flo
   const c = columnIndex(t, name);
   const out = new Float64Array(t.rows.length);
   for (let r = 0; r < t.rows.length; r++) {
-    if (allowEmpty && t.rows[r]![c]!.trim() === '') { out[r] = NaN; continue; }
+    if (allowEmpty && t.rows[r]![c]!.trim() === '') {
+      out[r] = NaN;
+      continue;
+    }
     out[r] = field(t, r, c, parseNumber, allowEmpty ? 'a number or an empty field' : 'a number');
   }
   return out;

@@ -71,7 +71,17 @@ export function fields(data: string | DataSource): FieldSummary[] {
   const t = parseCsv(src.readText(file), `${src.root}/${file}`);
   const names = t.rows.map((row) => row[columnIndex(t, 'field')]!.trim());
   const ints = (c: string) => intColumn(t, c);
-  const [session, scan, fidx, neurons, pairs, syn, spikes, fm] = ['session', 'scan_idx', 'field_idx', 'neurons', 'synapse_pairs', 'synapses', 'spikes', 'functional_matrices'].map(ints);
+  // Every count column is parsed (and so validated); the last two are not needed here.
+  const [session, scan, fidx, neurons, pairs, syn] = [
+    'session',
+    'scan_idx',
+    'field_idx',
+    'neurons',
+    'synapse_pairs',
+    'synapses',
+    'spikes',
+    'functional_matrices',
+  ].map(ints);
   return names.map((name, r) => {
     if (!/^\d+_\d+_\d+$/.test(name)) throw new DataError(t.source, `line ${t.lines[r]}, field "field"`, 'a name like 6_6_2', `"${name}"`);
     return {
@@ -116,7 +126,8 @@ export function readFieldMeta(data: string | DataSource, name: string): FieldMet
     return v;
   };
   const fp = j.frame_period_s;
-  if (fp !== null && (typeof fp !== 'number' || !(fp > 0))) throw new DataError(`${src.root}/${file}`, 'field "frame_period_s"', 'a positive number or null', JSON.stringify(fp));
+  if (fp !== null && (typeof fp !== 'number' || !(fp > 0)))
+    throw new DataError(`${src.root}/${file}`, 'field "frame_period_s"', 'a positive number or null', JSON.stringify(fp));
   return {
     field: name,
     session: num('session'),
@@ -139,7 +150,12 @@ export function loadField(data: string | DataSource, name: string): Field {
   const src = toSource(data);
   const known = fields(src).map((f) => f.field);
   if (!known.includes(name)) {
-    throw new DataError(`${src.root}/${FIELDS_DIR}/fields.csv`, `field "${name}"`, `one of the ${known.length} listed fields (e.g. ${known.slice(0, 4).join(', ')}, …, 6_6_2)`, 'an unknown field');
+    throw new DataError(
+      `${src.root}/${FIELDS_DIR}/fields.csv`,
+      `field "${name}"`,
+      `one of the ${known.length} listed fields (e.g. ${known.slice(0, 4).join(', ')}, …, 6_6_2)`,
+      'an unknown field',
+    );
   }
   const dir = `${FIELDS_DIR}/${name}`;
   const meta = readFieldMeta(src, name);
@@ -171,7 +187,8 @@ function readNeurons(src: DataSource, file: string): FieldNeurons {
   for (let r = 0; r < n; r++) {
     const i = index[r]!;
     if (i < 0 || i >= n) throw new DataError(t.source, `line ${t.lines[r]}, field "index"`, `an index in [0, ${n})`, String(i));
-    if (seen[i] !== -1) throw new DataError(t.source, `line ${t.lines[r]}, field "index"`, `a unique neuron index (${i} is already on line ${t.lines[seen[i]!]})`, String(i));
+    if (seen[i] !== -1)
+      throw new DataError(t.source, `line ${t.lines[r]}, field "index"`, `a unique neuron index (${i} is already on line ${t.lines[seen[i]!]})`, String(i));
     seen[i] = r;
   }
   const rootIds = idColumn(t, 'root_id');
@@ -189,7 +206,13 @@ function readNeurons(src: DataSource, file: string): FieldNeurons {
     nucleusId[i] = nucleus[r]!;
     for (let a = 0; a < 3; a++) {
       const v = xyz[a]![r]!;
-      if (!Number.isFinite(v)) throw new DataError(t.source, `line ${t.lines[r]}, field "${['x_vox', 'y_vox', 'z_vox'][a]}"`, 'a finite position (no NaN or empty value)', t.rows[r]![columnIndex(t, ['x_vox', 'y_vox', 'z_vox'][a]!)] || 'empty');
+      if (!Number.isFinite(v))
+        throw new DataError(
+          t.source,
+          `line ${t.lines[r]}, field "${['x_vox', 'y_vox', 'z_vox'][a]}"`,
+          'a finite position (no NaN or empty value)',
+          t.rows[r]![columnIndex(t, ['x_vox', 'y_vox', 'z_vox'][a]!)] || 'empty',
+        );
       positionsVox[i * 3 + a] = v;
     }
   }
@@ -205,7 +228,10 @@ function readSynapses(src: DataSource, file: string, n: number): SynapseList {
   const pre = new Int32Array(m);
   const post = new Int32Array(m);
   for (let r = 0; r < m; r++) {
-    for (const [name, v] of [['row', row[r]!], ['col', col[r]!]] as const) {
+    for (const [name, v] of [
+      ['row', row[r]!],
+      ['col', col[r]!],
+    ] as const) {
       if (v < 0 || v >= n) throw new DataError(t.source, `line ${t.lines[r]}, field "${name}"`, `a neuron index in [0, ${n}) (N from neurons.csv)`, String(v));
     }
     if (!(count[r]! > 0)) throw new DataError(t.source, `line ${t.lines[r]}, field "count"`, 'a positive synapse count', String(count[r]));
@@ -227,9 +253,12 @@ function readSpikes(src: DataSource, dir: string, n: number, framePeriodS: numbe
     throw new DataError(`${src.root}/${oFile}`, 'shape', `(${n + 1},): N + 1 offsets for the N = ${n} neurons of neurons.csv`, `(${offsets.shape.join(', ')})`);
   }
   const fr = frames.data as Uint16Array;
-  if (off[0] !== 0 || off[n] !== fr.length) throw new DataError(`${src.root}/${oFile}`, 'first and last entries', `0 and ${fr.length} (the number of frames)`, `${off[0]} and ${off[n]}`);
-  for (let i = 0; i < n; i++) if (off[i + 1]! < off[i]!) throw new DataError(`${src.root}/${oFile}`, `entry ${i + 1}`, 'non-decreasing offsets', `${off[i + 1]} < ${off[i]}`);
-  if (framePeriodS === null) throw new DataError(`${src.root}/${dir}/meta.json`, 'field "frame_period_s"', 'a frame period, since the field has spikes', 'null');
+  if (off[0] !== 0 || off[n] !== fr.length)
+    throw new DataError(`${src.root}/${oFile}`, 'first and last entries', `0 and ${fr.length} (the number of frames)`, `${off[0]} and ${off[n]}`);
+  for (let i = 0; i < n; i++)
+    if (off[i + 1]! < off[i]!) throw new DataError(`${src.root}/${oFile}`, `entry ${i + 1}`, 'non-decreasing offsets', `${off[i + 1]} < ${off[i]}`);
+  if (framePeriodS === null)
+    throw new DataError(`${src.root}/${dir}/meta.json`, 'field "frame_period_s"', 'a frame period, since the field has spikes', 'null');
   return { frames: fr, offsets: off, framePeriodS };
 }
 

@@ -27,8 +27,14 @@ export function dirSource(dir: string): DataSource {
   return {
     root: dir,
     exists: (rel) => existsSync(path(rel)),
-    readText: (rel) => { need(rel); return readFileSync(path(rel), 'utf8'); },
-    readBytes: (rel) => { need(rel); return new Uint8Array(readFileSync(path(rel))); },
+    readText: (rel) => {
+      need(rel);
+      return readFileSync(path(rel), 'utf8');
+    },
+    readBytes: (rel) => {
+      need(rel);
+      return new Uint8Array(readFileSync(path(rel)));
+    },
   };
 }
 
@@ -42,8 +48,14 @@ export function memorySource(files: Record<string, string | Uint8Array>, root = 
   return {
     root,
     exists: (rel) => rel in files,
-    readText: (rel) => { const f = get(rel); return typeof f === 'string' ? f : new TextDecoder().decode(f); },
-    readBytes: (rel) => { const f = get(rel); return typeof f === 'string' ? new TextEncoder().encode(f) : f; },
+    readText: (rel) => {
+      const f = get(rel);
+      return typeof f === 'string' ? f : new TextDecoder().decode(f);
+    },
+    readBytes: (rel) => {
+      const f = get(rel);
+      return typeof f === 'string' ? new TextEncoder().encode(f) : f;
+    },
   };
 }
 

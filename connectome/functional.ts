@@ -29,7 +29,11 @@ export function spikeTimes(spikes: Spikes): Float64Array[] {
   for (let i = 0; i < n; i++) {
     const t = new Float64Array(offsets[i + 1]! - offsets[i]!);
     for (let k = 0; k < t.length; k++) t[k] = frames[offsets[i]! + k]! * framePeriodS;
-    for (let k = 1; k < t.length; k++) if (t[k]! < t[k - 1]!) { t.sort(); break; }
+    for (let k = 1; k < t.length; k++)
+      if (t[k]! < t[k - 1]!) {
+        t.sort();
+        break;
+      }
     out.push(t);
   }
   return out;
@@ -84,7 +88,8 @@ export function binnedCorrelation(times: Float64Array[], tEnd: number, binS = 0.
   const cross = new Float64Array(n * n);
   for (const l of lists) {
     for (let p = 0; p < l.length; p += 2) {
-      const i = l[p]!, ki = l[p + 1]!;
+      const i = l[p]!,
+        ki = l[p + 1]!;
       for (let q = p + 2; q < l.length; q += 2) cross[i * n + l[q]!]! += ki * l[q + 1]!;
     }
   }
@@ -117,7 +122,13 @@ export function tilingFraction(a: Float64Array, dt: number, t0: number, t1: numb
   for (let k = 1; k < a.length; k++) {
     const l = Math.max(a[k]! - dt, t0);
     const h = Math.min(a[k]! + dt, t1);
-    if (l <= hi) { if (h > hi) hi = h; } else { total += hi - lo; lo = l; hi = h; }
+    if (l <= hi) {
+      if (h > hi) hi = h;
+    } else {
+      total += hi - lo;
+      lo = l;
+      hi = h;
+    }
   }
   total += hi - lo;
   return total / (t1 - t0);
@@ -187,7 +198,11 @@ export function signalCorrelation(responses: Float64Array, nDir: number, ids?: A
     for (let d = 0; d < nDir; d++) m += responses[i * nDir + d]!;
     m /= nDir;
     let ss = 0;
-    for (let d = 0; d < nDir; d++) { const v = responses[i * nDir + d]! - m; z[k * nDir + d] = v; ss += v * v; }
+    for (let d = 0; d < nDir; d++) {
+      const v = responses[i * nDir + d]! - m;
+      z[k * nDir + d] = v;
+      ss += v * v;
+    }
     const s = Math.sqrt(ss);
     for (let d = 0; d < nDir; d++) z[k * nDir + d] = s > 0 ? z[k * nDir + d]! / s : 0;
   }

@@ -33,7 +33,8 @@ export function distanceMatrix(positions: Float64Array, mode: DistanceMode = 'is
   if (positions.length % 3 !== 0) throw new Error(`distanceMatrix: positions must be [N, 3], got ${positions.length} values`);
   const n = positions.length / 3;
   for (let k = 0; k < positions.length; k++) {
-    if (!Number.isFinite(positions[k]!)) throw new Error(`distanceMatrix: position of neuron ${Math.floor(k / 3)} axis ${k % 3} is ${positions[k]}; expected a finite number`);
+    if (!Number.isFinite(positions[k]!))
+      throw new Error(`distanceMatrix: position of neuron ${Math.floor(k / 3)} axis ${k % 3} is ${positions[k]}; expected a finite number`);
   }
   let pts: Float64Array;
   if (mode === 'isotropic') pts = positions;
@@ -59,8 +60,13 @@ function reshapeWithoutTranspose(flat: Float64Array, n: number): Float64Array {
 function minMaxPerAxis(p: Float64Array, n: number): Float64Array {
   const out = new Float64Array(p.length);
   for (let a = 0; a < 3; a++) {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < n; i++) { const v = p[i * 3 + a]!; if (v < lo) lo = v; if (v > hi) hi = v; }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = p[i * 3 + a]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
     const range = hi - lo;
     for (let i = 0; i < n; i++) out[i * 3 + a] = range > 0 ? (p[i * 3 + a]! - lo) / range : 0;
   }
@@ -116,7 +122,10 @@ export function nearCubicGrid(n: number): [number, number, number] {
       if ((n / a) % b) continue;
       const c = n / a / b;
       const key = [c / a, a * b + b * c + a * c];
-      if (key[0]! < bestKey[0]! || (key[0] === bestKey[0] && key[1]! < bestKey[1]!)) { best = [a, b, c]; bestKey = key; }
+      if (key[0]! < bestKey[0]! || (key[0] === bestKey[0] && key[1]! < bestKey[1]!)) {
+        best = [a, b, c];
+        bestKey = key;
+      }
     }
   }
   return best;
@@ -126,7 +135,10 @@ export function nearCubicGrid(n: number): [number, number, number] {
  * The paper's "D": unscaled Euclidean distances between grid units. Dims default to
  * (12, 13, 2) for N = 312 (the paper) and to nearCubicGrid(N) otherwise.
  */
-export function gridDistances(n: number, dims?: readonly [number, number, number]): { dims: [number, number, number]; positions: Float64Array; D: Float64Array } {
+export function gridDistances(
+  n: number,
+  dims?: readonly [number, number, number],
+): { dims: [number, number, number]; positions: Float64Array; D: Float64Array } {
   const d: [number, number, number] = dims ? [dims[0], dims[1], dims[2]] : n === 312 ? [...PAPER_GRID_312] : nearCubicGrid(n);
   if (d[0] * d[1] * d[2] !== n) throw new Error(`gridDistances: grid ${d.join('×')} has ${d[0] * d[1] * d[2]} units, expected N = ${n}`);
   const positions = gridPositions(d[0], d[1], d[2]);

@@ -7,16 +7,52 @@ export { parseNpy, encodeNpy, toFloat64, type NpyArray, type NpyDtype, type NpyD
 export { parseCsv, columnIndex, idColumn, intColumn, numberColumn, stringColumn, parseId, parseInteger, parseNumber, type CsvTable } from './csv.ts';
 export { dirSource, memorySource, toSource, loadCaveExport, type DataSource } from './files.ts';
 export { resolveDataDir } from './datadir.ts';
-export { fields, loadField, readFieldMeta, FIELDS_DIR, type Field, type FieldMeta, type FieldNeurons, type FieldSummary, type Spikes, type SynapseList } from './fields.ts';
+export {
+  fields,
+  loadField,
+  readFieldMeta,
+  FIELDS_DIR,
+  type Field,
+  type FieldMeta,
+  type FieldNeurons,
+  type FieldSummary,
+  type Spikes,
+  type SynapseList,
+} from './fields.ts';
 export { loadV1L234, v1SizeMatrix, V1_DIR, V1_DIRECTIONS, type V1Set } from './v1.ts';
 export { parseCaveExport, parsePtPosition, type CaveConnectome } from './cave.ts';
 export { voxelsToUm, distanceMatrix, gridPositions, gridDistances, nearCubicGrid, PAPER_GRID_312, VOXEL_NM, type DistanceMode } from './geometry.ts';
 export {
-  spikeTimes, recordingEnd, binnedCorrelation, tilingFraction, fractionNear, sttcPair, sttcMatrix, functionalFromSpikes, signalCorrelation,
-  type FunctionalOptions, type RecordingEnd,
+  spikeTimes,
+  recordingEnd,
+  binnedCorrelation,
+  tilingFraction,
+  fractionNear,
+  sttcPair,
+  sttcMatrix,
+  functionalFromSpikes,
+  signalCorrelation,
+  type FunctionalOptions,
+  type RecordingEnd,
 } from './functional.ts';
 export {
-  wStar, wBang, anatomical, spectrumMatchedControl, scaleLikeWStar, scaleToMean, floorNonzero, scaleToSpectralRadius, spectralRadiusNonneg,
-  hasDirectedCycle, mirrorLower, minMaxNormalise, mean, diagonalShare, precisionFromCorrelation, toKerasKernel,
-  type ScaleOptions, type WStarOptions, type FunctionalInput,
+  wStar,
+  wBang,
+  anatomical,
+  spectrumMatchedControl,
+  scaleLikeWStar,
+  scaleToMean,
+  floorNonzero,
+  scaleToSpectralRadius,
+  spectralRadiusNonneg,
+  hasDirectedCycle,
+  mirrorLower,
+  minMaxNormalise,
+  mean,
+  diagonalShare,
+  precisionFromCorrelation,
+  toKerasKernel,
+  type ScaleOptions,
+  type WStarOptions,
+  type FunctionalInput,
 } from './weights.ts';

@@ -79,12 +79,18 @@ export function parseNpy(bytes: Uint8Array, source = '<npy bytes>'): NpyArray {
 
 function makeView(d: NpyDtype, buf: ArrayBuffer): NpyData {
   switch (d) {
-    case '<f4': return new Float32Array(buf);
-    case '<f8': return new Float64Array(buf);
-    case '<i4': return new Int32Array(buf);
-    case '<i8': return new BigInt64Array(buf);
-    case '<u2': return new Uint16Array(buf);
-    case '<u4': return new Uint32Array(buf);
+    case '<f4':
+      return new Float32Array(buf);
+    case '<f8':
+      return new Float64Array(buf);
+    case '<i4':
+      return new Int32Array(buf);
+    case '<i8':
+      return new BigInt64Array(buf);
+    case '<u2':
+      return new Uint16Array(buf);
+    case '<u4':
+      return new Uint32Array(buf);
   }
 }
 

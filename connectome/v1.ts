@@ -43,7 +43,8 @@ export function loadV1L234(data: string | DataSource): V1Set {
   for (let r = 0; r < n; r++) {
     const i = id[r]!;
     if (i < 0 || i >= n) throw new DataError(t.source, `line ${t.lines[r]}, field "id"`, `an id in [0, ${n})`, String(i));
-    if (order[i] !== -1) throw new DataError(t.source, `line ${t.lines[r]}, field "id"`, `a unique neuron id (${i} is already on line ${t.lines[order[i]!]})`, String(i));
+    if (order[i] !== -1)
+      throw new DataError(t.source, `line ${t.lines[r]}, field "id"`, `a unique neuron id (${i} is already on line ${t.lines[order[i]!]})`, String(i));
     order[i] = r;
   }
   const byId = <T>(col: ArrayLike<T>, make: (len: number) => { [k: number]: T }) => {
@@ -62,7 +63,10 @@ export function loadV1L234(data: string | DataSource): V1Set {
       throw new DataError(t.source, `line ${t.lines[r]}, fields "x_vox, y_vox, z_vox"`, 'all three coordinates or none', 'a partial position');
     }
     for (let a = 0; a < 3; a++) positionsVox[i * 3 + a] = xyz[a]![r]!;
-    if (!empty[0]) { hasPosition[i] = 1; positionCount++; }
+    if (!empty[0]) {
+      hasPosition[i] = 1;
+      positionCount++;
+    }
   }
   const nucleus = idColumn(t, 'nucleus_id', true);
   columnIndex(t, 'layer');
@@ -73,7 +77,10 @@ export function loadV1L234(data: string | DataSource): V1Set {
   const post = Int32Array.from(intColumn(s, 'post'));
   const size = numberColumn(s, 'size');
   for (let r = 0; r < s.rows.length; r++) {
-    for (const [name, v] of [['pre', pre[r]!], ['post', post[r]!]] as const) {
+    for (const [name, v] of [
+      ['pre', pre[r]!],
+      ['post', post[r]!],
+    ] as const) {
       if (v < 0 || v >= n) throw new DataError(s.source, `line ${s.lines[r]}, field "${name}"`, `a neuron id in [0, ${n}) (N from neurons.csv)`, String(v));
     }
   }
@@ -88,13 +95,20 @@ export function loadV1L234(data: string | DataSource): V1Set {
     const i = rid[r]!;
     const d = dir[r]!;
     if (i < 0 || i >= n) throw new DataError(rt.source, `line ${rt.lines[r]}, field "id"`, `a neuron id in [0, ${n})`, String(i));
-    if (d < 0 || d >= V1_DIRECTIONS) throw new DataError(rt.source, `line ${rt.lines[r]}, field "direction"`, `a direction in [0, ${V1_DIRECTIONS})`, String(d));
-    if (!Number.isNaN(responses[i * V1_DIRECTIONS + d]!)) throw new DataError(rt.source, `line ${rt.lines[r]}`, `one row per (id, direction); (${i}, ${d}) repeats`);
+    if (d < 0 || d >= V1_DIRECTIONS)
+      throw new DataError(rt.source, `line ${rt.lines[r]}, field "direction"`, `a direction in [0, ${V1_DIRECTIONS})`, String(d));
+    if (!Number.isNaN(responses[i * V1_DIRECTIONS + d]!))
+      throw new DataError(rt.source, `line ${rt.lines[r]}`, `one row per (id, direction); (${i}, ${d}) repeats`);
     responses[i * V1_DIRECTIONS + d] = rate[r]!;
   }
   for (let k = 0; k < responses.length; k++) {
     if (Number.isNaN(responses[k]!)) {
-      throw new DataError(rt.source, null, `a response for every neuron and direction (N = ${n} from neurons.csv)`, `none for id ${Math.floor(k / V1_DIRECTIONS)}, direction ${k % V1_DIRECTIONS}`);
+      throw new DataError(
+        rt.source,
+        null,
+        `a response for every neuron and direction (N = ${n} from neurons.csv)`,
+        `none for id ${Math.floor(k / V1_DIRECTIONS)}, direction ${k % V1_DIRECTIONS}`,
+      );
     }
   }
 
@@ -124,12 +138,15 @@ export function loadV1L234(data: string | DataSource): V1Set {
 export function v1SizeMatrix(v1: V1Set, ids?: ArrayLike<number>): { K: Float64Array; n: number; ids: Int32Array } {
   const sel = ids ? Int32Array.from(ids) : Int32Array.from({ length: v1.n }, (_, i) => i);
   const pos = new Int32Array(v1.n).fill(-1);
-  sel.forEach((id, k) => { pos[id] = k; });
+  sel.forEach((id, k) => {
+    pos[id] = k;
+  });
   const m = sel.length;
   const K = new Float64Array(m * m);
   const { pre, post, size } = v1.synapses;
   for (let r = 0; r < pre.length; r++) {
-    const a = pos[pre[r]!]!, b = pos[post[r]!]!;
+    const a = pos[pre[r]!]!,
+      b = pos[post[r]!]!;
     if (a >= 0 && b >= 0) K[b * m + a]! += size[r]!;
   }
   return { K, n: m, ids: sel };

@@ -51,8 +51,13 @@ export function mirrorLower(a: ArrayLike<number>, n: number): Float64Array {
 
 /** (A − min A) / (max A − min A) over the whole matrix, diagonal included. */
 export function minMaxNormalise(a: ArrayLike<number>): Float64Array {
-  let lo = Infinity, hi = -Infinity;
-  for (let k = 0; k < a.length; k++) { const v = a[k]!; if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let k = 0; k < a.length; k++) {
+    const v = a[k]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   if (!(hi > lo)) throw new Error(`minMaxNormalise: matrix is constant (${lo}); cannot normalise`);
   const out = new Float64Array(a.length);
   for (let k = 0; k < a.length; k++) out[k] = (a[k]! - lo) / (hi - lo);
@@ -111,7 +116,9 @@ export function hasDirectedCycle(w: ArrayLike<number>, n: number): boolean {
 /** W ← W · target / ρ(W), in place; throws when ρ = 0 (a connectome without directed cycles). */
 export function scaleToSpectralRadius(w: Float64Array, n: number, target: number): Float64Array {
   if (!hasDirectedCycle(w, n)) {
-    throw new Error(`scaleToSpectralRadius: the matrix has no directed cycle, so its spectral radius is 0 and it cannot be scaled to ${target} (for a sparse connectome, try anatomical(..., { symmetric: true }))`);
+    throw new Error(
+      `scaleToSpectralRadius: the matrix has no directed cycle, so its spectral radius is 0 and it cannot be scaled to ${target} (for a sparse connectome, try anatomical(..., { symmetric: true }))`,
+    );
   }
   const rho = spectralRadiusNonneg(w, n);
   for (let k = 0; k < w.length; k++) w[k]! *= target / rho;
@@ -196,14 +203,20 @@ export function anatomical(
   // The fields' direction is an assumption (see fields.ts); `symmetric` uses K + Kᵀ, which
   // also gives acyclic fields (e.g. 5_3_4) a nonzero spectral radius.
   if (opts.symmetric) {
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) { const s = w[i * n + j]! + w[j * n + i]!; w[i * n + j] = s; w[j * n + i] = s; }
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        const s = w[i * n + j]! + w[j * n + i]!;
+        w[i * n + j] = s;
+        w[j * n + i] = s;
+      }
   }
   return scaleLikeWStar(w, n, opts);
 }
 
 /** Share of the total weight on the diagonal: Σ W_ii / Σ W_ij. */
 export function diagonalShare(w: ArrayLike<number>, n: number): number {
-  let d = 0, s = 0;
+  let d = 0,
+    s = 0;
   for (let i = 0; i < n; i++) d += w[i * n + i]!;
   for (let k = 0; k < w.length; k++) s += w[k]!;
   return d / s;
@@ -225,7 +238,13 @@ export function spectrumMatchedControl(w: ArrayLike<number>, n: number, rng: Rng
   const z = rng.normals(n);
   const off = new Float64Array(n * n);
   let offSum = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) { const v = Math.exp(0.5 * rng.normal()); off[i * n + j] = v; offSum += v; }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      if (i !== j) {
+        const v = Math.exp(0.5 * rng.normal());
+        off[i * n + j] = v;
+        offSum += v;
+      }
   const total = targetMean * n * n;
   const build = (s: number) => {
     const diag = Array.from(z, (v) => Math.exp(s * v));
@@ -239,10 +258,14 @@ export function spectrumMatchedControl(w: ArrayLike<number>, n: number, rng: Rng
   };
   const gap = (s: number) => perronRoot(build(s), n, 1e-13) - targetRho;
   // Illinois (modified regula falsi) on s ∈ [0, 8]: few Perron-root evaluations
-  let lo = 0, hi = 8;
-  let fLo = gap(lo), fHi = gap(hi);
+  let lo = 0,
+    hi = 8;
+  let fLo = gap(lo),
+    fHi = gap(hi);
   if (fLo > 1e-9 || fHi < -1e-9) {
-    throw new Error(`spectrumMatchedControl: ρ(W*) = ${targetRho.toFixed(4)} lies outside the reachable range [${(fLo + targetRho).toFixed(4)}, ${(fHi + targetRho).toFixed(4)}] at this mean and diagonal share`);
+    throw new Error(
+      `spectrumMatchedControl: ρ(W*) = ${targetRho.toFixed(4)} lies outside the reachable range [${(fLo + targetRho).toFixed(4)}, ${(fHi + targetRho).toFixed(4)}] at this mean and diagonal share`,
+    );
   }
   let s = lo;
   let side = 0;
@@ -250,7 +273,17 @@ export function spectrumMatchedControl(w: ArrayLike<number>, n: number, rng: Rng
     s = (lo * fHi - hi * fLo) / (fHi - fLo);
     const f = gap(s);
     if (Math.abs(f) <= 1e-10 * targetRho) break;
-    if (f < 0) { lo = s; fLo = f; if (side === -1) fHi /= 2; side = -1; } else { hi = s; fHi = f; if (side === 1) fLo /= 2; side = 1; }
+    if (f < 0) {
+      lo = s;
+      fLo = f;
+      if (side === -1) fHi /= 2;
+      side = -1;
+    } else {
+      hi = s;
+      fHi = f;
+      if (side === 1) fLo /= 2;
+      side = 1;
+    }
   }
   // ρ now matches to ~1e-10 relative; a final rescale would break the mean, so stop here
   return build(s);

@@ -104,10 +104,7 @@ export class Tape {
 
   mul(a: Var, c: Var): Var {
     const b = this.backend;
-    return this.record(b.binary('mul', a.value, c.value), [a, c], (g) => [
-      b.binary('mul', g, c.value),
-      reduceLike(b, b.binary('mul', g, a.value), c.shape),
-    ]);
+    return this.record(b.binary('mul', a.value, c.value), [a, c], (g) => [b.binary('mul', g, c.value), reduceLike(b, b.binary('mul', g, a.value), c.shape)]);
   }
 
   div(a: Var, c: Var): Var {

@@ -4,8 +4,6 @@
  * A matrix is (data, rows, cols) with data[i * cols + j] = M[i][j].
  */
 
-export type Vec = Float64Array;
-
 /** C = A·B for A [m, k] and B [k, n]. Accumulates in float64. */
 export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
   const c = new Float64Array(m * n);
@@ -103,12 +101,23 @@ export function solve(a: ArrayLike<number>, b: ArrayLike<number>, n: number, m: 
     let best = Math.abs(lu[k * n + k]!);
     for (let i = k + 1; i < n; i++) {
       const v = Math.abs(lu[i * n + k]!);
-      if (v > best) { best = v; piv = i; }
+      if (v > best) {
+        best = v;
+        piv = i;
+      }
     }
     if (best === 0) throw new Error('solve: matrix is singular');
     if (piv !== k) {
-      for (let j = 0; j < n; j++) { const t = lu[k * n + j]!; lu[k * n + j] = lu[piv * n + j]!; lu[piv * n + j] = t; }
-      for (let j = 0; j < m; j++) { const t = x[k * m + j]!; x[k * m + j] = x[piv * m + j]!; x[piv * m + j] = t; }
+      for (let j = 0; j < n; j++) {
+        const t = lu[k * n + j]!;
+        lu[k * n + j] = lu[piv * n + j]!;
+        lu[piv * n + j] = t;
+      }
+      for (let j = 0; j < m; j++) {
+        const t = x[k * m + j]!;
+        x[k * m + j] = x[piv * m + j]!;
+        x[piv * m + j] = t;
+      }
     }
     const d = lu[k * n + k]!;
     for (let i = k + 1; i < n; i++) {

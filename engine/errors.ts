@@ -9,42 +9,62 @@ export class EngineError extends Error {
 
 /** A WGSL program failed to compile; `messages` are the compiler's lines with positions. */
 export class KernelCompileError extends EngineError {
-  constructor(readonly kernel: string, readonly messages: string[]) {
+  constructor(
+    readonly kernel: string,
+    readonly messages: string[],
+  ) {
     super(`WGSL compile error in kernel '${kernel}':\n${messages.join('\n')}`);
   }
 }
 
 /** WebGPU rejected a call (bad binding, size, usage...). */
 export class KernelValidationError extends EngineError {
-  constructor(readonly kernel: string, detail: string) {
+  constructor(
+    readonly kernel: string,
+    detail: string,
+  ) {
     super(`WebGPU validation error in kernel '${kernel}': ${detail}`);
   }
 }
 
 /** A buffer could not be allocated, or exceeds the adapter's limits. */
 export class GpuOutOfMemoryError extends EngineError {
-  constructor(readonly kernel: string, detail: string) {
+  constructor(
+    readonly kernel: string,
+    detail: string,
+  ) {
     super(`GPU out of memory in '${kernel}': ${detail}`);
   }
 }
 
 /** The device was lost (driver reset, destroyed, unplugged). The context cannot be used again. */
 export class DeviceLostError extends EngineError {
-  constructor(readonly reason: string, detail: string) {
+  constructor(
+    readonly reason: string,
+    detail: string,
+  ) {
     super(`WebGPU device lost (${reason}): ${detail}`);
   }
 }
 
 /** Operand shapes do not fit the op. */
 export class ShapeError extends EngineError {
-  constructor(readonly op: string, detail: string) {
+  constructor(
+    readonly op: string,
+    detail: string,
+  ) {
     super(`shape error in '${op}': ${detail}`);
   }
 }
 
 /** Training produced NaN or Inf; names the step, the tensor and (of several) the model. */
 export class NonFiniteError extends EngineError {
-  constructor(readonly step: number, readonly tensor: string, readonly value: number, readonly model: number | null = null) {
+  constructor(
+    readonly step: number,
+    readonly tensor: string,
+    readonly value: number,
+    readonly model: number | null = null,
+  ) {
     super(`non-finite value (${value}) in '${tensor}'${model === null ? '' : ` of model ${model}`} at training step ${step}; training stopped`);
   }
 }

@@ -11,7 +11,27 @@ export * from './autograd.ts';
 export * from './regularizer.ts';
 export * from './rnn/params.ts';
 export { batchOrder, gatherBatch, stepMask, type Batch, type Dataset, type Splits } from './data.ts';
-export { RnnTrainer, DEFAULT_ADAM, maxModelsFor, modelsPerBatch, type AdamOptions, type ModelSpec, type TrainerOptions, type StepResult, type GradientResult } from './rnn/trainer.ts';
-export { train, trainNetworks, evaluate, countCorrect, type TrainNetwork, type TrainOptions, type NetworkResult, type EpochInfo, type StepInfo } from './rnn/train.ts';
+export {
+  RnnTrainer,
+  DEFAULT_ADAM,
+  maxModelsFor,
+  modelsPerBatch,
+  type AdamOptions,
+  type ModelSpec,
+  type TrainerOptions,
+  type StepResult,
+  type GradientResult,
+} from './rnn/trainer.ts';
+export {
+  train,
+  trainNetworks,
+  evaluate,
+  countCorrect,
+  type TrainNetwork,
+  type TrainOptions,
+  type NetworkResult,
+  type EpochInfo,
+  type StepInfo,
+} from './rnn/train.ts';
 export { chooseDesign } from './gpu/rnn_design.ts';
 export { verifyRnnFixture, type VerifyReport, type QuantityReport } from './verify.ts';

@@ -36,7 +36,7 @@ export const nodePlatform: Platform = {
     }
     return gpu;
   },
-  defaultBackend: () => ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'default',
+  defaultBackend: () => (({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' }) as Record<string, string>)[process.platform] ?? 'default',
   adapterOptions: (request) => (request.backend === 'opengl' ? { featureLevel: 'compatibility' } : {}),
   loadText: (url) => readFile(fileURLToPath(url), 'utf8'),
   notice: (m) => process.stderr.write(`[cortical-rnn] ${m}\n`),

@@ -21,7 +21,10 @@ export interface RecurrentRegularizer {
  */
 export class L1Regularizer implements RecurrentRegularizer {
   readonly name = 'L1';
-  constructor(readonly lambda: number, readonly paperCompat = false) {}
+  constructor(
+    readonly lambda: number,
+    readonly paperCompat = false,
+  ) {}
   get effectiveLambda(): number {
     return this.paperCompat ? 1 : this.lambda;
   }

@@ -47,7 +47,10 @@ export class Rng {
   private counter = 0;
   private spareNormal: number | null = null;
 
-  constructor(readonly seed: number, label: number | string = 0) {
+  constructor(
+    readonly seed: number,
+    label: number | string = 0,
+  ) {
     if (!Number.isInteger(seed)) throw new Error(`Rng: seed must be an integer, got ${seed}`);
     this.key = deriveKey(seed >>> 0, label);
   }

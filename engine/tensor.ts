@@ -38,7 +38,10 @@ export function fmtShape(s: Shape): string {
 export abstract class Tensor {
   readonly size: number;
   disposed = false;
-  constructor(readonly shape: Shape, readonly backend: Backend) {
+  constructor(
+    readonly shape: Shape,
+    readonly backend: Backend,
+  ) {
     this.size = sizeOf(shape);
   }
   dispose(): void {
@@ -78,10 +81,7 @@ export function matmulShape(a: Shape, b: Shape, transA = false, transB = false):
   const kb = transB ? bc : br;
   const n = transB ? br : bc;
   if (k !== kb) {
-    throw new ShapeError(
-      'matmul',
-      `inner dimensions differ: ${fmtShape(a)}${transA ? 'ᵀ' : ''} · ${fmtShape(b)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`,
-    );
+    throw new ShapeError('matmul', `inner dimensions differ: ${fmtShape(a)}${transA ? 'ᵀ' : ''} · ${fmtShape(b)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
   }
   return { batch: Math.max(batchA, batchB), m, k, n, batchA, batchB };
 }

@@ -28,7 +28,7 @@ export interface VerifyReport {
 
 type Nested = number | Nested[];
 
-export function flatten(x: Nested): Float64Array {
+function flatten(x: Nested): Float64Array {
   const out: number[] = [];
   const walk = (v: Nested) => {
     if (Array.isArray(v)) v.forEach(walk);
@@ -50,7 +50,7 @@ function field<T = unknown>(obj: Record<string, unknown>, path: string, source: 
   return cur as T;
 }
 
-export function compare(
+function compare(
   name: string,
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
@@ -147,8 +147,16 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
         const gRef = refTotal[n];
         const scale = gRef.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         const dg = Math.max(1e-7, 1e-5 * scale);
-        const perEntry = (i: number) => (adam.lr * adam.eps) / (Math.abs(gRef[i]!) + adam.eps) ** 2 * dg;
-        q.push(compare(`params_after_adam_step.${n}`, after[n]!, flatten(field<Nested>(out, `params_after_adam_step.${n}`, source)), { abs: 1e-5, perEntry }, '1e-5 abs (+ Adam sensitivity lr·ε/(|g|+ε)²·δg for tiny gradients)'));
+        const perEntry = (i: number) => ((adam.lr * adam.eps) / (Math.abs(gRef[i]!) + adam.eps) ** 2) * dg;
+        q.push(
+          compare(
+            `params_after_adam_step.${n}`,
+            after[n]!,
+            flatten(field<Nested>(out, `params_after_adam_step.${n}`, source)),
+            { abs: 1e-5, perEntry },
+            '1e-5 abs (+ Adam sensitivity lr·ε/(|g|+ε)²·δg for tiny gradients)',
+          ),
+        );
       }
     }
   } finally {

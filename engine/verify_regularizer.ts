@@ -22,7 +22,7 @@ export interface RegularizerFixture {
   results: Record<'wd' | 'wdc' | 'emd', { R: number; grad: number[][] }>;
 }
 
-export interface RegularizerCheck {
+interface RegularizerCheck {
   name: 'wd' | 'wdc' | 'emd';
   value: number;
   reference: number;
@@ -47,7 +47,7 @@ export const VALUE_REL_TOL = 1e-5;
 export const GRAD_REL_TOL = 1e-4;
 
 /** The three regularisers of a fixture, in the fixture's (paper) setting. */
-export function fixtureRegularizers(fx: RegularizerFixture): Record<'wd' | 'wdc' | 'emd', RecurrentRegularizer> {
+function fixtureRegularizers(fx: RegularizerFixture): Record<'wd' | 'wdc' | 'emd', RecurrentRegularizer> {
   const D = fromNested(fx.D);
   const K = fromNested(fx.K);
   return {

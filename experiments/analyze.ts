@@ -27,14 +27,15 @@ function readJson<T>(file: string, what: string): T {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch (e) {
-    throw new Error(`${file}: expected ${what} as JSON, got unparseable text (${(e as Error).message})`);
+    throw new Error(`${file}: expected ${what} as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
   }
 }
 
 function readMatrix(file: string, shape: number[]): Float64Array {
   if (!existsSync(file)) throw new Error(`${file}: expected an .npy array of shape (${shape.join(', ')}), got no such file`);
   const a = parseNpy(new Uint8Array(readFileSync(file)), file);
-  if (a.shape.length !== shape.length || a.shape.some((s, i) => s !== shape[i])) throw new Error(`${file}: shape: expected (${shape.join(', ')}), got (${a.shape.join(', ')})`);
+  if (a.shape.length !== shape.length || a.shape.some((s, i) => s !== shape[i]))
+    throw new Error(`${file}: shape: expected (${shape.join(', ')}), got (${a.shape.join(', ')})`);
   return toFloat64(a);
 }
 
@@ -59,13 +60,18 @@ export interface AnalyzeRunResult {
 
 export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promise<AnalyzeRunResult> {
   const cfg = readJson<RunConfig>(join(dir, 'config.json'), "the run's config.json");
-  if (!cfg.spec || !cfg.protocol || !cfg.field || !Number.isInteger(cfg.field.n)) throw new Error(`${join(dir, 'config.json')}: fields "spec", "protocol", "field.n": expected a run configuration written by \`cortical-rnn train\`/\`sweep\`, got ${Object.keys(cfg).join(', ')}`);
+  if (!cfg.spec || !cfg.protocol || !cfg.field || !Number.isInteger(cfg.field.n))
+    throw new Error(
+      `${join(dir, 'config.json')}: fields "spec", "protocol", "field.n": expected a run configuration written by \`cortical-rnn train\`/\`sweep\`, got ${Object.keys(cfg).join(', ')}`,
+    );
   const n = cfg.field.n;
   let file: string;
   const ep = o.epoch ?? 'final';
   if (ep === 'init') file = 'W_rec_init.npy';
   else if (ep === 'final') {
-    const files = readdirSync(dir).filter((f) => /^W_rec_epoch\d+\.npy$/.test(f)).sort();
+    const files = readdirSync(dir)
+      .filter((f) => /^W_rec_epoch\d+\.npy$/.test(f))
+      .sort();
     if (!files.length) throw new Error(`${dir}: expected W_rec_epochNN.npy files (a run that finished an epoch), found none`);
     file = files[files.length - 1]!;
   } else {

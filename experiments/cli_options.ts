@@ -6,7 +6,11 @@ export function withProtocolOptions<T>(y: Argv<T>) {
   return y
     .option('positive', { type: 'boolean', default: false, describe: 'positive-only recurrence (W_rec clipped at 0 after every update)' })
     .option('out', { type: 'string', default: 'results', describe: 'results directory (runs go to DIR/runs/…; `report DIR` reads it)' })
-    .option('quick', { type: 'boolean', default: false, describe: 'the quick preset (field 5_3_4, 1,280 training trials, 6 epochs; sweep: 2 seeds, Go/NoGo + PDM, W, WD*C, W*D*C, W*D*C*)' })
+    .option('quick', {
+      type: 'boolean',
+      default: false,
+      describe: 'the quick preset (field 5_3_4, 1,280 training trials, 6 epochs; sweep: 2 seeds, Go/NoGo + PDM, W, WD*C, W*D*C, W*D*C*)',
+    })
     .option('epochs', { type: 'number', describe: 'epochs (paper: 10)' })
     .option('steps', { type: 'number', describe: 'cap on the total number of Adam steps' })
     .option('lr', { type: 'number', describe: 'Adam learning rate (paper: 1e-3)' })
@@ -22,5 +26,15 @@ export function withProtocolOptions<T>(y: Argv<T>) {
 export type ProtocolArgs = Omit<ProtocolOverrides, 'lambda' | 'mu'>;
 
 export function overridesOf(a: ProtocolArgs): ProtocolOverrides {
-  return { epochs: a.epochs, steps: a.steps, lr: a.lr, batchSize: a.batchSize, trainTrials: a.trainTrials, testTrials: a.testTrials, valTrials: a.valTrials, nNull: a.nNull, nMatched: a.nMatched };
+  return {
+    epochs: a.epochs,
+    steps: a.steps,
+    lr: a.lr,
+    batchSize: a.batchSize,
+    trainTrials: a.trainTrials,
+    testTrials: a.testTrials,
+    valTrials: a.valTrials,
+    nNull: a.nNull,
+    nMatched: a.nMatched,
+  };
 }

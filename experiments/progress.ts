@@ -53,7 +53,9 @@ export class Progress {
   onEpoch(e: EpochInfo): void {
     if (this.o.quiet || this.tty) return;
     const ev = e.evalAccuracy !== undefined ? ` eval acc ${e.evalAccuracy.toFixed(3)}` : '';
-    this.stream.write(`${this.o.label} epoch ${e.epoch + 1} step ${e.step}/${this.o.totalSteps} loss ${e.meanLoss.toFixed(4)} train acc ${e.trainAccuracy.toFixed(3)}${ev} (${e.seconds.toFixed(1)}s) ETA ${this.eta(e.step)}\n`);
+    this.stream.write(
+      `${this.o.label} epoch ${e.epoch + 1} step ${e.step}/${this.o.totalSteps} loss ${e.meanLoss.toFixed(4)} train acc ${e.trainAccuracy.toFixed(3)}${ev} (${e.seconds.toFixed(1)}s) ETA ${this.eta(e.step)}\n`,
+    );
   }
 
   done(summary: string): void {

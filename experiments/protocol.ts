@@ -15,7 +15,6 @@ import type { DistanceMode } from '../connectome/geometry.ts';
 import type { EmdTarget } from '../engine/cpu/regularizers.ts';
 
 export type Mode = 'paper' | 'corrected';
-export const MODES: readonly Mode[] = ['paper', 'corrected'];
 
 export interface ModeSettings {
   mode: Mode;
@@ -57,7 +56,7 @@ export function modeSettings(mode: Mode): ModeSettings {
   throw new Error(`--mode: expected 'paper' or 'corrected', got "${String(mode)}"`);
 }
 
-export interface SplitSizes {
+interface SplitSizes {
   train: number;
   test: number;
   val: number;

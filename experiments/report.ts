@@ -21,7 +21,7 @@ import { ALL_VARIANTS, getVariant } from './variants.ts';
 import { modeSettings, type Mode } from './protocol.ts';
 import { esc, heatmap, lineChart, scatter3d } from './svg.ts';
 
-export interface RunRow {
+interface RunRow {
   dir: string;
   rec: FinalRecord;
   mode: Mode;
@@ -33,22 +33,24 @@ export interface RunRow {
 }
 
 /** Reads and checks one final.json; errors name the file and the field. */
-export function readFinalStrict(dir: string): FinalRecord {
+function readFinalStrict(dir: string): FinalRecord {
   const p = join(dir, 'final.json');
   let j: FinalRecord;
   try {
     j = JSON.parse(readFileSync(p, 'utf8')) as FinalRecord;
   } catch (e) {
-    throw new Error(`${p}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`);
+    throw new Error(`${p}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
   }
   const bad = (field: string, expected: string, got: unknown) => new Error(`${p}: field "${field}": expected ${expected}, got ${JSON.stringify(got)}`);
   if (j.schema !== RUN_SCHEMA) throw bad('schema', `"${RUN_SCHEMA}"`, j.schema);
   if (j.status !== 'ok' && j.status !== 'diverged') throw bad('status', "'ok' or 'diverged'", j.status);
   const s = j.spec;
-  if (!s || typeof s.field !== 'string' || typeof s.task !== 'string' || typeof s.variant !== 'string' || !Number.isInteger(s.seed)) throw bad('spec', '{field, task, variant, seed, mode, positive}', s);
+  if (!s || typeof s.field !== 'string' || typeof s.task !== 'string' || typeof s.variant !== 'string' || !Number.isInteger(s.seed))
+    throw bad('spec', '{field, task, variant, seed, mode, positive}', s);
   if (s.mode !== 'paper' && s.mode !== 'corrected') throw bad('spec.mode', "'paper' or 'corrected'", s.mode);
   if (j.status === 'ok') {
-    if (!j.accuracy || typeof j.accuracy.test !== 'number' || typeof j.accuracy.paper !== 'number') throw bad('accuracy', 'numbers test and paper for an ok run', j.accuracy);
+    if (!j.accuracy || typeof j.accuracy.test !== 'number' || typeof j.accuracy.paper !== 'number')
+      throw bad('accuracy', 'numbers test and paper for an ok run', j.accuracy);
     if (!j.metrics) throw bad('metrics', 'the network metrics of an ok run', j.metrics);
   } else if (!j.divergence || !Number.isInteger(j.divergence.step)) throw bad('divergence', 'the step and tensor of a diverged run', j.divergence);
   return j;
@@ -61,13 +63,23 @@ export interface ReportData {
 }
 
 export function loadSweepDir(dir: string): ReportData {
-  if (!existsSync(dir)) throw new Error(`${dir}: expected a sweep directory (from \`cortical-rnn sweep --out DIR\` or \`train --out DIR\`), got no such directory`);
+  if (!existsSync(dir))
+    throw new Error(`${dir}: expected a sweep directory (from \`cortical-rnn sweep --out DIR\` or \`train --out DIR\`), got no such directory`);
   const manifest = readManifest(dir);
   const dirs = findRunDirs(dir);
   if (!dirs.length) throw new Error(`${dir}: expected finished runs (runs/**/final.json), found none`);
   const runs = dirs.map((d) => {
     const rec = readFinalStrict(d);
-    return { dir: d, rec, mode: rec.spec.mode, positive: rec.spec.positive, field: rec.spec.field, task: rec.spec.task, variant: rec.spec.variant, seed: rec.spec.seed };
+    return {
+      dir: d,
+      rec,
+      mode: rec.spec.mode,
+      positive: rec.spec.positive,
+      field: rec.spec.field,
+      task: rec.spec.task,
+      variant: rec.spec.variant,
+      seed: rec.spec.seed,
+    };
   });
   return { dir, manifest, runs };
 }
@@ -80,7 +92,7 @@ const variantOrder = (name: string) => {
 };
 const TASK_ORDER = ['inference', 'gonogo', 'pdm'];
 const taskOrder = (t: string) => (TASK_ORDER.includes(t) ? TASK_ORDER.indexOf(t) : 99);
-const uniq = <T,>(xs: T[]) => [...new Set(xs)];
+const uniq = <T>(xs: T[]) => [...new Set(xs)];
 
 function sortedVariants(rows: RunRow[]): string[] {
   return uniq(rows.map((r) => r.variant)).sort((a, b) => variantOrder(a) - variantOrder(b) || a.localeCompare(b));
@@ -89,7 +101,7 @@ function sortedTasks(rows: RunRow[]): string[] {
   return uniq(rows.map((r) => r.task)).sort((a, b) => taskOrder(a) - taskOrder(b) || a.localeCompare(b));
 }
 
-export interface CellStats {
+interface CellStats {
   n: number;
   diverged: number;
   divergedSteps: number[];
@@ -141,7 +153,7 @@ function groupsOf(runs: RunRow[]): Group[] {
   return [...m.values()].sort((a, b) => a.field.localeCompare(b.field) || Number(a.positive) - Number(b.positive) || a.mode.localeCompare(b.mode));
 }
 
-export const NETWORK_METRICS: Array<{ key: string; label: string }> = [
+const NETWORK_METRICS: Array<{ key: string; label: string }> = [
   { key: 'Q_cnm', label: 'Q (CNM)' },
   { key: 'Q_louvain', label: 'Q (Louvain)' },
   { key: 'sigma_paper', label: 'σ (paper null)' },
@@ -184,7 +196,9 @@ function accuracyTable(g: Group, id: string, json: Record<string, unknown>): str
       const c = cellStats(g.rows.filter((r) => r.variant === v && r.task === t));
       cells[v]![t] = c;
       if (!c.n) return '<td>—</td><td>—</td><td>0</td>';
-      const div = c.diverged ? ` <span class="div">(${c.diverged} diverged${c.divergedSteps.length ? `, steps ${c.divergedSteps.join(', ')}` : ''})</span>` : '';
+      const div = c.diverged
+        ? ` <span class="div">(${c.diverged} diverged${c.divergedSteps.length ? `, steps ${c.divergedSteps.join(', ')}` : ''})</span>`
+        : '';
       return `<td>${fmtCI(c.test)}</td><td>${fmtCI(c.paper)}</td><td>${c.n}${div}</td>`;
     });
     body.push(`<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`);
@@ -210,7 +224,9 @@ function metricsTable(g: Group, id: string, json: Record<string, unknown>): stri
       });
       return `<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`;
     });
-    out.push(`<h4>${esc(t)}</h4><table id="${id}-${esc(t)}" class="metrics"><thead><tr><th>variant</th>${NETWORK_METRICS.map((m) => `<th>${esc(m.label)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`);
+    out.push(
+      `<h4>${esc(t)}</h4><table id="${id}-${esc(t)}" class="metrics"><thead><tr><th>variant</th>${NETWORK_METRICS.map((m) => `<th>${esc(m.label)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`,
+    );
   }
   json[id] = data;
   return out.join('\n');
@@ -248,38 +264,51 @@ function significance(g: Group, id: string, json: Record<string, unknown>): stri
   const kwRows: string[] = [];
   for (const val of TEST_VALUES) {
     for (const fac of FACTORS) {
-      const rows = ok.map((r) => ({ task: r.task, [fac.key]: fac.of(r), value: val.of(r) })).filter((x) => x.value !== null) as Array<Record<string, string | number>>;
+      const rows = ok.map((r) => ({ task: r.task, [fac.key]: fac.of(r), value: val.of(r) })).filter((x) => x.value !== null) as Array<
+        Record<string, string | number>
+      >;
       for (const t of kruskalWallisByFactor(rows, fac.key, 'value', ['task'])) {
         kwJson.push({ value: val.key, factor: fac.key, ...t });
-        kwRows.push(`<tr><td>${esc(val.label)}</td><td>${esc(fac.label)}</td><td>${esc(String(t.fixed.task))}</td><td>${t.levels.length}</td><td>${fmt(t.H, 2)}</td><td>${t.df}</td><td>${fmtP(t.p)}</td></tr>`);
+        kwRows.push(
+          `<tr><td>${esc(val.label)}</td><td>${esc(fac.label)}</td><td>${esc(String(t.fixed.task))}</td><td>${t.levels.length}</td><td>${fmt(t.H, 2)}</td><td>${t.df}</td><td>${fmtP(t.p)}</td></tr>`,
+        );
       }
     }
   }
   out.push(`<h4>Kruskal–Wallis per factor (within each task)</h4>`);
-  out.push(kwRows.length
-    ? `<table id="${id}-kruskal" class="stats"><thead><tr><th>value</th><th>factor</th><th>task</th><th>levels</th><th>H</th><th>df</th><th>p</th></tr></thead><tbody>${kwRows.join('')}</tbody></table>`
-    : `<p id="${id}-kruskal" class="note">Not enough groups for a Kruskal–Wallis test.</p>`);
+  out.push(
+    kwRows.length
+      ? `<table id="${id}-kruskal" class="stats"><thead><tr><th>value</th><th>factor</th><th>task</th><th>levels</th><th>H</th><th>df</th><th>p</th></tr></thead><tbody>${kwRows.join('')}</tbody></table>`
+      : `<p id="${id}-kruskal" class="note">Not enough groups for a Kruskal–Wallis test.</p>`,
+  );
   const mwJson: unknown[] = [];
   const mwRows: string[] = [];
   for (const val of TEST_VALUES.slice(0, 2)) {
     for (const t of sortedTasks(ok)) {
       const groups: Record<string, number[]> = {};
       for (const v of sortedVariants(ok)) {
-        const xs = ok.filter((r) => r.task === t && r.variant === v).map(val.of).filter((x): x is number => x !== null);
+        const xs = ok
+          .filter((r) => r.task === t && r.variant === v)
+          .map(val.of)
+          .filter((x): x is number => x !== null);
         if (xs.length) groups[v] = xs;
       }
       if (Object.keys(groups).length < 2) continue;
       for (const p of pairwiseMannWhitney(groups)) {
         mwJson.push({ value: val.key, task: t, ...p });
         const sig = p.pHolm < 0.05 ? ' class="sig"' : '';
-        mwRows.push(`<tr${sig}><td>${esc(val.label)}</td><td>${esc(t)}</td><td>${esc(p.a)}</td><td>${esc(p.b)}</td><td>${fmt(p.U1, 1)}</td><td>${fmtP(p.p)}</td><td>${fmtP(p.pHolm)}</td><td>${p.method}</td></tr>`);
+        mwRows.push(
+          `<tr${sig}><td>${esc(val.label)}</td><td>${esc(t)}</td><td>${esc(p.a)}</td><td>${esc(p.b)}</td><td>${fmt(p.U1, 1)}</td><td>${fmtP(p.p)}</td><td>${fmtP(p.pHolm)}</td><td>${p.method}</td></tr>`,
+        );
       }
     }
   }
   out.push(`<h4>Pairwise Mann–Whitney U between variants (two-sided, Holm-adjusted within each task and value)</h4>`);
-  out.push(mwRows.length
-    ? `<table id="${id}-mannwhitney" class="stats"><thead><tr><th>value</th><th>task</th><th>A</th><th>B</th><th>U₁</th><th>p</th><th>p (Holm)</th><th>method</th></tr></thead><tbody>${mwRows.join('')}</tbody></table>`
-    : `<p id="${id}-mannwhitney" class="note">Not enough groups for pairwise tests.</p>`);
+  out.push(
+    mwRows.length
+      ? `<table id="${id}-mannwhitney" class="stats"><thead><tr><th>value</th><th>task</th><th>A</th><th>B</th><th>U₁</th><th>p</th><th>p (Holm)</th><th>method</th></tr></thead><tbody>${mwRows.join('')}</tbody></table>`
+      : `<p id="${id}-mannwhitney" class="note">Not enough groups for pairwise tests.</p>`,
+  );
   json[id] = { kruskal: kwJson, mannWhitney: mwJson };
   return out.join('\n');
 }
@@ -294,16 +323,33 @@ function learningCurves(g: Group): string[] {
       const E = Math.max(...rows.map((r) => r.rec.history.length));
       const mean = (get: (h: FinalRecord['history'][number]) => number | undefined) =>
         Array.from({ length: E }, (_, e) => {
-          const xs = rows.map((r) => r.rec.history[e]).filter(Boolean).map((h) => get(h!)).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+          const xs = rows
+            .map((r) => r.rec.history[e])
+            .filter(Boolean)
+            .map((h) => get(h!))
+            .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
           return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
         });
       const x = Array.from({ length: E }, (_, e) => e + 1);
-      const c = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#1f77b4', '#2ca02c', '#d62728'][i % 13]!;
+      const c = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#1f77b4', '#2ca02c', '#d62728'][
+        i % 13
+      ]!;
       series.push({ name: `${v} (validation)`, x, y: mean((h) => h.evalAccuracy), colour: c });
       series.push({ name: `${v} (train, noisy)`, x, y: mean((h) => h.trainAccuracy), dashed: true, colour: c });
     });
     if (!series.length) continue;
-    svgs.push(lineChart({ title: `Learning curves — ${t} (${g.field}, ${g.mode}${g.positive ? ', positive-only' : ''}), mean over seeds`, xLabel: 'epoch', yLabel: 'accuracy', series, yMin: 0, yMax: 1, width: 640, height: 340 }));
+    svgs.push(
+      lineChart({
+        title: `Learning curves — ${t} (${g.field}, ${g.mode}${g.positive ? ', positive-only' : ''}), mean over seeds`,
+        xLabel: 'epoch',
+        yLabel: 'accuracy',
+        series,
+        yMin: 0,
+        yMax: 1,
+        width: 640,
+        height: 340,
+      }),
+    );
   }
   return svgs;
 }
@@ -313,22 +359,34 @@ function networkFigures(g: Group): { svgs: string[]; run: string | null } {
   const ok = g.rows.filter((r) => r.rec.status === 'ok' && r.rec.metrics);
   const pick = ok.find((r) => r.variant === 'W*D*C') ?? ok[0];
   if (!pick) return { svgs: [], run: null };
-  const files = readdirSync(pick.dir).filter((f) => /^W_rec_epoch\d+\.npy$/.test(f)).sort();
+  const files = readdirSync(pick.dir)
+    .filter((f) => /^W_rec_epoch\d+\.npy$/.test(f))
+    .sort();
   const last = files[files.length - 1];
   if (!last) return { svgs: [], run: null };
   const w = parseNpy(new Uint8Array(readFileSync(join(pick.dir, last))), join(pick.dir, last));
   const n = pick.rec.n;
-  if (w.shape.length !== 2 || w.shape[0] !== n || w.shape[1] !== n) throw new Error(`${join(pick.dir, last)}: shape: expected (${n}, ${n}), got (${w.shape.join(', ')})`);
+  if (w.shape.length !== 2 || w.shape[0] !== n || w.shape[1] !== n)
+    throw new Error(`${join(pick.dir, last)}: shape: expected (${n}, ${n}), got (${w.shape.join(', ')})`);
   const W = toFloat64(w);
   const comm = pick.rec.metrics!.communities;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => comm[a]! - comm[b]! || a - b);
   const label = `${pick.variant}, ${pick.task}, seed ${pick.seed}`;
-  const svgs = [heatmap({ title: `Trained W_rec (${label}, ${last.replace('.npy', '')}), units sorted by CNM module`, W, n, order, groups: order.map((i) => comm[i]!) })];
+  const svgs = [
+    heatmap({ title: `Trained W_rec (${label}, ${last.replace('.npy', '')}), units sorted by CNM module`, W, n, order, groups: order.map((i) => comm[i]!) }),
+  ];
   const posFile = join(pick.dir, 'positions_um.npy');
   if (existsSync(posFile)) {
     const pos = toFloat64(parseNpy(new Uint8Array(readFileSync(posFile)), posFile));
     if (pos.length !== n * 3) throw new Error(`${posFile}: expected ${n}×3 positions, got ${pos.length} values`);
-    svgs.push(scatter3d({ title: `Neurons of field ${pick.field} (µm), coloured by module of the trained W_rec (${label})`, positions: pos, groups: comm, axisLabels: ['x µm', 'depth (y) µm', 'z µm'] }));
+    svgs.push(
+      scatter3d({
+        title: `Neurons of field ${pick.field} (µm), coloured by module of the trained W_rec (${label})`,
+        positions: pos,
+        groups: comm,
+        axisLabels: ['x µm', 'depth (y) µm', 'z µm'],
+      }),
+    );
   }
   return { svgs, run: relative('.', pick.dir) };
 }
@@ -347,23 +405,30 @@ function modeComparison(runs: RunRow[], json: Record<string, unknown>): string |
         const a = rows.filter((r) => r.task === t && r.variant === v && r.mode === 'paper');
         const b = rows.filter((r) => r.task === t && r.variant === v && r.mode === 'corrected');
         if (!a.length || !b.length) continue;
-        const ca = cellStats(a), cb = cellStats(b);
+        const ca = cellStats(a),
+          cb = cellStats(b);
         const xa = a.filter((r) => r.rec.status === 'ok').map((r) => r.rec.accuracy!.test);
         const xb = b.filter((r) => r.rec.status === 'ok').map((r) => r.rec.accuracy!.test);
-        const qa = ci(metricValues(a, 'Q_cnm')), qb = ci(metricValues(b, 'Q_cnm'));
+        const qa = ci(metricValues(a, 'Q_cnm')),
+          qb = ci(metricValues(b, 'Q_cnm'));
         const p = xa.length && xb.length ? mannWhitneyU(xa, xb).p : NaN;
         const d = ca.test && cb.test ? cb.test.mean - ca.test.mean : NaN;
         data.push({ field, positive: pos === 'true', task: t, variant: v, paper: ca, corrected: cb, deltaTest: d, p, Q: { paper: qa, corrected: qb } });
-        body.push(`<tr><td>${esc(t)}</td><th scope="row">${esc(v)}</th><td>${fmtCI(ca.test)}${ca.diverged ? ` <span class="div">(${ca.diverged} div.)</span>` : ''}</td><td>${fmtCI(cb.test)}${cb.diverged ? ` <span class="div">(${cb.diverged} div.)</span>` : ''}</td><td>${fmt(d)}</td><td>${fmtP(p)}</td><td>${fmtCI(qa)}</td><td>${fmtCI(qb)}</td></tr>`);
+        body.push(
+          `<tr><td>${esc(t)}</td><th scope="row">${esc(v)}</th><td>${fmtCI(ca.test)}${ca.diverged ? ` <span class="div">(${ca.diverged} div.)</span>` : ''}</td><td>${fmtCI(cb.test)}${cb.diverged ? ` <span class="div">(${cb.diverged} div.)</span>` : ''}</td><td>${fmt(d)}</td><td>${fmtP(p)}</td><td>${fmtCI(qa)}</td><td>${fmtCI(qb)}</td></tr>`,
+        );
       }
     }
     if (!body.length) continue;
     parts.push(`<h3>Field ${esc(field!)}${pos === 'true' ? ', positive-only' : ''}</h3>`);
-    parts.push(`<table id="mode-comparison-${esc(field!)}${pos === 'true' ? '-positive' : ''}" class="modes"><thead><tr><th>task</th><th>variant</th><th>test acc (paper mode)</th><th>test acc (corrected)</th><th>Δ (corrected − paper)</th><th>Mann–Whitney p</th><th>Q (paper mode)</th><th>Q (corrected)</th></tr></thead><tbody>${body.join('')}</tbody></table>`);
+    parts.push(
+      `<table id="mode-comparison-${esc(field!)}${pos === 'true' ? '-positive' : ''}" class="modes"><thead><tr><th>task</th><th>variant</th><th>test acc (paper mode)</th><th>test acc (corrected)</th><th>Δ (corrected − paper)</th><th>Mann–Whitney p</th><th>Q (paper mode)</th><th>Q (corrected)</th></tr></thead><tbody>${body.join('')}</tbody></table>`,
+    );
   }
   if (!parts.length) return null;
   json['modeComparison'] = data;
-  const p = modeSettings('paper'), c = modeSettings('corrected');
+  const p = modeSettings('paper'),
+    c = modeSettings('corrected');
   return `<p>${esc(p.summary)}.</p><p>${esc(c.summary)}.</p>` + parts.join('\n');
 }
 
@@ -415,22 +480,30 @@ export function buildReport(data: ReportData): BuiltReport {
   sections.push({
     id: 'table2',
     title: 'Table 2 — accuracy per variant and task',
-    html: normal.length ? normal.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode</h3>${accuracyTable(g, `table2-${tag(g)}`, json)}`).join('\n') : '<p class="note">No runs without the positive-only constraint.</p>',
+    html: normal.length
+      ? normal.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode</h3>${accuracyTable(g, `table2-${tag(g)}`, json)}`).join('\n')
+      : '<p class="note">No runs without the positive-only constraint.</p>',
   });
   sections.push({
     id: 'table3',
     title: 'Table 3 — positive-only recurrence',
-    html: positive.length ? positive.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode, positive-only</h3>${accuracyTable(g, `table3-${tag(g)}`, json)}`).join('\n') : '<p class="note">No positive-only runs in this directory (run the sweep with <code>--positive</code>).</p>',
+    html: positive.length
+      ? positive.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode, positive-only</h3>${accuracyTable(g, `table3-${tag(g)}`, json)}`).join('\n')
+      : '<p class="note">No positive-only runs in this directory (run the sweep with <code>--positive</code>).</p>',
   });
   sections.push({
     id: 'metrics',
     title: 'Network metrics — modularity Q, small-worldness σ (both nulls), entropy',
-    html: groups.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${metricsTable(g, `metrics-${tag(g)}`, json)}`).join('\n'),
+    html: groups
+      .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${metricsTable(g, `metrics-${tag(g)}`, json)}`)
+      .join('\n'),
   });
   sections.push({
     id: 'significance',
     title: 'Significance tests',
-    html: groups.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${significance(g, `significance-${tag(g)}`, json)}`).join('\n'),
+    html: groups
+      .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${significance(g, `significance-${tag(g)}`, json)}`)
+      .join('\n'),
   });
   const figs: string[] = [];
   const figJson: unknown[] = [];
@@ -448,7 +521,9 @@ export function buildReport(data: ReportData): BuiltReport {
   sections.push({
     id: 'mode-comparison',
     title: 'Paper mode vs corrected mode',
-    html: cmp ?? '<p class="note">This directory has runs of one mode only; run the sweep again with the other <code>--mode</code> (same <code>--out</code>) to compare.</p>',
+    html:
+      cmp ??
+      '<p class="note">This directory has runs of one mode only; run the sweep again with the other <code>--mode</code> (same <code>--out</code>) to compare.</p>',
   });
 
   const nav = sections.map((s) => `<li><a href="#${s.id}">${esc(s.title)}</a></li>`).join('');

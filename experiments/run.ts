@@ -67,7 +67,7 @@ export interface FinalRecord {
   epochs: number;
   steps: number;
   history: EpochInfo[];
-  metrics: (Omit<NetworkMetrics, never>) | null;
+  metrics: Omit<NetworkMetrics, never> | null;
   n: number;
   /** The protocol the run was trained with (a sweep refuses to mix protocols in one directory). */
   protocol: Protocol;
@@ -151,7 +151,11 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
   const D = geometryD(variant.geometry, ctx, spec.mode);
   const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: p.lambda, mu: p.mu, D, K: ctx.K });
   const cfg = rnnConfigFor(task, n);
-  const params: HostParams = initParams(cfg, new Rng(spec.seed, `init:${spec.field}`), init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' });
+  const params: HostParams = initParams(
+    cfg,
+    new Rng(spec.seed, `init:${spec.field}`),
+    init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' },
+  );
   const splits = makeSplits(task, spec.seed, p.splits);
   const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
   const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
@@ -162,22 +166,46 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     schema: 'cortical-rnn/run-config/1',
     id: runId(spec),
     spec: { ...spec, variant: variant.name, canonicalTask: task.name },
-    variant: { name: variant.name, slug: variant.slug, init: variant.init, geometry: variant.geometry, regularizer: variant.regularizer, extra: variant.extra, description: variant.description },
+    variant: {
+      name: variant.name,
+      slug: variant.slug,
+      init: variant.init,
+      geometry: variant.geometry,
+      regularizer: variant.regularizer,
+      extra: variant.extra,
+      description: variant.description,
+    },
     mode: { ...ms },
     regularizer: reg.describe(),
     init: { kind: init.kind, notes: init.notes, ...(init.perm ? { perm: init.perm } : {}) },
-    geometry: variant.geometry === 'grid' ? { kind: 'grid', dims: ctx.grid.dims } : variant.geometry === 'real' ? { kind: 'real', distanceMode: ms.distanceMode, positionUnits: ms.positionUnits } : { kind: 'none' },
+    geometry:
+      variant.geometry === 'grid'
+        ? { kind: 'grid', dims: ctx.grid.dims }
+        : variant.geometry === 'real'
+          ? { kind: 'real', distanceMode: ms.distanceMode, positionUnits: ms.positionUnits }
+          : { kind: 'none' },
     model: { ...cfg, activation: 'relu', output: 'softmax + bias', loss: 'cross-entropy at the last step' },
     protocol: { ...p, totalSteps, stepsPerEpoch, positiveOnly: spec.positive, optimizer: 'Adam' },
     field: { name: ctx.name, n, functional: ctx.functional?.source ?? null },
     backend: o.backend.describe(),
     code: codeVersion(),
-    rng: { splits: `Rng(${spec.seed}, 'task:${task.name}')`, init: `Rng(${spec.seed}, 'init:${spec.field}')`, wstar: `Rng(${spec.seed}, 'wstar:${spec.field}')`, train: `Rng(${spec.seed}, 'train')` },
+    rng: {
+      splits: `Rng(${spec.seed}, 'task:${task.name}')`,
+      init: `Rng(${spec.seed}, 'init:${spec.field}')`,
+      wstar: `Rng(${spec.seed}, 'wstar:${spec.field}')`,
+      train: `Rng(${spec.seed}, 'train')`,
+    },
   };
   await writeFileAtomic(join(o.dir, 'config.json'), toJson(config));
   await writeFileAtomic(join(o.dir, 'W_rec_init.npy'), npyF4(params.W_rec, [n, n]));
   await writeFileAtomic(join(o.dir, 'positions_um.npy'), encodeNpy(Float64Array.from(ctx.positionsUm), [n, 3], '<f8'));
-  const progress = new Progress({ label: o.progress?.label ?? runId(spec), totalSteps, quiet: o.progress?.quiet, tty: o.progress?.tty, stream: o.progress?.stream });
+  const progress = new Progress({
+    label: o.progress?.label ?? runId(spec),
+    totalSteps,
+    quiet: o.progress?.quiet,
+    tty: o.progress?.tty,
+    stream: o.progress?.stream,
+  });
   return {
     spec,
     o,
@@ -252,7 +280,14 @@ async function finishOk(
     steps: done.steps,
     history: done.history,
     metrics,
-    timings: { train_s: done.trainS, eval_s: done.evalS, analysis_s: anS, total_s: (Date.now() - r.tStart) / 1000, s_per_step: done.steps > 0 ? done.trainS / done.steps : null, networks_per_batch: done.networks ?? 1 },
+    timings: {
+      train_s: done.trainS,
+      eval_s: done.evalS,
+      analysis_s: anS,
+      total_s: (Date.now() - r.tStart) / 1000,
+      s_per_step: done.steps > 0 ? done.trainS / done.steps : null,
+      networks_per_batch: done.networks ?? 1,
+    },
     finishedAt: new Date().toISOString(),
   };
   r.progress.done(`test acc ${done.test.accuracy.toFixed(3)} (paper acc ${last.trainAccuracy.toFixed(3)}), Q ${metrics.Q_cnm.toFixed(3)}`);
@@ -292,15 +327,21 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
   try {
     const trainS = (Date.now() - tTrain) / 1000;
     const tEval = Date.now();
-    const tests = await evaluate(trainer, runs.map((r) => r.splits.test), p.batchSize);
+    const tests = await evaluate(
+      trainer,
+      runs.map((r) => r.splits.test),
+      p.batchSize,
+    );
     const evalS = (Date.now() - tEval) / 1000;
     const params = await trainer.getAllParams();
     const out: FinalRecord[] = [];
     for (let k = 0; k < runs.length; k++) {
       const res = results[k]!;
-      out.push(res.diverged
-        ? await finishDiverged(runs[k]!, res.diverged, trainS)
-        : await finishOk(runs[k]!, { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length }));
+      out.push(
+        res.diverged
+          ? await finishDiverged(runs[k]!, res.diverged, trainS)
+          : await finishOk(runs[k]!, { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length }),
+      );
     }
     return out;
   } finally {

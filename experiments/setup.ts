@@ -101,17 +101,31 @@ export function initialRecurrent(v: Variant, ctx: FieldContext, seed: number): I
     case 'orthogonal':
       return { kind: 'orthogonal', notes: ['orthogonal (gain 1)'] };
     case 'wstar':
-      return { kind: 'matrix', W: wStarDraw(ctx, seed), notes: [`W* = L∘corr_n∘sttc_n (${ctx.functional!.source} matrices), mean 0.1, floor 0.01, ρ = 0.95; draw shared by all W* variants of seed ${seed}`] };
+      return {
+        kind: 'matrix',
+        W: wStarDraw(ctx, seed),
+        notes: [`W* = L∘corr_n∘sttc_n (${ctx.functional!.source} matrices), mean 0.1, floor 0.01, ρ = 0.95; draw shared by all W* variants of seed ${seed}`],
+      };
     case 'wbang': {
       const r = wBang(wStarDraw(ctx, seed), n, new Rng(seed, `wbang:${ctx.name}`).fork(v.name));
       return { kind: 'matrix', W: r.W, perm: Array.from(r.perm), notes: [`W! = W* (seed ${seed}) with rows and columns permuted, a permutation per variant`] };
     }
     case 'control':
-      return { kind: 'matrix', W: spectrumMatchedControl(wStarDraw(ctx, seed), n, new Rng(seed, `control:${ctx.name}`)), notes: ["spectrum-matched random control of W* (mean, diagonal share, spectral radius)"] };
+      return {
+        kind: 'matrix',
+        W: spectrumMatchedControl(wStarDraw(ctx, seed), n, new Rng(seed, `control:${ctx.name}`)),
+        notes: ['spectrum-matched random control of W* (mean, diagonal share, spectral radius)'],
+      };
     case 'anatomical': {
       const directed = hasDirectedCycle(ctx.K, n);
       const W = anatomical(ctx.K, n, { symmetric: !directed });
-      return { kind: 'matrix', W, notes: [directed ? 'anatomical: K[post][pre] scaled like W*' : `anatomical: K + Kᵀ scaled like W* (field ${ctx.name}'s K has no directed cycle, so ρ(K) = 0)`] };
+      return {
+        kind: 'matrix',
+        W,
+        notes: [
+          directed ? 'anatomical: K[post][pre] scaled like W*' : `anatomical: K + Kᵀ scaled like W* (field ${ctx.name}'s K has no directed cycle, so ρ(K) = 0)`,
+        ],
+      };
     }
   }
 }

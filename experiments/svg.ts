@@ -17,11 +17,29 @@ export function esc(s: string): string {
 }
 
 /** A categorical palette (Tableau 10 + 10 more), cycled. */
-export const PALETTE = [
-  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
-  '#1f77b4', '#aec7e8', '#ff7f0e', '#ffbb78', '#2ca02c', '#98df8a', '#d62728', '#ff9896', '#9467bd', '#c5b0d5',
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#1f77b4',
+  '#aec7e8',
+  '#ff7f0e',
+  '#ffbb78',
+  '#2ca02c',
+  '#98df8a',
+  '#d62728',
+  '#ff9896',
+  '#9467bd',
+  '#c5b0d5',
 ];
-export const colour = (i: number) => PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length]!;
+const colour = (i: number) => PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length]!;
 
 const f = (x: number) => (Math.round(x * 100) / 100).toString();
 
@@ -34,14 +52,27 @@ export interface Series {
 }
 
 /** A line chart with axes, ticks and a legend. Non-finite points are skipped. */
-export function lineChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; yMin?: number; yMax?: number; width?: number; height?: number }): string {
-  const W = o.width ?? 560, H = o.height ?? 320;
+export function lineChart(o: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  yMin?: number;
+  yMax?: number;
+  width?: number;
+  height?: number;
+}): string {
+  const W = o.width ?? 560,
+    H = o.height ?? 320;
   const m = { l: 52, r: 150, t: 28, b: 40 };
-  const pw = W - m.l - m.r, ph = H - m.t - m.b;
+  const pw = W - m.l - m.r,
+    ph = H - m.t - m.b;
   const xs = o.series.flatMap((s) => s.x).filter(Number.isFinite);
   const ys = o.series.flatMap((s) => s.y).filter(Number.isFinite);
-  const x0 = xs.length ? Math.min(...xs) : 0, x1 = xs.length ? Math.max(...xs) : 1;
-  const y0 = o.yMin ?? (ys.length ? Math.min(...ys) : 0), y1 = o.yMax ?? (ys.length ? Math.max(...ys) : 1);
+  const x0 = xs.length ? Math.min(...xs) : 0,
+    x1 = xs.length ? Math.max(...xs) : 1;
+  const y0 = o.yMin ?? (ys.length ? Math.min(...ys) : 0),
+    y1 = o.yMax ?? (ys.length ? Math.max(...ys) : 1);
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * pw;
   const sy = (y: number) => m.t + ph - ((y - y0) / (y1 - y0 || 1)) * ph;
   const parts: string[] = [];
@@ -56,7 +87,8 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
     parts.push(`<text x="${m.l - 6}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(y.toFixed(2))}</text>`);
   }
   const xt = x1 - x0 <= 12 ? Array.from({ length: Math.round(x1 - x0) + 1 }, (_, i) => x0 + i) : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
-  for (const x of xt) parts.push(`<text x="${f(sx(x))}" y="${m.t + ph + 16}" text-anchor="middle">${esc(Number.isInteger(x) ? String(x) : x.toFixed(1))}</text>`);
+  for (const x of xt)
+    parts.push(`<text x="${f(sx(x))}" y="${m.t + ph + 16}" text-anchor="middle">${esc(Number.isInteger(x) ? String(x) : x.toFixed(1))}</text>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${m.t + ph}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 6}" text-anchor="middle">${esc(o.xLabel)}</text>`);
@@ -70,7 +102,9 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
       for (const [x, y] of pts) parts.push(`<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="2" fill="${c}"/>`);
     }
     const ly = m.t + 4 + i * 15;
-    parts.push(`<line x1="${W - m.r + 10}" x2="${W - m.r + 30}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+    parts.push(
+      `<line x1="${W - m.r + 10}" x2="${W - m.r + 30}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+    );
     parts.push(`<text x="${W - m.r + 34}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
@@ -122,7 +156,10 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8
   const parts = [sig, chunk('IHDR', ihdr), chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -156,13 +193,18 @@ export function heatmap(o: { title: string; W: ArrayLike<number>; n: number; ord
   const png = Buffer.from(encodePng(n, n, rgb)).toString('base64');
   const S = o.size ?? 420;
   const m = { l: 40, t: 30, r: 90, b: 30 };
-  const W = S + m.l + m.r, H = S + m.t + m.b;
+  const W = S + m.l + m.r,
+    H = S + m.t + m.b;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  );
   parts.push(`<title>${esc(o.title)}</title>`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="white"/>`);
   parts.push(title(m.l, 18, o.title, W - m.l - 4));
-  parts.push(`<image x="${m.l}" y="${m.t}" width="${S}" height="${S}" preserveAspectRatio="none" style="image-rendering:pixelated" href="data:image/png;base64,${png}"/>`);
+  parts.push(
+    `<image x="${m.l}" y="${m.t}" width="${S}" height="${S}" preserveAspectRatio="none" style="image-rendering:pixelated" href="data:image/png;base64,${png}"/>`,
+  );
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${S}" height="${S}" fill="none" stroke="#333"/>`);
   if (o.groups) {
     const px = S / n;
@@ -194,9 +236,19 @@ export function heatmap(o: { title: string; W: ArrayLike<number>; n: number; ord
  * a perspective camera (mat4.perspective, mat4.lookAt) from an oblique direction, each point
  * projected with vec3.transformMat4 to clip space, drawn back to front with depth-scaled radius.
  */
-export function scatter3d(o: { title: string; positions: ArrayLike<number>; groups: number[]; axisLabels?: [string, string, string]; width?: number; height?: number; azimuthDeg?: number; elevationDeg?: number }): string {
+export function scatter3d(o: {
+  title: string;
+  positions: ArrayLike<number>;
+  groups: number[];
+  axisLabels?: [string, string, string];
+  width?: number;
+  height?: number;
+  azimuthDeg?: number;
+  elevationDeg?: number;
+}): string {
   const n = o.groups.length;
-  const Wd = o.width ?? 520, H = o.height ?? 420;
+  const Wd = o.width ?? 520,
+    H = o.height ?? 420;
   const centre = vec3.create();
   for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) centre[a]! += o.positions[i * 3 + a]! / n;
   let radius = 0;
@@ -205,9 +257,14 @@ export function scatter3d(o: { title: string; positions: ArrayLike<number>; grou
     if (d > radius) radius = d;
   }
   radius = radius || 1;
-  const az = ((o.azimuthDeg ?? 35) * Math.PI) / 180, el = ((o.elevationDeg ?? 25) * Math.PI) / 180;
+  const az = ((o.azimuthDeg ?? 35) * Math.PI) / 180,
+    el = ((o.elevationDeg ?? 25) * Math.PI) / 180;
   const dist = radius * 3;
-  const eye = vec3.fromValues(centre[0]! + dist * Math.cos(el) * Math.sin(az), centre[1]! - dist * Math.sin(el), centre[2]! + dist * Math.cos(el) * Math.cos(az));
+  const eye = vec3.fromValues(
+    centre[0]! + dist * Math.cos(el) * Math.sin(az),
+    centre[1]! - dist * Math.sin(el),
+    centre[2]! + dist * Math.cos(el) * Math.cos(az),
+  );
   const view = mat4.lookAt(mat4.create(), eye, centre, vec3.fromValues(0, -1, 0)); // y grows with depth: "up" is −y
   const proj = mat4.perspective(mat4.create(), Math.PI / 6, Wd / H, dist * 0.1, dist * 10);
   const vp = mat4.multiply(mat4.create(), proj, view);
@@ -218,7 +275,8 @@ export function scatter3d(o: { title: string; positions: ArrayLike<number>; grou
   const pts = Array.from({ length: n }, (_, i) => ({ i, ...toScreen(vec3.fromValues(o.positions[i * 3]!, o.positions[i * 3 + 1]!, o.positions[i * 3 + 2]!)) }));
   pts.sort((a, b) => b.z - a.z); // far first
   const zs = pts.map((p) => p.z);
-  const zMin = Math.min(...zs), zMax = Math.max(...zs);
+  const zMin = Math.min(...zs),
+    zMax = Math.max(...zs);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${Wd}" height="${H}" viewBox="0 0 ${Wd} ${H}" font-family="sans-serif" font-size="11">`);
   parts.push(`<title>${esc(o.title)}</title>`);

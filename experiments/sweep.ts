@@ -21,7 +21,7 @@ import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
 
-export const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
+const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
 
 export interface SweepPlan {
   field: string;
@@ -54,7 +54,7 @@ export interface SweepOptions extends SweepPlan {
   log?: (line: string) => void;
 }
 
-export interface ManifestRun {
+interface ManifestRun {
   id: string;
   dir: string;
   status: 'ok' | 'diverged';
@@ -68,14 +68,32 @@ export interface ManifestRun {
 export interface Manifest {
   schema: typeof SWEEP_SCHEMA;
   updatedAt: string;
-  invocations: Array<{ startedAt: string; finishedAt: string | null; preset: string | null; plan: Omit<SweepPlan, 'variants'> & { variants: string[] }; protocol: Protocol; backend: string; code?: CodeVersion; planned: number; ran: number; skipped: number; wallSeconds: number | null }>;
+  invocations: Array<{
+    startedAt: string;
+    finishedAt: string | null;
+    preset: string | null;
+    plan: Omit<SweepPlan, 'variants'> & { variants: string[] };
+    protocol: Protocol;
+    backend: string;
+    code?: CodeVersion;
+    planned: number;
+    ran: number;
+    skipped: number;
+    wallSeconds: number | null;
+  }>;
   runs: Record<string, ManifestRun>;
 }
 
 /** '--tasks all' → the paper's three; otherwise a comma list of task names (validated). */
 export function parseTaskList(spec: string): string[] {
   const s = spec.trim();
-  const names = s === 'all' || s === 'paper' ? [...PAPER_TASKS] : s.split(',').map((x) => x.trim()).filter(Boolean);
+  const names =
+    s === 'all' || s === 'paper'
+      ? [...PAPER_TASKS]
+      : s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
   if (!names.length) throw new Error(`--tasks: expected 'all' or a comma-separated list of tasks, got "${spec}"`);
   const out: string[] = [];
   for (const name of names) {
@@ -93,7 +111,10 @@ export function parseSeeds(spec: string | number, start = 1): number[] {
     if (k < 1) throw new Error(`--seeds: expected a positive count, got ${s}`);
     return Array.from({ length: k }, (_, i) => start + i);
   }
-  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const list = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const seeds = list.map((x) => {
     if (!/^-?\d+$/.test(x)) throw new Error(`--seeds: expected a count (e.g. 20) or a comma-separated list of integer seeds, got "${spec}"`);
     return Number(x);
@@ -122,7 +143,7 @@ export function readManifest(out: string): Manifest | null {
   try {
     j = JSON.parse(readFileSync(p, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`${p}: expected the sweep manifest as JSON, got unparseable text (${(e as Error).message})`);
+    throw new Error(`${p}: expected the sweep manifest as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
   }
   if (j.schema !== SWEEP_SCHEMA) throw new Error(`${p}: field "schema": expected "${SWEEP_SCHEMA}", got ${JSON.stringify(j.schema)}`);
   return j;
@@ -174,7 +195,11 @@ export interface SweepResult {
 
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const t0 = Date.now();
-  const log = o.log ?? ((s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); });
+  const log =
+    o.log ??
+    ((s: string) => {
+      if (!o.quiet) process.stderr.write(s + '\n');
+    });
   await mkdir(o.out, { recursive: true });
   const planned = planRuns(o);
   const manifest: Manifest = readManifest(o.out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
@@ -205,11 +230,15 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     const done = readFinal(dir);
     if (done) {
       if (done.protocol && !sameProtocol(done.protocol, o.protocol)) {
-        throw new Error(`${join(dir, 'final.json')}: field "protocol": expected the protocol of this sweep (${JSON.stringify(o.protocol)}), got ${JSON.stringify(done.protocol)}; resume with the same settings (e.g. --quick) or use another --out`);
+        throw new Error(
+          `${join(dir, 'final.json')}: field "protocol": expected the protocol of this sweep (${JSON.stringify(o.protocol)}), got ${JSON.stringify(done.protocol)}; resume with the same settings (e.g. --quick) or use another --out`,
+        );
       }
       const here = inv.code?.commit;
       if (!o.allowMixedCommits && here && done.code?.commit && done.code.commit !== here) {
-        throw new Error(`${join(dir, 'final.json')}: field "code.commit": expected this checkout's commit ${here}, got ${done.code.commit}; a grid comes from one commit: resume it from a worktree of that commit (git worktree add --detach DIR ${done.code.commit}) or pass --allow-mixed-commits`);
+        throw new Error(
+          `${join(dir, 'final.json')}: field "code.commit": expected this checkout's commit ${here}, got ${done.code.commit}; a grid comes from one commit: resume it from a worktree of that commit (git worktree add --detach DIR ${done.code.commit}) or pass --allow-mixed-commits`,
+        );
       }
       manifest.runs[done.id] = manifestRun(o.out, dir, done);
       skipped.push(done.id);
@@ -244,7 +273,14 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     const optionsFor = (spec: RunSpec) => {
       const index = skipped.length + started + group.indexOf(spec) + 1;
       const label = `[${index}/${planned.length}] ${spec.mode}${spec.positive ? '+' : ''} ${spec.task} ${spec.variant} seed ${spec.seed}`;
-      return { dataDir: o.dataDir, backend: o.backend, protocol: o.protocol, dir: join(o.out, runRelDir(spec)), design: o.design, progress: { label, quiet: o.quiet, tty: o.tty } };
+      return {
+        dataDir: o.dataDir,
+        backend: o.backend,
+        protocol: o.protocol,
+        dir: join(o.out, runRelDir(spec)),
+        design: o.design,
+        progress: { label, quiet: o.quiet, tty: o.tty },
+      };
     };
     const recs = await runGroup(group, optionsFor);
     started += group.length;

@@ -19,7 +19,7 @@
  *   Wanat-D*C anatomical (EM synapse counts), real D, WDC
  */
 
-export type InitKind = 'orthogonal' | 'wstar' | 'wbang' | 'control' | 'anatomical';
+type InitKind = 'orthogonal' | 'wstar' | 'wbang' | 'control' | 'anatomical';
 export type GeometryKind = 'none' | 'grid' | 'real';
 export type RegularizerKind = 'L1' | 'WD' | 'WDC' | 'EMD';
 
@@ -60,7 +60,14 @@ export const PAPER_VARIANTS: readonly Variant[] = [
 ];
 
 export const EXTRA_VARIANTS: readonly Variant[] = [
-  v('Wctrl-D*C', 'control', 'real', 'WDC', "spectrum-matched random control of W* (W*'s mean, diagonal share and spectral radius, no structure), real distance, WDC", true),
+  v(
+    'Wctrl-D*C',
+    'control',
+    'real',
+    'WDC',
+    "spectrum-matched random control of W* (W*'s mean, diagonal share and spectral radius, no structure), real distance, WDC",
+    true,
+  ),
   v('Wanat-D*C', 'anatomical', 'real', 'WDC', 'anatomical init from EM synapse counts (scaled like W*), real distance, WDC', true),
 ];
 
@@ -71,7 +78,9 @@ export function getVariant(name: string): Variant {
   const key = name.trim();
   const found = ALL_VARIANTS.find((x) => x.name === key || x.slug === key);
   if (!found) {
-    throw new Error(`unknown variant "${name}"; expected one of ${ALL_VARIANTS.map((x) => x.name).join(', ')} (or their slugs ${ALL_VARIANTS.map((x) => x.slug).join(', ')})`);
+    throw new Error(
+      `unknown variant "${name}"; expected one of ${ALL_VARIANTS.map((x) => x.name).join(', ')} (or their slugs ${ALL_VARIANTS.map((x) => x.slug).join(', ')})`,
+    );
   }
   return found;
 }
@@ -86,7 +95,10 @@ export function parseVariantList(spec: string): Variant[] {
   if (s === 'extra') return [...EXTRA_VARIANTS];
   if (s === 'all') return [...ALL_VARIANTS];
   const out: Variant[] = [];
-  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const x = getVariant(part);
     if (!out.includes(x)) out.push(x);
   }

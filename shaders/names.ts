@@ -37,4 +37,12 @@ export const SHADER_NAMES = [
 export type ShaderName = (typeof SHADER_NAMES)[number];
 
 /** WGSL fragments spliced into kernels by a `//!include name` line (lib/name.wgsl). */
-export const SHADER_FRAGMENTS = ['tile_fma', 'tile8x8', 'subgroup_tile', 'rnn_step_forward_cell', 'rnn_step_backward_cell', 'expm_mm_terms', 'matmul_dims'] as const;
+export const SHADER_FRAGMENTS = [
+  'tile_fma',
+  'tile8x8',
+  'subgroup_tile',
+  'rnn_step_forward_cell',
+  'rnn_step_backward_cell',
+  'expm_mm_terms',
+  'matmul_dims',
+] as const;

@@ -35,12 +35,12 @@ const TASKS: Task[] = [
 
 const ALIASES: Record<string, string> = {
   'one-step-inference': 'inference',
-  'onestepinference': 'inference',
+  onestepinference: 'inference',
   'go-nogo': 'gonogo',
   'go-no-go': 'gonogo',
-  'gonogo': 'gonogo',
+  gonogo: 'gonogo',
   'perceptual-decision-making': 'pdm',
-  'perceptualdecisionmaking': 'pdm',
+  perceptualdecisionmaking: 'pdm',
 };
 
 /** Canonical task names. */

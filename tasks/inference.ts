@@ -16,7 +16,7 @@ import type { Rng } from '../engine/rng.ts';
 import { emptyDataset, fillInput, labelLastStep, periodBounds, type Dataset, type Task } from './types.ts';
 
 export const DIRECTIONS = ['l', 'u', 'r', 'd'] as const;
-export type Direction = (typeof DIRECTIONS)[number];
+type Direction = (typeof DIRECTIONS)[number];
 
 /** Goal id → input channel. */
 export const GOAL_CHANNEL: Readonly<Record<number, number>> = { 7: 0, 9: 1, 17: 2, 19: 3 };

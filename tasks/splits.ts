@@ -10,11 +10,7 @@ import type { Task } from './types.ts';
 export const PAPER_SPLITS = { train: 5120, test: 2560, val: 2560 } as const;
 export const PAPER_BATCH_SIZE = 128;
 
-export function makeSplits(
-  task: Task,
-  seed: number,
-  sizes: { train: number; test: number; val: number } = PAPER_SPLITS,
-): Required<Splits> {
+export function makeSplits(task: Task, seed: number, sizes: { train: number; test: number; val: number } = PAPER_SPLITS): Required<Splits> {
   const root = new Rng(seed, `task:${task.name}`);
   return {
     train: task.generate(sizes.train, root.fork('train')),

@@ -123,12 +123,21 @@ describe('thresholding', () => {
 describe('clustering, efficiency, path length, assortativity', () => {
   it('hand values on small graphs', () => {
     // path 0–1–2–3: ordered-pair distances 1,1,1,2,2,3 (twice) → E = 2(3 + 1 + 1/3)/12
-    const path = graphFromEdges(4, [[0, 1], [1, 2], [2, 3]]);
+    const path = graphFromEdges(4, [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
     expect(globalEfficiency(path)).toBeCloseTo((2 * (3 + 1 + 1 / 3)) / 12, 15);
     expect(meanPathLength(path)).toBeCloseTo((2 * (3 + 2 * 2 + 3)) / 12, 15);
     expect(averageClustering(path)).toBe(0);
     // triangle 0-1-2 with a pendant 3 on node 2: C = (1 + 1 + 1/3 + 0)/4
-    const tri = graphFromEdges(4, [[0, 1], [1, 2], [0, 2], [2, 3]]);
+    const tri = graphFromEdges(4, [
+      [0, 1],
+      [1, 2],
+      [0, 2],
+      [2, 3],
+    ]);
     expect(averageClustering(tri)).toBeCloseTo((1 + 1 + 1 / 3) / 4, 15);
     // complete graph K6
     const k6: Array<[number, number]> = [];
@@ -136,7 +145,16 @@ describe('clustering, efficiency, path length, assortativity', () => {
     expect(averageClustering(graphFromEdges(6, k6))).toBe(1);
     expect(globalEfficiency(graphFromEdges(6, k6))).toBe(1);
     // a star is perfectly disassortative
-    expect(degreeAssortativity(graphFromEdges(5, [[0, 1], [0, 2], [0, 3], [0, 4]]))).toBeCloseTo(-1, 14);
+    expect(
+      degreeAssortativity(
+        graphFromEdges(5, [
+          [0, 1],
+          [0, 2],
+          [0, 3],
+          [0, 4],
+        ]),
+      ),
+    ).toBeCloseTo(-1, 14);
   });
 
   it('popcount', () => {
@@ -168,7 +186,15 @@ describe('modularity', () => {
 
   it('Q by hand: two triangles joined by one edge', () => {
     // m = 7; each module has 3 inner edges and degree sum 7: Q = 2(3/7 − (7/14)²)
-    const g = graphFromEdges(6, [[0, 1], [1, 2], [0, 2], [3, 4], [4, 5], [3, 5], [2, 3]]);
+    const g = graphFromEdges(6, [
+      [0, 1],
+      [1, 2],
+      [0, 2],
+      [3, 4],
+      [4, 5],
+      [3, 5],
+      [2, 3],
+    ]);
     expect(modularityQ(g, [0, 0, 0, 1, 1, 1])).toBeCloseTo(2 * (3 / 7 - 0.25), 15);
     expect(Array.from(greedyModularityCNM(g))).toEqual([0, 0, 0, 1, 1, 1]);
   });
@@ -278,7 +304,11 @@ describe('null graphs and small-world indices', () => {
 
   it('ring lattice: exact edge count and the closed forms for C and L', () => {
     // k-regular ring lattice (k even): C = 3(k − 2) / (4(k − 1)); d(i, i+s) = ceil(min(s, n−s) / (k/2))
-    for (const [n, k] of [[20, 4], [30, 6], [41, 8]] as const) {
+    for (const [n, k] of [
+      [20, 4],
+      [30, 6],
+      [41, 8],
+    ] as const) {
       const g = ringLattice(n, (n * k) / 2);
       expect(g.edgeCount).toBe((n * k) / 2);
       expect(averageClustering(g)).toBeCloseTo((3 * (k - 2)) / (4 * (k - 1)), 14);

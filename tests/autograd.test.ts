@@ -21,7 +21,11 @@ const cases: Case[] = [
   { name: 'matmul', inputs: [{ shape: [4, 3] }, { shape: [3, 5] }], f: (t, [a, b]) => t.sum(t.square(t.matmul(a!, b!))) },
   { name: 'matmul transA', inputs: [{ shape: [3, 4] }, { shape: [3, 5] }], f: (t, [a, b]) => t.sum(t.square(t.matmul(a!, b!, { transA: true }))) },
   { name: 'matmul transB', inputs: [{ shape: [4, 3] }, { shape: [5, 3] }], f: (t, [a, b]) => t.sum(t.square(t.matmul(a!, b!, { transB: true }))) },
-  { name: 'matmul transA transB', inputs: [{ shape: [3, 4] }, { shape: [5, 3] }], f: (t, [a, b]) => t.sum(t.square(t.matmul(a!, b!, { transA: true, transB: true }))) },
+  {
+    name: 'matmul transA transB',
+    inputs: [{ shape: [3, 4] }, { shape: [5, 3] }],
+    f: (t, [a, b]) => t.sum(t.square(t.matmul(a!, b!, { transA: true, transB: true }))),
+  },
   { name: 'batched matmul, broadcast B', inputs: [{ shape: [2, 4, 3] }, { shape: [3, 5] }], f: (t, [a, b]) => t.sum(t.square(t.matmul(a!, b!))) },
   { name: 'add sub', inputs: [{ shape: [6] }, { shape: [6] }], f: (t, [a, b]) => t.sum(t.square(t.sub(t.add(a!, b!), t.square(b!)))) },
   { name: 'mul div', inputs: [{ shape: [6] }, { shape: [6], lo: 0.5, hi: 2 }], f: (t, [a, b]) => t.sum(t.div(t.mul(a!, b!), t.square(b!))) },
@@ -30,8 +34,16 @@ const cases: Case[] = [
   { name: 'abs', inputs: [{ shape: [10] }], f: (t, [a]) => t.sum(t.mul(t.abs(a!), a!)) },
   { name: 'exp log', inputs: [{ shape: [5], lo: 0.2, hi: 2 }], f: (t, [a]) => t.sum(t.mul(t.exp(a!), t.log(a!))) },
   { name: 'affine mean', inputs: [{ shape: [3, 4] }], f: (t, [a]) => t.mean(t.square(t.affine(a!, -1.5, 0.25))) },
-  { name: 'sumAxis 0/1/2', inputs: [{ shape: [2, 3, 4] }], f: (t, [a]) => t.add(t.add(t.sum(t.square(t.sumAxis(a!, 0))), t.sum(t.square(t.sumAxis(a!, 1)))), t.sum(t.square(t.sumAxis(a!, 2)))) },
-  { name: 'transpose reshape', inputs: [{ shape: [3, 4] }, { shape: [4, 3] }], f: (t, [a, b]) => t.sum(t.square(t.mul(t.reshape(t.transpose(a!), [4, 3]), b!))) },
+  {
+    name: 'sumAxis 0/1/2',
+    inputs: [{ shape: [2, 3, 4] }],
+    f: (t, [a]) => t.add(t.add(t.sum(t.square(t.sumAxis(a!, 0))), t.sum(t.square(t.sumAxis(a!, 1)))), t.sum(t.square(t.sumAxis(a!, 2)))),
+  },
+  {
+    name: 'transpose reshape',
+    inputs: [{ shape: [3, 4] }, { shape: [4, 3] }],
+    f: (t, [a, b]) => t.sum(t.square(t.mul(t.reshape(t.transpose(a!), [4, 3]), b!))),
+  },
   {
     name: 'softmax cross-entropy with mask',
     inputs: [{ shape: [6, 3], lo: -2, hi: 2 }],
@@ -53,7 +65,14 @@ async function scalar(be: Backend, c: Case, values: Float64Array[]): Promise<num
 describe('autograd against central finite differences (float64, CPU)', () => {
   for (const c of cases) {
     it(c.name, async () => {
-      const values = c.inputs.map((inp, i) => randomArray(inp.shape.reduce((a, b) => a * b, 1), 100 + i, inp.lo ?? -1, inp.hi ?? 1));
+      const values = c.inputs.map((inp, i) =>
+        randomArray(
+          inp.shape.reduce((a, b) => a * b, 1),
+          100 + i,
+          inp.lo ?? -1,
+          inp.hi ?? 1,
+        ),
+      );
       const { tape, xs, out } = build(cpu, c, values);
       tape.backward(out);
       const h = 1e-6;
@@ -88,7 +107,14 @@ describe.skipIf(!hasAdapter)('autograd on the GPU matches the CPU', () => {
   const gpu = useGpu();
   for (const c of cases) {
     it(c.name, async () => {
-      const values = c.inputs.map((inp, i) => randomArray(inp.shape.reduce((a, b) => a * b, 1), 200 + i, inp.lo ?? -1, inp.hi ?? 1));
+      const values = c.inputs.map((inp, i) =>
+        randomArray(
+          inp.shape.reduce((a, b) => a * b, 1),
+          200 + i,
+          inp.lo ?? -1,
+          inp.hi ?? 1,
+        ),
+      );
       const g = build(gpu.get(), c, values);
       g.tape.backward(g.out);
       const r = build(cpu, c, values);

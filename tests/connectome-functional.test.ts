@@ -1,8 +1,23 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  anatomical, diagonalShare, fractionNear, functionalFromSpikes, hasDirectedCycle, loadField, mean, minMaxNormalise, mirrorLower,
-  scaleLikeWStar, spectrumMatchedControl, sttcPair, tilingFraction, wBang, wStar, floorNonzero, scaleToMean,
+  anatomical,
+  diagonalShare,
+  fractionNear,
+  functionalFromSpikes,
+  hasDirectedCycle,
+  loadField,
+  mean,
+  minMaxNormalise,
+  mirrorLower,
+  scaleLikeWStar,
+  spectrumMatchedControl,
+  sttcPair,
+  tilingFraction,
+  wBang,
+  wStar,
+  floorNonzero,
+  scaleToMean,
 } from '../connectome/index.ts';
 import { matmul } from '../engine/dense.ts';
 import { Rng } from '../engine/rng.ts';
@@ -31,18 +46,33 @@ function denseSpectralRadius(a: Float64Array, n: number): number {
   let re = Array.from({ length: n }, (_, k) => 0.9 * Math.cos((2 * Math.PI * k) / n + 0.4));
   let im = Array.from({ length: n }, (_, k) => 0.9 * Math.sin((2 * Math.PI * k) / n + 0.4));
   for (let it = 0; it < 2000; it++) {
-    const nr = re.slice(), ni = im.slice();
+    const nr = re.slice(),
+      ni = im.slice();
     for (let k = 0; k < n; k++) {
       // p(z) by Horner
-      let pr = 1, pi = 0;
-      for (let d = 1; d <= n; d++) { const t = pr * re[k]! - pi * im[k]! + c[d]!; pi = pr * im[k]! + pi * re[k]!; pr = t; }
-      let qr = 1, qi = 0;
-      for (let j = 0; j < n; j++) if (j !== k) { const dr = re[k]! - re[j]!, di = im[k]! - im[j]!; const t = qr * dr - qi * di; qi = qr * di + qi * dr; qr = t; }
+      let pr = 1,
+        pi = 0;
+      for (let d = 1; d <= n; d++) {
+        const t = pr * re[k]! - pi * im[k]! + c[d]!;
+        pi = pr * im[k]! + pi * re[k]!;
+        pr = t;
+      }
+      let qr = 1,
+        qi = 0;
+      for (let j = 0; j < n; j++)
+        if (j !== k) {
+          const dr = re[k]! - re[j]!,
+            di = im[k]! - im[j]!;
+          const t = qr * dr - qi * di;
+          qi = qr * di + qi * dr;
+          qr = t;
+        }
       const den = qr * qr + qi * qi;
       nr[k] = re[k]! - (pr * qr + pi * qi) / den;
       ni[k] = im[k]! - (pi * qr - pr * qi) / den;
     }
-    re = nr; im = ni;
+    re = nr;
+    im = ni;
   }
   return Math.max(...re.map((r, k) => Math.hypot(r, im[k]!)));
 }
@@ -56,7 +86,8 @@ describe('STTC building blocks', () => {
     expect(tilingFraction(Float64Array.from([0.05, 9.95]), 0.1, 0, 10)).toBeCloseTo(0.03, 14); // clipped at both ends
     expect(fractionNear(a, b, 0.1)).toBeCloseTo(2 / 3, 14); // 1 and 1.15 are within 0.1 of 1.05
     expect(fractionNear(b, a, 0.1)).toBeCloseTo(1 / 2, 14);
-    const ta = 0.055, tb = 0.04;
+    const ta = 0.055,
+      tb = 0.04;
     const want = 0.5 * ((2 / 3 - tb) / (1 - (2 / 3) * tb) + (1 / 2 - ta) / (1 - (1 / 2) * ta));
     expect(sttcPair(a, b, ta, tb, 0.1)).toBeCloseTo(want, 14);
     expect(sttcPair(a, a, ta, ta, 0.1)).toBeCloseTo(1, 14);
@@ -69,11 +100,13 @@ describe('corr and STTC from spikes reproduce the release', { skip: !haveData },
       const f = loadField(DATA, name);
       const { corr, sttc } = functionalFromSpikes(f.spikes!);
       const n = f.n;
-      let ec = 0, es = 0;
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-        ec = Math.max(ec, Math.abs(corr[i * n + j]! - f.matrices!.corr[i * n + j]!));
-        if (j < i) es = Math.max(es, Math.abs(sttc[i * n + j]! - f.matrices!.sttc[i * n + j]!));
-      }
+      let ec = 0,
+        es = 0;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          ec = Math.max(ec, Math.abs(corr[i * n + j]! - f.matrices!.corr[i * n + j]!));
+          if (j < i) es = Math.max(es, Math.abs(sttc[i * n + j]! - f.matrices!.sttc[i * n + j]!));
+        }
       console.log(`[functional] ${name} (end = last event): max |Δcorr| = ${ec.toExponential(2)}, max |Δsttc| = ${es.toExponential(2)}`);
       expect(ec).toBeLessThan(3e-4);
       expect(es).toBeLessThan(2e-5);
@@ -82,12 +115,14 @@ describe('corr and STTC from spikes reproduce the release', { skip: !haveData },
   it('ending at the last frame reproduces 5_3_4 more tightly', () => {
     const f = loadField(DATA, '5_3_4');
     const { corr, sttc } = functionalFromSpikes(f.spikes!, { end: 'last-frame' });
-    let ec = 0, es = 0;
+    let ec = 0,
+      es = 0;
     const n = f.n;
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) {
-      ec = Math.max(ec, Math.abs(corr[i * n + j]! - f.matrices!.corr[i * n + j]!));
-      es = Math.max(es, Math.abs(sttc[i * n + j]! - f.matrices!.sttc[i * n + j]!));
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < i; j++) {
+        ec = Math.max(ec, Math.abs(corr[i * n + j]! - f.matrices!.corr[i * n + j]!));
+        es = Math.max(es, Math.abs(sttc[i * n + j]! - f.matrices!.sttc[i * n + j]!));
+      }
     console.log(`[functional] 5_3_4 (end = last frame): max |Δcorr| = ${ec.toExponential(2)}, max |Δsttc| = ${es.toExponential(2)}`);
     expect(ec).toBeLessThan(1e-7);
     expect(es).toBeLessThan(5e-6);
@@ -97,12 +132,15 @@ describe('corr and STTC from spikes reproduce the release', { skip: !haveData },
 /** A small random symmetric "functional" input for fast property tests. */
 function smallInput(n: number, seed: number) {
   const r = new Rng(seed, 'fn');
-  const corr = new Float64Array(n * n), sttc = new Float64Array(n * n);
+  const corr = new Float64Array(n * n),
+    sttc = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    corr[i * n + i] = 1; sttc[i * n + i] = 1;
+    corr[i * n + i] = 1;
+    sttc[i * n + i] = 1;
     for (let j = 0; j < i; j++) {
       const c = 0.3 * r.uniform() - 0.05;
-      corr[i * n + j] = c; corr[j * n + i] = c;
+      corr[i * n + j] = c;
+      corr[j * n + i] = c;
       sttc[i * n + j] = 0.2 * r.uniform() - 0.05; // upper triangle left 0, as shipped
     }
   }
@@ -123,8 +161,11 @@ describe('W* (functional init)', () => {
     const meaned = scaleToMean(raw.slice(), 0.1);
     expect(mean(meaned)).toBeCloseTo(0.1, 14);
     const floored = floorNonzero(meaned.slice(), 0.01);
-    let minNonzero = Infinity, zeros = 0;
-    for (const v of floored) if (v === 0) zeros++; else minNonzero = Math.min(minNonzero, v);
+    let minNonzero = Infinity,
+      zeros = 0;
+    for (const v of floored)
+      if (v === 0) zeros++;
+      else minNonzero = Math.min(minNonzero, v);
     expect(minNonzero).toBeGreaterThanOrEqual(0.01);
     expect(zeros).toBeGreaterThan(0); // the min-max zeros survive the floor
     const rho = denseSpectralRadius(w, n);
@@ -138,7 +179,8 @@ describe('W* (functional init)', () => {
   });
   it('draws a fresh L per seed and supports the sttc-only and precision variants', () => {
     const inp = smallInput(6, 2);
-    const a = wStar(inp, new Rng(1)), b = wStar(inp, new Rng(2));
+    const a = wStar(inp, new Rng(1)),
+      b = wStar(inp, new Rng(2));
     expect(Array.from(a)).not.toEqual(Array.from(b));
     const s = wStar(inp, new Rng(1), { relation: 'sttc' });
     expect(denseSpectralRadius(s, 6)).toBeCloseTo(0.95, 9);
@@ -183,12 +225,16 @@ describe('W!, anatomical and the spectrum-matched control', () => {
   it('anatomical init is scaled like W* and refuses acyclic connectomes', () => {
     const n = 5;
     const k = new Float64Array(n * n);
-    k[1 * n + 0] = 2; k[2 * n + 1] = 1; k[0 * n + 2] = 3; k[3 * n + 4] = 1; // cycle 0→1→2→0 and 4→3
+    k[1 * n + 0] = 2;
+    k[2 * n + 1] = 1;
+    k[0 * n + 2] = 3;
+    k[3 * n + 4] = 1; // cycle 0→1→2→0 and 4→3
     const w = anatomical(k, n);
     expect(denseSpectralRadius(w, n)).toBeCloseTo(0.95, 9);
     for (let i = 0; i < n * n; i++) expect(w[i] === 0).toBe(k[i] === 0);
     const acyclic = new Float64Array(n * n);
-    acyclic[1 * n + 0] = 1; acyclic[2 * n + 1] = 1;
+    acyclic[1 * n + 0] = 1;
+    acyclic[2 * n + 1] = 1;
     expect(hasDirectedCycle(acyclic, n)).toBe(false);
     expect(hasDirectedCycle(k, n)).toBe(true);
     expect(() => anatomical(acyclic, n)).toThrow(/no directed cycle/);

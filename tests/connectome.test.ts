@@ -4,9 +4,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DataError, distanceMatrix, encodeNpy, fields, gridDistances, gridPositions, loadField, loadV1L234, memorySource,
-  nearCubicGrid, parseCaveExport, parseCsv, parseNpy, parsePtPosition, resolveDataDir, signalCorrelation, voxelsToUm,
-  dirSource, idColumn, numberColumn, v1SizeMatrix,
+  DataError,
+  distanceMatrix,
+  encodeNpy,
+  fields,
+  gridDistances,
+  gridPositions,
+  loadField,
+  loadV1L234,
+  memorySource,
+  nearCubicGrid,
+  parseCaveExport,
+  parseCsv,
+  parseNpy,
+  parsePtPosition,
+  resolveDataDir,
+  signalCorrelation,
+  voxelsToUm,
+  dirSource,
+  idColumn,
+  numberColumn,
+  v1SizeMatrix,
 } from '../connectome/index.ts';
 import { dataSummary } from '../cli/commands/data.ts';
 
@@ -16,19 +34,36 @@ const haveData = existsSync(DATA);
 
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= n; mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { const x = a[i]! - ma, y = b[i]! - mb; sab += x * y; saa += x * x; sbb += y * y; }
+  let ma = 0,
+    mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma,
+      y = b[i]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
   return sab / Math.sqrt(saa * sbb);
 }
 
 describe('npy reader', () => {
   it('round-trips every supported dtype in format versions 1 and 2', () => {
     const cases = [
-      [Float32Array.from([1.5, -2, 3]), '<f4'], [Float64Array.from([1e300, -0.5]), '<f8'], [Int32Array.from([-7, 2 ** 31 - 1]), '<i4'],
-      [BigInt64Array.from([2n ** 62n, -3n]), '<i8'], [Uint16Array.from([65535, 0]), '<u2'], [Uint32Array.from([2 ** 32 - 1]), '<u4'],
+      [Float32Array.from([1.5, -2, 3]), '<f4'],
+      [Float64Array.from([1e300, -0.5]), '<f8'],
+      [Int32Array.from([-7, 2 ** 31 - 1]), '<i4'],
+      [BigInt64Array.from([2n ** 62n, -3n]), '<i8'],
+      [Uint16Array.from([65535, 0]), '<u2'],
+      [Uint32Array.from([2 ** 32 - 1]), '<u4'],
     ] as const;
     for (const [data, dtype] of cases) {
       for (const v of [1, 2] as const) {
@@ -54,13 +89,16 @@ describe('npy reader', () => {
       const text = new TextDecoder('latin1').decode(good).replace(from, to);
       return Uint8Array.from(text, (c) => c.charCodeAt(0));
     };
-    expect(() => parseNpy(withHeader("'<f8'", "'|O' "), 'obj.npy')).toThrow(/obj\.npy: header field 'descr': expected a numeric dtype; pickled object arrays are refused/);
+    expect(() => parseNpy(withHeader("'<f8'", "'|O' "), 'obj.npy')).toThrow(
+      /obj\.npy: header field 'descr': expected a numeric dtype; pickled object arrays are refused/,
+    );
     expect(() => parseNpy(withHeader("'<f8'", "'>f8'"), 'be.npy')).toThrow(/be\.npy.*expected one of <f4 <f8 <i4 <i8 <u2 <u4, got '>f8'/);
     expect(() => parseNpy(withHeader("'<f8'", "'<c8'"), 'c.npy')).toThrow(/got '<c8'/);
     expect(() => parseNpy(withHeader('False', 'True '), 'f.npy')).toThrow(/f\.npy: header field 'fortran_order': expected C order/);
     expect(() => parseNpy(good.slice(0, good.length - 3), 't.npy')).toThrow(/t\.npy: data: expected 16 bytes/);
     expect(() => parseNpy(new TextEncoder().encode('not an npy file'), 'n.npy')).toThrow(DataError);
-    const v3 = good.slice(); v3[6] = 3;
+    const v3 = good.slice();
+    v3[6] = 3;
     expect(() => parseNpy(v3, 'v3.npy')).toThrow(/format version 1 or 2, got 3/);
   });
 });
@@ -68,7 +106,10 @@ describe('npy reader', () => {
 describe('csv reader', () => {
   it('parses quotes, CRLF and keeps root ids exact', () => {
     const t = parseCsv('a,b,root\r\n"x, y","say ""hi""",864691135464074909\r\n\r\n1,2,864691135619077263\n', 'q.csv');
-    expect(t.rows).toEqual([['x, y', 'say "hi"', '864691135464074909'], ['1', '2', '864691135619077263']]);
+    expect(t.rows).toEqual([
+      ['x, y', 'say "hi"', '864691135464074909'],
+      ['1', '2', '864691135619077263'],
+    ]);
     expect(t.lines).toEqual([2, 4]);
     const ids = idColumn(t, 'root');
     expect(ids[0]).toBe('864691135464074909');
@@ -87,8 +128,20 @@ describe('csv reader', () => {
 function tinyField(over: Record<string, string | Uint8Array | undefined> = {}) {
   const files: Record<string, string | Uint8Array | undefined> = {
     'microns-fields/fields.csv': 'field,session,scan_idx,field_idx,neurons,synapse_pairs,synapses,spikes,functional_matrices\n1_1_1,1,1,1,2,1,3,1,0\n',
-    'microns-fields/1_1_1/meta.json': JSON.stringify({ field: '1_1_1', session: 1, scan_idx: 1, field_idx: 1, neurons: 2, synapse_pairs: 1, synapses: 3, spikes: true, frame_period_s: 0.5, functional_matrices: false }),
-    'microns-fields/1_1_1/neurons.csv': 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,864691135464074909,1,10,100,200,30\n1,864691135619077263,2,11,110,210,31\n',
+    'microns-fields/1_1_1/meta.json': JSON.stringify({
+      field: '1_1_1',
+      session: 1,
+      scan_idx: 1,
+      field_idx: 1,
+      neurons: 2,
+      synapse_pairs: 1,
+      synapses: 3,
+      spikes: true,
+      frame_period_s: 0.5,
+      functional_matrices: false,
+    }),
+    'microns-fields/1_1_1/neurons.csv':
+      'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,864691135464074909,1,10,100,200,30\n1,864691135619077263,2,11,110,210,31\n',
     'microns-fields/1_1_1/synapses.csv': 'row,col,count\n0,1,3\n',
     'microns-fields/1_1_1/spike_frames.npy': encodeNpy(Uint16Array.from([1, 4, 2]), [3], '<u2'),
     'microns-fields/1_1_1/spike_offsets.npy': encodeNpy(Int32Array.from([0, 2, 3]), [3], '<i4'),
@@ -117,12 +170,48 @@ describe('field loader', () => {
       [{ [s]: 'row,col,count\n0,1\n' }, '1_1_1', /synapses\.csv: line 2: expected 3 fields/],
       [{ [s]: 'row,col,count\n0,one,3\n' }, '1_1_1', /synapses\.csv: line 2, field "col": expected an integer, got "one"/],
       [{ [s]: 'row,col,count\n0,2,3\n' }, '1_1_1', /synapses\.csv: line 2, field "col": expected a neuron index in \[0, 2\).*got 2/],
-      [{ [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,1,1,10,100,200,30\n0,2,2,11,110,210,31\n' }, '1_1_1', /neurons\.csv: line 3, field "index": expected a unique neuron index \(0 is already on line 2\)/],
-      [{ [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,1,1,10,100,NaN,30\n1,2,2,11,110,210,31\n' }, '1_1_1', /neurons\.csv: line 2, field "y_vox": expected a number or an empty field, got "NaN"/],
-      [{ [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,1,1,10,100,,30\n1,2,2,11,110,210,31\n' }, '1_1_1', /neurons\.csv: line 2, field "y_vox": expected a finite position \(no NaN or empty value\)/],
-      [{ [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,8.6e17,1,10,100,200,30\n1,2,2,11,110,210,31\n' }, '1_1_1', /field "root_id": expected a non-negative integer id, got "8\.6e17"/],
-      [{ 'microns-fields/1_1_1/spike_offsets.npy': encodeNpy(Int32Array.from([0, 3]), [2], '<i4') }, '1_1_1', /spike_offsets\.npy: shape: expected \(3,\): N \+ 1 offsets for the N = 2 neurons/],
-      [{ 'microns-fields/1_1_1/meta.json': JSON.stringify({ session: 1, scan_idx: 1, field_idx: 1, neurons: 3, synapse_pairs: 1, synapses: 3, spikes: true, frame_period_s: 0.5, functional_matrices: false }) }, '1_1_1', /meta\.json: field "neurons": expected 2 \(the rows of neurons\.csv\), got 3/],
+      [
+        { [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,1,1,10,100,200,30\n0,2,2,11,110,210,31\n' },
+        '1_1_1',
+        /neurons\.csv: line 3, field "index": expected a unique neuron index \(0 is already on line 2\)/,
+      ],
+      [
+        { [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,1,1,10,100,NaN,30\n1,2,2,11,110,210,31\n' },
+        '1_1_1',
+        /neurons\.csv: line 2, field "y_vox": expected a number or an empty field, got "NaN"/,
+      ],
+      [
+        { [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,1,1,10,100,,30\n1,2,2,11,110,210,31\n' },
+        '1_1_1',
+        /neurons\.csv: line 2, field "y_vox": expected a finite position \(no NaN or empty value\)/,
+      ],
+      [
+        { [n]: 'index,root_id,unit_id,nucleus_id,x_vox,y_vox,z_vox\n0,8.6e17,1,10,100,200,30\n1,2,2,11,110,210,31\n' },
+        '1_1_1',
+        /field "root_id": expected a non-negative integer id, got "8\.6e17"/,
+      ],
+      [
+        { 'microns-fields/1_1_1/spike_offsets.npy': encodeNpy(Int32Array.from([0, 3]), [2], '<i4') },
+        '1_1_1',
+        /spike_offsets\.npy: shape: expected \(3,\): N \+ 1 offsets for the N = 2 neurons/,
+      ],
+      [
+        {
+          'microns-fields/1_1_1/meta.json': JSON.stringify({
+            session: 1,
+            scan_idx: 1,
+            field_idx: 1,
+            neurons: 3,
+            synapse_pairs: 1,
+            synapses: 3,
+            spikes: true,
+            frame_period_s: 0.5,
+            functional_matrices: false,
+          }),
+        },
+        '1_1_1',
+        /meta\.json: field "neurons": expected 2 \(the rows of neurons\.csv\), got 3/,
+      ],
       [{ 'microns-fields/1_1_1/corr.npy': encodeNpy(new Float32Array(9), [3, 3], '<f4') }, '1_1_1', /corr\.npy: shape: expected \(2, 2\)/],
       [{ 'microns-fields/1_1_1/spike_frames.npy': encodeNpy(Float64Array.from([1, 2, 3]), [3], '<f8') }, '1_1_1', /spike_frames\.npy: dtype: expected <u2/],
     ];
@@ -139,7 +228,24 @@ describe('field loader', () => {
     const list = fields(DATA);
     expect(list.length).toBe(56);
     expect(list.reduce((s, f) => s + f.neurons, 0)).toBe(19178);
-    expect(list.filter((f) => f.spikes).map((f) => f.field)).toEqual(['4_7_2', '4_7_8', '5_3_2', '5_3_4', '5_3_6', '5_3_8', '5_6_8', '5_7_8', '6_2_8', '6_4_8', '6_6_8', '6_7_8', '7_3_6', '7_3_8', '7_5_8', '8_5_8']);
+    expect(list.filter((f) => f.spikes).map((f) => f.field)).toEqual([
+      '4_7_2',
+      '4_7_8',
+      '5_3_2',
+      '5_3_4',
+      '5_3_6',
+      '5_3_8',
+      '5_6_8',
+      '5_7_8',
+      '6_2_8',
+      '6_4_8',
+      '6_6_8',
+      '6_7_8',
+      '7_3_6',
+      '7_3_8',
+      '7_5_8',
+      '8_5_8',
+    ]);
     expect(list.filter((f) => f.functionalMatrices).map((f) => f.field)).toEqual(['5_3_4', '5_6_8', '6_6_2']);
   });
   it('loads 6_6_2 with its shipped matrices and no spikes', { skip: !haveData }, () => {
@@ -165,7 +271,14 @@ describe('field loader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crnn-'));
     mkdirSync(join(dir, 'microns-fields/1_1_1'), { recursive: true });
     const src = tinyField();
-    for (const rel of ['microns-fields/fields.csv', 'microns-fields/1_1_1/meta.json', 'microns-fields/1_1_1/neurons.csv', 'microns-fields/1_1_1/synapses.csv', 'microns-fields/1_1_1/spike_frames.npy', 'microns-fields/1_1_1/spike_offsets.npy']) {
+    for (const rel of [
+      'microns-fields/fields.csv',
+      'microns-fields/1_1_1/meta.json',
+      'microns-fields/1_1_1/neurons.csv',
+      'microns-fields/1_1_1/synapses.csv',
+      'microns-fields/1_1_1/spike_frames.npy',
+      'microns-fields/1_1_1/spike_offsets.npy',
+    ]) {
       writeFileSync(join(dir, rel), src.readBytes(rel));
     }
     expect(loadField(dir, '1_1_1').n).toBe(2);
@@ -197,8 +310,10 @@ describe('V1 L2/3–4 set', { skip: !haveData }, () => {
 });
 
 describe('CAVE export loader', () => {
-  const nuclei = 'id,pt_root_id,pt_position\n1,864691135464074909,"[167584 104848   26197]"\n2,864691135619077263,[172848  107536 23740]\n3,864691135000000001,"[1, 2, 3]"\n';
-  const syn = 'id,pre_pt_root_id,post_pt_root_id,size\n1,864691135464074909,864691135619077263,500\n2,864691135464074909,864691135619077263,700\n3,864691135619077263,864691135000000001,100\n4,0,864691135000000001,50\n';
+  const nuclei =
+    'id,pt_root_id,pt_position\n1,864691135464074909,"[167584 104848   26197]"\n2,864691135619077263,[172848  107536 23740]\n3,864691135000000001,"[1, 2, 3]"\n';
+  const syn =
+    'id,pre_pt_root_id,post_pt_root_id,size\n1,864691135464074909,864691135619077263,500\n2,864691135464074909,864691135619077263,700\n3,864691135619077263,864691135000000001,100\n4,0,864691135000000001,50\n';
   it('builds counts and sizes in K[post][pre] with positions from "[x y z]"', () => {
     const c = parseCaveExport({ synapsesCsv: syn, nucleiCsv: nuclei });
     expect(c.n).toBe(3);
@@ -212,9 +327,15 @@ describe('CAVE export loader', () => {
     expect(parsePtPosition('[1 2]')).toBeNull();
   });
   it('names the file, line and field of a bad position or id', () => {
-    expect(() => parseCaveExport({ synapsesCsv: syn, nucleiCsv: 'pt_root_id,pt_position\n5,[1 2 x]\n', nucleiName: 'nuc.csv' })).toThrow(/nuc\.csv: line 2, field "pt_position": expected a position "\[x y z\]"/);
-    expect(() => parseCaveExport({ synapsesCsv: 'pre_pt_root_id,post_pt_root_id,size\n1.5,2,3\n', synapsesName: 'syn.csv' })).toThrow(/syn\.csv: line 2, field "pre_pt_root_id": expected a non-negative integer id/);
-    expect(() => parseCaveExport({ synapsesCsv: syn, nucleiCsv: 'pt_root_id,pt_position\n5,[1 2 3]\n5,[1 2 3]\n', nucleiName: 'dup.csv' })).toThrow(/dup\.csv: line 3, field "pt_root_id": expected a unique root id/);
+    expect(() => parseCaveExport({ synapsesCsv: syn, nucleiCsv: 'pt_root_id,pt_position\n5,[1 2 x]\n', nucleiName: 'nuc.csv' })).toThrow(
+      /nuc\.csv: line 2, field "pt_position": expected a position "\[x y z\]"/,
+    );
+    expect(() => parseCaveExport({ synapsesCsv: 'pre_pt_root_id,post_pt_root_id,size\n1.5,2,3\n', synapsesName: 'syn.csv' })).toThrow(
+      /syn\.csv: line 2, field "pre_pt_root_id": expected a non-negative integer id/,
+    );
+    expect(() => parseCaveExport({ synapsesCsv: syn, nucleiCsv: 'pt_root_id,pt_position\n5,[1 2 3]\n5,[1 2 3]\n', nucleiName: 'dup.csv' })).toThrow(
+      /dup\.csv: line 3, field "pt_root_id": expected a unique root id/,
+    );
   });
 });
 
@@ -228,7 +349,8 @@ describe('geometry', () => {
     const n = f.n;
     const iso = distanceMatrix(um);
     const raw = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) raw[i * n + j] = Math.hypot(um[i * 3]! - um[j * 3]!, um[i * 3 + 1]! - um[j * 3 + 1]!, um[i * 3 + 2]! - um[j * 3 + 2]!);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) raw[i * n + j] = Math.hypot(um[i * 3]! - um[j * 3]!, um[i * 3 + 1]! - um[j * 3 + 1]!, um[i * 3 + 2]! - um[j * 3 + 2]!);
     expect(pearson(iso, raw)).toBeCloseTo(1, 12);
     expect(Math.max(...iso)).toBe(1);
     const compat = distanceMatrix(f.neurons.positionsVox, 'paper-compat');
@@ -247,18 +369,25 @@ describe('geometry', () => {
     // "neuron" i takes column i: (0,2,1), (0,10,5), (0,100,50); min-max per row gives
     // (0,0,0), (0, 8/98, 4/49), (0,1,1)
     const c = distanceMatrix(p, 'paper-compat');
-    const pts = [[0, 0, 0], [0, 8 / 98, 4 / 49], [0, 1, 1]];
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-      expect(c[i * 3 + j]).toBeCloseTo(Math.hypot(pts[i]![0]! - pts[j]![0]!, pts[i]![1]! - pts[j]![1]!, pts[i]![2]! - pts[j]![2]!), 14);
-    }
+    const pts = [
+      [0, 0, 0],
+      [0, 8 / 98, 4 / 49],
+      [0, 1, 1],
+    ];
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        expect(c[i * 3 + j]).toBeCloseTo(Math.hypot(pts[i]![0]! - pts[j]![0]!, pts[i]![1]! - pts[j]![1]!, pts[i]![2]! - pts[j]![2]!), 14);
+      }
     expect(() => distanceMatrix(Float64Array.from([0, NaN, 0]))).toThrow(/neuron 0 axis 1 is NaN/);
   });
   it('lays out grid units like numpy meshgrid(indexing="xy").ravel()', () => {
     const g = gridPositions(3, 4, 2);
-    for (let iy = 0; iy < 4; iy++) for (let ix = 0; ix < 3; ix++) for (let iz = 0; iz < 2; iz++) {
-      const k = (iy * 3 + ix) * 2 + iz;
-      expect([g[k * 3], g[k * 3 + 1], g[k * 3 + 2]]).toEqual([ix, iy, iz]);
-    }
+    for (let iy = 0; iy < 4; iy++)
+      for (let ix = 0; ix < 3; ix++)
+        for (let iz = 0; iz < 2; iz++) {
+          const k = (iy * 3 + ix) * 2 + iz;
+          expect([g[k * 3], g[k * 3 + 1], g[k * 3 + 2]]).toEqual([ix, iy, iz]);
+        }
     const { dims, D } = gridDistances(312);
     expect(dims).toEqual([12, 13, 2]);
     // unit 1 is (0,0,1), unit 2 is (1,0,0), unit 24 is (0,1,0): unscaled distances

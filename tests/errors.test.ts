@@ -31,7 +31,10 @@ describe.skipIf(!hasAdapter)('GPU error paths', () => {
     } catch {
       // Some implementations reject the pipeline at once; the deferred error still names it.
     }
-    const err = await ctx.sync().then(() => null, (e: unknown) => e);
+    const err = await ctx.sync().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(KernelCompileError);
     expect((err as Error).message).toMatch(/kernel 'unary'/);
     expect((err as Error).message).toMatch(/line 1/);

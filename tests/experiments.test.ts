@@ -37,10 +37,10 @@ const TINY: Protocol = { ...PAPER_PROTOCOL, epochs: 2, splits: { train: 256, tes
 describe('variant table', () => {
   // The table, verbatim: name → [W_rec init, D, regulariser].
   const TABLE: Record<string, [string, string, string]> = {
-    'W': ['orthogonal', 'none', 'L1'],
-    'WD': ['orthogonal', 'grid', 'WD'],
+    W: ['orthogonal', 'none', 'L1'],
+    WD: ['orthogonal', 'grid', 'WD'],
     'WD*': ['orthogonal', 'real', 'WD'],
-    'WDC': ['orthogonal', 'grid', 'WDC'],
+    WDC: ['orthogonal', 'grid', 'WDC'],
     'WD*C': ['orthogonal', 'real', 'WDC'],
     'W*D*C': ['wstar', 'real', 'WDC'],
     'W*D*C*': ['wstar', 'real', 'EMD'],
@@ -96,7 +96,15 @@ describe('variant table', () => {
     expect(resolveProtocol(PAPER_PROTOCOL, { trainTrials: 256 }).splits).toEqual({ train: 256, test: 2560, val: 2560 });
   });
   it("the paper protocol is the paper's", () => {
-    expect(PAPER_PROTOCOL).toMatchObject({ epochs: 10, batchSize: 128, lr: 1e-3, inputNoise: 0.05, lambda: 0.3, mu: 0.1, splits: { train: 5120, test: 2560, val: 2560 } });
+    expect(PAPER_PROTOCOL).toMatchObject({
+      epochs: 10,
+      batchSize: 128,
+      lr: 1e-3,
+      inputNoise: 0.05,
+      lambda: 0.3,
+      mu: 0.1,
+      splits: { train: 5120, test: 2560, val: 2560 },
+    });
     expect(QUICK_PRESET.protocol.lr).toBe(1e-3);
     expect(QUICK_PRESET.protocol.batchSize).toBe(128);
   });
@@ -241,7 +249,18 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     const rec = await runOne(spec, { dataDir: DATA, backend: cpu, protocol: TINY, dir, progress: { quiet: true } });
     expect(rec.status).toBe('ok');
     const files = readdirSync(dir).sort();
-    expect(files).toEqual(expect.arrayContaining(['config.json', 'metrics.csv', 'W_rec_init.npy', 'W_rec_epoch01.npy', 'W_rec_epoch02.npy', 'final.json', 'positions_um.npy', 'params_final']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'config.json',
+        'metrics.csv',
+        'W_rec_init.npy',
+        'W_rec_epoch01.npy',
+        'W_rec_epoch02.npy',
+        'final.json',
+        'positions_um.npy',
+        'params_final',
+      ]),
+    );
     const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('epoch,step,mean_loss,mean_ce,mean_reg,train_accuracy,eval_accuracy,eval_loss,seconds');
     expect(csv).toHaveLength(3);
@@ -294,11 +313,17 @@ describe('runs and sweeps', { skip: !haveData }, () => {
 });
 
 describe('learning check at the quick scale', { skip: !haveData }, () => {
-  it("W*D*C learns Go/NoGo: held-out test accuracy above 0.9 (field 5_3_4, quick protocol, seeds 1 and 2)", { timeout: 600_000 }, async () => {
+  it('W*D*C learns Go/NoGo: held-out test accuracy above 0.9 (field 5_3_4, quick protocol, seeds 1 and 2)', { timeout: 600_000 }, async () => {
     const accs: number[] = [];
     for (const seed of [1, 2]) {
       const spec = { field: QUICK_PRESET.field, task: 'gonogo', variant: 'W*D*C', seed, mode: 'corrected' as const, positive: false };
-      const rec = await runOne(spec, { dataDir: DATA, backend: backend(), protocol: QUICK_PRESET.protocol, dir: join(tmp, 'learn', String(seed)), progress: { quiet: true } });
+      const rec = await runOne(spec, {
+        dataDir: DATA,
+        backend: backend(),
+        protocol: QUICK_PRESET.protocol,
+        dir: join(tmp, 'learn', String(seed)),
+        progress: { quiet: true },
+      });
       expect(rec.status).toBe('ok');
       // the network starts at chance and learns
       expect(rec.history[0]!.trainAccuracy).toBeLessThan(0.8);

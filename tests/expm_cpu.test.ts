@@ -61,7 +61,11 @@ function taylor(a: Float64Array, n: number, terms: number): Float64Array {
 function taylorSquaring(a: Float64Array, n: number): Float64Array {
   const nrm = norm1(a, n);
   const s = nrm > 1 / 16 ? Math.ceil(Math.log2(nrm * 16)) : 0;
-  let x = taylor(a.map((v) => v / 2 ** s), n, 30);
+  let x = taylor(
+    a.map((v) => v / 2 ** s),
+    n,
+    30,
+  );
   for (let k = 0; k < s; k++) x = mm(x, x, n);
   return x;
 }
@@ -87,12 +91,10 @@ describe('Padé coefficients and thresholds', () => {
     expect(padeCoefficients(3)).toEqual([120, 60, 12, 1]);
     expect(padeCoefficients(5)).toEqual([30240, 15120, 3360, 420, 30, 1]);
     expect(padeCoefficients(7)).toEqual([17297280, 8648640, 1995840, 277200, 25200, 1512, 56, 1]);
-    expect(padeCoefficients(9)).toEqual([
-      17643225600, 8821612800, 2075673600, 302702400, 30270240, 2162160, 110880, 3960, 90, 1,
-    ]);
+    expect(padeCoefficients(9)).toEqual([17643225600, 8821612800, 2075673600, 302702400, 30270240, 2162160, 110880, 3960, 90, 1]);
     expect(padeCoefficients(13)).toEqual([
-      64764752532480000, 32382376266240000, 7771770303897600, 1187353796428800, 129060195264000,
-      10559470521600, 670442572800, 33522128640, 1323241920, 40840800, 960960, 16380, 182, 1,
+      64764752532480000, 32382376266240000, 7771770303897600, 1187353796428800, 129060195264000, 10559470521600, 670442572800, 33522128640, 1323241920,
+      40840800, 960960, 16380, 182, 1,
     ]);
   });
 
@@ -177,7 +179,10 @@ describe('expm', () => {
     for (const nrm of [0.01, 1, 4, 10]) {
       const a = scaleTo1Norm(randMat(n, 200), n, nrm);
       const e1 = expm(a, n);
-      const e2 = expm(a.map((v) => -v), n);
+      const e2 = expm(
+        a.map((v) => -v),
+        n,
+      );
       const cond = norm1(e1, n) * norm1(e2, n);
       expect(maxAbsDiff(mm(e1, e2, n), identity(n)), `‖A‖₁ = ${nrm}`).toBeLessThan(5e-15 * cond);
     }
@@ -231,7 +236,8 @@ describe('expmWithSinks', () => {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {
           const k = i * n + j;
-          if (sinks[j]) expect(e[k]).toBe(i === j ? 1 : 0); // exactly, by structure
+          if (sinks[j])
+            expect(e[k]).toBe(i === j ? 1 : 0); // exactly, by structure
           else expect(Math.abs(e[k]! - ref[k]!) / ref[k]!, `(${i},${j}) spike ${spike}`).toBeLessThan(1e-13);
         }
       }
@@ -239,7 +245,9 @@ describe('expmWithSinks', () => {
         const plain = expm(a, n);
         let worst = 0;
         for (let k = 0; k < n * n; k++) if (ref[k] !== 0) worst = Math.max(worst, Math.abs(plain[k]! - ref[k]!) / ref[k]!);
-        console.log(`plain expm with sink rows ×1e5: elementwise rel err ${worst.toExponential(2)}, max |exact zero| ${maxAbs(plain.filter((_, k) => ref[k] === 0 && k % (n + 1) !== 0)).toExponential(2)}`);
+        console.log(
+          `plain expm with sink rows ×1e5: elementwise rel err ${worst.toExponential(2)}, max |exact zero| ${maxAbs(plain.filter((_, k) => ref[k] === 0 && k % (n + 1) !== 0)).toExponential(2)}`,
+        );
       }
     }
     expect(() => expmWithSinks([1, 1, 1, 1], 2, [0, 1])).toThrow(/not zero/);
@@ -295,8 +303,14 @@ describe('Fréchet derivative', () => {
       const e = randMat(n, 1100 + i);
       const { L } = expmFrechet(a, e, n);
       const h = 1e-5;
-      const plus = expm(a.map((v, k) => v + h * e[k]!), n);
-      const minus = expm(a.map((v, k) => v - h * e[k]!), n);
+      const plus = expm(
+        a.map((v, k) => v + h * e[k]!),
+        n,
+      );
+      const minus = expm(
+        a.map((v, k) => v - h * e[k]!),
+        n,
+      );
       const fd = plus.map((v, k) => (v - minus[k]!) / (2 * h));
       expect(maxRelError(L, fd), `‖A‖₁ = ${nrm}`).toBeLessThan(1e-8);
     }
@@ -315,7 +329,14 @@ describe('Fréchet derivative', () => {
       expect(Math.abs(lhs - rhs) / Math.abs(lhs), `‖A‖₁ = ${nrm}`).toBeLessThan(1e-13);
       // directional derivative of f(A) = ⟨G, expm(A)⟩ along e, by central differences
       const h = 1e-6;
-      const f = (t: number): number => dot(g, expm(a.map((v, k) => v + t * e[k]!), n));
+      const f = (t: number): number =>
+        dot(
+          g,
+          expm(
+            a.map((v, k) => v + t * e[k]!),
+            n,
+          ),
+        );
       const fd = (f(h) - f(-h)) / (2 * h);
       expect(Math.abs(fd - rhs) / Math.abs(rhs), `FD, ‖A‖₁ = ${nrm}`).toBeLessThan(1e-7);
     }

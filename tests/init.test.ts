@@ -43,7 +43,10 @@ describe('glorotUniform', () => {
     expect(w.length).toBe(6000);
     const limit = Math.sqrt(6 / 160);
     let s2 = 0;
-    for (const v of w) { expect(Math.abs(v)).toBeLessThanOrEqual(limit); s2 += v * v; }
+    for (const v of w) {
+      expect(Math.abs(v)).toBeLessThanOrEqual(limit);
+      s2 += v * v;
+    }
     expect(s2 / w.length).toBeCloseTo((limit * limit) / 3, 3);
     expect(Math.max(...w)).toBeGreaterThan(0.95 * limit);
   });
@@ -52,7 +55,15 @@ describe('glorotUniform', () => {
 describe('zeros and fromMatrix', () => {
   it('makes zero matrices and validates user matrices', () => {
     expect(zeros(2, 3)).toEqual(new Float64Array(6));
-    expect(fromMatrix([[1, 2], [3, 4]], 2)).toEqual(Float64Array.from([1, 2, 3, 4]));
+    expect(
+      fromMatrix(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        2,
+      ),
+    ).toEqual(Float64Array.from([1, 2, 3, 4]));
     expect(fromMatrix([1, 2, 3, 4], 2)).toEqual(Float64Array.from([1, 2, 3, 4]));
     expect(() => fromMatrix([1, 2, 3], 2)).toThrow(/expected 2×2 = 4 entries, got 3/);
     expect(() => fromMatrix([[1, 2], [3]], 2)).toThrow(/row 1 has 1 entries/);

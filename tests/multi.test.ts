@@ -39,40 +39,45 @@ function maxDiff(a: HostParams, b: HostParams): number {
 describe.skipIf(!hasAdapter)('many networks at once', () => {
   const gpu = useGpu();
 
-  const variants = [['per-step', 'workgroup'], ['per-step', 'subgroup'], ['persistent', 'workgroup']] as const;
+  const variants = [
+    ['per-step', 'workgroup'],
+    ['per-step', 'subgroup'],
+    ['persistent', 'workgroup'],
+  ] as const;
   for (const [design, tiles] of variants) {
-    it(`K = 4 batched models equal 4 separate runs (${design}, ${tiles} tiles)`, () => withMatmulKernel(gpu.get(), tiles, async () => {
-      const cfg: RnnConfig = { nIn: 3, nHidden: 24, nOut: 3, alpha: 0.5, outputBias: true };
-      const N = cfg.nHidden;
-      const mask = Float64Array.from({ length: N * N }, (_, i) => (i % 7 === 0 ? 0 : 1));
-      const specs = (): ModelSpec[] => [
-        { params: initParams(cfg, new Rng(1)) },
-        { params: initParams(cfg, new Rng(2)), regularizers: [new L1Regularizer(0.01)], positiveOnly: true },
-        { params: initParams(cfg, new Rng(3)), regularizers: [new WdcRegularizer({ lambda: 0.05, D: distances(N, 3), sMin: 1e-4 })] },
-        { params: initParams(cfg, new Rng(4)), regularizers: [new WdRegularizer({ lambda: 0.1, D: distances(N, 4) })], recurrentMask: mask },
-      ];
-      const multi = new RnnTrainer(gpu.get(), cfg, specs(), { design });
-      const singles = specs().map((s) => new RnnTrainer(gpu.get(), cfg, [s], { design }));
-      for (let step = 0; step < 4; step++) {
-        const batches = [0, 1, 2, 3].map((k) => batch(cfg, 7, 5, 10 * step + k));
-        const rm = await multi.step(batches);
-        for (let k = 0; k < 4; k++) {
-          const rs = (await singles[k]!.step([batches[k]!]))[0]!;
-          expect(rm[k]!.diverged).toBeUndefined();
-          expect(Math.abs(rm[k]!.ce - rs.ce)).toBeLessThanOrEqual(1e-6 * Math.max(1, rs.ce));
-          expect(Math.abs(rm[k]!.reg - rs.reg)).toBeLessThanOrEqual(1e-6 * Math.max(1, rs.reg));
+    it(`K = 4 batched models equal 4 separate runs (${design}, ${tiles} tiles)`, () =>
+      withMatmulKernel(gpu.get(), tiles, async () => {
+        const cfg: RnnConfig = { nIn: 3, nHidden: 24, nOut: 3, alpha: 0.5, outputBias: true };
+        const N = cfg.nHidden;
+        const mask = Float64Array.from({ length: N * N }, (_, i) => (i % 7 === 0 ? 0 : 1));
+        const specs = (): ModelSpec[] => [
+          { params: initParams(cfg, new Rng(1)) },
+          { params: initParams(cfg, new Rng(2)), regularizers: [new L1Regularizer(0.01)], positiveOnly: true },
+          { params: initParams(cfg, new Rng(3)), regularizers: [new WdcRegularizer({ lambda: 0.05, D: distances(N, 3), sMin: 1e-4 })] },
+          { params: initParams(cfg, new Rng(4)), regularizers: [new WdRegularizer({ lambda: 0.1, D: distances(N, 4) })], recurrentMask: mask },
+        ];
+        const multi = new RnnTrainer(gpu.get(), cfg, specs(), { design });
+        const singles = specs().map((s) => new RnnTrainer(gpu.get(), cfg, [s], { design }));
+        for (let step = 0; step < 4; step++) {
+          const batches = [0, 1, 2, 3].map((k) => batch(cfg, 7, 5, 10 * step + k));
+          const rm = await multi.step(batches);
+          for (let k = 0; k < 4; k++) {
+            const rs = (await singles[k]!.step([batches[k]!]))[0]!;
+            expect(rm[k]!.diverged).toBeUndefined();
+            expect(Math.abs(rm[k]!.ce - rs.ce)).toBeLessThanOrEqual(1e-6 * Math.max(1, rs.ce));
+            expect(Math.abs(rm[k]!.reg - rs.reg)).toBeLessThanOrEqual(1e-6 * Math.max(1, rs.reg));
+          }
         }
-      }
-      const batched = await multi.getAllParams();
-      let worst = 0;
-      for (let k = 0; k < 4; k++) worst = Math.max(worst, maxDiff(batched[k]!, await singles[k]!.getParams()));
-      expect(worst).toBeLessThanOrEqual(1e-6);
-      console.log(`[multi ${design}, ${tiles} tiles] max |batched - separate| over all parameters after 4 steps: ${worst}`);
-      expect(batched[1]!.W_rec.every((w) => w >= 0)).toBe(true);
-      expect(batched[3]!.W_rec.every((w, i) => mask[i] === 1 || w === 0)).toBe(true);
-      multi.dispose();
-      singles.forEach((s) => s.dispose());
-    }));
+        const batched = await multi.getAllParams();
+        let worst = 0;
+        for (let k = 0; k < 4; k++) worst = Math.max(worst, maxDiff(batched[k]!, await singles[k]!.getParams()));
+        expect(worst).toBeLessThanOrEqual(1e-6);
+        console.log(`[multi ${design}, ${tiles} tiles] max |batched - separate| over all parameters after 4 steps: ${worst}`);
+        expect(batched[1]!.W_rec.every((w) => w >= 0)).toBe(true);
+        expect(batched[3]!.W_rec.every((w, i) => mask[i] === 1 || w === 0)).toBe(true);
+        multi.dispose();
+        singles.forEach((s) => s.dispose());
+      }));
   }
 
   it('a diverging model is reported without stopping the others', async () => {

@@ -17,8 +17,14 @@ async function both(
   inputs: { data: Float64Array; shape: number[] }[],
   op: (b: Backend, xs: Tensor[]) => Tensor,
 ): Promise<{ g: Float32Array | Float64Array; c: Float32Array | Float64Array }> {
-  const g = await op(gpu, inputs.map((x) => gpu.fromArray(x.data, x.shape))).read();
-  const c = await op(cpu, inputs.map((x) => cpu.fromArray(x.data, x.shape))).read();
+  const g = await op(
+    gpu,
+    inputs.map((x) => gpu.fromArray(x.data, x.shape)),
+  ).read();
+  const c = await op(
+    cpu,
+    inputs.map((x) => cpu.fromArray(x.data, x.shape)),
+  ).read();
   return { g, c };
 }
 
@@ -72,7 +78,12 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
       const withKernel = <T>(op: (be: Backend) => Promise<T>) => withMatmulKernel(gpu.get(), kernel, () => op(gpu.get()));
 
       for (const [m, k, n] of matmulShapes) {
-        for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        for (const [tA, tB] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
           it(`${m}x${k}x${n} transA=${tA} transB=${tB}`, async () => {
             const a = { data: randomArray(m * k, m + k), shape: tA ? [k, m] : [m, k] };
             const b = { data: randomArray(k * n, k + n + 1), shape: tB ? [n, k] : [k, n] };
@@ -86,7 +97,10 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
 
       it('batched, with a broadcast operand, and accumulate', async () => {
         await withKernel(async (be) => {
-          const batch = 3, m = 19, k = 40, n = 12;
+          const batch = 3,
+            m = 19,
+            k = 40,
+            n = 12;
           const a = { data: randomArray(batch * m * k, 1), shape: [batch, m, k] };
           const b = { data: randomArray(k * n, 2), shape: [k, n] };
           const c0 = { data: randomArray(batch * m * n, 3), shape: [batch, m, n] };
@@ -106,7 +120,9 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
       it('reads and writes views at element offsets that are not multiples of 4', async () => {
         await withKernel(async (be) => {
           const gb = be as GpuBackend;
-          const m = 21, k = 18, n = 35;
+          const m = 21,
+            k = 18,
+            n = 35;
           const aData = randomArray(3 + m * k, 8);
           const bData = randomArray(5 + k * n, 9);
           const a = gb.fromArray(aData, [3 + m * k]);
@@ -146,9 +162,23 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
     it(`binary ${op}, elementwise and with a broadcast scalar`, async () => {
       const a = randomArray(7 * 13 * 5, 21);
       const b = randomArray(7 * 13 * 5, 22, 0.5, 2);
-      const r1 = await both(gpu.get(), [{ data: a, shape: [7, 13, 5] }, { data: b, shape: [7, 13, 5] }], (be, [x, y]) => be.binary(op, x!, y!));
+      const r1 = await both(
+        gpu.get(),
+        [
+          { data: a, shape: [7, 13, 5] },
+          { data: b, shape: [7, 13, 5] },
+        ],
+        (be, [x, y]) => be.binary(op, x!, y!),
+      );
       expectClose(r1.g, r1.c, TOL, op);
-      const r2 = await both(gpu.get(), [{ data: a, shape: [7, 13, 5] }, { data: Float64Array.of(1.25), shape: [] }], (be, [x, y]) => be.binary(op, x!, y!));
+      const r2 = await both(
+        gpu.get(),
+        [
+          { data: a, shape: [7, 13, 5] },
+          { data: Float64Array.of(1.25), shape: [] },
+        ],
+        (be, [x, y]) => be.binary(op, x!, y!),
+      );
       expectClose(r2.g, r2.c, TOL, `${op} scalar`);
     });
   }
@@ -170,7 +200,13 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
     });
   }
 
-  for (const [shape, axis] of [[[7, 13, 5], 0], [[7, 13, 5], 1], [[7, 13, 5], 2], [[1000, 3], 0], [[50, 128, 312], 0]] as [number[], number][]) {
+  for (const [shape, axis] of [
+    [[7, 13, 5], 0],
+    [[7, 13, 5], 1],
+    [[7, 13, 5], 2],
+    [[1000, 3], 0],
+    [[50, 128, 312], 0],
+  ] as [number[], number][]) {
     it(`sum along axis ${axis} of [${shape}]`, async () => {
       const size = shape.reduce((a, b) => a * b, 1);
       const r = await both(gpu.get(), [{ data: randomArray(size, axis + 40), shape }], (be, [x]) => be.sumAxis(x!, axis));
@@ -178,7 +214,13 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
     });
   }
 
-  for (const shape of [[1, 1], [7, 13], [312, 312], [3, 1000, 3], [2, 17, 33]]) {
+  for (const shape of [
+    [1, 1],
+    [7, 13],
+    [312, 312],
+    [3, 1000, 3],
+    [2, 17, 33],
+  ]) {
     it(`transpose [${shape}]`, async () => {
       const size = shape.reduce((a, b) => a * b, 1);
       const r = await both(gpu.get(), [{ data: randomArray(size, 50), shape }], (be, [x]) => be.transpose(x!));
@@ -188,7 +230,8 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
 
   for (const withMask of [false, true]) {
     it(`softmax cross-entropy forward and backward${withMask ? ' with a per-step mask' : ''}`, async () => {
-      const rows = 1000, classes = 3;
+      const rows = 1000,
+        classes = 3;
       const logits = randomArray(rows * classes, 60, -3, 3);
       const labels = Float64Array.from({ length: rows }, (_, i) => (i * 7) % classes);
       const mask = Float64Array.from({ length: rows }, (_, i) => (i % 4 === 0 ? 1 : 0));

@@ -42,7 +42,7 @@ interface Fixture {
 }
 
 const fx = (haveFixture ? JSON.parse(readFileSync(FIXTURE, 'utf8')) : null) as Fixture | null;
-const flat = (a: unknown): number[] => (Array.isArray(a) ? a.flat(Infinity as 1) as number[] : [a as number]);
+const flat = (a: unknown): number[] => (Array.isArray(a) ? (a.flat(Infinity as 1) as number[]) : [a as number]);
 const f32 = (a: unknown) => Float32Array.from(flat(a));
 
 describe.skipIf(!haveFixture)('peer workload data', () => {

@@ -73,7 +73,11 @@ describe.runIf(haveFixtures)('regularizer_ref/1 fixtures on the CPU backend', ()
   for (const f of ['regularizer_n24.json', 'regularizer_5_3_4.json']) {
     it(f, async () => {
       const r = await verifyRegularizerFixture(new CpuBackend(), readFileSync(resolve(FIXTURES, f), 'utf8'));
-      expect(r.checks.map((c) => [c.name, c.pass])).toEqual([['wd', true], ['wdc', true], ['emd', true]]);
+      expect(r.checks.map((c) => [c.name, c.pass])).toEqual([
+        ['wd', true],
+        ['wdc', true],
+        ['emd', true],
+      ]);
     });
   }
 });
@@ -110,36 +114,46 @@ describe.runIf(hasAdapter)('regularisers on the GPU', () => {
     const K = randW(n, 7, 0.97).map((x) => Math.round(Math.abs(x) * 3));
     const fx = makeFixture(randW(n, 5, 0.3), randD(n, 6), K, n, 0.3, 0.1);
     const r = await verifyRegularizerFixture(gpu.get(), fx);
-    expect(r.checks.every((c) => c.pass), JSON.stringify(r.checks)).toBe(true);
+    expect(
+      r.checks.every((c) => c.pass),
+      JSON.stringify(r.checks),
+    ).toBe(true);
   });
 
-  it.runIf(haveField)('real field 6_6_2 (N = 312): D from µm positions, K its synapse counts', async () => {
-    const field = loadField(DATA, '6_6_2');
-    const n = field.n;
-    expect(n).toBe(312);
-    const Dum = distanceMatrix(voxelsToUm(field.neurons.positionsVox));
-    let mx = 0;
-    for (const v of Dum) mx = Math.max(mx, v);
-    const D = Dum.map((v) => Math.fround(v / mx));
-    const W = randW(n, 9, 0.5);
-    const fx = makeFixture(W, D, field.counts, n, 0.3, 0.1);
-    const r = await verifyRegularizerFixture(gpu.get(), fx);
-    expect(r.checks.every((c) => c.pass), JSON.stringify(r.checks)).toBe(true);
-    // corrected settings: floor 1e-4, EMD target floor-one-synapse and active-only
-    const be = gpu.get();
-    const wdcReg = new WdcRegularizer({ lambda: 0.3, D });
-    const a = await compare(be, wdcReg, W, n, wdc(W, D, n, { lambda: 0.3 }));
-    expect(a.valueRel).toBeLessThan(1e-5);
-    expect(a.gradRel).toBeLessThan(1e-4);
-    for (const target of ['floor-one-synapse', 'active-only'] as const) {
-      const reg = new EmdRegularizer({ lambda: 0.3, mu: 0.1, D, K: field.counts, target });
-      const t = makeEmdTarget(field.counts, n, { target });
-      const ref = emd(W, D, t.Cemp, n, { lambda: 0.3, mu: 0.1, active: t.active });
-      const b = await compare(be, reg, W, n, ref);
-      expect(b.valueRel, target).toBeLessThan(1e-5);
-      expect(b.gradRel, target).toBeLessThan(1e-4);
-    }
-  }, 400_000); // the float64 oracle at N = 312 takes tens of seconds on a loaded 2-core machine
+  it.runIf(haveField)(
+    'real field 6_6_2 (N = 312): D from µm positions, K its synapse counts',
+    async () => {
+      const field = loadField(DATA, '6_6_2');
+      const n = field.n;
+      expect(n).toBe(312);
+      const Dum = distanceMatrix(voxelsToUm(field.neurons.positionsVox));
+      let mx = 0;
+      for (const v of Dum) mx = Math.max(mx, v);
+      const D = Dum.map((v) => Math.fround(v / mx));
+      const W = randW(n, 9, 0.5);
+      const fx = makeFixture(W, D, field.counts, n, 0.3, 0.1);
+      const r = await verifyRegularizerFixture(gpu.get(), fx);
+      expect(
+        r.checks.every((c) => c.pass),
+        JSON.stringify(r.checks),
+      ).toBe(true);
+      // corrected settings: floor 1e-4, EMD target floor-one-synapse and active-only
+      const be = gpu.get();
+      const wdcReg = new WdcRegularizer({ lambda: 0.3, D });
+      const a = await compare(be, wdcReg, W, n, wdc(W, D, n, { lambda: 0.3 }));
+      expect(a.valueRel).toBeLessThan(1e-5);
+      expect(a.gradRel).toBeLessThan(1e-4);
+      for (const target of ['floor-one-synapse', 'active-only'] as const) {
+        const reg = new EmdRegularizer({ lambda: 0.3, mu: 0.1, D, K: field.counts, target });
+        const t = makeEmdTarget(field.counts, n, { target });
+        const ref = emd(W, D, t.Cemp, n, { lambda: 0.3, mu: 0.1, active: t.active });
+        const b = await compare(be, reg, W, n, ref);
+        expect(b.valueRel, target).toBeLessThan(1e-5);
+        expect(b.gradRel, target).toBeLessThan(1e-4);
+      }
+    },
+    400_000,
+  ); // the float64 oracle at N = 312 takes tens of seconds on a loaded 2-core machine
 
   it('strength floor: a zero column and zero weights (sign(0) = 0)', async () => {
     const be = gpu.get();
@@ -218,7 +232,11 @@ describe.runIf(hasAdapter)('regularisers on the GPU', () => {
       for (let i = 0; i < count; i++) keys[i] = Math.floor(uniformAt(33, i) * 1000) / 7; // many ties
       const kt = be.fromArray(keys, [len]) as ReturnType<GpuBackend['alloc']>;
       const it = be.alloc([len]);
-      be.ctx.writeBuffer(it.buffer, 0, Uint32Array.from({ length: len }, (_, i) => i));
+      be.ctx.writeBuffer(
+        it.buffer,
+        0,
+        Uint32Array.from({ length: len }, (_, i) => i),
+      );
       encodeBitonic(be, kt, it, len);
       const sk = await kt.read();
       const si = new Uint32Array(await be.ctx.readBuffer(it.buffer, 0, len * 4));

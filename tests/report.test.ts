@@ -81,9 +81,16 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     await sweep({ ...base, variants: parseVariantList('W,W*D*C'), modes: ['paper', 'corrected'], positive: false });
     await sweep({ ...base, variants: parseVariantList('W*D*C'), seeds: [1], modes: ['corrected'], positive: true });
     // one diverging run in the positive-only table (forced with a huge learning rate)
-    await runOne({ field: '5_3_4', task: 'gonogo', variant: 'W', seed: 1, mode: 'corrected', positive: true }, {
-      dataDir: DATA, backend: backend(), protocol: { ...TINY, lr: 1e30 }, dir: join(out, 'runs', 'corrected-positive', '5_3_4', 'gonogo', 'W', 'seed-1'), progress: { quiet: true },
-    });
+    await runOne(
+      { field: '5_3_4', task: 'gonogo', variant: 'W', seed: 1, mode: 'corrected', positive: true },
+      {
+        dataDir: DATA,
+        backend: backend(),
+        protocol: { ...TINY, lr: 1e30 },
+        dir: join(out, 'runs', 'corrected-positive', '5_3_4', 'gonogo', 'W', 'seed-1'),
+        progress: { quiet: true },
+      },
+    );
   }, 600_000);
 
   it('has every section, Table 2 per mode, Table 3, metrics, tests, figures and the mode comparison', async () => {
@@ -94,10 +101,27 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
       expect(html, id).toContain(`<section id="${id}">`);
     }
     expect(html).toMatch(/Modes: corrected and paper\./);
-    for (const id of ['table2-5_3_4-corrected', 'table2-5_3_4-paper', 'table3-5_3_4-corrected-positive', 'mode-comparison-5_3_4', 'metrics-5_3_4-corrected-gonogo', 'significance-5_3_4-corrected-mannwhitney']) {
+    for (const id of [
+      'table2-5_3_4-corrected',
+      'table2-5_3_4-paper',
+      'table3-5_3_4-corrected-positive',
+      'mode-comparison-5_3_4',
+      'metrics-5_3_4-corrected-gonogo',
+      'significance-5_3_4-corrected-mannwhitney',
+    ]) {
       expect(html, id).toContain(`id="${id}"`);
     }
-    for (const h of ['Q (CNM)', 'σ (paper null)', 'σ (degree-matched null)', 'entropy (KDE, bits)', 'test accuracy', 'paper accuracy', 'p (Holm)', 'Kruskal–Wallis']) expect(html).toContain(h);
+    for (const h of [
+      'Q (CNM)',
+      'σ (paper null)',
+      'σ (degree-matched null)',
+      'entropy (KDE, bits)',
+      'test accuracy',
+      'paper accuracy',
+      'p (Holm)',
+      'Kruskal–Wallis',
+    ])
+      expect(html).toContain(h);
     // Table 2 rows: one per variant
     const t2 = html.slice(html.indexOf('id="table2-5_3_4-corrected"'), html.indexOf('</table>', html.indexOf('id="table2-5_3_4-corrected"')));
     expect(t2.match(/<th scope="row">/g)).toHaveLength(2);
@@ -115,19 +139,27 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     expect(scatter.match(/<circle /g)!.length).toBeGreaterThanOrEqual(70);
     expect(svgs.some((s) => s.includes('Learning curves'))).toBe(true);
     // the whole document is well-formed too (modulo the doctype and void meta tag)
-    expect(xmlProblem(html.replace('<!DOCTYPE html>', '').replace(/<meta charset="utf-8">/, '').replace(/<br>/g, '<br/>'))).toBeNull();
+    expect(
+      xmlProblem(
+        html
+          .replace('<!DOCTYPE html>', '')
+          .replace(/<meta charset="utf-8">/, '')
+          .replace(/<br>/g, '<br/>'),
+      ),
+    ).toBeNull();
   });
 
   it("report.json's numbers agree with the runs' final.json files", () => {
     const data = loadSweepDir(out);
     expect(data.runs).toHaveLength(2 * 2 * 2 + 1 + 1);
     const built = buildReport(data);
-    const j = built.json as Record<string, any>;
+    type Cell = { n: number; diverged: number; test: { mean: number } | null; paper: { mean: number } | null };
+    const j = built.json as { summary: unknown; modeComparison: unknown[] } & Record<string, Record<string, Record<string, Cell>>>;
     expect(j.summary).toMatchObject({ runs: 10, diverged: 1, modes: ['corrected', 'paper'] });
     const cell = j['table2-5_3_4-paper']['W*D*C']['gonogo'];
     const finals = [1, 2].map((s) => readFinal(join(out, 'runs', 'paper', '5_3_4', 'gonogo', 'WsDsC', `seed-${s}`))!);
     const mean = (finals[0]!.accuracy!.test + finals[1]!.accuracy!.test) / 2;
-    expect(cell.test.mean).toBeCloseTo(mean, 12);
+    expect(cell.test!.mean).toBeCloseTo(mean, 12);
     expect(cell.n).toBe(2);
     expect(j['table3-5_3_4-corrected-positive']['W']['gonogo'].diverged).toBe(1);
     expect(j['table3-5_3_4-corrected-positive']['W']['gonogo'].test).toBeNull();
@@ -140,6 +172,8 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     expect(r.stdout).toMatch(/report: 10 runs \(9 ok, 1 diverged; mode corrected, paper\)/);
     expect(existsSync(join(tmp, 'cli.html'))).toBe(true);
     expect(existsSync(join(tmp, 'cli.json'))).toBe(true);
-    await expect(run('node', ['bin/cortical-rnn.js', 'report', tmp])).rejects.toMatchObject({ stderr: expect.stringMatching(/expected finished runs \(runs\/\*\*\/final\.json\), found none/) });
+    await expect(run('node', ['bin/cortical-rnn.js', 'report', tmp])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/expected finished runs \(runs\/\*\*\/final\.json\), found none/),
+    });
   });
 });

@@ -78,7 +78,7 @@ describe('CPU twin of the fused RNN', () => {
     }
   });
 
-  it('the tape is the gradient path: K = 2 gradients match finite differences, and each entry\'s backward is needed', async () => {
+  it("the tape is the gradient path: K = 2 gradients match finite differences, and each entry's backward is needed", async () => {
     const cfg: RnnConfig = { nIn: 2, nHidden: 5, nOut: 3, alpha: 0.5, outputBias: true };
     const D = Float64Array.from({ length: 25 }, (_, i) => 0.1 + ((i * 7) % 11) / 10);
     const specs = [
@@ -139,7 +139,14 @@ describe('CPU twin of the fused RNN', () => {
 
   it('without a regulariser, its fields are reported as not checked, never as passed', async () => {
     const report = await verifyRnnFixture(cpu, JSON.parse(readFileSync(fixtures[0]!, 'utf8')));
-    const reg = report.quantities.filter((q) => q.name.startsWith('reg_') || q.name === 'total_loss' || q.name.startsWith('grad_reg') || q.name.startsWith('grads_total') || q.name.startsWith('params_after'));
+    const reg = report.quantities.filter(
+      (q) =>
+        q.name.startsWith('reg_') ||
+        q.name === 'total_loss' ||
+        q.name.startsWith('grad_reg') ||
+        q.name.startsWith('grads_total') ||
+        q.name.startsWith('params_after'),
+    );
     expect(reg.length).toBe(11);
     expect(reg.every((q) => q.status === 'not checked')).toBe(true);
   });
@@ -150,7 +157,12 @@ describe('CPU twin of the fused RNN', () => {
     const run = async () => {
       const splits = makeSplits(task, 4, { train: 64, test: 0, val: 0 });
       const c2: RnnConfig = { ...cfg, nIn: task.nIn, nOut: task.nOut };
-      const r = await train(cpu, c2, { params: initParams(c2, new Rng(4, 'init')), splits: { train: splits.train }, seed: 4 }, { epochs: 2, batchSize: 16, inputNoise: 0.05 });
+      const r = await train(
+        cpu,
+        c2,
+        { params: initParams(c2, new Rng(4, 'init')), splits: { train: splits.train }, seed: 4 },
+        { epochs: 2, batchSize: 16, inputNoise: 0.05 },
+      );
       return (await r.trainer.getParams()).W_rec;
     };
     expect(Array.from(await run())).toEqual(Array.from(await run()));
@@ -173,7 +185,9 @@ describe('CPU twin of the fused RNN', () => {
     const splits = makeSplits(task, 4, { train: 32, test: 0, val: 0 });
     const inf = initParams(c2, new Rng(4, 'init'));
     inf.W_rec[5] = Number.POSITIVE_INFINITY;
-    await expect(train(cpu, c2, { params: inf, splits: { train: splits.train }, seed: 4 }, { epochs: 2, batchSize: 16 })).rejects.toThrow(/non-finite value .* at training step 1;/);
+    await expect(train(cpu, c2, { params: inf, splits: { train: splits.train }, seed: 4 }, { epochs: 2, batchSize: 16 })).rejects.toThrow(
+      /non-finite value .* at training step 1;/,
+    );
   });
 });
 
@@ -186,7 +200,11 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     ['Elman N=130 (not a tile multiple)', { nIn: 8, nHidden: 130, nOut: 4, alpha: 1, outputBias: true }, 9, 5],
   ];
   // Design (a) comes with workgroup-memory or subgroup register tiles (the backend's matmul design).
-  const variants = [['per-step', 'workgroup'], ['per-step', 'subgroup'], ['persistent', 'workgroup']] as const;
+  const variants = [
+    ['per-step', 'workgroup'],
+    ['per-step', 'subgroup'],
+    ['persistent', 'workgroup'],
+  ] as const;
   for (const [design, tiles] of variants) {
     for (const [name, cfg, T, B] of cases) {
       it(`${design} (${tiles} tiles): ${name}`, async () => {
@@ -257,7 +275,12 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     // loses all its units during the delay and stays at chance.
     const cfg: RnnConfig = { nIn: task.nIn, nHidden: 32, nOut: task.nOut, alpha: 0.5, outputBias: true };
     const epochLosses: number[] = [];
-    const network = { params: initParams(cfg, new Rng(1, 'init')), splits: { train: splits.train, test: splits.test }, seed: 1, onEpoch: (info: EpochInfo) => void epochLosses.push(info.meanLoss) };
+    const network = {
+      params: initParams(cfg, new Rng(1, 'init')),
+      splits: { train: splits.train, test: splits.test },
+      seed: 1,
+      onEpoch: (info: EpochInfo) => void epochLosses.push(info.meanLoss),
+    };
     const result = await train(be, cfg, network, { epochs: 4, batchSize: 32, lr: 3e-3, inputNoise: 0.05, snapshots: true });
     const [ev] = (await evaluate(result.trainer, [splits.test], 128)) as [{ accuracy: number; loss: number }];
     expect(result.snapshots.length).toBe(4);

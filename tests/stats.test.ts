@@ -77,7 +77,8 @@ describe('distributions', () => {
     // scipy 1.10's t.ppf (cephes stdtri) is itself only good to ~1e-9 relative: at ν = 2,
     // p = 0.6 it is off the closed form by 3e-10, while ours agrees to 1e-16.
     let worstQ = 0;
-    for (const r of ref.t_quantile) worstQ = Math.max(worstQ, r.p === 0.5 ? Math.abs(studentTQuantile(r.p, r.df) - r.q) : relErr(studentTQuantile(r.p, r.df), r.q));
+    for (const r of ref.t_quantile)
+      worstQ = Math.max(worstQ, r.p === 0.5 ? Math.abs(studentTQuantile(r.p, r.df) - r.q) : relErr(studentTQuantile(r.p, r.df), r.q));
     expect(worstQ).toBeLessThan(1e-8);
     let worstC = 0;
     for (const r of ref.t_cdf) worstC = Math.max(worstC, Math.abs(studentTCdf(r.t, r.df) - r.cdf));
@@ -108,7 +109,7 @@ describe('mean with a t-based CI', () => {
 
   it('hand example: 1..10 gives 5.5 ± 2.262157·√(55/6)/√10', () => {
     const ci = meanCI([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const half = 2.2621571628 * Math.sqrt(55 / 6) / Math.sqrt(10);
+    const half = (2.2621571628 * Math.sqrt(55 / 6)) / Math.sqrt(10);
     expect(ci.mean).toBe(5.5);
     expect(ci.hi - ci.mean).toBeCloseTo(half, 8);
   });
@@ -123,7 +124,10 @@ describe('rank tests', () => {
 
   it('Kruskal–Wallis: textbook example and scipy values', () => {
     // scipy docs: kruskal([1,3,5,7,9], [2,4,6,8,10]) → H = 0.2727, p = 0.6015
-    const docs = kruskalWallis([[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]]);
+    const docs = kruskalWallis([
+      [1, 3, 5, 7, 9],
+      [2, 4, 6, 8, 10],
+    ]);
     expect(docs.H).toBeCloseTo(3 / 11, 12); // 12/(10·11)·(25²/5 + 30²/5) − 33 = 3/11
     expect(docs.p).toBeCloseTo(0.6015, 4);
     for (const r of ref.kruskal) {

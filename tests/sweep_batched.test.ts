@@ -37,7 +37,9 @@ describe.skipIf(!hasAdapter || !haveData)('batched sweeps', () => {
       expect(fb.accuracy).toEqual(fa.accuracy);
       expect(fb.testLoss).toBe(fa.testLoss);
       expect(fb.metrics).toEqual(fa.metrics);
-      expect(fb.history.map((h) => [h.meanLoss, h.trainAccuracy, h.evalAccuracy])).toEqual(fa.history.map((h) => [h.meanLoss, h.trainAccuracy, h.evalAccuracy]));
+      expect(fb.history.map((h) => [h.meanLoss, h.trainAccuracy, h.evalAccuracy])).toEqual(
+        fa.history.map((h) => [h.meanLoss, h.trainAccuracy, h.evalAccuracy]),
+      );
       for (const f of readdirSync(a).filter((x) => x.endsWith('.npy'))) {
         expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), `${spec.variant} seed ${spec.seed} ${f}`).toBe(true);
       }

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../engine/rng.ts';
 import { batchOrder as batches, gatherBatch } from '../engine/data.ts';
-import {
-  getTask, goNogoTask, inferenceTask, INFERENCE_PROBLEMS, makeSplits, pdmTask,
-  PDM_COHERENCES, periodBounds, taskNames, type Dataset,
-} from '../tasks/index.ts';
+import { getTask, goNogoTask, inferenceTask, INFERENCE_PROBLEMS, makeSplits, pdmTask, PDM_COHERENCES, taskNames, type Dataset } from '../tasks/index.ts';
 
 const at = (ds: Dataset, n: number, t: number, ch: number) => ds.inputs[(n * ds.T + t) * ds.nIn + ch]!;
 
@@ -15,9 +12,7 @@ function expectLastStepOnly(ds: Dataset) {
     for (let t = 0; t < ds.T; t++) {
       const k = n * ds.T + t;
       const last = t === ds.T - 1;
-      const ok = last
-        ? ds.mask[k] === 1 && ds.labels[k]! >= 0 && ds.labels[k]! < ds.nOut
-        : ds.mask[k] === 0 && ds.labels[k] === -1;
+      const ok = last ? ds.mask[k] === 1 && ds.labels[k]! >= 0 && ds.labels[k]! < ds.nOut : ds.mask[k] === 0 && ds.labels[k] === -1;
       if (!ok) bad.push(`trial ${n} step ${t}: label ${ds.labels[k]}, mask ${ds.mask[k]}`);
     }
   }
@@ -69,7 +64,11 @@ describe('one-step inference', () => {
   const ds = inferenceTask.generate(4000, new Rng(1, 'inf'));
   it('has the paper shape and timing', () => {
     expect([inferenceTask.nIn, inferenceTask.nOut, inferenceTask.T]).toEqual([8, 4, 50]);
-    expect(inferenceTask.periods.map((p) => [p.name, p.steps])).toEqual([['goal', 20], ['delay', 10], ['choices', 20]]);
+    expect(inferenceTask.periods.map((p) => [p.name, p.steps])).toEqual([
+      ['goal', 20],
+      ['delay', 10],
+      ['choices', 20],
+    ]);
     expect(inferenceTask.description).toMatch(/5\/8 = 0\.625/);
   });
   it('writes exact inputs per period', () => {
@@ -144,7 +143,9 @@ describe('perceptual decision making', () => {
     expect(pdmTask.description).toMatch(/coh = 0/);
   });
   it('writes exact fixation, blank and stimulus-mean inputs, with noise sd 0.1', () => {
-    let sum = 0, sumSq = 0, count = 0;
+    let sum = 0,
+      sumSq = 0,
+      count = 0;
     const c = checker();
     for (let n = 0; n < ds.nTrials; n++) {
       const gt = ds.trialInfo.groundTruth![n]!;
@@ -159,7 +160,9 @@ describe('perceptual decision making', () => {
           for (let k = 0; k < 2; k++) {
             const mean = 0.5 + (k === gt ? coh : -coh) / 200;
             const r = at(ds, n, t, 1 + k) - mean;
-            sum += r; sumSq += r * r; count++;
+            sum += r;
+            sumSq += r * r;
+            count++;
           }
         }
       }
@@ -236,7 +239,8 @@ describe('NeuroGym tasks', () => {
   it('DelayMatchSample test stimulus matches the sample exactly on match trials (up to noise)', () => {
     const ds = getTask('ng.DelayMatchSample').generate(300, new Rng(6));
     for (let n = 0; n < ds.nTrials; n++) {
-      const s = ds.trialInfo.sample!, te = ds.trialInfo.test!;
+      const s = ds.trialInfo.sample!,
+        te = ds.trialInfo.test!;
       expect(te[n] === s[n]).toBe(ds.trialInfo.groundTruth![n] === 1);
       for (let t = 0; t < 32; t++) expect(at(ds, n, t, 0)).toBe(t < 23 ? 1 : 0);
     }
@@ -263,7 +267,12 @@ describe('splits and batches', () => {
     expect(batches(ds, 128, new Rng(10), true).length).toBe(2);
     const g = gatherBatch(ds, bs[0]!);
     expect([g.T, g.B, g.x.length / (41 * 128)]).toEqual([41, 128, 3]);
-    for (const [b, t, ch] of [[0, 0, 0], [5, 17, 1], [127, 40, 2], [64, 12, 2]] as const) {
+    for (const [b, t, ch] of [
+      [0, 0, 0],
+      [5, 17, 1],
+      [127, 40, 2],
+      [64, 12, 2],
+    ] as const) {
       const n = bs[0]![b]!;
       expect(g.x[(t * 128 + b) * 3 + ch]).toBe(at(ds, n, t, ch));
       expect(g.labels[t * 128 + b]).toBe(Math.max(0, ds.labels[n * 41 + t]!));

@@ -38,8 +38,10 @@ async function main(): Promise<void> {
     process.stderr.write(`[peers] ${kind}: ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
   }
   const load1 = os.loadavg();
-  console.log(`\nB=32 T=100, budget ${budgetS} s/config, wall ${((Date.now() - t0) / 1000).toFixed(0)} s, ` +
-    `loadavg start ${load0.map((x) => x.toFixed(2)).join(' ')}, end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `\nB=32 T=100, budget ${budgetS} s/config, wall ${((Date.now() - t0) / 1000).toFixed(0)} s, ` +
+      `loadavg start ${load0.map((x) => x.toFixed(2)).join(' ')}, end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`,
+  );
   const cols = Ns.flatMap((N) => [false, true].map((reg) => ({ N, reg })));
   console.log(`| peer | ${cols.map((c) => `N=${c.N} reg=${c.reg}`).join(' | ')} |`);
   console.log(`|---|${cols.map(() => '---').join('|')}|`);

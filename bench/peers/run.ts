@@ -137,10 +137,13 @@ export async function runPeerProcess(kind: PeerKind, opts: PeerRunOptions = {}):
       if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
       opts.onStderr?.(d);
     });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 30 * 60_000);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      },
+      opts.timeoutMs ?? 30 * 60_000,
+    );
     child.on('error', (e) => {
       clearTimeout(timer);
       resolve(failure(kind, `cannot start ${cmd}: ${e.message}`));

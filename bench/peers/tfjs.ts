@@ -61,7 +61,13 @@ export async function loadTf(backend: TfjsBackendName, opts: { dawnBackend?: str
     const probe = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!probe) throw new Error(`Dawn returned no WebGPU adapter${opts.dawnBackend ? ` (backend=${opts.dawnBackend})` : ''}`);
     const ai = probe.info;
-    info.adapter = { vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description: ai.description, dawn_backend: opts.dawnBackend ?? `default (${DAWN_DEFAULT[process.platform] ?? 'platform default'})` };
+    info.adapter = {
+      vendor: ai.vendor,
+      architecture: ai.architecture,
+      device: ai.device,
+      description: ai.description,
+      dawn_backend: opts.dawnBackend ?? `default (${DAWN_DEFAULT[process.platform] ?? 'platform default'})`,
+    };
     Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
   }
   // The union package registers the gradients (tfjs-core's node bundle alone has none).
@@ -104,7 +110,7 @@ export interface RnnConfig {
   reg: boolean;
 }
 
-export interface RnnParams {
+interface RnnParams {
   W_in: Variable;
   W_rec: Variable;
   b: Variable;
@@ -112,7 +118,7 @@ export interface RnnParams {
 }
 
 /** The fixed tensors of a workload, uploaded once. */
-export interface RnnConstants {
+interface RnnConstants {
   /** [T*B, N_IN] */
   x: Tensor;
   /** [T*B, N_OUT] one-hot labels */
@@ -135,7 +141,7 @@ export interface InitialParams {
   W_out: Float32Array;
 }
 
-export function uploadConstants(tf: TF, d: Pick<WorkloadData, 'x' | 'labels' | 'D' | 'T' | 'B' | 'N'>): RnnConstants {
+function uploadConstants(tf: TF, d: Pick<WorkloadData, 'x' | 'labels' | 'D' | 'T' | 'B' | 'N'>): RnnConstants {
   const { T, B, N } = d;
   const t = tf.tidy(() => {
     const eye = tf.eye(N);
@@ -150,11 +156,11 @@ export function uploadConstants(tf: TF, d: Pick<WorkloadData, 'x' | 'labels' | '
   return { ...t, T, B, N };
 }
 
-export function disposeConstants(c: RnnConstants): void {
+function disposeConstants(c: RnnConstants): void {
   for (const t of [c.x, c.onehot, c.D, c.offDiag, c.eye]) t.dispose();
 }
 
-export function makeParams(tf: TF, p: InitialParams, N: number, tag = ''): RnnParams {
+function makeParams(tf: TF, p: InitialParams, N: number, tag = ''): RnnParams {
   return {
     W_in: tf.variable(tf.tensor2d(p.W_in, [N, N_IN]), true, `W_in${tag}`),
     W_rec: tf.variable(tf.tensor2d(p.W_rec, [N, N]), true, `W_rec${tag}`),
@@ -163,12 +169,12 @@ export function makeParams(tf: TF, p: InitialParams, N: number, tag = ''): RnnPa
   };
 }
 
-export function disposeParams(p: RnnParams): void {
+function disposeParams(p: RnnParams): void {
   for (const v of [p.W_in, p.W_rec, p.b, p.W_out]) v.dispose();
 }
 
 /** M = diag(s)^-1/2 |W_rec| diag(s)^-1/2 with s the floored column sums of |W_rec|. */
-export function commMatrix(tf: TF, W_rec: Tensor, N: number): { A: Tensor; M: Tensor } {
+function commMatrix(tf: TF, W_rec: Tensor, N: number): { A: Tensor; M: Tensor } {
   const A = tf.abs(W_rec);
   const s = tf.maximum(tf.sum(A, 0), S_FLOOR); // s_j = sum_i A[i][j]
   const r = tf.rsqrt(s);
@@ -177,7 +183,7 @@ export function commMatrix(tf: TF, W_rec: Tensor, N: number): { A: Tensor; M: Te
 }
 
 /** Number of squarings so that ||M / 2^s||_1 <= 0.5 (computed on the host from current weights). */
-export async function squaringsFor(tf: TF, W_rec: Tensor, N: number): Promise<number> {
+async function squaringsFor(tf: TF, W_rec: Tensor, N: number): Promise<number> {
   const norm = tf.tidy(() => tf.max(tf.sum(commMatrix(tf, W_rec, N).M, 0))); // M >= 0: max column sum
   const v = (await norm.data())[0]!;
   norm.dispose();
@@ -185,7 +191,7 @@ export async function squaringsFor(tf: TF, W_rec: Tensor, N: number): Promise<nu
 }
 
 /** expm(M) by scaling and squaring with a degree-8 Taylor polynomial in Horner form, all tf ops. */
-export function expmTaylor8(tf: TF, M: Tensor, eye: Tensor, squarings: number): Tensor {
+function expmTaylor8(tf: TF, M: Tensor, eye: Tensor, squarings: number): Tensor {
   const Ms = squarings > 0 ? tf.mul(M, 2 ** -squarings) : M;
   let P = tf.add(eye, tf.div(Ms, 8));
   for (let k = 7; k >= 1; k--) P = tf.add(eye, tf.div(tf.matMul(Ms, P), k));
@@ -193,14 +199,14 @@ export function expmTaylor8(tf: TF, M: Tensor, eye: Tensor, squarings: number): 
   return P;
 }
 
-export interface LossParts {
+interface LossParts {
   total: Scalar;
   ce: Scalar;
   reg: Scalar | null;
 }
 
 /** Forward pass of WORKLOAD.md (loss_on = "all"), with the regulariser when cfg.reg. */
-export function rnnLoss(tf: TF, p: RnnParams, c: RnnConstants, cfg: RnnConfig, squarings: number): LossParts {
+function rnnLoss(tf: TF, p: RnnParams, c: RnnConstants, cfg: RnnConfig, squarings: number): LossParts {
   const { T, B, N } = c;
   const a = cfg.alpha;
   // Input drive for every step: one [T*B,3] x [3,N] matmul plus b, split per step.
@@ -256,7 +262,7 @@ export async function lossAndGrads(
       return l.total;
     }, vars);
     const pp = parts as unknown as { total: Scalar; ce: Scalar; reg: Scalar | null };
-    const read = async (t: Tensor) => Float32Array.from(await t.data() as Float32Array);
+    const read = async (t: Tensor) => Float32Array.from((await t.data()) as Float32Array);
     const out: LossAndGrads = {
       total: (await pp.total.data())[0]!,
       ce: (await pp.ce.data())[0]!,
@@ -282,7 +288,7 @@ export async function lossAndGrads(
   }
 }
 
-export interface TfjsPeerOptions {
+interface TfjsPeerOptions {
   N: number;
   reg: boolean;
   B?: number;
@@ -307,8 +313,14 @@ export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<
   const cfg: RnnConfig = { alpha: o.alpha ?? 0.2, lambda: o.lambda ?? 0.01, reg: o.reg };
   const plan = timingPlan(o.N, { ...o, defaultWarmup: h.backend === 'webgpu' ? 2 : 1, defaultMax: 50 });
   const base: PeerResult = {
-    peer: `tfjs-${h.backend}`, N: o.N, reg: o.reg, steps_per_s: null, ms_per_step: null,
-    B, T, ...h.info,
+    peer: `tfjs-${h.backend}`,
+    N: o.N,
+    reg: o.reg,
+    steps_per_s: null,
+    ms_per_step: null,
+    B,
+    T,
+    ...h.info,
   };
   let c: RnnConstants | null = null;
   let p: RnnParams | null = null;
@@ -319,7 +331,9 @@ export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<
     p = makeParams(tf, data, o.N, `_N${o.N}_${o.reg ? 'r' : 'c'}`);
     opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
     const vars = [p.W_in, p.W_rec, p.b, p.W_out];
-    const cc = c, pp = p, oo = opt;
+    const cc = c,
+      pp = p,
+      oo = opt;
     const squaringsUsed = new Set<number>();
     const step = async (): Promise<number> => {
       const s = cfg.reg ? await squaringsFor(tf, pp.W_rec, o.N) : 0;
@@ -367,31 +381,5 @@ export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<
     opt?.dispose();
     if (p) disposeParams(p);
     if (c) disposeConstants(c);
-  }
-}
-
-export interface RunTfjsPeerOptions extends TfjsPeerOptions {
-  backend: TfjsBackendName;
-  dawnBackend?: string;
-}
-
-/**
- * Loads the backend, runs one configuration and releases the backend again (and the Dawn
- * device). For several configurations in one process, use `loadTf` + `runTfjsConfig`.
- */
-export async function runTfjsPeer(o: RunTfjsPeerOptions): Promise<PeerResult> {
-  let h: TfjsHandle;
-  try {
-    h = await loadTf(o.backend, { dawnBackend: o.dawnBackend });
-  } catch (e) {
-    return {
-      peer: `tfjs-${o.backend}`, N: o.N, reg: o.reg, steps_per_s: null, ms_per_step: null,
-      error: `backend unavailable: ${e instanceof Error ? e.message : String(e)}`,
-    };
-  }
-  try {
-    return await runTfjsConfig(h, o);
-  } finally {
-    h.dispose();
   }
 }

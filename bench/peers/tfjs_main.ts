@@ -22,7 +22,10 @@ function parseArgs(argv: string[]): Map<string, string> {
     else {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) m.set(a.slice(2), 'true');
-      else { m.set(a.slice(2), v); i++; }
+      else {
+        m.set(a.slice(2), v);
+        i++;
+      }
     }
   }
   return m;
@@ -55,18 +58,32 @@ async function main(): Promise<number> {
   try {
     h = await loadTf(backend, { dawnBackend });
   } catch (e) {
-    emit({ peer, N: null, reg: null, steps_per_s: null, ms_per_step: null, probe: true,
-      error: `backend unavailable: ${e instanceof Error ? e.message : String(e)}` });
+    emit({
+      peer,
+      N: null,
+      reg: null,
+      steps_per_s: null,
+      ms_per_step: null,
+      probe: true,
+      error: `backend unavailable: ${e instanceof Error ? e.message : String(e)}`,
+    });
     return 0;
   }
   try {
     for (const N of Ns) {
       for (const reg of regs) {
         const r = await runTfjsConfig(h, {
-          N, reg,
-          B: num(args, 'B'), T: num(args, 'T'), alpha: num(args, 'alpha'), lambda: num(args, 'lambda'),
-          seed: num(args, 'seed'), budgetS: num(args, 'budget'), warmup: num(args, 'warmup'),
-          minSteps: num(args, 'min-steps'), maxSteps: num(args, 'max-steps'),
+          N,
+          reg,
+          B: num(args, 'B'),
+          T: num(args, 'T'),
+          alpha: num(args, 'alpha'),
+          lambda: num(args, 'lambda'),
+          seed: num(args, 'seed'),
+          budgetS: num(args, 'budget'),
+          warmup: num(args, 'warmup'),
+          minSteps: num(args, 'min-steps'),
+          maxSteps: num(args, 'max-steps'),
         });
         emit({ ...r, node: process.version });
       }
@@ -80,7 +97,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`tfjs peer: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`tfjs peer: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(2);
   },
 );

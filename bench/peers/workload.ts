@@ -11,7 +11,7 @@ export const N_OUT = 3;
 export const S_FLOOR = 1e-4;
 
 /** Tensor ids of the workload's hash streams. */
-export const TENSOR_ID = { x: 1, labels: 2, W_in: 3, W_rec: 4, W_out: 5, coords: 6 } as const;
+const TENSOR_ID = { x: 1, labels: 2, W_in: 3, W_rec: 4, W_out: 5, coords: 6 } as const;
 
 export interface WorkloadConfig {
   seed: number;

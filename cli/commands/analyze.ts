@@ -17,7 +17,8 @@ export const command: CommandModule<object, Args> = {
       .option('n-matched', { type: 'number', describe: 'rewired null graphs (default: the run protocol)' }) as never,
   handler: async (a) => {
     const epoch = a.epoch === 'final' || a.epoch === 'init' ? a.epoch : Number(a.epoch);
-    if (typeof epoch === 'number' && !(Number.isInteger(epoch) && epoch >= 1)) throw new Error(`--epoch: expected 'final', 'init' or an epoch number ≥ 1, got "${a.epoch}"`);
+    if (typeof epoch === 'number' && !(Number.isInteger(epoch) && epoch >= 1))
+      throw new Error(`--epoch: expected 'final', 'init' or an epoch number ≥ 1, got "${a.epoch}"`);
     const go = async (backend?: import('../../engine/tensor.ts').Backend) => {
       const r = await analyzeRun(a.run, { epoch, nNull: a.nNull, nMatched: a.nMatched, backend });
       const m = r.metrics;

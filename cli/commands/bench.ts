@@ -21,7 +21,8 @@ export const command: CommandModule<object, Args> = {
   handler: async (args) => {
     // 'all' runs every suite but the peers', which spawn other processes: name it to run it.
     const names = args.suite === 'all' ? ['matmul', ...Object.keys(benchSuites).filter((s) => s !== 'peers')] : [args.suite];
-    for (const n of names) if (n !== 'matmul' && !(n in benchSuites)) throw new Error(`unknown bench suite '${n}'; choose from matmul, ${Object.keys(benchSuites).join(', ')}, all`);
+    for (const n of names)
+      if (n !== 'matmul' && !(n in benchSuites)) throw new Error(`unknown bench suite '${n}'; choose from matmul, ${Object.keys(benchSuites).join(', ')}, all`);
     const sizes = args.sizes?.split(',').map(Number);
     await withBackend(args, async (backend) => {
       const env = environment(backend);

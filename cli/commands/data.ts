@@ -25,22 +25,33 @@ export function dataSummary(dataFlag?: string): string {
   const list = fields(src);
   const out: string[] = [`Data directory: ${dir}`, '', `${FIELDS_DIR}: ${list.length} fields`];
   out.push(['field', 'neurons', 'pairs', 'synapses', 'contains'].map((h, i) => (i === 0 ? h.padEnd(7) : i === 4 ? h : h.padStart(8))).join('  '));
-  let totN = 0, totPairs = 0, totSyn = 0;
+  let totN = 0,
+    totPairs = 0,
+    totSyn = 0;
   for (const f of list) {
     const meta = readFieldMeta(src, f.field);
     const files = new Set(readdirSync(join(dir, FIELDS_DIR, f.field)));
     const has = ['positions', 'synapse counts'];
     if (files.has('spike_frames.npy')) has.push(`spikes (${meta.framePeriodS?.toFixed(4)} s frames)`);
     if (files.has('corr.npy')) has.push('corr, sttc, precision');
-    if (meta.neurons !== f.neurons || meta.synapsePairs !== f.synapsePairs || meta.spikes !== f.spikes) has.push('WARNING: meta.json disagrees with fields.csv');
-    totN += f.neurons; totPairs += f.synapsePairs; totSyn += f.synapses;
+    if (meta.neurons !== f.neurons || meta.synapsePairs !== f.synapsePairs || meta.spikes !== f.spikes)
+      has.push('WARNING: meta.json disagrees with fields.csv');
+    totN += f.neurons;
+    totPairs += f.synapsePairs;
+    totSyn += f.synapses;
     out.push([f.field.padEnd(7), String(f.neurons).padStart(8), String(f.synapsePairs).padStart(8), String(f.synapses).padStart(8), has.join(', ')].join('  '));
   }
-  out.push([ 'total'.padEnd(7), String(totN).padStart(8), String(totPairs).padStart(8), String(totSyn).padStart(8)].join('  '));
+  out.push(['total'.padEnd(7), String(totN).padStart(8), String(totPairs).padStart(8), String(totSyn).padStart(8)].join('  '));
   const v1 = join(dir, V1_DIR);
-  const neurons = readFileSync(join(v1, 'neurons.csv'), 'utf8').split('\n').slice(1).filter((l) => l.length);
+  const neurons = readFileSync(join(v1, 'neurons.csv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.length);
   const withPos = neurons.filter((l) => l.split(',')[5] !== '').length;
-  out.push('', `${V1_DIR}: ${neurons.length} neurons (${withPos} with positions), ${countRows(join(v1, 'synapses.csv'))} synapse pairs (summed size), ${countRows(join(v1, 'responses.csv'))} responses (16 directions)`);
+  out.push(
+    '',
+    `${V1_DIR}: ${neurons.length} neurons (${withPos} with positions), ${countRows(join(v1, 'synapses.csv'))} synapse pairs (summed size), ${countRows(join(v1, 'responses.csv'))} responses (16 directions)`,
+  );
   return out.join('\n');
 }
 

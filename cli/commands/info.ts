@@ -27,7 +27,9 @@ export const command: CommandModule<object, { backend: (typeof import('../common
       console.log(`backend:      ${s.backend}${s.isFallbackAdapter ? ' (software adapter)' : ''}`);
       console.log(`features:     ${s.features.join(', ')}`);
       console.log(`subgroups:    ${s.subgroupMinSize && s.subgroupMaxSize ? `${s.subgroupMinSize}..${s.subgroupMaxSize} lanes` : 'size not reported'}`);
-      console.log(`matmul:       ${b.matmulKernel} tiles${b.matmulKernel === 'subgroup' ? ' (registers shared by subgroupBroadcast)' : ' (staged in workgroup memory)'}`);
+      console.log(
+        `matmul:       ${b.matmulKernel} tiles${b.matmulKernel === 'subgroup' ? ' (registers shared by subgroupBroadcast)' : ' (staged in workgroup memory)'}`,
+      );
       console.log('limits:');
       for (const [k, v] of Object.entries(s.limits)) console.log(`  ${k.padEnd(34)} ${BYTE_LIMITS.has(k) ? `${formatBytes(v)} (${v})` : v}`);
     });

@@ -38,7 +38,9 @@ export const command: CommandModule<object, Args> = {
       } else {
         console.log(`fixture ${fixture} not found; skipping the reference check`);
       }
-      console.log(`quick paper reproduction: field ${QUICK_PRESET.field}, tasks ${QUICK_PRESET.tasks.join(', ')}, variants ${QUICK_PRESET.variants}, ${QUICK_PRESET.seeds} seeds → ${args.out}`);
+      console.log(
+        `quick paper reproduction: field ${QUICK_PRESET.field}, tasks ${QUICK_PRESET.tasks.join(', ')}, variants ${QUICK_PRESET.variants}, ${QUICK_PRESET.seeds} seeds → ${args.out}`,
+      );
       const r = await sweep({
         out: args.out,
         dataDir,

@@ -35,11 +35,17 @@ export const command: CommandModule<object, Args> = {
     withProtocolOptions(withBackendOption(y))
       .option('field', { type: 'string', describe: 'imaging field (default 6_6_2; quick: 5_3_4)' })
       .option('tasks', { type: 'string', describe: "'all' (inference, gonogo, pdm) or a comma list (default all; quick: gonogo,pdm)" })
-      .option('variants', { type: 'string', describe: "'paper' (11), 'extra' (2 controls), 'all', or a comma list (default paper; quick: W,WD*C,W*D*C,W*D*C*)" })
+      .option('variants', {
+        type: 'string',
+        describe: "'paper' (11), 'extra' (2 controls), 'all', or a comma list (default paper; quick: W,WD*C,W*D*C,W*D*C*)",
+      })
       .option('seeds', { type: 'string', describe: 'a count (20 → seeds 1..20) or a comma list (default 20; quick: 2)' })
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
       .option('mode', { type: 'string', default: 'corrected', describe: "'paper', 'corrected' or 'both'" })
-      .option('models-per-batch', { type: 'number', describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)' })
+      .option('models-per-batch', {
+        type: 'number',
+        describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)',
+      })
       .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' }) as never,
   handler: async (a) => {
     const q = a.quick;
@@ -51,11 +57,28 @@ export const command: CommandModule<object, Args> = {
     const protocol = resolveProtocol(q ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
     await withBackend(a, async (backend) => {
-      if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1)) throw new Error(`--models-per-batch: expected a positive integer, got ${a.modelsPerBatch}`);
-      const r = await sweep({ out: a.out, dataDir, backend, field, tasks, variants, seeds, modes, positive: a.positive, protocol, preset: q ? 'quick' : null, modelsPerBatch: a.modelsPerBatch, allowMixedCommits: a.allowMixedCommits });
+      if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
+        throw new Error(`--models-per-batch: expected a positive integer, got ${a.modelsPerBatch}`);
+      const r = await sweep({
+        out: a.out,
+        dataDir,
+        backend,
+        field,
+        tasks,
+        variants,
+        seeds,
+        modes,
+        positive: a.positive,
+        protocol,
+        preset: q ? 'quick' : null,
+        modelsPerBatch: a.modelsPerBatch,
+        allowMixedCommits: a.allowMixedCommits,
+      });
       const runs = Object.values(r.manifest.runs);
       const div = runs.filter((x) => x.status === 'diverged').length;
-      process.stdout.write(`sweep done: ${r.planned.length} runs (${r.ran.length} run now, ${r.skipped.length} already done; ${div} diverged in the directory) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`);
+      process.stdout.write(
+        `sweep done: ${r.planned.length} runs (${r.ran.length} run now, ${r.skipped.length} already done; ${div} diverged in the directory) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`,
+      );
     });
   },
 };

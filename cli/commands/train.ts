@@ -35,7 +35,11 @@ export const command: CommandModule<object, Args> = {
       .option('task', { type: 'string', demandOption: true, describe: 'inference | gonogo | pdm (or any task name)' })
       .option('variant', { type: 'string', demandOption: true, describe: "variant, e.g. 'W*D*C' (quote it in the shell)" })
       .option('seed', { type: 'number', default: 1, describe: 'simulation seed' })
-      .option('mode', { choices: ['paper', 'corrected'] as const, default: 'corrected' as const, describe: 'paper: the released code (bugs included); corrected: fixed geometry, floors and targets' }) as never,
+      .option('mode', {
+        choices: ['paper', 'corrected'] as const,
+        default: 'corrected' as const,
+        describe: 'paper: the released code (bugs included); corrected: fixed geometry, floors and targets',
+      }) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.seed)) throw new Error(`--seed: expected an integer, got ${a.seed}`);
     const mode = modeSettings(a.mode as Mode).mode;
@@ -47,10 +51,14 @@ export const command: CommandModule<object, Args> = {
     const spec = { field, task: task.name, variant: variant.name, seed: a.seed, mode, positive: a.positive };
     const dir = join(a.out, runRelDir(spec));
     await withBackend(a, async (backend) => {
-      process.stderr.write(`train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`);
+      process.stderr.write(
+        `train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`,
+      );
       const rec = await runOne(spec, { dataDir, backend, protocol, dir });
       if (rec.status === 'ok') {
-        process.stdout.write(`${dir}: test accuracy ${rec.accuracy!.test.toFixed(4)}, paper accuracy (running, noise on) ${rec.accuracy!.paper.toFixed(4)}, Q ${rec.metrics!.Q_cnm.toFixed(3)}\n`);
+        process.stdout.write(
+          `${dir}: test accuracy ${rec.accuracy!.test.toFixed(4)}, paper accuracy (running, noise on) ${rec.accuracy!.paper.toFixed(4)}, Q ${rec.metrics!.Q_cnm.toFixed(3)}\n`,
+        );
       } else {
         process.stdout.write(`${dir}: diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})\n`);
       }

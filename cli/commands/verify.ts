@@ -15,7 +15,7 @@ export const command: CommandModule<object, Args> = {
     try {
       fx = JSON.parse(await readFile(args.fixture, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`${args.fixture}: cannot read fixture JSON: ${(e as Error).message}`);
+      throw new Error(`${args.fixture}: cannot read fixture JSON: ${(e as Error).message}`, { cause: e });
     }
     const report: VerifyReport = await withBackend(args, async (backend) => {
       switch (fx.format) {

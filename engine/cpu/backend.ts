@@ -28,12 +28,16 @@ import { unpackArena, type HostParams } from '../rnn/params.ts';
 export type CpuPrecision = 'f32' | 'f64';
 
 export class CpuTensor extends Tensor {
-  constructor(shape: Shape, backend: CpuBackend, readonly data: Float32Array | Float64Array) {
+  constructor(
+    shape: Shape,
+    backend: CpuBackend,
+    readonly data: Float32Array | Float64Array,
+  ) {
     super(shape, backend);
   }
 }
 
-export const unaryFns: Record<UnaryOp, (x: number) => number> = {
+const unaryFns: Record<UnaryOp, (x: number) => number> = {
   abs: Math.abs,
   // sign(0) = 0, which also makes d|w|/dw at 0 equal to 0.
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
@@ -47,7 +51,7 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   copy: (x) => x,
 };
 
-export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -345,7 +349,7 @@ export class CpuBackend implements Backend {
         m![i] = beta1 * m![i]! + (1 - beta1) * gi;
         v![i] = beta2 * v![i]! + (1 - beta2) * gi * gi;
         let x = th![i]!;
-        if (h.mode === 'keras') x -= ((lr * Math.sqrt(bc2)) / bc1) * m![i]! / (Math.sqrt(v![i]!) + eps);
+        if (h.mode === 'keras') x -= (((lr * Math.sqrt(bc2)) / bc1) * m![i]!) / (Math.sqrt(v![i]!) + eps);
         else x -= (lr * (m![i]! / bc1)) / (Math.sqrt(v![i]! / bc2) + eps);
         if (rec) {
           x *= mk;
@@ -372,7 +376,8 @@ export class CpuBackend implements Backend {
 /** Validates the shapes of a cross-entropy call; returns [problems K, rows per problem, classes]. */
 export function checkCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): [number, number, number] {
   const rank = logits.shape.length;
-  if (rank !== 2 && rank !== 3) throw new ShapeError('softmaxCrossEntropy', `logits must be [rows, classes] or [K, rows, classes], got ${fmtShape(logits.shape)}`);
+  if (rank !== 2 && rank !== 3)
+    throw new ShapeError('softmaxCrossEntropy', `logits must be [rows, classes] or [K, rows, classes], got ${fmtShape(logits.shape)}`);
   const [K, rows, classes] = (rank === 3 ? logits.shape : [1, ...logits.shape]) as [number, number, number];
   if (labels.size !== K * rows) throw new ShapeError('softmaxCrossEntropy', `labels ${fmtShape(labels.shape)} do not match ${K * rows} rows`);
   if (mask && mask.size !== K * rows) throw new ShapeError('softmaxCrossEntropy', `mask ${fmtShape(mask.shape)} does not match ${K * rows} rows`);

@@ -45,7 +45,7 @@ const B: Record<number, number[]> = {
 /** Higham 2005, Table 2.3: float64 backward-error thresholds θ_m for r_m. */
 export const THETA: Readonly<Record<3 | 5 | 7 | 9 | 13, number>> = {
   3: 1.495585217958292e-2,
-  5: 2.539398330063230e-1,
+  5: 2.53939833006323e-1,
   7: 9.504178996162932e-1,
   9: 2.097847961257068,
   13: 5.371920351148152,
@@ -201,10 +201,7 @@ export function luSolve(f: LU, b: ArrayLike<number>, m: number): Float64Array {
 }
 
 /** Degree and number of squarings chosen for ‖A‖₁ under a threshold table. */
-export function choosePade(
-  normA: number,
-  table: Readonly<Record<3 | 5 | 7 | 9 | 13, number>> = THETA,
-): { m: 3 | 5 | 7 | 9 | 13; s: number } {
+export function choosePade(normA: number, table: Readonly<Record<3 | 5 | 7 | 9 | 13, number>> = THETA): { m: 3 | 5 | 7 | 9 | 13; s: number } {
   if (!Number.isFinite(normA)) return { m: 13, s: 0 };
   for (const m of [3, 5, 7, 9] as const) if (normA <= table[m]) return { m, s: 0 };
   const s = Math.max(0, Math.ceil(Math.log2(normA / table[13])));
@@ -229,20 +226,60 @@ function padeUV(A: Float64Array, n: number, m: 3 | 5 | 7 | 9 | 13, E?: Float64Ar
   if (m === 13) {
     const A4 = mm(A2, A2, n);
     const A6 = mm(A4, A2, n);
-    const W1 = lincomb(n, [[b[13]!, A6], [b[11]!, A4], [b[9]!, A2]]);
-    const W2 = lincomb(n, [[b[7]!, A6], [b[5]!, A4], [b[3]!, A2]], b[1]!);
-    const Z1 = lincomb(n, [[b[12]!, A6], [b[10]!, A4], [b[8]!, A2]]);
-    const Z2 = lincomb(n, [[b[6]!, A6], [b[4]!, A4], [b[2]!, A2]], b[0]!);
+    const W1 = lincomb(n, [
+      [b[13]!, A6],
+      [b[11]!, A4],
+      [b[9]!, A2],
+    ]);
+    const W2 = lincomb(
+      n,
+      [
+        [b[7]!, A6],
+        [b[5]!, A4],
+        [b[3]!, A2],
+      ],
+      b[1]!,
+    );
+    const Z1 = lincomb(n, [
+      [b[12]!, A6],
+      [b[10]!, A4],
+      [b[8]!, A2],
+    ]);
+    const Z2 = lincomb(
+      n,
+      [
+        [b[6]!, A6],
+        [b[4]!, A4],
+        [b[2]!, A2],
+      ],
+      b[0]!,
+    );
     const Wm = addInto(mm(A6, W1, n), W2);
     const U = mm(A, Wm, n);
     const V = addInto(mm(A6, Z1, n), Z2);
     if (!E || !M2) return { U, V };
     const M4 = addInto(mm(A2, M2, n), mm(M2, A2, n));
     const M6 = addInto(mm(A4, M2, n), mm(M4, A2, n));
-    const LW1 = lincomb(n, [[b[13]!, M6], [b[11]!, M4], [b[9]!, M2]]);
-    const LW2 = lincomb(n, [[b[7]!, M6], [b[5]!, M4], [b[3]!, M2]]);
-    const LZ1 = lincomb(n, [[b[12]!, M6], [b[10]!, M4], [b[8]!, M2]]);
-    const LZ2 = lincomb(n, [[b[6]!, M6], [b[4]!, M4], [b[2]!, M2]]);
+    const LW1 = lincomb(n, [
+      [b[13]!, M6],
+      [b[11]!, M4],
+      [b[9]!, M2],
+    ]);
+    const LW2 = lincomb(n, [
+      [b[7]!, M6],
+      [b[5]!, M4],
+      [b[3]!, M2],
+    ]);
+    const LZ1 = lincomb(n, [
+      [b[12]!, M6],
+      [b[10]!, M4],
+      [b[8]!, M2],
+    ]);
+    const LZ2 = lincomb(n, [
+      [b[6]!, M6],
+      [b[4]!, M4],
+      [b[2]!, M2],
+    ]);
     const LW = addInto(addInto(mm(A6, LW1, n), mm(M6, W1, n)), LW2);
     const LU = addInto(mm(A, LW, n), mm(E, Wm, n));
     const LV = addInto(addInto(mm(A6, LZ1, n), mm(M6, Z1, n)), LZ2);
@@ -265,9 +302,15 @@ function padeUV(A: Float64Array, n: number, m: 3 | 5 | 7 | 9 | 13, E?: Float64Ar
   const U = mm(A, Wm, n);
   const V = lincomb(n, evenTerms, b[0]!);
   if (!E) return { U, V };
-  const LW = lincomb(n, dpows.map((p, i) => [b[2 * i + 3]!, p] as [number, Float64Array]));
+  const LW = lincomb(
+    n,
+    dpows.map((p, i) => [b[2 * i + 3]!, p] as [number, Float64Array]),
+  );
   const LU = addInto(mm(A, LW, n), mm(E, Wm, n));
-  const LV = lincomb(n, dpows.map((p, i) => [b[2 * i + 2]!, p] as [number, Float64Array]));
+  const LV = lincomb(
+    n,
+    dpows.map((p, i) => [b[2 * i + 2]!, p] as [number, Float64Array]),
+  );
   return { U, V, LU, LV };
 }
 
@@ -284,8 +327,14 @@ export function expm(A: ArrayLike<number>, n: number): Float64Array {
   const { m, s } = choosePade(nrm);
   const As = scaled(A, 2 ** -s);
   const { U, V } = padeUV(As, n, m);
-  const P = lincomb(n, [[1, V], [-1, U]]);
-  const Q = lincomb(n, [[1, V], [1, U]]);
+  const P = lincomb(n, [
+    [1, V],
+    [-1, U],
+  ]);
+  const Q = lincomb(n, [
+    [1, V],
+    [1, U],
+  ]);
   let X = luSolve(luFactor(P, n), Q, n);
   for (let k = 0; k < s; k++) X = mm(X, X, n);
   return X;
@@ -295,11 +344,7 @@ export function expm(A: ArrayLike<number>, n: number): Float64Array {
  * exp(A) and the Fréchet derivative L = L_exp(A, E) (Al-Mohy & Higham 2009, Algorithm 6.4:
  * the exact derivative of the scaled-and-squared Padé approximant).
  */
-export function expmFrechet(
-  A: ArrayLike<number>,
-  E: ArrayLike<number>,
-  n: number,
-): { expA: Float64Array; L: Float64Array } {
+export function expmFrechet(A: ArrayLike<number>, E: ArrayLike<number>, n: number): { expA: Float64Array; L: Float64Array } {
   if (A.length !== n * n || E.length !== n * n) throw new Error(`expmFrechet: expected ${n * n} entries`);
   if (n === 0) return { expA: new Float64Array(0), L: new Float64Array(0) };
   const nrm = norm1(A, n);
@@ -309,12 +354,31 @@ export function expmFrechet(
   const As = scaled(A, f);
   const Es = scaled(E, f);
   const { U, V, LU, LV } = padeUV(As, n, m, Es);
-  const P = lincomb(n, [[1, V], [-1, U]]);
-  const Q = lincomb(n, [[1, V], [1, U]]);
+  const P = lincomb(n, [
+    [1, V],
+    [-1, U],
+  ]);
+  const Q = lincomb(n, [
+    [1, V],
+    [1, U],
+  ]);
   const lu = luFactor(P, n);
   let X = luSolve(lu, Q, n);
   // L_r = P⁻¹ [ (L_U + L_V) + (L_U − L_V) X ]
-  const rhs = addInto(lincomb(n, [[1, LU!], [1, LV!]]), mm(lincomb(n, [[1, LU!], [-1, LV!]]), X, n));
+  const rhs = addInto(
+    lincomb(n, [
+      [1, LU!],
+      [1, LV!],
+    ]),
+    mm(
+      lincomb(n, [
+        [1, LU!],
+        [-1, LV!],
+      ]),
+      X,
+      n,
+    ),
+  );
   let L = luSolve(lu, rhs, n);
   for (let k = 0; k < s; k++) {
     L = addInto(mm(X, L, n), mm(L, X, n));
@@ -328,11 +392,7 @@ export function expmFrechet(
  * f(A) = ⟨G, exp(A)⟩ = Σ_ij G[i][j] exp(A)[i][j]. Also returns exp(A) (from the same pass,
  * as the transpose of exp(Aᵀ)).
  */
-export function expmFrechetAdjoint(
-  A: ArrayLike<number>,
-  G: ArrayLike<number>,
-  n: number,
-): { expA: Float64Array; grad: Float64Array } {
+export function expmFrechetAdjoint(A: ArrayLike<number>, G: ArrayLike<number>, n: number): { expA: Float64Array; grad: Float64Array } {
   const { expA, L } = expmFrechet(transpose(A, n, n), G, n);
   return { expA: transpose(expA, n, n), grad: L };
 }
@@ -394,4 +454,3 @@ export function expmFrechetBlock(A: ArrayLike<number>, E: ArrayLike<number>, n: 
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) L[i * n + j] = X[i * n2 + n + j]!;
   return L;
 }
-

@@ -70,7 +70,7 @@ export const DEFAULT_S_MIN = 1e-4;
 /** The epsilon the paper adds to the strengths in the EMD variant (C*). */
 export const EMD_EPS = 1e-10;
 /** The paper's replacement for zero strengths of the empirical connectome. */
-export const PAPER_ZERO_STRENGTH = 1e-10;
+const PAPER_ZERO_STRENGTH = 1e-10;
 
 export interface StrengthOptions {
   /** Floor of s (default 1e-4). null or 0: no floor (paper-compat; zero columns give inf/NaN). */
@@ -115,7 +115,7 @@ function checkSquare(x: ArrayLike<number>, n: number, what: string): void {
 }
 
 /** sign(w) with sign(0) = 0: the subgradient of |w| used throughout. */
-export function signOf(w: number): number {
+function signOf(w: number): number {
   return w > 0 ? 1 : w < 0 ? -1 : 0;
 }
 
@@ -245,12 +245,7 @@ export interface WdcOptions extends StrengthOptions {
 }
 
 /** R = λ Σ |W|∘C∘D with C = offdiag(expm(diag(s)^-½ |W| diag(s)^-½)). */
-export function wdc(
-  W: ArrayLike<number>,
-  D: ArrayLike<number>,
-  n: number,
-  opts: WdcOptions,
-): RegResult & { comm: Communicability } {
+export function wdc(W: ArrayLike<number>, D: ArrayLike<number>, n: number, opts: WdcOptions): RegResult & { comm: Communicability } {
   checkSquare(D, n, 'wdc (D)');
   const lam = opts.lambda;
   const comm = communicability(W, n, opts);
@@ -311,11 +306,7 @@ export function empiricalCommunicability(K: ArrayLike<number>, n: number, opts?:
  * The full-network quantities behind `empiricalCommunicability` ('active-only' gives the paper's
  * full matrices, whose I×I block is the active-only target up to rounding).
  */
-export function empiricalCommunicabilityFull(
-  K: ArrayLike<number>,
-  n: number,
-  opts?: EmpiricalOptions,
-): Communicability {
+export function empiricalCommunicabilityFull(K: ArrayLike<number>, n: number, opts?: EmpiricalOptions): Communicability {
   checkSquare(K, n, 'empiricalCommunicability');
   const target = opts?.target ?? 'paper';
   const A = new Float64Array(n * n);

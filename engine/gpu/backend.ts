@@ -30,17 +30,32 @@ export class GpuTensor extends Tensor {
    * (the parameter arena, one time slice of the stacked states)
    * @param owner whether disposing returns the buffer to the pool (views do not own it)
    */
-  constructor(shape: Shape, backend: GpuBackend, readonly buffer: GPUBuffer, readonly offset = 0, readonly owner = true) {
+  constructor(
+    shape: Shape,
+    backend: GpuBackend,
+    readonly buffer: GPUBuffer,
+    readonly offset = 0,
+    readonly owner = true,
+  ) {
     super(shape, backend);
   }
 }
 
 /** Shapes with a dimension this small use matmul_skinny: tiles would be mostly padding (for
  * subgroup tiles, only a small N counts). */
-export const SKINNY_DIM = 8;
+const SKINNY_DIM = 8;
 
 const UNARY_CODE: Record<UnaryOp, number> = {
-  abs: 0, sign: 1, relu: 2, reluMask: 3, neg: 4, exp: 5, log: 6, square: 7, sqrt: 8, copy: 9,
+  abs: 0,
+  sign: 1,
+  relu: 2,
+  reluMask: 3,
+  neg: 4,
+  exp: 5,
+  log: 6,
+  square: 7,
+  sqrt: 8,
+  copy: 9,
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
@@ -82,7 +97,10 @@ export class GpuBackend implements Backend {
   private scopes = new ScopeTracker();
   private matmulDesign: MatmulKernel;
 
-  constructor(readonly ctx: GpuContext, matmulKernel?: MatmulKernel) {
+  constructor(
+    readonly ctx: GpuContext,
+    matmulKernel?: MatmulKernel,
+  ) {
     this.matmulDesign = defaultMatmulKernel(ctx);
     if (matmulKernel) this.matmulKernel = matmulKernel;
   }
@@ -240,7 +258,9 @@ export class GpuBackend implements Backend {
       (transB ? k % 4 === 0 : n % 4 === 0) &&
       n % 4 === 0 &&
       vecStrides &&
-      (offsets.a ?? 0) % 4 === 0 && (offsets.b ?? 0) % 4 === 0 && (offsets.c ?? 0) % 4 === 0;
+      (offsets.a ?? 0) % 4 === 0 &&
+      (offsets.b ?? 0) % 4 === 0 &&
+      (offsets.c ?? 0) % 4 === 0;
     const constants = { TRANS_A: Number(transA), TRANS_B: Number(transB), ACCUMULATE: Number(accumulate) };
     const cost = { flops: 2 * s.batch * m * n * k, bytes: 4 * s.batch * (m * k + k * n + m * n * (accumulate ? 2 : 1)) };
     // Subgroup tiles run along the columns, so only few columns leave them idle (bench: a
@@ -248,19 +268,26 @@ export class GpuBackend implements Backend {
     const skinny = this.matmulDesign === 'subgroup' ? n <= SKINNY_DIM : Math.min(m, n, k) <= SKINNY_DIM;
     if (skinny) {
       const g = grid1d(m * n, 64);
-      this.ctx.dispatch({ shader: 'matmul_skinny', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [g.groups[0], g.groups[1], s.batch]);
+      this.ctx.dispatch({ shader: 'matmul_skinny', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [
+        g.groups[0],
+        g.groups[1],
+        s.batch,
+      ]);
       return;
     }
     if (this.matmulDesign === 'subgroup') {
-      this.ctx.dispatch({ shader: 'matmul_subgroup', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [Math.ceil(n / 32), Math.ceil(m / 16), s.batch]);
+      this.ctx.dispatch({ shader: 'matmul_subgroup', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [
+        Math.ceil(n / 32),
+        Math.ceil(m / 16),
+        s.batch,
+      ]);
       return;
     }
-    this.ctx.dispatch(
-      { shader: aligned ? 'matmul_vec4' : 'matmul', constants, cost },
-      [{ buffer: a }, { buffer: b }, { buffer: c }],
-      uniform,
-      [Math.ceil(n / 64), Math.ceil(m / 64), s.batch],
-    );
+    this.ctx.dispatch({ shader: aligned ? 'matmul_vec4' : 'matmul', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [
+      Math.ceil(n / 64),
+      Math.ceil(m / 64),
+      s.batch,
+    ]);
   }
 
   /** The naive one-thread-per-output kernel, kept as the benchmark baseline. */
@@ -352,7 +379,10 @@ export class GpuBackend implements Backend {
     const total = outer * inner;
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
-    this.ctx.dispatch({ shader: 'reduce_axis' }, [{ buffer: this.buf(x) }, { buffer: out.buffer }], this.ctx.uniform([outer, len, inner, 0]), [Math.max(gx, 1), gy]);
+    this.ctx.dispatch({ shader: 'reduce_axis' }, [{ buffer: this.buf(x) }, { buffer: out.buffer }], this.ctx.uniform([outer, len, inner, 0]), [
+      Math.max(gx, 1),
+      gy,
+    ]);
     return out;
   }
 
@@ -372,7 +402,11 @@ export class GpuBackend implements Backend {
     const c = x.shape[x.shape.length - 1]!;
     const batch = r * c === 0 ? 0 : x.size / (r * c);
     const out = this.alloc([...x.shape.slice(0, -2), c, r], 'transpose');
-    this.ctx.dispatch({ shader: 'transpose' }, [{ buffer: this.buf(x) }, { buffer: out.buffer }], this.ctx.uniform([r, c, 0, 0]), [Math.ceil(c / 16), Math.ceil(r / 16), batch]);
+    this.ctx.dispatch({ shader: 'transpose' }, [{ buffer: this.buf(x) }, { buffer: out.buffer }], this.ctx.uniform([r, c, 0, 0]), [
+      Math.ceil(c / 16),
+      Math.ceil(r / 16),
+      batch,
+    ]);
     return out;
   }
 
@@ -467,7 +501,17 @@ export class GpuBackend implements Backend {
     const label = ctx.profileLabel;
     ctx.profileLabel = 'forward';
     const U = this.alloc([K * TB * N], 'rnn_forward');
-    this.matmulInto(this.buf(xs), th, U.buffer, { batch: K, m: TB, k: nIn, n: N, batchA: K, batchB: K }, false, true, false, { b: off.W_in }, { a: TB * nIn, b: S, c: TB * N });
+    this.matmulInto(
+      this.buf(xs),
+      th,
+      U.buffer,
+      { batch: K, m: TB, k: nIn, n: N, batchA: K, batchB: K },
+      false,
+      true,
+      false,
+      { b: off.W_in },
+      { a: TB * nIn, b: S, c: TB * N },
+    );
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
     if (design === 'per-step') {
@@ -493,11 +537,25 @@ export class GpuBackend implements Backend {
       );
     }
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
-    this.matmulInto(H.buffer, th, logits.buffer, { batch: K, m: TB, k: N, n: nOut, batchA: K, batchB: K }, false, true, false, { b: off.W_out }, { a: TB * N, b: S, c: TB * nOut });
+    this.matmulInto(
+      H.buffer,
+      th,
+      logits.buffer,
+      { batch: K, m: TB, k: N, n: nOut, batchA: K, batchB: K },
+      false,
+      true,
+      false,
+      { b: off.W_out },
+      { a: TB * N, b: S, c: TB * nOut },
+    );
     if (net.cfg.outputBias) {
       const n = TB * nOut;
       const g = grid1d(n);
-      ctx.dispatch({ shader: 'add_rows' }, [{ buffer: th }, { buffer: logits.buffer }], ctx.uniform([n, nOut, off.b_out, g.rowPitch, S, 0, 0, 0]), [g.groups[0], g.groups[1], K]);
+      ctx.dispatch({ shader: 'add_rows' }, [{ buffer: th }, { buffer: logits.buffer }], ctx.uniform([n, nOut, off.b_out, g.rowPitch, S, 0, 0, 0]), [
+        g.groups[0],
+        g.groups[1],
+        K,
+      ]);
     }
     ctx.profileLabel = label;
     return { T, B, logits, saved: { x: xs, H, R } };
@@ -523,10 +581,30 @@ export class GpuBackend implements Backend {
     ctx.profileLabel = 'backward';
     const gradT = this.zeros([K * S]) as GpuTensor;
     const grad = gradT.buffer;
-    this.matmulInto(dY, H.buffer, grad, { batch: K, m: nOut, k: TB, n: N, batchA: K, batchB: K }, true, false, false, { c: off.W_out }, { a: TB * nOut, b: TB * N, c: S });
+    this.matmulInto(
+      dY,
+      H.buffer,
+      grad,
+      { batch: K, m: nOut, k: TB, n: N, batchA: K, batchB: K },
+      true,
+      false,
+      false,
+      { c: off.W_out },
+      { a: TB * nOut, b: TB * N, c: S },
+    );
     if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
-    this.matmulInto(dY, th, dHr.buffer, { batch: K, m: TB, k: nOut, n: N, batchA: K, batchB: K }, false, false, false, { b: off.W_out }, { a: TB * nOut, b: S, c: TB * N });
+    this.matmulInto(
+      dY,
+      th,
+      dHr.buffer,
+      { batch: K, m: TB, k: nOut, n: N, batchA: K, batchB: K },
+      false,
+      false,
+      false,
+      { b: off.W_out },
+      { a: TB * nOut, b: S, c: TB * N },
+    );
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
       const G = this.alloc([K * TB * N], 'rnn_backward');
@@ -549,9 +627,29 @@ export class GpuBackend implements Backend {
       );
     }
     if (T > 1) {
-      this.matmulInto(D.buffer, H.buffer, grad, { batch: K, m: N, k: (T - 1) * B, n: N, batchA: K, batchB: K }, true, false, false, { a: B * N, c: off.W_rec }, { a: TB * N, b: TB * N, c: S });
+      this.matmulInto(
+        D.buffer,
+        H.buffer,
+        grad,
+        { batch: K, m: N, k: (T - 1) * B, n: N, batchA: K, batchB: K },
+        true,
+        false,
+        false,
+        { a: B * N, c: off.W_rec },
+        { a: TB * N, b: TB * N, c: S },
+      );
     }
-    this.matmulInto(D.buffer, this.buf(x), grad, { batch: K, m: N, k: TB, n: nIn, batchA: K, batchB: K }, true, false, false, { c: off.W_in }, { a: TB * N, b: TB * nIn, c: S });
+    this.matmulInto(
+      D.buffer,
+      this.buf(x),
+      grad,
+      { batch: K, m: N, k: TB, n: nIn, batchA: K, batchB: K },
+      true,
+      false,
+      false,
+      { c: off.W_in },
+      { a: TB * N, b: TB * nIn, c: S },
+    );
     this.columnSumsInto(D, grad, S, off.b);
     ctx.profileLabel = label;
     return gradT;

@@ -4,12 +4,7 @@
  * dispatches until the next sync point, timestamp timing, and translation of WebGPU failures
  * into typed errors that name the kernel.
  */
-import {
-  DeviceLostError,
-  GpuOutOfMemoryError,
-  KernelCompileError,
-  KernelValidationError,
-} from '../errors.ts';
+import { DeviceLostError, GpuOutOfMemoryError, KernelCompileError, KernelValidationError } from '../errors.ts';
 import type { GpuRequest, Platform } from '../platform.ts';
 import { SHADER_FRAGMENTS, SHADER_NAMES, type ShaderName } from '../../shaders/names.ts';
 
@@ -80,7 +75,14 @@ export class GpuContext {
   private destroyed = false;
   private currentKernel = '';
   /** Timestamp capture: when on, each flushed pass writes a begin/end pair. */
-  private timing: { querySet: GPUQuerySet; count: number; capacity: number; overflow: boolean; labels: string[] | null; costs: (KernelSpec['cost'] | undefined)[] } | null = null;
+  private timing: {
+    querySet: GPUQuerySet;
+    count: number;
+    capacity: number;
+    overflow: boolean;
+    labels: string[] | null;
+    costs: (KernelSpec['cost'] | undefined)[];
+  } | null = null;
   /** Bytes currently allocated (pooled or live). */
   allocatedBytes = 0;
   dispatchCount = 0;
@@ -107,8 +109,7 @@ export class GpuContext {
     if (!gpu) return null;
     const extra = platform.adapterOptions?.(request) ?? {};
     const adapter =
-      (await gpu.requestAdapter({ powerPreference: request.powerPreference ?? 'high-performance', ...extra })) ??
-      (await gpu.requestAdapter(extra));
+      (await gpu.requestAdapter({ powerPreference: request.powerPreference ?? 'high-performance', ...extra })) ?? (await gpu.requestAdapter(extra));
     if (!adapter) return null;
     const requiredLimits: Record<string, number> = {};
     const adapterLimits = adapter.limits as unknown as Record<string, number>;
@@ -178,7 +179,10 @@ export class GpuContext {
       const check = mod.getCompilationInfo().then((ci) => {
         const errors = ci.messages.filter((m) => m.type === 'error');
         if (errors.length) {
-          throw new KernelCompileError(kernel, errors.map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`));
+          throw new KernelCompileError(
+            kernel,
+            errors.map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`),
+          );
         }
       });
       check.catch(() => undefined); // reported at sync
@@ -190,7 +194,10 @@ export class GpuContext {
   /** The pipeline of a kernel specialisation, cached by shader + constants. */
   pipeline(spec: KernelSpec, codeOverride?: string): GPUComputePipeline {
     const constants = spec.constants ?? {};
-    const key = `${spec.shader}|${spec.entryPoint ?? 'main'}|${Object.entries(constants).sort().map(([k, v]) => `${k}=${v}`).join(',')}${codeOverride ? `|${hashString(codeOverride)}` : ''}`;
+    const key = `${spec.shader}|${spec.entryPoint ?? 'main'}|${Object.entries(constants)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}${codeOverride ? `|${hashString(codeOverride)}` : ''}`;
     let p = this.pipelines.get(key);
     if (!p) {
       const code = codeOverride ?? this.shaderSources.get(spec.shader);
@@ -252,7 +259,11 @@ export class GpuContext {
 
   /** Frees every pooled buffer (e.g. between benchmark sizes). */
   trimPool(): void {
-    for (const list of this.pool.values()) for (const b of list) { this.allocatedBytes -= b.size; b.destroy(); }
+    for (const list of this.pool.values())
+      for (const b of list) {
+        this.allocatedBytes -= b.size;
+        b.destroy();
+      }
     this.pool.clear();
   }
 
@@ -275,13 +286,7 @@ export class GpuContext {
   }
 
   /** Encodes one dispatch: storage bindings in order, then the uniform (if any) as the last binding. */
-  dispatch(
-    spec: KernelSpec,
-    storage: Binding[],
-    uniform: GPUBuffer | null,
-    workgroups: [number, number?, number?],
-    codeOverride?: string,
-  ): void {
+  dispatch(spec: KernelSpec, storage: Binding[], uniform: GPUBuffer | null, workgroups: [number, number?, number?], codeOverride?: string): void {
     this.checkAlive();
     const pipeline = this.pipeline(spec, codeOverride);
     const entries: GPUBindGroupEntry[] = storage.map((b, i) => ({
@@ -520,7 +525,7 @@ export class GpuContext {
 }
 
 /** Replaces `//!include name` lines with the fragment's text (WGSL has no includes). */
-export function spliceIncludes(code: string, fragments: Map<string, string>, kernel: string, depth = 0): string {
+function spliceIncludes(code: string, fragments: Map<string, string>, kernel: string, depth = 0): string {
   if (depth > 4) throw new Error(`shader '${kernel}': includes nest too deep`);
   return code.replace(/^\/\/!include (\w+)\s*$/gm, (_, name: string) => {
     const f = fragments.get(name);

@@ -20,7 +20,7 @@ import type { GpuContext, KernelSpec } from './context.ts';
  * Thread rows (WGY) of the step kernels' tile: the tile covers 8·WGY batch rows, so a small
  * batch is not padded to 64 rows (B = 32 fills a 32-row tile).
  */
-export function stepTileRows(B: number): number {
+function stepTileRows(B: number): number {
   return B <= 8 ? 1 : B <= 16 ? 2 : B <= 32 ? 4 : 8;
 }
 
@@ -34,7 +34,13 @@ function stepCost(B: number, N: number, K = 1): { flops: number; bytes: number }
  * workgroup) wherever the matmuls use them, else workgroup-memory tiles of 8·WGY x 64.
  * `models` networks run side by side on workgroup z.
  */
-export function stepDispatch(subgroupTiles: boolean, direction: 'forward' | 'backward', B: number, N: number, models = 1): { spec: KernelSpec; groups: [number, number, number] } {
+export function stepDispatch(
+  subgroupTiles: boolean,
+  direction: 'forward' | 'backward',
+  B: number,
+  N: number,
+  models = 1,
+): { spec: KernelSpec; groups: [number, number, number] } {
   const cost = stepCost(B, N, models);
   if (subgroupTiles) {
     return { spec: { shader: `rnn_step_${direction}_subgroup`, cost }, groups: [Math.ceil(N / 32), Math.ceil(B / 16), models] };
@@ -61,7 +67,8 @@ export function persistentShape(ctx: GpuContext, N: number, B: number): { BS: nu
 
 export function chooseDesign(ctx: GpuContext, N: number, B: number, requested: RnnDesign | 'auto' = 'auto'): RnnDesign {
   if (requested === 'persistent') {
-    if (!persistentShape(ctx, N, B)) throw new Error(`the persistent RNN kernel needs N <= ${Math.floor(ctx.limits.maxComputeWorkgroupStorageSize! / 12 / 64) * 64}; got N = ${N}`);
+    if (!persistentShape(ctx, N, B))
+      throw new Error(`the persistent RNN kernel needs N <= ${Math.floor(ctx.limits.maxComputeWorkgroupStorageSize! / 12 / 64) * 64}; got N = ${N}`);
     return 'persistent';
   }
   if (requested === 'per-step') return 'per-step';

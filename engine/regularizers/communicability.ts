@@ -16,36 +16,20 @@
  *                    value's per-workgroup partials; the value is their sum.
  */
 import { CpuBackend } from '../cpu/backend.ts';
-import {
-  DEFAULT_S_MIN,
-  EMD_EPS,
-  emd as emdCpu,
-  makeEmdTarget,
-  wd as wdCpu,
-  wdc as wdcCpu,
-  type EmdTarget,
-  type EmdTargetData,
-} from '../cpu/regularizers.ts';
+import { DEFAULT_S_MIN, EMD_EPS, emd as emdCpu, makeEmdTarget, wd as wdCpu, wdc as wdcCpu, type EmdTarget, type EmdTargetData } from '../cpu/regularizers.ts';
 import { GpuBackend, GpuTensor, grid1d } from '../gpu/backend.ts';
 import type { RecurrentRegularizer } from '../regularizer.ts';
 import type { Backend, Tensor } from '../tensor.ts';
-import {
-  decodePlan,
-  encodeExpmForward,
-  encodeExpmFrechet,
-  encodePlan,
-  releaseExpmState,
-  type ExpmState,
-} from './gpu_expm.ts';
+import { decodePlan, encodeExpmForward, encodeExpmFrechet, encodePlan, releaseExpmState, type ExpmState } from './gpu_expm.ts';
 
-export interface StrengthFloorOptions {
+interface StrengthFloorOptions {
   /** Strength floor s_min (default 1e-4); null or 0: none (the paper). */
   sMin?: number | null;
   /** The paper's setting: no strength floor (overrides sMin). */
   paperCompat?: boolean;
 }
 
-export interface SquaringOptions {
+interface SquaringOptions {
   /**
    * Squaring steps encoded per call on the GPU ('adaptive', the default: the s the GPU needed
    * last time + 2, read back lagged without blocking; `maxSquarings` before the first read).
@@ -83,7 +67,7 @@ export interface EmdOptions extends WdOptions, StrengthFloorOptions, SquaringOpt
 }
 
 /** Lagged statistics of the GPU expm (from the plan read back after each call). */
-export interface ExpmStats {
+interface ExpmStats {
   /** ‖M‖₁ of the last call read back */
   norm: number | null;
   /** squarings it needed */
@@ -227,12 +211,9 @@ abstract class CommBase implements RecurrentRegularizer {
     ctx.profileLabel = label;
     if (stage === 'adjoint') return null;
     const gs = be.alloc([n], 'comm_gs');
-    ctx.dispatch(
-      { shader: 'comm_gs' },
-      [{ buffer: Lam.buffer }, { buffer: f.M.buffer }, { buffer: f.sd.buffer }, { buffer: gs.buffer }],
-      ctx.uniform([n]),
-      [Math.ceil(n / 256)],
-    );
+    ctx.dispatch({ shader: 'comm_gs' }, [{ buffer: Lam.buffer }, { buffer: f.M.buffer }, { buffer: f.sd.buffer }, { buffer: gs.buffer }], ctx.uniform([n]), [
+      Math.ceil(n / 256),
+    ]);
     return encodeGrad(be, W, n, this.lambda, mode, { D: this.dev(be).D, E: f.st.E, Lam, sd: f.sd, gs });
   }
 
@@ -406,7 +387,12 @@ export class EmdRegularizer extends CommBase {
     const f = this.encodeForward(be, Wg, n, this.eps, null);
     if (stage === 'forward') return null;
     // sort C (with its permutation)
-    const { keys, idx } = encodeSortC(be, f.st.E, n, this.target.active ? (this.cache.get(be, 'active', () => ({ data: this.target.active!, shape: [n] })) as GpuTensor) : null);
+    const { keys, idx } = encodeSortC(
+      be,
+      f.st.E,
+      n,
+      this.target.active ? (this.cache.get(be, 'active', () => ({ data: this.target.active!, shape: [n] })) as GpuTensor) : null,
+    );
     const P = this.cempSorted.length;
     const cemp = this.cache.get(be, 'cemp', () => ({ data: P > 0 ? this.cempSorted : [0], shape: [Math.max(P, 1)] })) as GpuTensor;
     const GCt = be.zeros([n, n]) as GpuTensor;
@@ -448,7 +434,7 @@ export function sortLength(x: number): number {
  * active block and the padding as +inf at the end) with a bitonic sort: one workgroup-memory
  * pass per 2048-block, then per stage k > 2048 the global passes j ≥ 2048 and one block pass.
  */
-export function encodeSortC(be: GpuBackend, E: GpuTensor, n: number, active: GpuTensor | null): { keys: GpuTensor; idx: GpuTensor; len: number } {
+function encodeSortC(be: GpuBackend, E: GpuTensor, n: number, active: GpuTensor | null): { keys: GpuTensor; idx: GpuTensor; len: number } {
   const ctx = be.ctx;
   const len = sortLength(n * n);
   const keys = be.alloc([len], 'sort_keys');

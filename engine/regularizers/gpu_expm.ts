@@ -41,9 +41,9 @@
 import { GpuBackend, GpuTensor, grid1d } from '../gpu/backend.ts';
 import type { Tensor } from '../tensor.ts';
 
-export const TAYLOR_DEGREE = 16;
+const TAYLOR_DEGREE = 16;
 /** Taylor coefficients c_k = 1/k!, k = 0 … 16. */
-export const TAYLOR_COEF: readonly number[] = (() => {
+const TAYLOR_COEF: readonly number[] = (() => {
   const c = [1];
   for (let k = 1; k <= TAYLOR_DEGREE; k++) c.push(c[k - 1]! / k);
   return c;
@@ -63,7 +63,7 @@ export function taylorTail(m: number, theta: number): number {
 }
 
 /** The largest θ with taylorTail(m, θ) ≤ tol (default u/3, u = 2⁻²⁴), by bisection. */
-export function taylorTheta(m: number, tol = 2 ** -24 / 3): number {
+function taylorTheta(m: number, tol = 2 ** -24 / 3): number {
   let lo = 0;
   let hi = 64;
   for (let i = 0; i < 100; i++) {
@@ -103,7 +103,7 @@ interface MmSpec {
 }
 
 /** Encodes one expm_mm dispatch into `out` (n×n). */
-export function encodeMm(be: GpuBackend, n: number, out: GpuTensor, spec: MmSpec): void {
+function encodeMm(be: GpuBackend, n: number, out: GpuTensor, spec: MmSpec): void {
   const ctx = be.ctx;
   const dummy = { buffer: ctx.dummyBuffer() };
   const prods = spec.prods ?? [];
@@ -146,11 +146,7 @@ export function encodePlan(be: GpuBackend, n: number, sMax: number, src: { colsu
   const colsums = 'colsum' in src;
   be.ctx.dispatch(
     { shader: 'expm_plan', constants: { COLSUMS: Number(!colsums) } },
-    [
-      { buffer: colsums ? be.buf(src.colsum) : be.ctx.dummyBuffer() },
-      { buffer: colsums ? be.ctx.dummyBuffer() : be.buf(src.M) },
-      { buffer: plan.buffer },
-    ],
+    [{ buffer: colsums ? be.buf(src.colsum) : be.ctx.dummyBuffer() }, { buffer: colsums ? be.ctx.dummyBuffer() : be.buf(src.M) }, { buffer: plan.buffer }],
     be.ctx.uniform([n, sMax, 0, 0], 'f32mix', [THETA_16]),
     [1],
   );
@@ -207,13 +203,45 @@ export function encodeExpmForward(be: GpuBackend, M: GpuTensor, n: number, plan:
   encodeMm(be, n, P3, { prods: [[P2, X]] });
   encodeMm(be, n, P4, { prods: [[P2, P2]] });
   const H3 = mat();
-  encodeMm(be, n, H3, { terms: [[c[16]!, P4], [c[13]!, X], [c[14]!, P2], [c[15]!, P3]], cI: c[12]! });
+  encodeMm(be, n, H3, {
+    terms: [
+      [c[16]!, P4],
+      [c[13]!, X],
+      [c[14]!, P2],
+      [c[15]!, P3],
+    ],
+    cI: c[12]!,
+  });
   const H2 = mat();
-  encodeMm(be, n, H2, { prods: [[H3, P4]], terms: [[c[9]!, X], [c[10]!, P2], [c[11]!, P3]], cI: c[8]! });
+  encodeMm(be, n, H2, {
+    prods: [[H3, P4]],
+    terms: [
+      [c[9]!, X],
+      [c[10]!, P2],
+      [c[11]!, P3],
+    ],
+    cI: c[8]!,
+  });
   const H1 = mat();
-  encodeMm(be, n, H1, { prods: [[H2, P4]], terms: [[c[5]!, X], [c[6]!, P2], [c[7]!, P3]], cI: c[4]! });
+  encodeMm(be, n, H1, {
+    prods: [[H2, P4]],
+    terms: [
+      [c[5]!, X],
+      [c[6]!, P2],
+      [c[7]!, P3],
+    ],
+    cI: c[4]!,
+  });
   const T = mat();
-  encodeMm(be, n, T, { prods: [[H1, P4]], terms: [[c[1]!, X], [c[2]!, P2], [c[3]!, P3]], cI: c[0]! });
+  encodeMm(be, n, T, {
+    prods: [[H1, P4]],
+    terms: [
+      [c[1]!, X],
+      [c[2]!, P2],
+      [c[3]!, P3],
+    ],
+    cI: c[0]!,
+  });
   let Y = T;
   for (let k = 0; k < sEnc; k++) {
     const next = mat();
@@ -230,18 +258,47 @@ export function encodeExpmFrechet(be: GpuBackend, st: ExpmState, Edir: GpuTensor
   const mat = () => be.alloc([n, n], 'expm_frechet');
   const Ex = encodeScale(be, Edir, plan);
   const L2 = mat();
-  encodeMm(be, n, L2, { prods: [[X, Ex], [Ex, X]] });
+  encodeMm(be, n, L2, {
+    prods: [
+      [X, Ex],
+      [Ex, X],
+    ],
+  });
   const L3 = mat();
-  encodeMm(be, n, L3, { prods: [[L2, X], [P2, Ex]] });
+  encodeMm(be, n, L3, {
+    prods: [
+      [L2, X],
+      [P2, Ex],
+    ],
+  });
   const L4 = mat();
-  encodeMm(be, n, L4, { prods: [[L2, P2], [P2, L2]] });
+  encodeMm(be, n, L4, {
+    prods: [
+      [L2, P2],
+      [P2, L2],
+    ],
+  });
   let LH = mat();
-  encodeMm(be, n, LH, { terms: [[c[16]!, L4], [c[13]!, Ex], [c[14]!, L2], [c[15]!, L3]] });
+  encodeMm(be, n, LH, {
+    terms: [
+      [c[16]!, L4],
+      [c[13]!, Ex],
+      [c[14]!, L2],
+      [c[15]!, L3],
+    ],
+  });
   for (let j = 2; j >= 0; j--) {
     const next = mat();
     encodeMm(be, n, next, {
-      prods: [[LH, P4], [H[j]!, L4]],
-      terms: [[c[4 * j + 1]!, Ex], [c[4 * j + 2]!, L2], [c[4 * j + 3]!, L3]],
+      prods: [
+        [LH, P4],
+        [H[j]!, L4],
+      ],
+      terms: [
+        [c[4 * j + 1]!, Ex],
+        [c[4 * j + 2]!, L2],
+        [c[4 * j + 3]!, L3],
+      ],
     });
     LH.dispose();
     LH = next;
@@ -251,7 +308,13 @@ export function encodeExpmFrechet(be: GpuBackend, st: ExpmState, Edir: GpuTensor
   let Y = st.T;
   for (let k = 0; k < st.sEnc; k++) {
     const Ln = mat();
-    encodeMm(be, n, Ln, { prods: [[Y, L], [L, Y]], gate: { plan, step: k, src: L } });
+    encodeMm(be, n, Ln, {
+      prods: [
+        [Y, L],
+        [L, Y],
+      ],
+      gate: { plan, step: k, src: L },
+    });
     L.dispose();
     L = Ln;
     if (k + 1 < st.sEnc) {

@@ -29,11 +29,16 @@ export type HostParams = { [K in ParamName]?: Float64Array } & {
 export function paramShape(cfg: RnnConfig, name: ParamName): [number, number] | [number] {
   const { nIn, nHidden: N, nOut } = cfg;
   switch (name) {
-    case 'W_in': return [N, nIn];
-    case 'W_rec': return [N, N];
-    case 'b': return [N];
-    case 'W_out': return [nOut, N];
-    case 'b_out': return [nOut];
+    case 'W_in':
+      return [N, nIn];
+    case 'W_rec':
+      return [N, N];
+    case 'b':
+      return [N];
+    case 'W_out':
+      return [nOut, N];
+    case 'b_out':
+      return [nOut];
   }
 }
 

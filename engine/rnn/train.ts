@@ -90,7 +90,7 @@ export function countCorrect(logits: ArrayLike<number>, batch: Batch, nOut: numb
 }
 
 /** Σ mask·CE and Σ mask of logits [T·B, C] over the loss mask (float64, on the host). */
-export function maskedCrossEntropy(logits: ArrayLike<number>, batch: Batch, nOut: number): { sum: number; weight: number } {
+function maskedCrossEntropy(logits: ArrayLike<number>, batch: Batch, nOut: number): { sum: number; weight: number } {
   let sum = 0;
   let weight = 0;
   for (let r = 0; r < batch.T * batch.B; r++) {
@@ -131,7 +131,12 @@ export async function evaluate(trainer: RnnTrainer, sets: Dataset[], batchSize =
 }
 
 /** Trains K networks side by side; returns the trainer (for evaluation and weights) and each network's result. */
-export async function trainNetworks(backend: Backend, cfg: RnnConfig, networks: TrainNetwork[], opts: TrainOptions = {}): Promise<{ trainer: RnnTrainer; results: NetworkResult[] }> {
+export async function trainNetworks(
+  backend: Backend,
+  cfg: RnnConfig,
+  networks: TrainNetwork[],
+  opts: TrainOptions = {},
+): Promise<{ trainer: RnnTrainer; results: NetworkResult[] }> {
   const K = networks.length;
   const batchSize = opts.batchSize ?? 128;
   const nTrain = networks[0]!.splits.train.nTrials;

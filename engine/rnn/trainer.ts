@@ -99,7 +99,8 @@ export class RnnTrainer {
     const anyMask = models.some((s) => s.recurrentMask);
     const mask = anyMask ? new Float64Array(this.K * N * N) : null;
     models.forEach((spec, k) => {
-      if (spec.recurrentMask && spec.recurrentMask.length !== N * N) throw new Error(`model ${k}: recurrent mask has ${spec.recurrentMask.length} entries, expected ${N * N}`);
+      if (spec.recurrentMask && spec.recurrentMask.length !== N * N)
+        throw new Error(`model ${k}: recurrent mask has ${spec.recurrentMask.length} entries, expected ${N * N}`);
       if (mask && spec.recurrentMask) mask.set(spec.recurrentMask, k * N * N);
     });
     this.theta = be.keep(be.zeros([this.K * this.S]));
@@ -196,7 +197,10 @@ export class RnnTrainer {
     if (!values.length) return null;
     const recAt = (k: number) => k * this.S + this.layout.offsets.W_rec;
     return tape.record(be.assemble(this.K, values), [theta], (g) => [
-      be.assemble(this.K * this.S, grads.map(({ k, grad }) => ({ tensor: be.binary('mul', grad, be.slice(g, k, [])), offset: recAt(k) }))),
+      be.assemble(
+        this.K * this.S,
+        grads.map(({ k, grad }) => ({ tensor: be.binary('mul', grad, be.slice(g, k, [])), offset: recAt(k) })),
+      ),
     ]);
   }
 
@@ -214,12 +218,16 @@ export class RnnTrainer {
       const theta = tape.leaf(this.theta, true, 'θ');
       const { logits, ce, reg, total } = this.record(tape, theta, batches);
       tape.backward(total, be.fill([this.K], 1));
-      const status = be.adam(this.net, { theta: this.theta, grad: this.gradOf(theta), m: this.m, v: this.v, mask: this.mask }, {
-        ...this.adam,
-        t: this.t,
-        positiveOnly: this.models.map((s) => Boolean(s.positiveOnly)),
-        masked: this.models.map((s) => Boolean(s.recurrentMask)),
-      });
+      const status = be.adam(
+        this.net,
+        { theta: this.theta, grad: this.gradOf(theta), m: this.m, v: this.v, mask: this.mask },
+        {
+          ...this.adam,
+          t: this.t,
+          positiveOnly: this.models.map((s) => Boolean(s.positiveOnly)),
+          masked: this.models.map((s) => Boolean(s.recurrentMask)),
+        },
+      );
       return { reads: be.readAll([status, total.value, ce.value, ...(reg ? [reg.value] : []), ...(opts.returnLogits ? [logits.value] : [])]) };
     });
     const [status, total, ce, ...rest] = await reads.reads;
@@ -267,7 +275,9 @@ export class RnnTrainer {
       const theta = tape.leaf(this.theta, true);
       const { ce, reg, total } = this.record(tape, theta, batches);
       tape.backward(total, ones);
-      return { reads: be.readAll([total.value, ce.value, reg ? reg.value : be.zeros([this.K]), this.gradOf(theta), this.gradOf(thetaCe), this.gradOf(thetaReg)]) };
+      return {
+        reads: be.readAll([total.value, ce.value, reg ? reg.value : be.zeros([this.K]), this.gradOf(theta), this.gradOf(thetaCe), this.gradOf(thetaReg)]),
+      };
     });
     const [total, ce, reg, grads, gradsCe, gradReg] = await reads.reads;
     const block = (a: Float32Array | Float64Array, k: number) => unpackArena(this.cfg, a.subarray(k * S, (k + 1) * S), this.layout);

@@ -18,7 +18,7 @@ export const NG_SIGMA = 1 / Math.sqrt(NG_DT);
 export type Duration = number | { truncExp: { mean: number; min: number; max: number } };
 
 /** neurogym's trunc_exp: draw Exp(mean) until min ≤ x < max (returns max if min ≥ max). */
-export function truncExp(rng: Rng, mean: number, min: number, max: number): number {
+function truncExp(rng: Rng, mean: number, min: number, max: number): number {
   if (min >= max) return max;
   for (;;) {
     const x = -mean * Math.log(rng.uniform());
@@ -27,7 +27,7 @@ export function truncExp(rng: Rng, mean: number, min: number, max: number): numb
 }
 
 /** Python's `(t // dt)`: the number of whole steps in a duration. */
-export function stepsOf(ms: number, dt = NG_DT): number {
+function stepsOf(ms: number, dt = NG_DT): number {
   return Math.floor(ms / dt);
 }
 

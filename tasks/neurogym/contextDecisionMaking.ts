@@ -37,9 +37,7 @@ export function contextDecisionMaking(opts: { explicitContext?: boolean } = {}):
     description:
       'NeuroGym ContextDecisionMaking (v2 defaults, dt = 100 ms): fixation 3 steps, two noisy two-direction ' +
       'stimuli (modalities) for 7 steps, a truncated-exponential delay of 3–29 steps, decision 1 step. ' +
-      (explicit
-        ? 'Context channels 5–6 say which modality is relevant.'
-        : 'The relevant modality is always modality 1 (implicit context).') +
+      (explicit ? 'Context channels 5–6 say which modality is relevant.' : 'The relevant modality is always modality 1 (implicit context).') +
       ' Targets: fixate (0), then the relevant direction (1 or 2).',
     nIn: explicit ? 7 : 5,
     nOut: 3,

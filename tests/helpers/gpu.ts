@@ -7,10 +7,10 @@ import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../../
 import { createGpuContext } from '../../engine/engine.ts';
 import { nodePlatform } from '../../engine/node.ts';
 
-export const gpuRequired = process.env.CORTICAL_RNN_REQUIRE_GPU === '1';
+const gpuRequired = process.env.CORTICAL_RNN_REQUIRE_GPU === '1';
 
 /** Probed once per worker: is there an adapter at all? */
-export async function probeAdapter(): Promise<boolean> {
+async function probeAdapter(): Promise<boolean> {
   const ctx = await createGpuContext(nodePlatform, { requireGpu: gpuRequired });
   if (!ctx) return false;
   ctx.destroy();
