@@ -3,7 +3,8 @@
  * workgroup-memory tiles) against the naive one-thread-per-output baseline, for square sizes.
  * FLOPs = 2·n³.
  */
-import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../engine/gpu/backend.ts';
+import { GpuBackend, subgroupMatmulUnsupported } from '../engine/gpu/backend.ts';
+import type { MatmulKernel } from '../engine/gpu/tensor.ts';
 import type { Backend, Tensor } from '../engine/tensor.ts';
 import { Rng } from '../engine/rng.ts';
 import { median, printTable, timeIt, type BenchRecord, type Sample } from './harness.ts';

@@ -14,8 +14,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GpuBackend } from '../engine/gpu/backend.ts';
 import { gridDistances } from '../connectome/geometry.ts';
-import { EmdRegularizer, WdcRegularizer, type GpuStage } from '../engine/regularizers/communicability.ts';
-import { expmFrechetBlockGpu, expmFrechetGpu, expmProducts } from '../engine/regularizers/gpu_expm.ts';
+import { EmdRegularizer, WdcRegularizer } from '../engine/regularizers/communicability.ts';
+import type { GpuStage } from '../engine/regularizers/gpu.ts';
+import { expmFrechetBlockGpu, expmFrechetGpu, expmProducts } from '../engine/expm/gpu.ts';
 import { uniformAt } from '../engine/rng.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { printTable, timeIt, type BenchRecord } from './harness.ts';
@@ -88,15 +89,15 @@ async function benchReg(backend: Backend, opts: RegBenchOptions = {}): Promise<B
       if (backend instanceof GpuBackend) {
         const be = backend;
         // one untimed call: compiles, and its lagged plan read sets the encoded squarings
-        be.scope(() => void reg.encodeGpu(be, Wt, n, 'full'));
+        be.wiringCostStage(reg, Wt, n, 'full');
         await be.sync();
         await new Promise((r) => setTimeout(r, 20));
-        const stages: GpuStage[] = reg instanceof EmdRegularizer ? ['forward', 'gc', 'adjoint', 'full'] : ['forward', 'adjoint', 'full'];
+        const stages: GpuStage[] = reg.kind === 'EMD' ? ['forward', 'gc', 'adjoint', 'full'] : ['forward', 'adjoint', 'full'];
         const t: Partial<Record<GpuStage, number>> = {};
         let timing = '';
         let medianFull = 0;
         for (const stage of stages) {
-          const s = await timeIt(be, () => be.scope(() => void reg.encodeGpu(be, Wt, n, stage)), { repeats, warmup });
+          const s = await timeIt(be, () => be.wiringCostStage(reg, Wt, n, stage), { repeats, warmup });
           // minima: on a shared CPU adapter other load only ever adds time, and the split
           // subtracts stages, so medians of noisy runs can give negative differences
           t[stage] = s.min;

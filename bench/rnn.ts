@@ -12,7 +12,7 @@ import { RnnTrainer } from '../engine/rnn/trainer.ts';
 import { stepMask, type Batch } from '../engine/data.ts';
 import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
-import type { RecurrentRegularizer } from '../engine/regularizer.ts';
+import type { RecurrentRegularizer } from '../engine/regularizers/regularizer.ts';
 import { makeWorkload, N_IN, N_OUT } from './peers/workload.ts';
 import { Rng } from '../engine/rng.ts';
 import { initParams } from '../engine/rnn/params.ts';

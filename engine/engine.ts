@@ -3,7 +3,8 @@
  * when asked for, or (with a one-line notice, never silently) when no adapter exists.
  */
 import { CpuBackend, type CpuPrecision } from './cpu/backend.ts';
-import { GpuBackend, type MatmulKernel } from './gpu/backend.ts';
+import { GpuBackend } from './gpu/backend.ts';
+import type { MatmulKernel } from './gpu/tensor.ts';
 import { GpuContext } from './gpu/context.ts';
 import type { Platform } from './platform.ts';
 import type { Backend } from './tensor.ts';

@@ -5,10 +5,11 @@ export * from './platform.ts';
 export * from './engine.ts';
 export { Rng, hash32, uniformAt, workloadUniform } from './rng.ts';
 export { CpuBackend, CpuTensor } from './cpu/backend.ts';
-export { GpuBackend, GpuTensor, defaultMatmulKernel, subgroupMatmulUnsupported, type MatmulKernel } from './gpu/backend.ts';
+export { GpuBackend, defaultMatmulKernel, subgroupMatmulUnsupported } from './gpu/backend.ts';
+export { GpuTensor, type MatmulKernel } from './gpu/tensor.ts';
 export { GpuContext, type AdapterSummary } from './gpu/context.ts';
 export * from './autograd.ts';
-export * from './regularizer.ts';
+export * from './regularizers/regularizer.ts';
 export * from './rnn/params.ts';
 export { batchOrder, gatherBatch, stepMask, type Batch, type Dataset, type Splits } from './data.ts';
 export {

@@ -4,6 +4,7 @@
  */
 import { ShapeError } from './errors.ts';
 import type { ArenaLayout, RnnConfig } from './rnn/params.ts';
+import type { WiringCost } from './regularizers/cost.ts';
 
 export type Shape = readonly number[];
 
@@ -202,6 +203,9 @@ export interface Backend {
    * status [K]: nonzero where model k got a non-finite weight or gradient.
    */
   adam(net: RnnNet, arenas: AdamArenas, step: AdamStep): Tensor;
+
+  /** A wiring cost (WD, WDC, EMD; engine/regularizers/) of W [n, n]: R as [] and dR/dW as [n, n]. */
+  wiringCost(cost: WiringCost, W: Tensor, n: number): { value: Tensor; grad: Tensor };
 
   /**
    * Runs fn; every tensor created inside that is not returned (or kept) is disposed at the end.

@@ -4,7 +4,7 @@
  * engine cannot compute yet are reported as not checked, never as passed.
  */
 import type { Backend } from './tensor.ts';
-import type { RecurrentRegularizer } from './regularizer.ts';
+import type { RecurrentRegularizer } from './regularizers/regularizer.ts';
 import { RnnTrainer, type GradientResult } from './rnn/trainer.ts';
 import { stepMask, type Batch } from './data.ts';
 import { activeParams, type HostParams, type ParamName, type RnnConfig } from './rnn/params.ts';

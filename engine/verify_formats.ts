@@ -3,7 +3,7 @@
  * fixture's R, and the regularizer_ref/1 report in the common VerifyReport shape.
  */
 import type { Backend } from './tensor.ts';
-import type { RecurrentRegularizer } from './regularizer.ts';
+import type { RecurrentRegularizer } from './regularizers/regularizer.ts';
 import type { VerifyReport } from './verify.ts';
 import { WdcRegularizer } from './regularizers/communicability.ts';
 import { GRAD_REL_TOL, VALUE_REL_TOL, verifyRegularizerFixture, type RegularizerFixture } from './verify_regularizer.ts';

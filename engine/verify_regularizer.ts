@@ -6,8 +6,8 @@
  * Tolerances (the README's): value relative error ≤ 1e-5; gradient max absolute error ≤
  * 1e-4 · max|gradient|.
  */
-import { fromNested } from './cpu/regularizers.ts';
-import type { RecurrentRegularizer } from './regularizer.ts';
+import { fromNested } from './regularizers/cpu.ts';
+import type { RecurrentRegularizer } from './regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from './regularizers/communicability.ts';
 import type { Backend } from './tensor.ts';
 

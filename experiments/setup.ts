@@ -13,9 +13,9 @@ import { distanceMatrix, gridDistances, voxelsToUm } from '../connectome/geometr
 import { functionalFromSpikes } from '../connectome/functional.ts';
 import { loadField, type Field } from '../connectome/fields.ts';
 import { Rng } from '../engine/rng.ts';
-import { L1Regularizer, type RecurrentRegularizer } from '../engine/regularizer.ts';
+import { L1Regularizer, type RecurrentRegularizer } from '../engine/regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
-import type { EmdTarget } from '../engine/cpu/regularizers.ts';
+import type { EmdTarget } from '../engine/regularizers/cpu.ts';
 import { modeSettings, type Mode } from './protocol.ts';
 import { needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
-import { L1Regularizer } from '../engine/regularizer.ts';
+import { L1Regularizer } from '../engine/regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
 import { gridDistances, distanceMatrix, voxelsToUm } from '../connectome/geometry.ts';
 import { parseNpy } from '../connectome/npy.ts';

@@ -15,7 +15,7 @@ import {
   matmulSquare,
   padeCoefficients,
   THETA,
-} from '../engine/cpu/expm.ts';
+} from '../engine/expm/cpu.ts';
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 function randMat(n: number, stream: number, lo = -1, hi = 1): Float64Array {

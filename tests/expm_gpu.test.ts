@@ -1,6 +1,6 @@
 import { maxRelError } from './helpers/compare.ts';
 import { describe, expect, it } from 'vitest';
-import { expm, expmFrechet, expmFrechetAdjoint } from '../engine/cpu/expm.ts';
+import { expm, expmFrechet, expmFrechetAdjoint } from '../engine/expm/cpu.ts';
 import { uniformAt } from '../engine/rng.ts';
 import {
   THETA_16,
@@ -14,7 +14,7 @@ import {
   releaseExpmState,
   squaringsFor,
   taylorTail,
-} from '../engine/regularizers/gpu_expm.ts';
+} from '../engine/expm/gpu.ts';
 import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
 
 function rand(n: number, stream: number, lo = 0, hi = 1): Float64Array {

@@ -8,7 +8,7 @@ import { Rng } from '../engine/rng.ts';
 import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
 import { RnnTrainer, type ModelSpec } from '../engine/rnn/trainer.ts';
 import { stepMask, type Batch } from '../engine/data.ts';
-import { L1Regularizer } from '../engine/regularizer.ts';
+import { L1Regularizer } from '../engine/regularizers/regularizer.ts';
 import { WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
 import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
 

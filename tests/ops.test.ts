@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
 import type { Backend, Tensor, UnaryOp, BinaryOp } from '../engine/tensor.ts';
 import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
-import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../engine/gpu/backend.ts';
+import { GpuBackend, subgroupMatmulUnsupported } from '../engine/gpu/backend.ts';
+import type { MatmulKernel } from '../engine/gpu/tensor.ts';
 import { expectClose, randomArray } from './helpers/compare.ts';
 
 const cpu = new CpuBackend('f64');

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { uniformAt } from '../engine/rng.ts';
-import { expm } from '../engine/cpu/expm.ts';
+import { expm } from '../engine/expm/cpu.ts';
 import {
   activeNeurons,
   backpropCommunicability,
@@ -20,7 +20,7 @@ import {
   wd,
   wdc,
   type RnnFixtureLike,
-} from '../engine/cpu/regularizers.ts';
+} from '../engine/regularizers/cpu.ts';
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 const FIXTURES = process.env.CORTICAL_RNN_FIXTURES ?? resolve(process.cwd(), '../shared/fixtures');

@@ -18,7 +18,7 @@ import { evaluate, train, type EpochInfo } from '../engine/rnn/train.ts';
 import type { GradientResult, StepResult } from '../engine/rnn/trainer.ts';
 import { verifyRnnFixture } from '../engine/verify.ts';
 import { rnnFixtureRegularizer } from '../engine/verify_formats.ts';
-import { L1Regularizer } from '../engine/regularizer.ts';
+import { L1Regularizer } from '../engine/regularizers/regularizer.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeSplits } from '../tasks/splits.ts';

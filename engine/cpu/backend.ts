@@ -23,6 +23,8 @@ import {
 } from '../tensor.ts';
 
 import { rnnBackwardCpu, rnnForwardCpu, type CpuForward } from './rnn.ts';
+import { emd, wd, wdc } from '../regularizers/cpu.ts';
+import type { WiringCost } from '../regularizers/cost.ts';
 import { unpackArena, type HostParams } from '../rnn/params.ts';
 
 export type CpuPrecision = 'f32' | 'f64';
@@ -361,6 +363,18 @@ export class CpuBackend implements Backend {
       status.data[k] = bad;
     }
     return status;
+  }
+
+  /** The float64 twins of engine/regularizers/cpu.ts. */
+  wiringCost(cost: WiringCost, W: Tensor, n: number): { value: Tensor; grad: Tensor } {
+    const w = this.data(W);
+    const r =
+      cost.kind === 'WD'
+        ? wd(w, cost.D, n, { lambda: cost.lambda })
+        : cost.kind === 'WDC'
+          ? wdc(w, cost.D, n, { lambda: cost.lambda, sMin: cost.sMin, eps: cost.eps })
+          : emd(w, cost.D, cost.target.Cemp, n, { lambda: cost.lambda, mu: cost.mu, sMin: cost.sMin, eps: cost.eps, active: cost.target.active });
+    return { value: this.fromArray([r.value], []), grad: this.fromArray(r.grad, [n, n]) };
   }
 
   scope<T>(fn: () => T): T {

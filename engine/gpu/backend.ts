@@ -12,7 +12,6 @@ import {
   sameShape,
   type AdamArenas,
   type AdamStep,
-  type Backend,
   type BinaryOp,
   type RnnForward,
   type RnnNet,
@@ -22,24 +21,10 @@ import {
 } from '../tensor.ts';
 import { checkCrossEntropy } from '../cpu/backend.ts';
 import type { GpuContext } from './context.ts';
+import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
 import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
-
-export class GpuTensor extends Tensor {
-  /**
-   * @param offset element offset into `buffer`; non-zero for views into a larger buffer
-   * (the parameter arena, one time slice of the stacked states)
-   * @param owner whether disposing returns the buffer to the pool (views do not own it)
-   */
-  constructor(
-    shape: Shape,
-    backend: GpuBackend,
-    readonly buffer: GPUBuffer,
-    readonly offset = 0,
-    readonly owner = true,
-  ) {
-    super(shape, backend);
-  }
-}
+import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
+import type { WiringCost } from '../regularizers/cost.ts';
 
 /** Shapes with a dimension this small use matmul_skinny: tiles would be mostly padding (for
  * subgroup tiles, only a small N counts). */
@@ -59,24 +44,6 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 };
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
-/** Workgroup grid for n threads in 256-wide groups, folded into 2D past the per-dimension limit. */
-export function grid1d(n: number, perGroup = 256, maxDim = 65535): { groups: [number, number]; rowPitch: number } {
-  const total = Math.ceil(n / perGroup);
-  if (total <= maxDim) return { groups: [Math.max(total, 1), 1], rowPitch: total * perGroup };
-  const y = Math.ceil(total / maxDim);
-  return { groups: [maxDim, y], rowPitch: maxDim * perGroup };
-}
-
-/**
- * The tiled matmul design (small shapes use matmul_skinny, see SKINNY_DIM):
- * - 'workgroup': matmul.wgsl / matmul_vec4.wgsl, 64x64 tiles staged in workgroup memory with
- *   8x8 register blocks; the design for GPUs.
- * - 'subgroup': matmul_subgroup.wgsl, 16x32 register tiles in one 8-lane subgroup sharing
- *   operands by subgroupBroadcast; for CPU adapters, where workgroup memory is no faster than
- *   a storage buffer. Needs the subgroups feature and a fixed subgroup size of 8.
- */
-export type MatmulKernel = 'workgroup' | 'subgroup';
-
 /** Why the subgroup matmul cannot run on this context, or null when it can. */
 export function subgroupMatmulUnsupported(ctx: GpuContext): string | null {
   const s = ctx.summary;
@@ -92,7 +59,7 @@ export function defaultMatmulKernel(ctx: GpuContext): MatmulKernel {
   return ctx.summary.isFallbackAdapter && subgroupMatmulUnsupported(ctx) === null ? 'subgroup' : 'workgroup';
 }
 
-export class GpuBackend implements Backend {
+export class GpuBackend implements GpuOps {
   readonly name = 'webgpu' as const;
   private scopes = new ScopeTracker();
   private matmulDesign: MatmulKernel;
@@ -695,6 +662,35 @@ export class GpuBackend implements Backend {
       grid.groups,
     );
     return status;
+  }
+
+  /** Each cost's constant device tensors (D, C_emp, masks), uploaded once and kept out of scopes. */
+  private costConstants = new WeakMap<WiringCost, Map<string, GpuTensor>>();
+
+  /** The kernels of engine/regularizers/gpu.ts. */
+  wiringCost(cost: WiringCost, W: Tensor, n: number): { value: Tensor; grad: Tensor } {
+    return this.scope(() => wiringCostGpu(this, cost, W, n, this.constantsOf(cost))!);
+  }
+
+  /** Encodes a wiring cost only up to `stage` (bench reg times the stages apart). */
+  wiringCostStage(cost: WiringCost, W: Tensor, n: number, stage: GpuStage): void {
+    this.scope(() => void wiringCostGpu(this, cost, W, n, this.constantsOf(cost), stage));
+  }
+
+  private constantsOf(cost: WiringCost): DeviceConstants {
+    let m = this.costConstants.get(cost);
+    if (!m) this.costConstants.set(cost, (m = new Map()));
+    const consts = m;
+    const constants = (key: string, make: () => { data: ArrayLike<number>; shape: number[] }): GpuTensor => {
+      let t = consts.get(key);
+      if (!t || t.disposed) {
+        const { data, shape } = make();
+        t = this.keep(this.fromArray(data, shape)) as GpuTensor;
+        consts.set(key, t);
+      }
+      return t;
+    };
+    return constants;
   }
 
   scope<T>(fn: () => T): T {

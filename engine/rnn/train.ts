@@ -10,7 +10,7 @@
  */
 import { Rng } from '../rng.ts';
 import type { Backend } from '../tensor.ts';
-import type { RecurrentRegularizer } from '../regularizer.ts';
+import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
 import { batchOrder, gatherBatch, type Batch, type Dataset, type Splits } from '../data.ts';
 import { RnnTrainer, type AdamOptions } from './trainer.ts';
 import type { NonFiniteError } from '../errors.ts';

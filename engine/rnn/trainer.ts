@@ -13,7 +13,7 @@
 import { Tape, type Var } from '../autograd.ts';
 import type { Batch } from '../data.ts';
 import { NonFiniteError } from '../errors.ts';
-import type { RecurrentRegularizer } from '../regularizer.ts';
+import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
 import type { Backend, RnnDesign, RnnNet, Tensor } from '../tensor.ts';
 import { arenaLayout, constrainRecurrent, packArena, unpackArena, type ArenaLayout, type HostParams, type RnnConfig } from './params.ts';
 

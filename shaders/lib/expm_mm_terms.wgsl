@@ -1,7 +1,7 @@
 // Operands, gate and epilogue of the matrix-exponential workhorse, shared by both tile designs
 // (expm_mm.wgsl, expm_mm_subgroup.wgsl): OUT = Σ_{p < NPROD} A_p·B_p + cI·I + Σ_{t < NTERMS} c_t·S_t
 // for square N×N row-major operands at offset 0 (the Taylor/Paterson–Stockmeyer steps of
-// engine/regularizers/gpu_expm.ts and their Fréchet derivatives). With GATED, the dispatch is
+// engine/expm/gpu.ts and their Fréchet derivatives). With GATED, the dispatch is
 // squaring step `step`: it runs only when step < plan[0] (the squaring count the GPU chose
 // from the 1-norm), and otherwise copies S0 to OUT, so the host never has to read the count.
 override NPROD: u32 = 1u;

@@ -3,7 +3,8 @@
  * CORTICAL_RNN_REQUIRE_GPU=1 (set by CI), in which case the missing adapter fails the run.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { GpuBackend, subgroupMatmulUnsupported, type MatmulKernel } from '../../engine/gpu/backend.ts';
+import { GpuBackend, subgroupMatmulUnsupported } from '../../engine/gpu/backend.ts';
+import type { MatmulKernel } from '../../engine/gpu/tensor.ts';
 import { createGpuContext } from '../../engine/engine.ts';
 import { nodePlatform } from '../../engine/node.ts';
 

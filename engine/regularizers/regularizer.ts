@@ -5,7 +5,7 @@
  * The communicability regularisers (WD, WDC, EMD) implement this interface in
  * engine/regularizers/; plain L1 lives here.
  */
-import type { Backend, Tensor } from './tensor.ts';
+import type { Backend, Tensor } from '../tensor.ts';
 
 export interface RecurrentRegularizer {
   readonly name: string;

@@ -61,7 +61,7 @@
  *    target without the `active` mask fails loudly. The model's C is computed on the full network and restricted
  *    to I×I likewise; P = |I|². On sparse fields this keeps few entries (5_3_4: 12 of 70).
  */
-import { expm, expmFrechetAdjoint, expmWithSinks } from './expm.ts';
+import { expm, expmFrechetAdjoint, expmWithSinks } from '../expm/cpu.ts';
 
 export type EmdTarget = 'paper' | 'floor-one-synapse' | 'active-only';
 

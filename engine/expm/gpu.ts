@@ -38,7 +38,7 @@
  * `expmFrechetBlockGpu` is the alternative block form (expm of [[M, E], [0, M]], top-right
  * block), kept for the benchmark: twice the size, eight times the flops per product.
  */
-import { GpuBackend, GpuTensor, grid1d } from '../gpu/backend.ts';
+import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
 import type { Tensor } from '../tensor.ts';
 
 const TAYLOR_DEGREE = 16;
@@ -103,7 +103,7 @@ interface MmSpec {
 }
 
 /** Encodes one expm_mm dispatch into `out` (n×n). */
-function encodeMm(be: GpuBackend, n: number, out: GpuTensor, spec: MmSpec): void {
+function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
   const ctx = be.ctx;
   const dummy = { buffer: ctx.dummyBuffer() };
   const prods = spec.prods ?? [];
@@ -141,7 +141,7 @@ function encodeMm(be: GpuBackend, n: number, out: GpuTensor, spec: MmSpec): void
  * Encodes the plan: ‖M‖₁ (from precomputed column abs-sums, or computed here from M) and the
  * squaring count s ≤ sMax. Returns a 4-word tensor [s, bits(2^-s), bits(‖M‖₁), s needed].
  */
-export function encodePlan(be: GpuBackend, n: number, sMax: number, src: { colsum: GpuTensor } | { M: GpuTensor }): GpuTensor {
+export function encodePlan(be: GpuOps, n: number, sMax: number, src: { colsum: GpuTensor } | { M: GpuTensor }): GpuTensor {
   const plan = be.alloc([4], 'expm_plan');
   const colsums = 'colsum' in src;
   be.ctx.dispatch(
@@ -160,7 +160,7 @@ export function decodePlan(bytes: ArrayBuffer): { s: number; scale: number; norm
   return { s: u[0]!, scale: f[1]!, norm: f[2]!, needed: u[3]! };
 }
 
-function encodeScale(be: GpuBackend, x: GpuTensor, plan: GpuTensor): GpuTensor {
+function encodeScale(be: GpuOps, x: GpuTensor, plan: GpuTensor): GpuTensor {
   const out = be.alloc(x.shape, 'expm_scale');
   const g = grid1d(x.size);
   be.ctx.dispatch(
@@ -193,7 +193,7 @@ export interface ExpmState {
 const c = TAYLOR_COEF;
 
 /** Encodes exp(M) given an encoded plan; sEnc squaring steps (gated by the plan's s). */
-export function encodeExpmForward(be: GpuBackend, M: GpuTensor, n: number, plan: GpuTensor, sEnc: number): ExpmState {
+export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: GpuTensor, sEnc: number): ExpmState {
   const X = encodeScale(be, M, plan);
   const mat = () => be.alloc([n, n], 'expm');
   const P2 = mat();
@@ -253,7 +253,7 @@ export function encodeExpmForward(be: GpuBackend, M: GpuTensor, n: number, plan:
 }
 
 /** Encodes L_exp(M, Edir) on the polynomial and squarings of a forward state. */
-export function encodeExpmFrechet(be: GpuBackend, st: ExpmState, Edir: GpuTensor): GpuTensor {
+export function encodeExpmFrechet(be: GpuOps, st: ExpmState, Edir: GpuTensor): GpuTensor {
   const { n, plan, X, P2, P4, H } = st;
   const mat = () => be.alloc([n, n], 'expm_frechet');
   const Ex = encodeScale(be, Edir, plan);
@@ -333,14 +333,14 @@ export function releaseExpmState(st: ExpmState): void {
   for (const t of [st.X, st.P2, st.P3, st.P4, ...st.H, st.T]) if (t !== st.E) t.dispose();
 }
 
-function asGpu(be: GpuBackend, t: Tensor, n: number): GpuTensor {
+function asGpu(be: GpuOps, t: Tensor, n: number): GpuTensor {
   const g = be.gpuTensor(t);
   if (g.size !== n * n) throw new Error(`expm: expected an ${n}×${n} matrix, got ${g.shape.join('×')}`);
   return g.offset === 0 ? g : be.materialize(g);
 }
 
 /** Reads a plan (one 16-byte host read). */
-export async function readPlan(be: GpuBackend, plan: GpuTensor): Promise<{ s: number; scale: number; norm: number; needed: number }> {
+export async function readPlan(be: GpuOps, plan: GpuTensor): Promise<{ s: number; scale: number; norm: number; needed: number }> {
   return decodePlan(await be.ctx.readBuffer(plan.buffer, 0, 16));
 }
 
@@ -348,7 +348,7 @@ export async function readPlan(be: GpuBackend, plan: GpuTensor): Promise<{ s: nu
  * exp(M) of an n×n GPU matrix with the squaring count from its GPU 1-norm (one 16-byte read).
  * Returns E (n×n, owned by the caller) and the plan's numbers.
  */
-export async function expmGpu(be: GpuBackend, M: Tensor, n: number): Promise<{ E: Tensor; s: number; norm: number }> {
+export async function expmGpu(be: GpuOps, M: Tensor, n: number): Promise<{ E: Tensor; s: number; norm: number }> {
   const Mg = asGpu(be, M, n);
   const plan = encodePlan(be, n, 126, { M: Mg });
   const p = await readPlan(be, plan);
@@ -363,7 +363,7 @@ export async function expmGpu(be: GpuBackend, M: Tensor, n: number): Promise<{ E
 }
 
 /** exp(M) and L_exp(M, Edir) (forward-mode Fréchet derivative), one 16-byte host read. */
-export async function expmFrechetGpu(be: GpuBackend, M: Tensor, Edir: Tensor, n: number): Promise<{ E: Tensor; L: Tensor; s: number; norm: number }> {
+export async function expmFrechetGpu(be: GpuOps, M: Tensor, Edir: Tensor, n: number): Promise<{ E: Tensor; L: Tensor; s: number; norm: number }> {
   const Mg = asGpu(be, M, n);
   const Eg = asGpu(be, Edir, n);
   const plan = encodePlan(be, n, 126, { M: Mg });
@@ -381,7 +381,7 @@ export async function expmFrechetGpu(be: GpuBackend, M: Tensor, Edir: Tensor, n:
 }
 
 /** The adjoint L_exp(Mᵀ, G) = L_exp(M, Gᵀ)ᵀ: the gradient of ⟨G, exp(M)⟩ with respect to M. */
-export async function expmFrechetAdjointGpu(be: GpuBackend, M: Tensor, G: Tensor, n: number): Promise<{ E: Tensor; grad: Tensor; s: number }> {
+export async function expmFrechetAdjointGpu(be: GpuOps, M: Tensor, G: Tensor, n: number): Promise<{ E: Tensor; grad: Tensor; s: number }> {
   const Gt = be.transpose(G);
   const r = await expmFrechetGpu(be, M, Gt, n);
   Gt.dispose();
@@ -394,7 +394,7 @@ export async function expmFrechetAdjointGpu(be: GpuBackend, M: Tensor, G: Tensor
  * Block form: L_exp(M, Edir) as the top-right block of exp([[M, Edir], [0, M]]) (2n×2n; the
  * benchmark's comparison). Assembly and extraction are buffer copies, row by row.
  */
-export async function expmFrechetBlockGpu(be: GpuBackend, M: Tensor, Edir: Tensor, n: number): Promise<{ L: Tensor; s: number }> {
+export async function expmFrechetBlockGpu(be: GpuOps, M: Tensor, Edir: Tensor, n: number): Promise<{ L: Tensor; s: number }> {
   const Mg = asGpu(be, M, n);
   const Eg = asGpu(be, Edir, n);
   const big = be.zeros([2 * n, 2 * n]) as GpuTensor;

@@ -1,0 +1,257 @@
+/**
+ * The wiring costs on WebGPU (GpuBackend.wiringCost), whose chain rule mirrors the float64
+ * twins of cpu.ts step for step:
+ *
+ *   comm_strength    s_j = max(Σ_i|W_ij| + eps, sMin), d = s^-½, floor flags
+ *   comm_normalize   M = d_i |W_ij| d_j, column abs-sums of M (→ GPU 1-norm), and for WDC the
+ *                    transposed upstream gradient G_Cᵀ = λ(A∘D)ᵀ with a zero diagonal
+ *   expm_plan        ‖M‖₁ and the squaring count, on the GPU (gated steps: no host read)
+ *   expm forward     E = exp(M) (engine/expm/gpu.ts), C = offdiag(E)
+ *   [EMD] sort_keys + sort_bitonic (C with its permutation) + comm_emd (value partials and
+ *                    G_Cᵀ scattered through the permutation)
+ *   expm Fréchet     Λ = L_exp(M, G_Cᵀ), so G_M = Λᵀ = L_exp(Mᵀ, G_C)
+ *   comm_gs          g_s_k = −(row_k + col_k of G_M∘M)/(2 s_k), 0 where floored
+ *   comm_grad        dR/dW = (G_M d_i d_j + g_s_j + direct term) ∘ sign(W), and (WD, WDC) the
+ *                    value's per-workgroup partials; the value is their sum.
+ */
+import { decodePlan, encodeExpmForward, encodeExpmFrechet, encodePlan, releaseExpmState, type ExpmState } from '../expm/gpu.ts';
+import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
+import type { Tensor } from '../tensor.ts';
+import type { EmdCost, WdcCost, WiringCost } from './cost.ts';
+
+export type GpuStage = 'forward' | 'gc' | 'adjoint' | 'full';
+
+/** A cost's constant device tensors (D, C_emp, masks), made once per backend and kept out of scopes. */
+export type DeviceConstants = (key: string, make: () => { data: ArrayLike<number>; shape: number[] }) => GpuTensor;
+
+/**
+ * Encodes R and dR/dW of `cost` at W [n, n]; `stage` stops early (the benchmark's split) and
+ * then returns null.
+ */
+export function wiringCostGpu(
+  be: GpuOps,
+  cost: WiringCost,
+  W: Tensor,
+  n: number,
+  constants: DeviceConstants,
+  stage: GpuStage = 'full',
+): { value: Tensor; grad: Tensor } | null {
+  if (cost.D.length !== n * n) throw new Error(`${cost.kind}: D has ${cost.D.length} entries, W is ${n}×${n}`);
+  const Wg = be.gpuTensor(W);
+  const D = constants('D', () => ({ data: cost.D, shape: [cost.D.length] }));
+  if (cost.kind === 'WD') {
+    const { grad, partials } = encodeGrad(be, Wg, n, cost.lambda, 0, { D });
+    return { value: be.sum(partials), grad };
+  }
+  if (cost.kind === 'WDC') {
+    const f = encodeForward(be, cost, Wg, n, D, cost.lambda);
+    if (stage === 'forward' || stage === 'gc') return null;
+    const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt: f.GCt! }, 1, stage);
+    releaseExpmState(f.st);
+    if (!r) return null;
+    return { value: be.sum(r.partials), grad: r.grad };
+  }
+  return emdGpu(be, cost, Wg, n, D, constants, stage);
+}
+
+/** Squaring steps to encode now. */
+function encodedSquarings(cost: WdcCost | EmdCost): number {
+  if (typeof cost.squarings === 'number') return cost.squarings;
+  if (cost.stats.squarings === null) return cost.maxSquarings;
+  return Math.min(cost.maxSquarings, cost.stats.squarings + 2);
+}
+
+/** Starts a non-blocking read of the plan; its numbers steer the next call. */
+function watchPlan(be: GpuOps, cost: WdcCost | EmdCost, plan: GpuTensor, encoded: number): void {
+  const stats = cost.stats;
+  stats.encoded = encoded;
+  be.ctx
+    .readBuffer(plan.buffer, 0, 16)
+    .then((bytes) => {
+      const p = decodePlan(bytes);
+      stats.norm = p.norm;
+      stats.squarings = p.needed;
+      if (p.needed > encoded) stats.overflows++;
+    })
+    .catch(() => undefined);
+}
+
+/** comm_strength + comm_normalize (+ G_Cᵀ for WDC) + plan + expm forward. */
+function encodeForward(be: GpuOps, cost: WdcCost | EmdCost, W: GpuTensor, n: number, D: GpuTensor, gcLambda: number | null) {
+  const ctx = be.ctx;
+  const sd = be.alloc([3 * n], 'comm_strength');
+  const groups = Math.ceil(n / 256);
+  ctx.dispatch(
+    { shader: 'comm_strength' },
+    [{ buffer: W.buffer }, { buffer: sd.buffer }],
+    ctx.uniform([n, W.offset, 0, 0], 'f32mix', [cost.eps, cost.sMin ?? 0]),
+    [groups],
+  );
+  const M = be.alloc([n, n], 'comm_normalize');
+  const colsum = be.alloc([n], 'comm_normalize');
+  const GCt = gcLambda === null ? null : be.alloc([n, n], 'comm_normalize');
+  ctx.dispatch(
+    { shader: 'comm_normalize', constants: { GC_T: Number(GCt !== null) } },
+    [
+      { buffer: W.buffer },
+      { buffer: sd.buffer },
+      { buffer: GCt ? be.buf(D) : ctx.dummyBuffer() },
+      { buffer: M.buffer },
+      { buffer: colsum.buffer },
+      { buffer: GCt ? GCt.buffer : be.alloc([4], 'unused').buffer },
+    ],
+    ctx.uniform([n, W.offset, 0, 0], 'f32mix', [gcLambda ?? 0]),
+    [groups],
+  );
+  const sEnc = encodedSquarings(cost);
+  const plan = encodePlan(be, n, sEnc, { colsum });
+  watchPlan(be, cost, plan, sEnc);
+  const label = be.ctx.profileLabel;
+  be.ctx.profileLabel = 'expm forward'; // names these dispatches in `bench profile`
+  const st = encodeExpmForward(be, M, n, plan, sEnc);
+  be.ctx.profileLabel = label;
+  return { sd, M, st, GCt };
+}
+
+/** Fréchet pass + comm_gs + comm_grad: dR/dW and (modes 0/1) the value partials. */
+function encodeBackward(
+  be: GpuOps,
+  cost: WdcCost | EmdCost,
+  W: GpuTensor,
+  n: number,
+  D: GpuTensor,
+  f: { sd: GpuTensor; M: GpuTensor; st: ExpmState; GCt: GpuTensor },
+  mode: 1 | 2,
+  stage: GpuStage,
+): { grad: GpuTensor; partials: GpuTensor } | null {
+  const ctx = be.ctx;
+  const label = ctx.profileLabel;
+  ctx.profileLabel = 'Fréchet adjoint';
+  const Lam = encodeExpmFrechet(be, f.st, f.GCt);
+  ctx.profileLabel = label;
+  if (stage === 'adjoint') return null;
+  const gs = be.alloc([n], 'comm_gs');
+  ctx.dispatch({ shader: 'comm_gs' }, [{ buffer: Lam.buffer }, { buffer: f.M.buffer }, { buffer: f.sd.buffer }, { buffer: gs.buffer }], ctx.uniform([n]), [
+    Math.ceil(n / 256),
+  ]);
+  return encodeGrad(be, W, n, cost.lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs });
+}
+
+/** EMD: the forward, the sorted comparison with C_emp (comm_emd), then the shared backward. */
+function emdGpu(
+  be: GpuOps,
+  cost: EmdCost,
+  Wg: GpuTensor,
+  n: number,
+  D: GpuTensor,
+  constants: DeviceConstants,
+  stage: GpuStage,
+): { value: Tensor; grad: Tensor } | null {
+  const ctx = be.ctx;
+  const f = encodeForward(be, cost, Wg, n, D, null);
+  if (stage === 'forward') return null;
+  // sort C (with its permutation)
+  const active = cost.target.active;
+  const { keys, idx } = encodeSortC(be, f.st.E, n, active ? constants('active', () => ({ data: active, shape: [n] })) : null);
+  const P = cost.cempSorted.length;
+  const cemp = constants('cemp', () => ({ data: P > 0 ? cost.cempSorted : [0], shape: [Math.max(P, 1)] }));
+  const GCt = be.zeros([n, n]) as GpuTensor;
+  const g = grid1d(n * n);
+  const partials = be.alloc([g.groups[0] * g.groups[1]], 'comm_emd');
+  ctx.dispatch(
+    { shader: 'comm_emd' },
+    [
+      { buffer: Wg.buffer },
+      { buffer: be.buf(D) },
+      { buffer: keys.buffer },
+      { buffer: idx.buffer },
+      { buffer: cemp.buffer },
+      { buffer: GCt.buffer },
+      { buffer: partials.buffer },
+    ],
+    ctx.uniform([n, P, Wg.offset, g.rowPitch, g.groups[0], 0, 0, 0], 'f32mix', [cost.lambda, P > 0 ? cost.mu / P : 0]),
+    g.groups,
+  );
+  keys.dispose();
+  idx.dispose();
+  if (stage === 'gc') return null;
+  const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt }, 2, stage);
+  releaseExpmState(f.st);
+  if (!r) return null;
+  return { value: be.sum(partials), grad: r.grad };
+}
+
+/** comm_grad: the fused elementwise kernel. */
+function encodeGrad(
+  be: GpuOps,
+  W: GpuTensor,
+  n: number,
+  lambda: number,
+  mode: 0 | 1 | 2,
+  t: { D: GpuTensor; E?: GpuTensor; Lam?: GpuTensor; sd?: GpuTensor; gs?: GpuTensor },
+): { grad: GpuTensor; partials: GpuTensor } {
+  const ctx = be.ctx;
+  const grad = be.alloc([n, n], 'comm_grad');
+  const g = grid1d(n * n);
+  const partials = be.alloc([g.groups[0] * g.groups[1]], 'comm_grad');
+  const d = ctx.dummyBuffer();
+  ctx.dispatch(
+    { shader: 'comm_grad', constants: { MODE: mode } },
+    [
+      { buffer: W.buffer },
+      { buffer: be.buf(t.D) },
+      { buffer: t.E ? be.buf(t.E) : d },
+      { buffer: t.Lam ? be.buf(t.Lam) : d },
+      { buffer: t.sd ? be.buf(t.sd) : d },
+      { buffer: t.gs ? be.buf(t.gs) : d },
+      { buffer: grad.buffer },
+      { buffer: partials.buffer },
+    ],
+    ctx.uniform([n, W.offset, g.rowPitch, g.groups[0]], 'f32mix', [lambda]),
+    g.groups,
+  );
+  return { grad, partials };
+}
+
+/** Smallest power of two ≥ max(x, 2048): the bitonic sort's length. */
+export function sortLength(x: number): number {
+  let p = 2048;
+  while (p < x) p *= 2;
+  return p;
+}
+
+/**
+ * Sorts the entries of C = offdiag(E) ascending (ties by row-major index; entries outside the
+ * active block and the padding as +inf at the end) with a bitonic sort: one workgroup-memory
+ * pass per 2048-block, then per stage k > 2048 the global passes j ≥ 2048 and one block pass.
+ */
+function encodeSortC(be: GpuOps, E: GpuTensor, n: number, active: GpuTensor | null): { keys: GpuTensor; idx: GpuTensor; len: number } {
+  const ctx = be.ctx;
+  const len = sortLength(n * n);
+  const keys = be.alloc([len], 'sort_keys');
+  const idx = be.alloc([len], 'sort_keys');
+  const g = grid1d(len);
+  ctx.dispatch(
+    { shader: 'sort_keys', constants: { ACTIVE_ONLY: Number(active !== null) } },
+    [{ buffer: be.buf(E) }, { buffer: active ? be.buf(active) : ctx.dummyBuffer() }, { buffer: keys.buffer }, { buffer: idx.buffer }],
+    ctx.uniform([n, len, g.rowPitch, 0]),
+    g.groups,
+  );
+  encodeBitonic(be, keys, idx, len);
+  return { keys, idx, len };
+}
+
+/** Bitonic sort of (keys, idx) in place; len a power of two ≥ 2048. */
+export function encodeBitonic(be: GpuOps, keys: GpuTensor, idx: GpuTensor, len: number): void {
+  const ctx = be.ctx;
+  const bind = [{ buffer: keys.buffer }, { buffer: idx.buffer }];
+  const blocks = len / 2048;
+  ctx.dispatch({ shader: 'sort_bitonic', constants: { MODE: 1 } }, bind, ctx.uniform([0, 0, 0, len]), [blocks]);
+  const g = grid1d(len / 2);
+  for (let k = 4096; k <= len; k *= 2) {
+    for (let j = k / 2; j >= 2048; j /= 2) {
+      ctx.dispatch({ shader: 'sort_bitonic', constants: { MODE: 0 } }, bind, ctx.uniform([k, j, g.rowPitch, len]), g.groups);
+    }
+    ctx.dispatch({ shader: 'sort_bitonic', constants: { MODE: 2 } }, bind, ctx.uniform([k, 0, 0, len]), [blocks]);
+  }
+}
