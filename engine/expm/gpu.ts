@@ -38,6 +38,7 @@
  * `expmFrechetBlockGpu` is the alternative block form (expm of [[M, E], [0, M]], top-right
  * block), kept for the benchmark: twice the size, eight times the flops per product.
  */
+import { runKernel } from '../gpu/program.ts';
 import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
 import type { Tensor } from '../tensor.ts';
 
@@ -104,37 +105,33 @@ interface MmSpec {
 
 /** Encodes one expm_mm dispatch into `out` (n×n). */
 function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
-  const ctx = be.ctx;
-  const dummy = { buffer: ctx.dummyBuffer() };
   const prods = spec.prods ?? [];
   const terms = spec.terms ?? [];
   if (prods.length > 2 || terms.length > 4) throw new Error('expm_mm: at most 2 products and 4 terms');
   if (spec.gate && terms.length) throw new Error('expm_mm: a gated step has no epilogue');
-  const b = (t: GpuTensor | undefined) => (t ? { buffer: be.buf(t) } : dummy);
+  const b = (t: GpuTensor | undefined) => (t ? be.buf(t) : null);
   const s0 = spec.gate ? spec.gate.src : terms[0]?.[1];
-  const coeffs = [spec.cI ?? 0, ...[0, 1, 2, 3].map((i) => terms[i]?.[0] ?? 0)];
+  const [cI, c0, c1, c2, c3] = [spec.cI ?? 0, ...[0, 1, 2, 3].map((i) => terms[i]?.[0] ?? 0)] as [number, number, number, number, number];
   // Tiles follow the backend's matmul design: 16 x 32 subgroup registers or 64 x 64 workgroup memory.
   const subgroup = be.matmulKernel === 'subgroup';
-  ctx.dispatch(
-    {
-      shader: subgroup ? 'expm_mm_subgroup' : 'expm_mm',
-      constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Number(Boolean(spec.gate)) },
+  runKernel(be.ctx, 'expmMm', {
+    shader: subgroup ? 'expm_mm_subgroup' : 'expm_mm',
+    bind: {
+      A0: b(prods[0]?.[0]),
+      B0: b(prods[0]?.[1]),
+      A1: b(prods[1]?.[0]),
+      B1: b(prods[1]?.[1]),
+      S0: b(s0),
+      S1: b(terms[1]?.[1]),
+      S2: b(terms[2]?.[1]),
+      S3: b(terms[3]?.[1]),
+      plan: b(spec.gate?.plan),
+      OUT: be.buf(out),
     },
-    [
-      b(prods[0]?.[0]),
-      b(prods[0]?.[1]),
-      b(prods[1]?.[0]),
-      b(prods[1]?.[1]),
-      b(s0),
-      b(terms[1]?.[1]),
-      b(terms[2]?.[1]),
-      b(terms[3]?.[1]),
-      b(spec.gate?.plan),
-      { buffer: be.buf(out) },
-    ],
-    ctx.uniform([n, spec.gate?.step ?? 0, 0, 0], 'f32mix', coeffs),
-    subgroup ? [Math.ceil(n / 32), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
-  );
+    uniform: { N: n, step: spec.gate?.step ?? 0, cI, c0, c1, c2, c3 },
+    constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate) },
+    groups: subgroup ? [Math.ceil(n / 32), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
+  });
 }
 
 /**
@@ -144,12 +141,12 @@ function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
 export function encodePlan(be: GpuOps, n: number, sMax: number, src: { colsum: GpuTensor } | { M: GpuTensor }): GpuTensor {
   const plan = be.alloc([4], 'expm_plan');
   const colsums = 'colsum' in src;
-  be.ctx.dispatch(
-    { shader: 'expm_plan', constants: { COLSUMS: Number(!colsums) } },
-    [{ buffer: colsums ? be.buf(src.colsum) : be.ctx.dummyBuffer() }, { buffer: colsums ? be.ctx.dummyBuffer() : be.buf(src.M) }, { buffer: plan.buffer }],
-    be.ctx.uniform([n, sMax, 0, 0], 'f32mix', [THETA_16]),
-    [1],
-  );
+  runKernel(be.ctx, 'expmPlan', {
+    bind: { colsum: colsums ? be.buf(src.colsum) : null, X: colsums ? null : be.buf(src.M), plan: plan.buffer },
+    uniform: { N: n, sMax, theta: THETA_16 },
+    constants: { COLSUMS: !colsums },
+    groups: [1],
+  });
   return plan;
 }
 
@@ -163,12 +160,7 @@ export function decodePlan(bytes: ArrayBuffer): { s: number; scale: number; norm
 function encodeScale(be: GpuOps, x: GpuTensor, plan: GpuTensor): GpuTensor {
   const out = be.alloc(x.shape, 'expm_scale');
   const g = grid1d(x.size);
-  be.ctx.dispatch(
-    { shader: 'expm_scale' },
-    [{ buffer: be.buf(x) }, { buffer: plan.buffer }, { buffer: out.buffer }],
-    be.ctx.uniform([x.size, g.rowPitch]),
-    g.groups,
-  );
+  runKernel(be.ctx, 'expmScale', { bind: { X: be.buf(x), plan: plan.buffer, Y: out.buffer }, uniform: { n: x.size, rowPitch: g.rowPitch }, groups: g.groups });
   return out;
 }
 

@@ -23,26 +23,13 @@ import { checkCrossEntropy } from '../cpu/backend.ts';
 import type { GpuContext } from './context.ts';
 import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
 import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
+import { runKernel } from './program.ts';
 import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
 
 /** Shapes with a dimension this small use matmul_skinny: tiles would be mostly padding (for
  * subgroup tiles, only a small N counts). */
 const SKINNY_DIM = 8;
-
-const UNARY_CODE: Record<UnaryOp, number> = {
-  abs: 0,
-  sign: 1,
-  relu: 2,
-  reluMask: 3,
-  neg: 4,
-  exp: 5,
-  log: 6,
-  square: 7,
-  sqrt: 8,
-  copy: 9,
-};
-const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
 /** Why the subgroup matmul cannot run on this context, or null when it can. */
 export function subgroupMatmulUnsupported(ctx: GpuContext): string | null {
@@ -57,6 +44,16 @@ export function subgroupMatmulUnsupported(ctx: GpuContext): string | null {
 /** The default: the subgroup kernel on software (CPU) adapters that support it, else workgroup tiles. */
 export function defaultMatmulKernel(ctx: GpuContext): MatmulKernel {
   return ctx.summary.isFallbackAdapter && subgroupMatmulUnsupported(ctx) === null ? 'subgroup' : 'workgroup';
+}
+
+/** How matmulInto reads and writes its operands: transposes, C += A·B, element offsets, batch strides. */
+export interface MatmulIntoOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** C += op(A)·op(B) instead of C = op(A)·op(B). */
+  accumulate?: boolean;
+  offsets?: { a?: number; b?: number; c?: number };
+  strides?: { a?: number; b?: number; c?: number };
 }
 
 export class GpuBackend implements GpuOps {
@@ -152,12 +149,12 @@ export class GpuBackend implements GpuOps {
     if (value === 0) return this.zeros(shape);
     const t = this.alloc(shape, 'fill');
     const g = grid1d(t.size);
-    this.ctx.dispatch(
-      { shader: 'affine', constants: { FILL: 1 } },
-      [{ buffer: this.ctx.dummyBuffer() }, { buffer: t.buffer }],
-      this.ctx.uniform([t.size, g.rowPitch], 'f32mix', [0, value]),
-      g.groups,
-    );
+    runKernel(this.ctx, 'affine', {
+      bind: { X: null, Y: t.buffer },
+      uniform: { n: t.size, rowPitch: g.rowPitch, alpha: 0, beta: value },
+      constants: { FILL: true },
+      groups: g.groups,
+    });
     return t;
   }
 
@@ -190,10 +187,11 @@ export class GpuBackend implements GpuOps {
     const out = opts.accumulate ? this.gpuTensor(opts.accumulate) : this.alloc(outShape, 'matmul');
     const ga = this.gpuTensor(a);
     const gb = this.gpuTensor(b);
-    this.matmulInto(ga.buffer, gb.buffer, out.buffer, s, transA, transB, Boolean(opts.accumulate), {
-      a: ga.offset,
-      b: gb.offset,
-      c: out.offset,
+    this.matmulInto(ga.buffer, gb.buffer, out.buffer, s, {
+      transA,
+      transB,
+      accumulate: Boolean(opts.accumulate),
+      offsets: { a: ga.offset, b: gb.offset, c: out.offset },
     });
     return out;
   }
@@ -207,54 +205,45 @@ export class GpuBackend implements GpuOps {
     b: GPUBuffer,
     c: GPUBuffer,
     s: { batch: number; m: number; k: number; n: number; batchA: number; batchB: number },
-    transA: boolean,
-    transB: boolean,
-    accumulate: boolean,
-    offsets: { a?: number; b?: number; c?: number } = {},
-    strides: { a?: number; b?: number; c?: number } = {},
+    o: MatmulIntoOptions = {},
   ): void {
     const { m, k, n } = s;
+    const { transA = false, transB = false, accumulate = false, offsets = {}, strides = {} } = o;
     // Batch strides: contiguous by default; explicit ones address per-model blocks of an arena.
     const strideA = strides.a ?? (s.batchA === 1 ? 0 : m * k);
     const strideB = strides.b ?? (s.batchB === 1 ? 0 : k * n);
     const strideC = strides.c ?? m * n;
     const vecStrides = strideA % 4 === 0 && strideB % 4 === 0 && strideC % 4 === 0;
-    const uniform = this.ctx.uniform([m, k, n, strideA, strideB, strideC, offsets.a ?? 0, offsets.b ?? 0, offsets.c ?? 0]);
+    const offA = offsets.a ?? 0;
+    const offB = offsets.b ?? 0;
+    const offC = offsets.c ?? 0;
     const aligned =
       (transA ? m % 4 === 0 : k % 4 === 0) &&
       (transB ? k % 4 === 0 : n % 4 === 0) &&
       n % 4 === 0 &&
       vecStrides &&
-      (offsets.a ?? 0) % 4 === 0 &&
-      (offsets.b ?? 0) % 4 === 0 &&
-      (offsets.c ?? 0) % 4 === 0;
-    const constants = { TRANS_A: Number(transA), TRANS_B: Number(transB), ACCUMULATE: Number(accumulate) };
+      offA % 4 === 0 &&
+      offB % 4 === 0 &&
+      offC % 4 === 0;
     const cost = { flops: 2 * s.batch * m * n * k, bytes: 4 * s.batch * (m * k + k * n + m * n * (accumulate ? 2 : 1)) };
     // Subgroup tiles run along the columns, so only few columns leave them idle (bench: a
     // 3200x3x100 product ran in 0.98 ms on subgroup tiles, 3.6 ms skinny; 3200x100x3 in 1.7 vs 1.5).
     const skinny = this.matmulDesign === 'subgroup' ? n <= SKINNY_DIM : Math.min(m, n, k) <= SKINNY_DIM;
-    if (skinny) {
-      const g = grid1d(m * n, 64);
-      this.ctx.dispatch({ shader: 'matmul_skinny', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [
-        g.groups[0],
-        g.groups[1],
-        s.batch,
-      ]);
-      return;
-    }
-    if (this.matmulDesign === 'subgroup') {
-      this.ctx.dispatch({ shader: 'matmul_subgroup', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [
-        Math.ceil(n / 32),
-        Math.ceil(m / 16),
-        s.batch,
-      ]);
-      return;
-    }
-    this.ctx.dispatch({ shader: aligned ? 'matmul_vec4' : 'matmul', constants, cost }, [{ buffer: a }, { buffer: b }, { buffer: c }], uniform, [
-      Math.ceil(n / 64),
-      Math.ceil(m / 64),
-      s.batch,
-    ]);
+    const shader = skinny ? 'matmul_skinny' : this.matmulDesign === 'subgroup' ? 'matmul_subgroup' : aligned ? 'matmul_vec4' : 'matmul';
+    const g = grid1d(m * n, 64);
+    const groups: [number, number, number] = skinny
+      ? [g.groups[0], g.groups[1], s.batch]
+      : this.matmulDesign === 'subgroup'
+        ? [Math.ceil(n / 32), Math.ceil(m / 16), s.batch]
+        : [Math.ceil(n / 64), Math.ceil(m / 64), s.batch];
+    runKernel(this.ctx, 'matmul', {
+      shader,
+      bind: { A: a, B: b, C: c },
+      uniform: { M: m, K: k, N: n, strideA, strideB, strideC, offA, offB, offC },
+      constants: { TRANS_A: transA, TRANS_B: transB, ACCUMULATE: accumulate },
+      groups,
+      cost,
+    });
   }
 
   /** The naive one-thread-per-output kernel, kept as the benchmark baseline. */
@@ -262,24 +251,23 @@ export class GpuBackend implements GpuOps {
     const s = matmulShape(a.shape, b.shape);
     if (s.batch !== 1) throw new ShapeError('matmulNaive', 'no batching in the baseline kernel');
     const out = this.alloc([s.m, s.n], 'matmul_naive');
-    this.ctx.dispatch(
-      { shader: 'matmul_naive' },
-      [{ buffer: this.buf(a) }, { buffer: this.buf(b) }, { buffer: out.buffer }],
-      this.ctx.uniform([s.m, s.k, s.n, 0]),
-      [Math.ceil(s.n / 8), Math.ceil(s.m / 8)],
-    );
+    runKernel(this.ctx, 'matmulNaive', {
+      bind: { A: this.buf(a), B: this.buf(b), C: out.buffer },
+      uniform: { M: s.m, K: s.k, N: s.n },
+      groups: [Math.ceil(s.n / 8), Math.ceil(s.m / 8)],
+    });
     return out;
   }
 
   unary(op: UnaryOp, x: Tensor): Tensor {
     const out = this.alloc(x.shape, 'unary');
     const g = grid1d(x.size);
-    this.ctx.dispatch(
-      { shader: 'unary', constants: { OP: UNARY_CODE[op] } },
-      [{ buffer: this.buf(x) }, { buffer: out.buffer }],
-      this.ctx.uniform([x.size, g.rowPitch]),
-      g.groups,
-    );
+    runKernel(this.ctx, 'unary', {
+      bind: { X: this.buf(x), Y: out.buffer },
+      uniform: { n: x.size, rowPitch: g.rowPitch },
+      constants: { OP: op },
+      groups: g.groups,
+    });
     return out;
   }
 
@@ -290,12 +278,12 @@ export class GpuBackend implements GpuOps {
     }
     const out = this.alloc(a.shape, 'binary');
     const g = grid1d(a.size);
-    this.ctx.dispatch(
-      { shader: 'binary', constants: { OP: BINARY_CODE[op], B_SCALAR: Number(scalar) } },
-      [{ buffer: this.buf(a) }, { buffer: this.buf(b) }, { buffer: out.buffer }],
-      this.ctx.uniform([a.size, g.rowPitch]),
-      g.groups,
-    );
+    runKernel(this.ctx, 'binary', {
+      bind: { A: this.buf(a), B: this.buf(b), Z: out.buffer },
+      uniform: { n: a.size, rowPitch: g.rowPitch },
+      constants: { OP: op, B_SCALAR: scalar },
+      groups: g.groups,
+    });
     return out;
   }
 
@@ -307,12 +295,7 @@ export class GpuBackend implements GpuOps {
 
   private affineInto(x: GpuTensor, out: GpuTensor, alpha: number, beta: number): void {
     const g = grid1d(out.size);
-    this.ctx.dispatch(
-      { shader: 'affine' },
-      [{ buffer: this.buf(x) }, { buffer: out.buffer }],
-      this.ctx.uniform([out.size, g.rowPitch], 'f32mix', [alpha, beta]),
-      g.groups,
-    );
+    runKernel(this.ctx, 'affine', { bind: { X: this.buf(x), Y: out.buffer }, uniform: { n: out.size, rowPitch: g.rowPitch, alpha, beta }, groups: g.groups });
   }
 
   sum(x: Tensor): Tensor {
@@ -325,7 +308,7 @@ export class GpuBackend implements GpuOps {
       const chunk = 4096;
       const groups = Math.max(1, Math.ceil(n / chunk));
       const dst = this.alloc(groups === 1 ? [] : [groups], 'reduce_sum');
-      this.ctx.dispatch({ shader: 'reduce_sum' }, [{ buffer: src }, { buffer: dst.buffer }], this.ctx.uniform([n, chunk]), [groups]);
+      runKernel(this.ctx, 'reduceSum', { bind: { X: src, partials: dst.buffer }, uniform: { n, chunk }, groups: [groups] });
       if (groups === 1) out = dst;
       else temps.push(dst);
       src = dst.buffer;
@@ -346,10 +329,7 @@ export class GpuBackend implements GpuOps {
     const total = outer * inner;
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
-    this.ctx.dispatch({ shader: 'reduce_axis' }, [{ buffer: this.buf(x) }, { buffer: out.buffer }], this.ctx.uniform([outer, len, inner, 0]), [
-      Math.max(gx, 1),
-      gy,
-    ]);
+    runKernel(this.ctx, 'reduceAxis', { bind: { X: this.buf(x), Y: out.buffer }, uniform: { outer, len, inner }, groups: [Math.max(gx, 1), gy] });
     return out;
   }
 
@@ -369,11 +349,11 @@ export class GpuBackend implements GpuOps {
     const c = x.shape[x.shape.length - 1]!;
     const batch = r * c === 0 ? 0 : x.size / (r * c);
     const out = this.alloc([...x.shape.slice(0, -2), c, r], 'transpose');
-    this.ctx.dispatch({ shader: 'transpose' }, [{ buffer: this.buf(x) }, { buffer: out.buffer }], this.ctx.uniform([r, c, 0, 0]), [
-      Math.ceil(c / 16),
-      Math.ceil(r / 16),
-      batch,
-    ]);
+    runKernel(this.ctx, 'transpose', {
+      bind: { X: this.buf(x), Y: out.buffer },
+      uniform: { rows: r, cols: c },
+      groups: [Math.ceil(c / 16), Math.ceil(r / 16), batch],
+    });
     return out;
   }
 
@@ -383,18 +363,12 @@ export class GpuBackend implements GpuOps {
     // The loss buffer holds [loss_0..loss_{K-1}, Σ mask_0..Σ mask_{K-1}]; the tensor is the losses.
     const loss = new GpuTensor(logits.shape.length === 3 ? [K] : [], this, this.ctx.acquireBuffer(2 * K * 4, 'softmax_ce'));
     this.scopes.track(loss);
-    this.ctx.dispatch(
-      { shader: 'softmax_ce', constants: { HAS_MASK: Number(Boolean(mask)) } },
-      [
-        { buffer: this.buf(logits) },
-        { buffer: this.buf(labels) },
-        { buffer: mask ? this.buf(mask) : this.buf(labels) },
-        { buffer: probs.buffer },
-        { buffer: loss.buffer },
-      ],
-      this.ctx.uniform([rows, classes, K, 0]),
-      [1, 1, K],
-    );
+    runKernel(this.ctx, 'softmaxCe', {
+      bind: { logits: this.buf(logits), labels: this.buf(labels), mask: mask ? this.buf(mask) : this.buf(labels), probs: probs.buffer, loss: loss.buffer },
+      uniform: { rows, classes, models: K },
+      constants: { HAS_MASK: Boolean(mask) },
+      groups: [1, 1, K],
+    });
     return { loss, probs };
   }
 
@@ -402,19 +376,19 @@ export class GpuBackend implements GpuOps {
     const [K, rows, classes] = checkCrossEntropy(probs, labels, mask);
     const out = this.alloc(probs.shape, 'softmax_ce_backward');
     const g = grid1d(rows * classes);
-    this.ctx.dispatch(
-      { shader: 'softmax_ce_backward', constants: { HAS_MASK: Number(Boolean(mask)) } },
-      [
-        { buffer: this.buf(probs) },
-        { buffer: this.buf(labels) },
-        { buffer: mask ? this.buf(mask) : this.buf(labels) },
-        { buffer: this.buf(loss) },
-        { buffer: this.buf(gradScale) },
-        { buffer: out.buffer },
-      ],
-      this.ctx.uniform([rows, classes, g.rowPitch, K]),
-      [g.groups[0], g.groups[1], K],
-    );
+    runKernel(this.ctx, 'softmaxCeBackward', {
+      bind: {
+        probs: this.buf(probs),
+        labels: this.buf(labels),
+        mask: mask ? this.buf(mask) : this.buf(labels),
+        stats: this.buf(loss),
+        gradScale: this.buf(gradScale),
+        dlogits: out.buffer,
+      },
+      uniform: { rows, classes, rowPitch: g.rowPitch, models: K },
+      constants: { HAS_MASK: Boolean(mask) },
+      groups: [g.groups[0], g.groups[1], K],
+    });
     return out;
   }
 
@@ -473,35 +447,30 @@ export class GpuBackend implements GpuOps {
       th,
       U.buffer,
       { batch: K, m: TB, k: nIn, n: N, batchA: K, batchB: K },
-      false,
-      true,
-      false,
-      { b: off.W_in },
-      { a: TB * nIn, b: S, c: TB * N },
+      { transB: true, offsets: { b: off.W_in }, strides: { a: TB * nIn, b: S, c: TB * N } },
     );
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
     if (design === 'per-step') {
       const step = stepDispatch(this.matmulDesign === 'subgroup', 'forward', B, N, K);
       for (let t = 0; t < T; t++) {
-        ctx.dispatch(
-          step.spec,
-          [{ buffer: th }, { buffer: U.buffer }, { buffer: H.buffer }, { buffer: R.buffer }],
-          ctx.uniform([B, N, t, off.W_rec, off.b, S, TB * N, 0], 'f32mix', [alpha]),
-          step.groups,
-        );
+        runKernel(ctx, 'rnnStepForward', {
+          ...step,
+          bind: { params: th, U: U.buffer, H: H.buffer, R: R.buffer },
+          uniform: { B, N, t, offW: off.W_rec, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
+        });
       }
     } else {
       const shape = persistentShape(ctx, N, B)!;
       const Wm = this.alloc([K, N, N], 'rnn_forward');
       for (let k = 0; k < K; k++) ctx.copy(th, (k * S + off.W_rec) * 4, Wm.buffer, k * N * N * 4, N * N * 4);
       const WT = this.transpose(Wm) as GpuTensor;
-      ctx.dispatch(
-        { shader: 'rnn_forward_persistent', constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX } },
-        [{ buffer: WT.buffer }, { buffer: th }, { buffer: U.buffer }, { buffer: H.buffer }, { buffer: R.buffer }],
-        ctx.uniform([B, N, T, off.b, S, TB * N, 0, 0], 'f32mix', [alpha]),
-        [Math.ceil(B / shape.BS), K],
-      );
+      runKernel(ctx, 'rnnForwardPersistent', {
+        bind: { WT: WT.buffer, params: th, U: U.buffer, H: H.buffer, R: R.buffer },
+        uniform: { B, N, T, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
+        constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
+        groups: [Math.ceil(B / shape.BS), K],
+      });
     }
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
     this.matmulInto(
@@ -509,20 +478,16 @@ export class GpuBackend implements GpuOps {
       th,
       logits.buffer,
       { batch: K, m: TB, k: N, n: nOut, batchA: K, batchB: K },
-      false,
-      true,
-      false,
-      { b: off.W_out },
-      { a: TB * N, b: S, c: TB * nOut },
+      { transB: true, offsets: { b: off.W_out }, strides: { a: TB * N, b: S, c: TB * nOut } },
     );
     if (net.cfg.outputBias) {
       const n = TB * nOut;
       const g = grid1d(n);
-      ctx.dispatch({ shader: 'add_rows' }, [{ buffer: th }, { buffer: logits.buffer }], ctx.uniform([n, nOut, off.b_out, g.rowPitch, S, 0, 0, 0]), [
-        g.groups[0],
-        g.groups[1],
-        K,
-      ]);
+      runKernel(ctx, 'addRows', {
+        bind: { V: th, Y: logits.buffer },
+        uniform: { n, cols: nOut, offV: off.b_out, rowPitch: g.rowPitch, vStride: S },
+        groups: [g.groups[0], g.groups[1], K],
+      });
     }
     ctx.profileLabel = label;
     return { T, B, logits, saved: { x: xs, H, R } };
@@ -553,11 +518,7 @@ export class GpuBackend implements GpuOps {
       H.buffer,
       grad,
       { batch: K, m: nOut, k: TB, n: N, batchA: K, batchB: K },
-      true,
-      false,
-      false,
-      { c: off.W_out },
-      { a: TB * nOut, b: TB * N, c: S },
+      { transA: true, offsets: { c: off.W_out }, strides: { a: TB * nOut, b: TB * N, c: S } },
     );
     if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
@@ -566,32 +527,27 @@ export class GpuBackend implements GpuOps {
       th,
       dHr.buffer,
       { batch: K, m: TB, k: nOut, n: N, batchA: K, batchB: K },
-      false,
-      false,
-      false,
-      { b: off.W_out },
-      { a: TB * nOut, b: S, c: TB * N },
+      { offsets: { b: off.W_out }, strides: { a: TB * nOut, b: S, c: TB * N } },
     );
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
       const G = this.alloc([K * TB * N], 'rnn_backward');
       const step = stepDispatch(this.matmulDesign === 'subgroup', 'backward', B, N, K);
       for (let t = T - 1; t >= 0; t--) {
-        ctx.dispatch(
-          step.spec,
-          [{ buffer: th }, { buffer: dHr.buffer }, { buffer: R.buffer }, { buffer: G.buffer }, { buffer: D.buffer }],
-          ctx.uniform([B, N, t, T, off.W_rec, S, TB * N, 0], 'f32mix', [alpha]),
-          step.groups,
-        );
+        runKernel(ctx, 'rnnStepBackward', {
+          ...step,
+          bind: { params: th, dHr: dHr.buffer, R: R.buffer, G: G.buffer, D: D.buffer },
+          uniform: { B, N, t, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
+        });
       }
     } else {
       const shape = persistentShape(ctx, N, B)!;
-      ctx.dispatch(
-        { shader: 'rnn_backward_persistent', constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX } },
-        [{ buffer: th }, { buffer: dHr.buffer }, { buffer: R.buffer }, { buffer: D.buffer }],
-        ctx.uniform([B, N, T, off.W_rec, S, TB * N, 0, 0], 'f32mix', [alpha]),
-        [Math.ceil(B / shape.BS), K],
-      );
+      runKernel(ctx, 'rnnBackwardPersistent', {
+        bind: { params: th, dHr: dHr.buffer, R: R.buffer, D: D.buffer },
+        uniform: { B, N, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
+        constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
+        groups: [Math.ceil(B / shape.BS), K],
+      });
     }
     if (T > 1) {
       this.matmulInto(
@@ -599,11 +555,7 @@ export class GpuBackend implements GpuOps {
         H.buffer,
         grad,
         { batch: K, m: N, k: (T - 1) * B, n: N, batchA: K, batchB: K },
-        true,
-        false,
-        false,
-        { a: B * N, c: off.W_rec },
-        { a: TB * N, b: TB * N, c: S },
+        { transA: true, offsets: { a: B * N, c: off.W_rec }, strides: { a: TB * N, b: TB * N, c: S } },
       );
     }
     this.matmulInto(
@@ -611,11 +563,7 @@ export class GpuBackend implements GpuOps {
       this.buf(x),
       grad,
       { batch: K, m: N, k: TB, n: nIn, batchA: K, batchB: K },
-      true,
-      false,
-      false,
-      { c: off.W_in },
-      { a: TB * N, b: TB * nIn, c: S },
+      { transA: true, offsets: { c: off.W_in }, strides: { a: TB * N, b: TB * nIn, c: S } },
     );
     this.columnSumsInto(D, grad, S, off.b);
     ctx.profileLabel = label;
@@ -643,24 +591,33 @@ export class GpuBackend implements GpuOps {
     const bc2 = 1 - h.beta2 ** h.t;
     const grid = grid1d(n);
     const recStart = net.layout.offsets.W_rec;
-    ctx.dispatch(
-      {
-        shader: 'adam',
-        cost: { flops: 16 * n, bytes: 4 * 7 * n },
-        constants: { NONNEG: Number(h.positiveOnly.some(Boolean)), MASKED: Number(Boolean(a.mask)), KERAS: Number(h.mode === 'keras') },
+    runKernel(ctx, 'adam', {
+      bind: {
+        theta: this.buf(a.theta),
+        grad: this.buf(a.grad),
+        m: this.buf(a.m),
+        v: this.buf(a.v),
+        mask: a.mask ? this.buf(a.mask) : null,
+        status: status.buffer,
+        modelFlags: flagsT.buffer,
       },
-      [
-        { buffer: this.buf(a.theta) },
-        { buffer: this.buf(a.grad) },
-        { buffer: this.buf(a.m) },
-        { buffer: this.buf(a.v) },
-        { buffer: a.mask ? this.buf(a.mask) : ctx.dummyBuffer() },
-        { buffer: status.buffer },
-        { buffer: flagsT.buffer },
-      ],
-      ctx.uniform([n, recStart, recStart + net.layout.sizes.W_rec, grid.rowPitch, S, 0, 0, 0], 'f32mix', [h.lr, h.beta1, h.beta2, h.eps, bc1, bc2]),
-      grid.groups,
-    );
+      uniform: {
+        n,
+        recStart,
+        recEnd: recStart + net.layout.sizes.W_rec,
+        rowPitch: grid.rowPitch,
+        modelSize: S,
+        lr: h.lr,
+        beta1: h.beta1,
+        beta2: h.beta2,
+        eps: h.eps,
+        bc1,
+        bc2,
+      },
+      constants: { NONNEG: h.positiveOnly.some(Boolean), MASKED: Boolean(a.mask), KERAS: h.mode === 'keras' },
+      groups: grid.groups,
+      cost: { flops: 16 * n, bytes: 4 * 7 * n },
+    });
     return status;
   }
 

@@ -14,7 +14,7 @@
  * has no GPU: `cortical-rnn bench rnn` prints both designs so the choice can be checked).
  */
 import type { RnnDesign } from '../tensor.ts';
-import type { GpuContext, KernelSpec } from './context.ts';
+import type { GpuContext } from './context.ts';
 
 /**
  * Thread rows (WGY) of the step kernels' tile: the tile covers 8·WGY batch rows, so a small
@@ -30,23 +30,28 @@ function stepCost(B: number, N: number, K = 1): { flops: number; bytes: number }
 }
 
 /**
- * Kernel and grid of one design-(a) step: subgroup register tiles (16 x 32 per 8-lane
- * workgroup) wherever the matmuls use them, else workgroup-memory tiles of 8·WGY x 64.
+ * Program, tile constant and grid of one design-(a) step: subgroup register tiles (16 x 32 per
+ * 8-lane workgroup) wherever the matmuls use them, else workgroup-memory tiles of 8·WGY x 64.
  * `models` networks run side by side on workgroup z.
  */
-export function stepDispatch(
+export function stepDispatch<D extends 'forward' | 'backward'>(
   subgroupTiles: boolean,
-  direction: 'forward' | 'backward',
+  direction: D,
   B: number,
   N: number,
   models = 1,
-): { spec: KernelSpec; groups: [number, number, number] } {
+): {
+  shader: `rnn_step_${D}` | `rnn_step_${D}_subgroup`;
+  constants: { WGY?: number };
+  groups: [number, number, number];
+  cost: { flops: number; bytes: number };
+} {
   const cost = stepCost(B, N, models);
   if (subgroupTiles) {
-    return { spec: { shader: `rnn_step_${direction}_subgroup`, cost }, groups: [Math.ceil(N / 32), Math.ceil(B / 16), models] };
+    return { shader: `rnn_step_${direction}_subgroup`, constants: {}, groups: [Math.ceil(N / 32), Math.ceil(B / 16), models], cost };
   }
   const rows = stepTileRows(B);
-  return { spec: { shader: `rnn_step_${direction}`, cost, constants: { WGY: rows } }, groups: [Math.ceil(N / 64), Math.ceil(B / (8 * rows)), models] };
+  return { shader: `rnn_step_${direction}`, constants: { WGY: rows }, groups: [Math.ceil(N / 64), Math.ceil(B / (8 * rows)), models], cost };
 }
 
 /** Workgroup shape of the persistent kernels, or null when N does not fit on chip. */

@@ -15,6 +15,7 @@
  *                    value's per-workgroup partials; the value is their sum.
  */
 import { decodePlan, encodeExpmForward, encodeExpmFrechet, encodePlan, releaseExpmState, type ExpmState } from '../expm/gpu.ts';
+import { runKernel } from '../gpu/program.ts';
 import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
 import type { Tensor } from '../tensor.ts';
 import type { EmdCost, WdcCost, WiringCost } from './cost.ts';
@@ -40,13 +41,13 @@ export function wiringCostGpu(
   const Wg = be.gpuTensor(W);
   const D = constants('D', () => ({ data: cost.D, shape: [cost.D.length] }));
   if (cost.kind === 'WD') {
-    const { grad, partials } = encodeGrad(be, Wg, n, cost.lambda, 0, { D });
+    const { grad, partials } = encodeGrad(be, Wg, n, cost.lambda, 'wd', { D });
     return { value: be.sum(partials), grad };
   }
   if (cost.kind === 'WDC') {
     const f = encodeForward(be, cost, Wg, n, D, cost.lambda);
     if (stage === 'forward' || stage === 'gc') return null;
-    const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt: f.GCt! }, 1, stage);
+    const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
     releaseExpmState(f.st);
     if (!r) return null;
     return { value: be.sum(r.partials), grad: r.grad };
@@ -81,28 +82,21 @@ function encodeForward(be: GpuOps, cost: WdcCost | EmdCost, W: GpuTensor, n: num
   const ctx = be.ctx;
   const sd = be.alloc([3 * n], 'comm_strength');
   const groups = Math.ceil(n / 256);
-  ctx.dispatch(
-    { shader: 'comm_strength' },
-    [{ buffer: W.buffer }, { buffer: sd.buffer }],
-    ctx.uniform([n, W.offset, 0, 0], 'f32mix', [cost.eps, cost.sMin ?? 0]),
-    [groups],
-  );
+  runKernel(ctx, 'commStrength', {
+    bind: { W: W.buffer, sd: sd.buffer },
+    uniform: { N: n, offW: W.offset, eps: cost.eps, sMin: cost.sMin ?? 0 },
+    groups: [groups],
+  });
   const M = be.alloc([n, n], 'comm_normalize');
   const colsum = be.alloc([n], 'comm_normalize');
   const GCt = gcLambda === null ? null : be.alloc([n, n], 'comm_normalize');
-  ctx.dispatch(
-    { shader: 'comm_normalize', constants: { GC_T: Number(GCt !== null) } },
-    [
-      { buffer: W.buffer },
-      { buffer: sd.buffer },
-      { buffer: GCt ? be.buf(D) : ctx.dummyBuffer() },
-      { buffer: M.buffer },
-      { buffer: colsum.buffer },
-      { buffer: GCt ? GCt.buffer : be.alloc([4], 'unused').buffer },
-    ],
-    ctx.uniform([n, W.offset, 0, 0], 'f32mix', [gcLambda ?? 0]),
-    [groups],
-  );
+  runKernel(ctx, 'commNormalize', {
+    // an unused GCt still needs a buffer of its own: the dummy may be bound read-only beside it
+    bind: { W: W.buffer, sd: sd.buffer, D: GCt ? be.buf(D) : null, M: M.buffer, colsum: colsum.buffer, GCt: GCt ? GCt.buffer : be.alloc([4], 'unused').buffer },
+    uniform: { N: n, offW: W.offset, lambda: gcLambda ?? 0 },
+    constants: { GC_T: GCt !== null },
+    groups: [groups],
+  });
   const sEnc = encodedSquarings(cost);
   const plan = encodePlan(be, n, sEnc, { colsum });
   watchPlan(be, cost, plan, sEnc);
@@ -113,7 +107,7 @@ function encodeForward(be: GpuOps, cost: WdcCost | EmdCost, W: GpuTensor, n: num
   return { sd, M, st, GCt };
 }
 
-/** Fréchet pass + comm_gs + comm_grad: dR/dW and (modes 0/1) the value partials. */
+/** Fréchet pass + comm_gs + comm_grad: dR/dW and (WD, WDC) the value partials. */
 function encodeBackward(
   be: GpuOps,
   cost: WdcCost | EmdCost,
@@ -121,7 +115,7 @@ function encodeBackward(
   n: number,
   D: GpuTensor,
   f: { sd: GpuTensor; M: GpuTensor; st: ExpmState; GCt: GpuTensor },
-  mode: 1 | 2,
+  mode: 'wdc' | 'emd',
   stage: GpuStage,
 ): { grad: GpuTensor; partials: GpuTensor } | null {
   const ctx = be.ctx;
@@ -131,9 +125,7 @@ function encodeBackward(
   ctx.profileLabel = label;
   if (stage === 'adjoint') return null;
   const gs = be.alloc([n], 'comm_gs');
-  ctx.dispatch({ shader: 'comm_gs' }, [{ buffer: Lam.buffer }, { buffer: f.M.buffer }, { buffer: f.sd.buffer }, { buffer: gs.buffer }], ctx.uniform([n]), [
-    Math.ceil(n / 256),
-  ]);
+  runKernel(ctx, 'commGs', { bind: { Lam: Lam.buffer, M: f.M.buffer, sd: f.sd.buffer, gs: gs.buffer }, uniform: { N: n }, groups: [Math.ceil(n / 256)] });
   return encodeGrad(be, W, n, cost.lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs });
 }
 
@@ -158,24 +150,15 @@ function emdGpu(
   const GCt = be.zeros([n, n]) as GpuTensor;
   const g = grid1d(n * n);
   const partials = be.alloc([g.groups[0] * g.groups[1]], 'comm_emd');
-  ctx.dispatch(
-    { shader: 'comm_emd' },
-    [
-      { buffer: Wg.buffer },
-      { buffer: be.buf(D) },
-      { buffer: keys.buffer },
-      { buffer: idx.buffer },
-      { buffer: cemp.buffer },
-      { buffer: GCt.buffer },
-      { buffer: partials.buffer },
-    ],
-    ctx.uniform([n, P, Wg.offset, g.rowPitch, g.groups[0], 0, 0, 0], 'f32mix', [cost.lambda, P > 0 ? cost.mu / P : 0]),
-    g.groups,
-  );
+  runKernel(ctx, 'commEmd', {
+    bind: { W: Wg.buffer, D: be.buf(D), keys: keys.buffer, idx: idx.buffer, cemp: cemp.buffer, GCt: GCt.buffer, partials: partials.buffer },
+    uniform: { N: n, P, offW: Wg.offset, rowPitch: g.rowPitch, groupsX: g.groups[0], lambda: cost.lambda, w: P > 0 ? cost.mu / P : 0 },
+    groups: g.groups,
+  });
   keys.dispose();
   idx.dispose();
   if (stage === 'gc') return null;
-  const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt }, 2, stage);
+  const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt }, 'emd', stage);
   releaseExpmState(f.st);
   if (!r) return null;
   return { value: be.sum(partials), grad: r.grad };
@@ -187,29 +170,28 @@ function encodeGrad(
   W: GpuTensor,
   n: number,
   lambda: number,
-  mode: 0 | 1 | 2,
+  mode: 'wd' | 'wdc' | 'emd',
   t: { D: GpuTensor; E?: GpuTensor; Lam?: GpuTensor; sd?: GpuTensor; gs?: GpuTensor },
 ): { grad: GpuTensor; partials: GpuTensor } {
   const ctx = be.ctx;
   const grad = be.alloc([n, n], 'comm_grad');
   const g = grid1d(n * n);
   const partials = be.alloc([g.groups[0] * g.groups[1]], 'comm_grad');
-  const d = ctx.dummyBuffer();
-  ctx.dispatch(
-    { shader: 'comm_grad', constants: { MODE: mode } },
-    [
-      { buffer: W.buffer },
-      { buffer: be.buf(t.D) },
-      { buffer: t.E ? be.buf(t.E) : d },
-      { buffer: t.Lam ? be.buf(t.Lam) : d },
-      { buffer: t.sd ? be.buf(t.sd) : d },
-      { buffer: t.gs ? be.buf(t.gs) : d },
-      { buffer: grad.buffer },
-      { buffer: partials.buffer },
-    ],
-    ctx.uniform([n, W.offset, g.rowPitch, g.groups[0]], 'f32mix', [lambda]),
-    g.groups,
-  );
+  runKernel(ctx, 'commGrad', {
+    bind: {
+      W: W.buffer,
+      D: be.buf(t.D),
+      E: t.E ? be.buf(t.E) : null,
+      Lam: t.Lam ? be.buf(t.Lam) : null,
+      sd: t.sd ? be.buf(t.sd) : null,
+      gs: t.gs ? be.buf(t.gs) : null,
+      grad: grad.buffer,
+      partials: partials.buffer,
+    },
+    uniform: { N: n, offW: W.offset, rowPitch: g.rowPitch, groupsX: g.groups[0], lambda },
+    constants: { MODE: mode },
+    groups: g.groups,
+  });
   return { grad, partials };
 }
 
@@ -226,32 +208,30 @@ export function sortLength(x: number): number {
  * pass per 2048-block, then per stage k > 2048 the global passes j ≥ 2048 and one block pass.
  */
 function encodeSortC(be: GpuOps, E: GpuTensor, n: number, active: GpuTensor | null): { keys: GpuTensor; idx: GpuTensor; len: number } {
-  const ctx = be.ctx;
   const len = sortLength(n * n);
   const keys = be.alloc([len], 'sort_keys');
   const idx = be.alloc([len], 'sort_keys');
   const g = grid1d(len);
-  ctx.dispatch(
-    { shader: 'sort_keys', constants: { ACTIVE_ONLY: Number(active !== null) } },
-    [{ buffer: be.buf(E) }, { buffer: active ? be.buf(active) : ctx.dummyBuffer() }, { buffer: keys.buffer }, { buffer: idx.buffer }],
-    ctx.uniform([n, len, g.rowPitch, 0]),
-    g.groups,
-  );
+  runKernel(be.ctx, 'sortKeys', {
+    bind: { E: be.buf(E), activeMask: active ? be.buf(active) : null, keys: keys.buffer, idx: idx.buffer },
+    uniform: { N: n, len, rowPitch: g.rowPitch },
+    constants: { ACTIVE_ONLY: active !== null },
+    groups: g.groups,
+  });
   encodeBitonic(be, keys, idx, len);
   return { keys, idx, len };
 }
 
 /** Bitonic sort of (keys, idx) in place; len a power of two ≥ 2048. */
 export function encodeBitonic(be: GpuOps, keys: GpuTensor, idx: GpuTensor, len: number): void {
-  const ctx = be.ctx;
-  const bind = [{ buffer: keys.buffer }, { buffer: idx.buffer }];
+  const bind = { keys: keys.buffer, idx: idx.buffer };
   const blocks = len / 2048;
-  ctx.dispatch({ shader: 'sort_bitonic', constants: { MODE: 1 } }, bind, ctx.uniform([0, 0, 0, len]), [blocks]);
+  const pass = (MODE: 'globalMerge' | 'blockSort' | 'blockMerge', k: number, j: number, rowPitch: number, groups: [number, number?]) =>
+    runKernel(be.ctx, 'sortBitonic', { bind, uniform: { k, j, rowPitch, len }, constants: { MODE }, groups });
+  pass('blockSort', 0, 0, 0, [blocks]);
   const g = grid1d(len / 2);
   for (let k = 4096; k <= len; k *= 2) {
-    for (let j = k / 2; j >= 2048; j /= 2) {
-      ctx.dispatch({ shader: 'sort_bitonic', constants: { MODE: 0 } }, bind, ctx.uniform([k, j, g.rowPitch, len]), g.groups);
-    }
-    ctx.dispatch({ shader: 'sort_bitonic', constants: { MODE: 2 } }, bind, ctx.uniform([k, 0, 0, len]), [blocks]);
+    for (let j = k / 2; j >= 2048; j /= 2) pass('globalMerge', k, j, g.rowPitch, g.groups);
+    pass('blockMerge', k, 0, 0, [blocks]);
   }
 }
