@@ -55,6 +55,15 @@ export abstract class Tensor {
   }
 }
 
+/** A reduction along `axis` (negative counts from the end) as outer × len × inner, and the result's shape. */
+export function axisSplit(shape: Shape, axis: number): { outer: number; len: number; inner: number; outShape: number[] } {
+  const ax = axis < 0 ? axis + shape.length : axis;
+  if (ax < 0 || ax >= shape.length) throw new ShapeError('sumAxis', `axis ${axis} out of range for ${fmtShape(shape)}`);
+  const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+  return { outer, len: shape[ax]!, inner, outShape: [...shape.slice(0, ax), ...shape.slice(ax + 1)] };
+}
+
 /** Resolved shapes of a (batched) matmul. */
 export interface MatmulShape {
   batch: number;

@@ -7,6 +7,7 @@ import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
   Tensor,
+  axisSplit,
   fmtShape,
   matmulOutShape,
   matmulShape,
@@ -186,13 +187,8 @@ export class CpuBackend implements Backend {
   }
 
   sumAxis(x: Tensor, axis: number): Tensor {
-    const shape = x.shape;
-    if (axis < 0) axis += shape.length;
-    if (axis < 0 || axis >= shape.length) throw new ShapeError('sumAxis', `axis ${axis} out of range for ${fmtShape(shape)}`);
-    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-    const len = shape[axis]!;
-    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const out = this.alloc([...shape.slice(0, axis), ...shape.slice(axis + 1)]);
+    const { outer, len, inner, outShape } = axisSplit(x.shape, axis);
+    const out = this.alloc(outShape);
     const X = this.data(x);
     const acc = new Float64Array(inner);
     for (let o = 0; o < outer; o++) {

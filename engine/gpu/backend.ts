@@ -6,6 +6,7 @@ import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
   Tensor,
+  axisSplit,
   fmtShape,
   matmulOutShape,
   matmulShape,
@@ -319,13 +320,8 @@ export class GpuBackend implements GpuOps {
   }
 
   sumAxis(x: Tensor, axis: number): Tensor {
-    const shape = x.shape;
-    if (axis < 0) axis += shape.length;
-    if (axis < 0 || axis >= shape.length) throw new ShapeError('sumAxis', `axis ${axis} out of range for ${fmtShape(shape)}`);
-    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-    const len = shape[axis]!;
-    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const out = this.alloc([...shape.slice(0, axis), ...shape.slice(axis + 1)], 'reduce_axis');
+    const { outer, len, inner, outShape } = axisSplit(x.shape, axis);
+    const out = this.alloc(outShape, 'reduce_axis');
     const total = outer * inner;
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
