@@ -75,7 +75,7 @@ export interface MatmulShape {
 }
 
 /** C[b] = op(A[b]) · op(B[b]); rank-2 or rank-3 operands, a rank-2 operand broadcasts over the batch. */
-export function matmulShape(a: Shape, b: Shape, transA = false, transB = false): MatmulShape {
+export function matmulShape(a: Shape, b: Shape, { transA = false, transB = false }: { transA?: boolean; transB?: boolean } = {}): MatmulShape {
   if (a.length < 2 || a.length > 3 || b.length < 2 || b.length > 3) {
     throw new ShapeError('matmul', `operands must be rank 2 or 3, got ${fmtShape(a)} and ${fmtShape(b)}`);
   }

@@ -120,7 +120,7 @@ export class CpuBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const { transA = false, transB = false } = opts;
-    const s = matmulShape(a.shape, b.shape, transA, transB);
+    const s = matmulShape(a.shape, b.shape, { transA, transB });
     const outShape = matmulOutShape(a.shape, b.shape, s);
     const out = opts.accumulate ?? this.alloc(outShape);
     if (opts.accumulate && !sameShape(opts.accumulate.shape, outShape)) {

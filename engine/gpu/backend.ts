@@ -180,7 +180,7 @@ export class GpuBackend implements GpuOps {
 
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const { transA = false, transB = false } = opts;
-    const s = matmulShape(a.shape, b.shape, transA, transB);
+    const s = matmulShape(a.shape, b.shape, { transA, transB });
     const outShape = matmulOutShape(a.shape, b.shape, s);
     if (opts.accumulate && !sameShape(opts.accumulate.shape, outShape)) {
       throw new ShapeError('matmul', `accumulate target ${fmtShape(opts.accumulate.shape)} is not ${fmtShape(outShape)}`);
