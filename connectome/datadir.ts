@@ -6,12 +6,14 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from './errors.ts';
+import { OptionError } from '../engine/errors.ts';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 
 export function resolveDataDir(flag?: string): string {
+  if (flag !== undefined && flag.trim() === '') throw new OptionError('--data', 'a data directory', 'an empty string (an unset shell variable?)');
   if (flag) {
     const p = resolve(flag);
     if (!isDir(p)) throw new DataError(p, null, 'the data directory given by --data', 'no such directory');

@@ -68,3 +68,14 @@ export class NonFiniteError extends EngineError {
     super(`non-finite value (${value}) in '${tensor}'${model === null ? '' : ` of model ${model}`} at training step ${step}; training stopped`);
   }
 }
+
+/** A bad value of a named option (a CLI flag or a library option): a usage error. */
+export class OptionError extends EngineError {
+  constructor(
+    readonly option: string,
+    readonly expected: string,
+    readonly got: string,
+  ) {
+    super(`${option}: expected ${expected}, got ${got}`);
+  }
+}

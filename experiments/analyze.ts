@@ -13,6 +13,7 @@ import type { HostParams } from '../engine/rnn/params.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
 import { writeFileAtomic } from './files.ts';
+import { OptionError } from '../engine/errors.ts';
 import { rnnConfigFor, toJson, type RunSpec } from './run.ts';
 import type { Protocol } from './protocol.ts';
 
@@ -75,7 +76,7 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
     if (!files.length) throw new Error(`${dir}: expected W_rec_epochNN.npy files (a run that finished an epoch), found none`);
     file = files[files.length - 1]!;
   } else {
-    if (!Number.isInteger(ep) || ep < 1) throw new Error(`--epoch: expected 'final', 'init' or an epoch number ≥ 1, got ${ep}`);
+    if (!Number.isInteger(ep) || ep < 1) throw new OptionError('--epoch', "'final', 'init' or an epoch number ≥ 1", `${ep}`);
     file = `W_rec_epoch${String(ep).padStart(2, '0')}.npy`;
   }
   const W = readMatrix(join(dir, file), [n, n]);

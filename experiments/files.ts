@@ -12,3 +12,19 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   }
 }
+
+/** What a failed file operation means, from its error code (null when it is not one). */
+export function fsProblem(e: unknown): string | null {
+  const code = (e as { code?: string } | null)?.code;
+  const what: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'a directory',
+    ENOTDIR: 'a path through something that is not a directory',
+    ELOOP: 'a loop of symbolic links',
+    ENOSPC: 'no space left on the device (free some, or write elsewhere with --out)',
+    EROFS: 'a read-only file system',
+  };
+  return code ? (what[code] ?? null) : null;
+}

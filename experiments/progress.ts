@@ -29,7 +29,9 @@ export class Progress {
 
   constructor(private readonly o: ProgressOptions) {
     this.stream = o.stream ?? process.stderr;
-    this.tty = o.tty ?? Boolean((this.stream as { isTTY?: boolean }).isTTY);
+    // CORTICAL_RNN_STDERR_TTY: stderr reaches a terminal through bin/cortical-rnn.js's filter.
+    const terminal = Boolean((this.stream as { isTTY?: boolean }).isTTY) || (this.stream === process.stderr && process.env.CORTICAL_RNN_STDERR_TTY === '1');
+    this.tty = o.tty ?? terminal;
   }
 
   private eta(step: number): string {

@@ -13,6 +13,7 @@
  */
 import type { DistanceMode } from '../connectome/geometry.ts';
 import type { EmdTarget } from '../engine/regularizers/cpu.ts';
+import { OptionError } from '../engine/errors.ts';
 
 export type Mode = 'paper' | 'corrected';
 
@@ -53,7 +54,7 @@ export function modeSettings(mode: Mode): ModeSettings {
       summary: 'corrected mode: isotropic µm geometry, strengths floored at 1e-4, EMD target with silent neurons floored at one synapse, L1 with λ',
     };
   }
-  throw new Error(`--mode: expected 'paper' or 'corrected', got "${String(mode)}"`);
+  throw new OptionError('--mode', "'paper' or 'corrected'", `"${String(mode)}"`);
 }
 
 interface SplitSizes {
@@ -124,21 +125,28 @@ export interface ProtocolOverrides {
   mu?: number;
 }
 
+/**
+ * Trials of one split at most: 10⁶ trials of the longest paper task (41 steps, 8 floats a step
+ * with inputs, labels and masks) take about 1.3 GB, beyond which generation itself fails.
+ */
+const MAX_TRIALS = 1_000_000;
+
 /** A protocol with command-line overrides, each checked (the flag is named in the error). */
 export function resolveProtocol(base: Protocol, o: ProtocolOverrides): Protocol {
-  const posInt = (flag: string, v: number | undefined) => {
+  const posInt = (flag: string, v: number | undefined, max = Number.MAX_SAFE_INTEGER) => {
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: expected a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new OptionError(`--${flag}`, 'a positive integer', `${v}`);
+    if (v > max) throw new OptionError(`--${flag}`, `at most ${max.toLocaleString('en')}`, `${v}`);
     return v;
   };
   const posNum = (flag: string, v: number | undefined) => {
     if (v === undefined) return undefined;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${flag}: expected a positive number, got ${v}`);
+    if (!Number.isFinite(v) || v <= 0) throw new OptionError(`--${flag}`, 'a positive number', `${v}`);
     return v;
   };
   const nonNeg = (flag: string, v: number | undefined) => {
     if (v === undefined) return undefined;
-    if (!Number.isFinite(v) || v < 0) throw new Error(`--${flag}: expected a number ≥ 0, got ${v}`);
+    if (!Number.isFinite(v) || v < 0) throw new OptionError(`--${flag}`, 'a number ≥ 0', `${v}`);
     return v;
   };
   const p: Protocol = { ...base, splits: { ...base.splits } };
@@ -147,9 +155,13 @@ export function resolveProtocol(base: Protocol, o: ProtocolOverrides): Protocol 
   if (steps !== undefined) p.steps = steps;
   p.lr = posNum('lr', o.lr) ?? p.lr;
   p.batchSize = posInt('batch-size', o.batchSize) ?? p.batchSize;
-  p.splits.train = posInt('train-trials', o.trainTrials) ?? p.splits.train;
-  p.splits.test = posInt('test-trials', o.testTrials) ?? p.splits.test;
-  p.splits.val = posInt('val-trials', o.valTrials) ?? p.splits.val;
+  p.splits.train = posInt('train-trials', o.trainTrials, MAX_TRIALS) ?? p.splits.train;
+  p.splits.test = posInt('test-trials', o.testTrials, MAX_TRIALS) ?? p.splits.test;
+  p.splits.val = posInt('val-trials', o.valTrials, MAX_TRIALS) ?? p.splits.val;
+  // Refused rather than clamped: a run records the batch size it was asked for, so it must be the one used.
+  if (p.batchSize > p.splits.train) {
+    throw new OptionError('--batch-size', `at most the training trials (${p.splits.train})`, `${p.batchSize}`);
+  }
   p.nNull = posInt('n-null', o.nNull) ?? p.nNull;
   p.nMatched = posInt('n-matched', o.nMatched) ?? p.nMatched;
   p.lambda = nonNeg('lambda', o.lambda) ?? p.lambda;
@@ -162,5 +174,5 @@ export function parseModes(spec: string): Mode[] {
   const s = spec.trim();
   if (s === 'both') return ['paper', 'corrected'];
   if (s === 'paper' || s === 'corrected') return [s];
-  throw new Error(`--mode: expected 'paper', 'corrected' or 'both', got "${spec}"`);
+  throw new OptionError('--mode', "'paper', 'corrected' or 'both'", `"${spec}"`);
 }

@@ -20,6 +20,7 @@ import { prepareField } from './setup.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
+import { OptionError } from '../engine/errors.ts';
 
 const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
 
@@ -94,10 +95,10 @@ export function parseTaskList(spec: string): string[] {
           .split(',')
           .map((x) => x.trim())
           .filter(Boolean);
-  if (!names.length) throw new Error(`--tasks: expected 'all' or a comma-separated list of tasks, got "${spec}"`);
+  if (!names.length) throw new OptionError('--tasks', `'all' or a comma-separated list of tasks`, `"${spec}"`);
   const out: string[] = [];
   for (const name of names) {
-    const t = getTask(name).name;
+    const t = getTask(name, '--tasks').name;
     if (!out.includes(t)) out.push(t);
   }
   return out;
@@ -105,10 +106,11 @@ export function parseTaskList(spec: string): string[] {
 
 /** '--seeds 20' → 1..20 (from `start`); '--seeds 3,7' → [3, 7]. */
 export function parseSeeds(spec: string | number, start = 1): number[] {
+  if (!Number.isInteger(start) || start < 0) throw new OptionError('--seed-start', 'an integer seed ≥ 0', `${start}`);
   const s = String(spec).trim();
   if (/^\d+$/.test(s)) {
     const k = Number(s);
-    if (k < 1) throw new Error(`--seeds: expected a positive count, got ${s}`);
+    if (k < 1) throw new OptionError('--seeds', 'a positive count', `${s}`);
     return Array.from({ length: k }, (_, i) => start + i);
   }
   const list = s
@@ -116,10 +118,10 @@ export function parseSeeds(spec: string | number, start = 1): number[] {
     .map((x) => x.trim())
     .filter(Boolean);
   const seeds = list.map((x) => {
-    if (!/^-?\d+$/.test(x)) throw new Error(`--seeds: expected a count (e.g. 20) or a comma-separated list of integer seeds, got "${spec}"`);
+    if (!/^\d+$/.test(x)) throw new OptionError('--seeds', 'a count (e.g. 20) or a comma-separated list of integer seeds ≥ 0', `"${spec}"`);
     return Number(x);
   });
-  if (!seeds.length) throw new Error(`--seeds: expected a count or a list of seeds, got "${spec}"`);
+  if (!seeds.length) throw new OptionError('--seeds', 'a count or a list of seeds', `"${spec}"`);
   return [...new Set(seeds)];
 }
 

@@ -18,6 +18,7 @@
  *   Wctrl-D*C spectrum-matched random control of W*, real D, WDC
  *   Wanat-D*C anatomical (EM synapse counts), real D, WDC
  */
+import { OptionError } from '../engine/errors.ts';
 
 type InitKind = 'orthogonal' | 'wstar' | 'wbang' | 'control' | 'anatomical';
 export type GeometryKind = 'none' | 'grid' | 'real';
@@ -74,12 +75,15 @@ export const EXTRA_VARIANTS: readonly Variant[] = [
 export const ALL_VARIANTS: readonly Variant[] = [...PAPER_VARIANTS, ...EXTRA_VARIANTS];
 
 /** A variant by its name or slug (case-sensitive: W*D*C and W*DC* differ only in letters). */
-export function getVariant(name: string): Variant {
+/** A variant by name or slug; `option` names the flag in the error (e.g. '--variants'). */
+export function getVariant(name: string, option = '--variant'): Variant {
   const key = name.trim();
   const found = ALL_VARIANTS.find((x) => x.name === key || x.slug === key);
   if (!found) {
-    throw new Error(
-      `unknown variant "${name}"; expected one of ${ALL_VARIANTS.map((x) => x.name).join(', ')} (or their slugs ${ALL_VARIANTS.map((x) => x.slug).join(', ')})`,
+    throw new OptionError(
+      option,
+      `one of ${ALL_VARIANTS.map((x) => x.name).join(', ')} (or their slugs ${ALL_VARIANTS.map((x) => x.slug).join(', ')})`,
+      `"${name}"`,
     );
   }
   return found;
@@ -99,10 +103,10 @@ export function parseVariantList(spec: string): Variant[] {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const x = getVariant(part);
+    const x = getVariant(part, '--variants');
     if (!out.includes(x)) out.push(x);
   }
-  if (!out.length) throw new Error(`--variants: expected 'paper', 'extra', 'all' or a comma-separated list of variant names, got "${spec}"`);
+  if (!out.length) throw new OptionError('--variants', "'paper', 'extra', 'all' or a comma-separated list of variant names", `"${spec}"`);
   return out;
 }
 

@@ -10,6 +10,7 @@ import { ngGoNogo } from './neurogym/goNogo.ts';
 import { ngPerceptualDecisionMaking } from './neurogym/perceptualDecisionMaking.ts';
 import { pdmTask } from './pdm.ts';
 import type { Task } from './types.ts';
+import { OptionError } from '../engine/errors.ts';
 
 export type { Dataset, Period, Task } from './types.ts';
 export { periodBounds } from './types.ts';
@@ -47,13 +48,14 @@ const ALIASES: Record<string, string> = {
 export const taskNames: readonly string[] = TASKS.map((t) => t.name);
 
 /** The task of a name or alias (case-insensitive); throws listing the known names. */
-export function getTask(name: string): Task {
+/** A task by name or alias; `option` names the flag in the error (e.g. '--tasks'). */
+export function getTask(name: string, option = '--task'): Task {
   const key = name.trim();
   const lower = key.toLowerCase();
   const canonical = ALIASES[lower] ?? key;
   const task = TASKS.find((t) => t.name === canonical || t.name.toLowerCase() === canonical.toLowerCase());
   if (!task) {
-    throw new Error(`Unknown task "${name}". Known tasks: ${taskNames.join(', ')} (aliases: ${Object.keys(ALIASES).join(', ')})`);
+    throw new OptionError(option, `one of ${taskNames.join(', ')} (aliases: ${Object.keys(ALIASES).join(', ')})`, `"${name}"`);
   }
   return task;
 }

@@ -77,13 +77,13 @@ describe('variant table', () => {
     expect(parseVariantList('paper')).toHaveLength(11);
     expect(parseVariantList('all')).toHaveLength(13);
     expect(parseVariantList('W*D*C, WsDsC ,W').map((v) => v.name)).toEqual(['W*D*C', 'W']);
-    expect(() => parseVariantList('W*X')).toThrow(/unknown variant "W\*X".*W\*D\*C/);
+    expect(() => parseVariantList('W*X')).toThrow(/--variants: expected one of .*W\*D\*C.*, got "W\*X"/);
     expect(() => parseVariantList(' , ')).toThrow(/--variants/);
   });
   it('parses tasks, seeds, modes and protocol overrides with clear errors', () => {
     expect(parseTaskList('all')).toEqual(['inference', 'gonogo', 'pdm']);
     expect(parseTaskList('go-nogo,pdm')).toEqual(['gonogo', 'pdm']);
-    expect(() => parseTaskList('nope')).toThrow(/Unknown task "nope"/);
+    expect(() => parseTaskList('nope')).toThrow(/--tasks: expected one of .*, got "nope"/);
     expect(parseSeeds('3')).toEqual([1, 2, 3]);
     expect(parseSeeds('2', 5)).toEqual([5, 6]);
     expect(parseSeeds('7,3,7')).toEqual([7, 3]);

@@ -50,7 +50,7 @@ describe('registry', () => {
     expect(getTask('perceptual-decision-making')).toBe(pdmTask);
     expect(getTask('ng.DelayMatchSample').name).toBe('ng.DelayMatchSample');
     for (const n of taskNames) expect(getTask(n).name).toBe(n);
-    expect(() => getTask('maze')).toThrow(/Unknown task "maze".*inference/);
+    expect(() => getTask('maze')).toThrow(/--task: expected one of .*inference.*, got "maze"/);
   });
   it('has period tables that add up to T', () => {
     for (const n of taskNames) {

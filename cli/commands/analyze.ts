@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { analyzeRun } from '../../experiments/analyze.ts';
+import { OptionError } from '../../engine/errors.ts';
 
 type Args = { run: string; epoch: string; accuracy: boolean; nNull?: number; nMatched?: number; backend: (typeof BACKEND_CHOICES)[number] };
 
@@ -18,7 +19,7 @@ export const command: CommandModule<object, Args> = {
   handler: async (a) => {
     const epoch = a.epoch === 'final' || a.epoch === 'init' ? a.epoch : Number(a.epoch);
     if (typeof epoch === 'number' && !(Number.isInteger(epoch) && epoch >= 1))
-      throw new Error(`--epoch: expected 'final', 'init' or an epoch number ≥ 1, got "${a.epoch}"`);
+      throw new OptionError('--epoch', `'final', 'init' or an epoch number ≥ 1`, `"${a.epoch}"`);
     const go = async (backend?: import('../../engine/tensor.ts').Backend) => {
       const r = await analyzeRun(a.run, { epoch, nNull: a.nNull, nMatched: a.nMatched, backend });
       const m = r.metrics;

@@ -11,6 +11,7 @@ import { parseSeeds, parseTaskList, sweep } from '../../experiments/sweep.ts';
 import { parseVariantList } from '../../experiments/variants.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
+import { OptionError } from '../../engine/errors.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
@@ -58,7 +59,7 @@ export const command: CommandModule<object, Args> = {
     const dataDir = resolveDataDir(a.data);
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
-        throw new Error(`--models-per-batch: expected a positive integer, got ${a.modelsPerBatch}`);
+        throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
       const r = await sweep({
         out: a.out,
         dataDir,

@@ -8,10 +8,12 @@ import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
-import { runOne, runRelDir } from '../../experiments/run.ts';
+import { readFinal, runOne, runRelDir } from '../../experiments/run.ts';
+import { prepareField } from '../../experiments/setup.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
+import { OptionError } from '../../engine/errors.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
@@ -24,6 +26,7 @@ type Args = ProtocolArgs & {
   out: string;
   quick: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
+  overwrite: boolean;
 };
 
 export const command: CommandModule<object, Args> = {
@@ -39,17 +42,25 @@ export const command: CommandModule<object, Args> = {
         choices: ['paper', 'corrected'] as const,
         default: 'corrected' as const,
         describe: 'paper: the released code (bugs included); corrected: fixed geometry, floors and targets',
-      }) as never,
+      })
+      .option('overwrite', { type: 'boolean', default: false, describe: 'replace a finished run in the run directory' }) as never,
   handler: async (a) => {
-    if (!Number.isInteger(a.seed)) throw new Error(`--seed: expected an integer, got ${a.seed}`);
+    if (!Number.isInteger(a.seed) || a.seed < 0) throw new OptionError('--seed', 'an integer ≥ 0', `${a.seed}`);
     const mode = modeSettings(a.mode as Mode).mode;
     const variant = getVariant(a.variant);
     const task = getTask(a.task);
     const field = a.field ?? (a.quick ? QUICK_PRESET.field : '6_6_2');
     const protocol = resolveProtocol(a.quick ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
+    prepareField(dataDir, field); // a bad field or data file fails here, before anything is announced
     const spec = { field, task: task.name, variant: variant.name, seed: a.seed, mode, positive: a.positive };
     const dir = join(a.out, runRelDir(spec));
+    const done = readFinal(dir);
+    if (done && !a.overwrite) {
+      throw new Error(
+        `${join(dir, 'final.json')}: expected no finished run here, got run ${done.id} (finished ${done.finishedAt}); pass --overwrite to replace it, or another --out`,
+      );
+    }
     await withBackend(a, async (backend) => {
       process.stderr.write(
         `train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`,

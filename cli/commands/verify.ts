@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { verifyRnnFixture, type VerifyReport } from '../../engine/verify.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { rnnFixtureRegularizer, verifyRegularizerFormat } from '../../engine/verify_formats.ts';
+import { fsProblem } from '../../experiments/files.ts';
 
 type Args = { fixture: string; backend: (typeof BACKEND_CHOICES)[number] };
 
@@ -15,7 +16,7 @@ export const command: CommandModule<object, Args> = {
     try {
       fx = JSON.parse(await readFile(args.fixture, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`${args.fixture}: cannot read fixture JSON: ${(e as Error).message}`, { cause: e });
+      throw new Error(`${args.fixture}: expected a fixture JSON file, got ${fsProblem(e) ?? `unparseable text (${(e as Error).message})`}`, { cause: e });
     }
     const report: VerifyReport = await withBackend(args, async (backend) => {
       switch (fx.format) {
