@@ -20,6 +20,7 @@ import { prepareField } from './setup.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
+import { lockDir } from './lock.ts';
 import { OptionError } from '../engine/errors.ts';
 
 const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
@@ -77,6 +78,8 @@ export interface Manifest {
     protocol: Protocol;
     backend: string;
     code?: CodeVersion;
+    /** The sweep's process (with startedAt, the invocation's identity in the manifest). */
+    pid?: number;
     planned: number;
     ran: number;
     skipped: number;
@@ -203,6 +206,16 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
       if (!o.quiet) process.stderr.write(s + '\n');
     });
   await mkdir(o.out, { recursive: true });
+  // One writer per directory: a second sweep waits here, then resumes what the first left.
+  const lock = await lockDir(o.out, 'sweep', { log });
+  try {
+    return await sweepLocked(o, t0, log);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void): Promise<SweepResult> {
   const planned = planRuns(o);
   const manifest: Manifest = readManifest(o.out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
   const inv: Manifest['invocations'][number] = {
@@ -213,15 +226,21 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     protocol: o.protocol,
     backend: o.backend.describe(),
     code: codeVersion(),
+    pid: process.pid,
     planned: planned.length,
     ran: 0,
     skipped: 0,
     wallSeconds: null,
   };
   manifest.invocations.push(inv);
+  // Read-modify-write under the lock: what the file holds now (another writer's records
+  // included), plus this invocation and the runs it saw or ran.
   const save = async () => {
-    manifest.updatedAt = new Date().toISOString();
-    await writeFileAtomic(join(o.out, 'sweep.json'), toJson(manifest));
+    const onDisk = readManifest(o.out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
+    const invocations = onDisk.invocations.filter((x) => !(x.startedAt === inv.startedAt && x.pid === inv.pid));
+    const merged: Manifest = { schema: SWEEP_SCHEMA, updatedAt: new Date().toISOString(), invocations: [...invocations, inv], runs: { ...onDisk.runs, ...manifest.runs } };
+    await writeFileAtomic(join(o.out, 'sweep.json'), toJson(merged));
+    Object.assign(manifest, merged);
   };
 
   // Done runs: skip (after checking they used this protocol); everything else is (re)done.

@@ -9,6 +9,8 @@ import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
 import { readFinal, runOne, runRelDir } from '../../experiments/run.ts';
+import { lockDir } from '../../experiments/lock.ts';
+import { mkdir } from 'node:fs/promises';
 import { prepareField } from '../../experiments/setup.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
@@ -55,24 +57,33 @@ export const command: CommandModule<object, Args> = {
     prepareField(dataDir, field); // a bad field or data file fails here, before anything is announced
     const spec = { field, task: task.name, variant: variant.name, seed: a.seed, mode, positive: a.positive };
     const dir = join(a.out, runRelDir(spec));
-    const done = readFinal(dir);
-    if (done && !a.overwrite) {
-      throw new Error(
-        `${join(dir, 'final.json')}: expected no finished run here, got run ${done.id} (finished ${done.finishedAt}); pass --overwrite to replace it, or another --out`,
-      );
-    }
-    await withBackend(a, async (backend) => {
-      process.stderr.write(
-        `train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`,
-      );
-      const rec = await runOne(spec, { dataDir, backend, protocol, dir });
-      if (rec.status === 'ok') {
-        process.stdout.write(
-          `${dir}: test accuracy ${rec.accuracy!.test.toFixed(4)}, paper accuracy (running, noise on) ${rec.accuracy!.paper.toFixed(4)}, Q ${rec.metrics!.Q_cnm.toFixed(3)}\n`,
+
+    const trainOne = () =>
+      withBackend(a, async (backend) => {
+        process.stderr.write(
+          `train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`,
         );
-      } else {
-        process.stdout.write(`${dir}: diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})\n`);
+        const rec = await runOne(spec, { dataDir, backend, protocol, dir });
+        if (rec.status === 'ok') {
+          process.stdout.write(
+            `${dir}: test accuracy ${rec.accuracy!.test.toFixed(4)}, paper accuracy (running, noise on) ${rec.accuracy!.paper.toFixed(4)}, Q ${rec.metrics!.Q_cnm.toFixed(3)}\n`,
+          );
+        } else {
+          process.stdout.write(`${dir}: diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})\n`);
+        }
+      });
+    await mkdir(a.out, { recursive: true });
+    const lock = await lockDir(a.out, 'train', { log: (l) => process.stderr.write(l + '\n') });
+    try {
+      const done = readFinal(dir);
+      if (done && !a.overwrite) {
+        throw new Error(
+          `${join(dir, 'final.json')}: expected no finished run here, got run ${done.id} (finished ${done.finishedAt}); pass --overwrite to replace it, or another --out`,
+        );
       }
-    });
+      await trainOne();
+    } finally {
+      await lock.release();
+    }
   },
 };
