@@ -238,7 +238,12 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
   const save = async () => {
     const onDisk = readManifest(o.out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
     const invocations = onDisk.invocations.filter((x) => !(x.startedAt === inv.startedAt && x.pid === inv.pid));
-    const merged: Manifest = { schema: SWEEP_SCHEMA, updatedAt: new Date().toISOString(), invocations: [...invocations, inv], runs: { ...onDisk.runs, ...manifest.runs } };
+    const merged: Manifest = {
+      schema: SWEEP_SCHEMA,
+      updatedAt: new Date().toISOString(),
+      invocations: [...invocations, inv],
+      runs: { ...onDisk.runs, ...manifest.runs },
+    };
     await writeFileAtomic(join(o.out, 'sweep.json'), toJson(merged));
     Object.assign(manifest, merged);
   };

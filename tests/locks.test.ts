@@ -56,7 +56,9 @@ describe('results directory lock', () => {
     expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8')).pid).toBe(process.pid);
     // held by a live process (this one): a second writer that does not wait is refused, naming the holder
     await expect(lockDir(dir, 'train', { wait: false })).rejects.toThrow(
-      new RegExp(`\\.lock: expected no other writer in this directory, got sweep pid ${process.pid} on ${hostname()} since .*; wait for it to finish or use another --out`),
+      new RegExp(
+        `\\.lock: expected no other writer in this directory, got sweep pid ${process.pid} on ${hostname()} since .*; wait for it to finish or use another --out`,
+      ),
     );
     await lock.release();
     expect(existsSync(join(dir, '.lock'))).toBe(false);
