@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   host: string;
   startedAt: string;
