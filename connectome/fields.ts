@@ -173,8 +173,8 @@ export function loadField(data: string | DataSource, name: string): Field {
     out.spikes = readSpikes(src, dir, n, meta.framePeriodS);
   }
   if (src.exists(`${dir}/corr.npy`)) {
-    const m = (k: string) => readSquare(src, `${dir}/${k}.npy`, n);
-    out.matrices = { corr: m('corr'), sttc: m('sttc'), precision: m('precision') };
+    const m = (k: string, form: MatrixForm) => readFunctional(src, `${dir}/${k}.npy`, n, form);
+    out.matrices = { corr: m('corr', 'symmetric'), sttc: m('sttc', 'lower'), precision: m('precision', 'symmetric') };
   }
   return out;
 }
@@ -192,6 +192,13 @@ function readNeurons(src: DataSource, file: string): FieldNeurons {
     seen[i] = r;
   }
   const rootIds = idColumn(t, 'root_id');
+  const firstLine = new Map<string, number>();
+  rootIds.forEach((id, r) => {
+    const key = String(id);
+    const prev = firstLine.get(key);
+    if (prev !== undefined) throw new DataError(t.source, `line ${t.lines[r]}, field "root_id"`, `a unique root id (already on line ${prev})`, key);
+    firstLine.set(key, t.lines[r]!);
+  });
   const unit = intColumn(t, 'unit_id');
   const nucleus = intColumn(t, 'nucleus_id');
   const xyz = ['x_vox', 'y_vox', 'z_vox'].map((c) => numberColumn(t, c, true));
@@ -270,4 +277,42 @@ function readSquare(src: DataSource, file: string, n: number): Float32Array {
   if (a.dtype === '<f4') return a.data as Float32Array;
   if (a.dtype === '<f8') return Float32Array.from(a.data as Float64Array);
   throw new DataError(`${src.root}/${file}`, 'dtype', '<f4 or <f8', a.dtype);
+}
+
+/** How a shipped N×N matrix stores its pairs: both triangles equal, or the lower one only (STTC). */
+type MatrixForm = 'symmetric' | 'lower';
+
+/**
+ * A function-derived matrix (corr, sttc, precision), checked as its format promises: N×N,
+ * finite, symmetric (corr, precision) or filled below the diagonal only (sttc), and not
+ * constant off the diagonal (a constant matrix carries no functional structure).
+ */
+function readFunctional(src: DataSource, file: string, n: number, form: MatrixForm): Float32Array {
+  const a = readSquare(src, file, n);
+  const path = `${src.root}/${file}`;
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(a[i]!)) throw new DataError(path, `entry [${Math.floor(i / n)}, ${i % n}]`, 'a finite value', String(a[i]));
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const lower = a[j * n + i]!;
+      const upper = a[i * n + j]!;
+      if (form === 'lower' && upper !== 0) {
+        throw new DataError(path, `entry [${i}, ${j}]`, 'zero above the diagonal (the release fills the lower triangle only)', String(upper));
+      }
+      if (form === 'symmetric' && Math.abs(upper - lower) > 1e-6 * Math.max(1, Math.abs(lower))) {
+        throw new DataError(path, `entries [${i}, ${j}] and [${j}, ${i}]`, 'a symmetric matrix (equal entries)', `${upper} and ${lower}`);
+      }
+    }
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      min = Math.min(min, a[i * n + j]!);
+      max = Math.max(max, a[i * n + j]!);
+    }
+  }
+  if (n > 2 && min === max) throw new DataError(path, 'entries below the diagonal', 'values that vary between pairs', `the constant ${min}`);
+  return a;
 }
