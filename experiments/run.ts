@@ -13,7 +13,7 @@
  * A run that hits NaN/Inf (NonFiniteError) ends with status 'diverged', the step and the
  * tensor; it has no accuracies or metrics (null, never NaN).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../connectome/npy.ts';
@@ -24,7 +24,7 @@ import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/param
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
-import { writeFileAtomic } from './files.ts';
+import { makeDir, writeFileAtomic } from './files.ts';
 import { modeSettings, type Mode, type Protocol } from './protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, prepareField } from './setup.ts';
 import { getVariant, variantSlug } from './variants.ts';
@@ -161,7 +161,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
   const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
 
   await rm(o.dir, { recursive: true, force: true });
-  await mkdir(join(o.dir, 'params_final'), { recursive: true });
+  await makeDir(join(o.dir, 'params_final'));
   const config = {
     schema: 'cortical-rnn/run-config/1',
     id: runId(spec),

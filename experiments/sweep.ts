@@ -8,11 +8,10 @@
  * every run's status, keyed by run id.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
-import { writeFileAtomic } from './files.ts';
+import { makeDir, writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
 import { readFinal, rnnConfigFor, runGroup, runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './run.ts';
 import { modelsPerBatch } from '../engine/rnn/trainer.ts';
@@ -205,7 +204,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     ((s: string) => {
       if (!o.quiet) process.stderr.write(s + '\n');
     });
-  await mkdir(o.out, { recursive: true });
+  await makeDir(o.out);
   // One writer per directory: a second sweep waits here, then resumes what the first left.
   const lock = await lockDir(o.out, 'sweep', { log });
   try {

@@ -10,12 +10,12 @@ import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
 import { readFinal, runOne, runRelDir } from '../../experiments/run.ts';
 import { lockDir } from '../../experiments/lock.ts';
-import { mkdir } from 'node:fs/promises';
 import { prepareField } from '../../experiments/setup.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
+import { makeDir } from '../../experiments/files.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
@@ -72,7 +72,7 @@ export const command: CommandModule<object, Args> = {
           process.stdout.write(`${dir}: diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})\n`);
         }
       });
-    await mkdir(a.out, { recursive: true });
+    await makeDir(a.out);
     const lock = await lockDir(a.out, 'train', { log: (l) => process.stderr.write(l + '\n') });
     try {
       const done = readFinal(dir);
