@@ -81,7 +81,38 @@ export function loadSweepDir(dir: string): ReportData {
       seed: rec.spec.seed,
     };
   });
+  refuseMixedProtocols(
+    dir,
+    runs.map((r) => r.rec),
+  );
   return { dir, manifest, runs };
+}
+
+/** Flattens a protocol to 'key=value' entries (splits.train, …) for comparing two of them. */
+function protocolEntries(p: object, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(p)) {
+    if (v && typeof v === 'object') for (const [k2, v2] of protocolEntries(v, `${prefix}${k}.`)) out.set(k2, v2);
+    else out.set(`${prefix}${k}`, JSON.stringify(v));
+  }
+  return out;
+}
+
+/**
+ * A report averages runs of one protocol only: runs trained with other settings (steps, lr,
+ * trials) in the same directory are refused, naming each group by how it differs.
+ */
+function refuseMixedProtocols(dir: string, recs: FinalRecord[]): void {
+  const groups = new Map<string, number>();
+  for (const r of recs) groups.set(JSON.stringify(r.protocol), (groups.get(JSON.stringify(r.protocol)) ?? 0) + 1);
+  if (groups.size < 2) return;
+  const keys = [...groups.keys()];
+  const entries = keys.map((k) => protocolEntries(JSON.parse(k) as object));
+  const differing = [...new Set(entries.flatMap((e) => [...e.keys()]))].filter((k) => new Set(entries.map((e) => e.get(k))).size > 1);
+  const desc = keys.map((k, i) => `${groups.get(k)} runs with ${differing.map((d) => `${d} ${entries[i]!.get(d) ?? 'unset'}`).join(', ')}`);
+  throw new Error(
+    `${dir}: expected runs of one protocol (a report averages within it), got ${groups.size} protocols: ${desc.join('; ')}; report each group from its own directory`,
+  );
 }
 
 // ---------------------------------------------------------------- aggregation helpers

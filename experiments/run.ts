@@ -187,6 +187,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     model: { ...cfg, activation: 'relu', output: 'softmax + bias', loss: 'cross-entropy at the last step' },
     protocol: { ...p, totalSteps, stepsPerEpoch, positiveOnly: spec.positive, optimizer: 'Adam' },
     field: { name: ctx.name, n, functional: ctx.functional?.source ?? null },
+    data: { dir: ctx.source.dataDir, digest: ctx.source.digest, files: ctx.source.files },
     backend: o.backend.describe(),
     code: codeVersion(),
     rng: {

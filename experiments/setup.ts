@@ -11,13 +11,16 @@
 import { anatomical, hasDirectedCycle, spectrumMatchedControl, wBang, wStar } from '../connectome/weights.ts';
 import { distanceMatrix, gridDistances, voxelsToUm } from '../connectome/geometry.ts';
 import { functionalFromSpikes } from '../connectome/functional.ts';
-import { loadField, type Field } from '../connectome/fields.ts';
+import { FIELDS_DIR, loadField, type Field } from '../connectome/fields.ts';
 import { Rng } from '../engine/rng.ts';
 import { L1Regularizer, type RecurrentRegularizer } from '../engine/regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
 import type { EmdTarget } from '../engine/regularizers/cpu.ts';
 import { modeSettings, type Mode } from './protocol.ts';
 import { needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface FieldContext {
   name: string;
@@ -33,6 +36,28 @@ export interface FieldContext {
   grid: { dims: [number, number, number]; D: Float64Array };
   /** Real D per mode (computed on demand). */
   realD(mode: Mode): Float64Array;
+  /** Where the field's files came from, and a digest of their contents (recorded in config.json). */
+  source: FieldSource;
+}
+
+export interface FieldSource {
+  dataDir: string;
+  /** sha256 over the field's files, each as its name, a NUL, its bytes, in name order. */
+  digest: string;
+  files: string[];
+}
+
+/** The digest of a field's files (see FieldSource). */
+function fieldSource(dataDir: string, name: string): FieldSource {
+  const dir = join(dataDir, FIELDS_DIR, name);
+  const files = readdirSync(dir).sort();
+  const h = createHash('sha256');
+  for (const f of files) {
+    h.update(f);
+    h.update('\0');
+    h.update(readFileSync(join(dir, f)));
+  }
+  return { dataDir, digest: `sha256:${h.digest('hex')}`, files };
 }
 
 const fieldCache = new Map<string, FieldContext>();
@@ -65,6 +90,7 @@ export function prepareField(dataDir: string, name: string): FieldContext {
     functional,
     functionalMissing,
     grid: { dims: g.dims, D: g.D },
+    source: fieldSource(dataDir, name),
     realD(mode: Mode) {
       let d = realCache.get(mode);
       if (!d) {

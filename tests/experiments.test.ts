@@ -279,6 +279,10 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(cfg.mode.mode).toBe('paper');
     expect(cfg.regularizer).toMatch(/WDC.*λ = 0\.3.*paper-compat/);
     expect(cfg.model).toMatchObject({ alpha: 1, outputBias: true, nHidden: 70 });
+    // the data it came from: the directory and a digest of the field's files
+    expect(cfg.data.dir).toBe(DATA);
+    expect(cfg.data.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(cfg.data.files).toEqual(expect.arrayContaining(['neurons.csv', 'synapses.csv', 'corr.npy', 'sttc.npy']));
     expect(rec.accuracy!.test).toBeGreaterThanOrEqual(0);
     expect(rec.accuracy!.paper).toBe(rec.history[1]!.trainAccuracy);
     // analyze recomputes the same metrics and the same test accuracy from the saved files

@@ -177,3 +177,20 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     });
   });
 });
+
+describe.skipIf(!haveData)('a report never averages runs of different protocols', () => {
+  it('refuses a directory holding two protocols, naming how the groups differ', async () => {
+    const out = join(tmp, 'mixed');
+    const spec = { field: '5_3_4', task: 'gonogo', variant: 'W', mode: 'corrected' as const, positive: false };
+    const tiny: Protocol = { ...TINY, epochs: 1, splits: { train: 128, test: 64, val: 64 }, nNull: 4, nMatched: 2 };
+    await runOne({ ...spec, seed: 1 }, { dataDir: DATA, backend: cpu, protocol: tiny, dir: join(out, 'runs', 'a', 'seed-1'), progress: { quiet: true } });
+    await runOne({ ...spec, seed: 2 }, { dataDir: DATA, backend: cpu, protocol: tiny, dir: join(out, 'runs', 'a', 'seed-2'), progress: { quiet: true } });
+    await runOne(
+      { ...spec, seed: 1 },
+      { dataDir: DATA, backend: cpu, protocol: { ...tiny, epochs: 2, lr: 2e-3 }, dir: join(out, 'runs', 'b', 'seed-1'), progress: { quiet: true } },
+    );
+    expect(() => loadSweepDir(out)).toThrow(
+      /mixed: expected runs of one protocol \(a report averages within it\), got 2 protocols: 2 runs with epochs 1, lr 0\.001; 1 runs with epochs 2, lr 0\.002; report each group from its own directory/,
+    );
+  });
+});
