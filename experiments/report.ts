@@ -99,8 +99,9 @@ function protocolEntries(p: object, prefix = ''): Map<string, string> {
 }
 
 /**
- * A report averages runs of one protocol only: runs trained with other settings (steps, lr,
- * trials) in the same directory are refused, naming each group by how it differs.
+ * A report averages runs of one protocol only: finished runs trained with other settings
+ * (steps, lr, trials) in the same directory are refused, naming each group by how it differs.
+ * (Diverged runs enter no mean; they are counted per cell whatever their settings.)
  */
 function refuseMixedProtocols(dir: string, recs: FinalRecord[]): void {
   const groups = new Map<string, number>();

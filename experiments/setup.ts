@@ -40,7 +40,7 @@ export interface FieldContext {
   source: FieldSource;
 }
 
-export interface FieldSource {
+interface FieldSource {
   dataDir: string;
   /** sha256 over the field's files, each as its name, a NUL, its bytes, in name order. */
   digest: string;
