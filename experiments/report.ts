@@ -83,7 +83,7 @@ export function loadSweepDir(dir: string): ReportData {
   });
   refuseMixedProtocols(
     dir,
-    runs.map((r) => r.rec),
+    runs.map((r) => r.rec).filter((r) => r.status === 'ok'),
   );
   return { dir, manifest, runs };
 }
