@@ -386,16 +386,31 @@ function learningCurves(g: Group): string[] {
   return svgs;
 }
 
-/** The heat map and the 3D scatter of one representative run (W*D*C if present). */
-function networkFigures(g: Group): { svgs: string[]; run: string | null } {
-  const ok = g.rows.filter((r) => r.rec.status === 'ok' && r.rec.metrics);
-  const pick = ok.find((r) => r.variant === 'W*D*C') ?? ok[0];
-  if (!pick) return { svgs: [], run: null };
-  const files = readdirSync(pick.dir)
+const weightFiles = (dir: string) =>
+  readdirSync(dir)
     .filter((f) => /^W_rec_epoch\d+\.npy$/.test(f))
     .sort();
-  const last = files[files.length - 1];
-  if (!last) return { svgs: [], run: null };
+
+/**
+ * The heat map and the 3D scatter of one representative run: W*D*C of the lowest seed whose
+ * weights are in the directory (a results folder may keep weights for some runs only), else
+ * another run with weights. A weight file that cannot be read leaves the figures out and says
+ * why (`missing`); it never stops the report.
+ */
+function networkFigures(g: Group): { svgs: string[]; run: string | null; missing?: string } {
+  const ok = g.rows.filter((r) => r.rec.status === 'ok' && r.rec.metrics && weightFiles(r.dir).length).sort((a, b) => a.seed - b.seed);
+  const pick = ok.find((r) => r.variant === 'W*D*C') ?? ok[0];
+  if (!pick) return { svgs: [], run: null, missing: 'no finished run of this group has its W_rec weights (W_rec_epochNN.npy) in the directory' };
+  try {
+    return drawNetwork(pick);
+  } catch (e) {
+    return { svgs: [], run: relative('.', pick.dir), missing: (e as Error).message };
+  }
+}
+
+function drawNetwork(pick: RunRow): { svgs: string[]; run: string } {
+  const files = weightFiles(pick.dir);
+  const last = files[files.length - 1]!;
   const w = parseNpy(new Uint8Array(readFileSync(join(pick.dir, last))), join(pick.dir, last));
   const n = pick.rec.n;
   if (w.shape.length !== 2 || w.shape[0] !== n || w.shape[1] !== n)
@@ -542,10 +557,11 @@ export function buildReport(data: ReportData): BuiltReport {
   for (const g of groups) {
     const curves = learningCurves(g);
     const net = networkFigures(g);
-    figJson.push({ group: tag(g), learningCurves: curves.length, networkRun: net.run });
+    figJson.push({ group: tag(g), learningCurves: curves.length, networkRun: net.run, ...(net.missing ? { missing: net.missing } : {}) });
     figs.push(`<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>`);
     for (const s of curves) figs.push(`<figure class="curve">${s}</figure>`);
     for (const s of net.svgs) figs.push(`<figure class="network">${s}</figure>`);
+    if (net.missing) figs.push(`<p class="missing">W_rec figures not drawn: ${esc(net.missing)}</p>`);
   }
   json.figures = figJson;
   sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });

@@ -4,7 +4,7 @@
  * paper-vs-corrected section, and numbers that agree with the runs' final.json files.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -192,5 +192,30 @@ describe.skipIf(!haveData)('a report never averages runs of different protocols'
     expect(() => loadSweepDir(out)).toThrow(
       /mixed: expected runs of one protocol \(a report averages within it\), got 2 protocols: 2 runs with epochs 1, lr 0\.001; 1 runs with epochs 2, lr 0\.002; report each group from its own directory/,
     );
+  });
+});
+
+describe.skipIf(!haveData)('one bad file does not sink a report', () => {
+  it('a truncated weight file leaves its figures out, says why, and the tables are still written', async () => {
+    const out = join(tmp, 'truncated');
+    const tiny: Protocol = { ...TINY, epochs: 1, splits: { train: 128, test: 64, val: 64 }, nNull: 4, nMatched: 2 };
+    const spec = { field: '5_3_4', task: 'gonogo', variant: 'W*D*C', mode: 'corrected' as const, positive: false };
+    for (const seed of [1, 2]) {
+      await runOne({ ...spec, seed }, { dataDir: DATA, backend: cpu, protocol: tiny, dir: join(out, 'runs', `seed-${seed}`), progress: { quiet: true } });
+    }
+    const bad = join(out, 'runs', 'seed-1', 'W_rec_epoch01.npy');
+    writeFileSync(bad, readFileSync(bad).subarray(0, 100));
+    const r = await writeReport(out);
+    const j = JSON.parse(readFileSync(r.json, 'utf8')) as { figures: { missing?: string; networkRun: string | null }[] };
+    expect(j.figures[0]!.missing).toMatch(/W_rec_epoch01\.npy/);
+    const html = readFileSync(r.html, 'utf8');
+    expect(html).toMatch(/W_rec figures not drawn: .*W_rec_epoch01\.npy/);
+    expect(html).toMatch(/W\*D\*C/); // the tables are there
+    // without seed 1's weights, seed 2 (which has them) is drawn instead
+    rmSync(bad);
+    const again = await writeReport(out);
+    const j2 = JSON.parse(readFileSync(again.json, 'utf8')) as { figures: { missing?: string; networkRun: string | null }[] };
+    expect(j2.figures[0]!.missing).toBeUndefined();
+    expect(j2.figures[0]!.networkRun).toMatch(/seed-2$/);
   });
 });
