@@ -1,8 +1,10 @@
 /**
  * Statistics for comparing runs: t-based confidence intervals, Kruskal–Wallis, Mann–Whitney U
  * and Holm's correction, with the special functions they need. Conventions follow
- * scipy.stats (1.10) so numbers can be checked against it.
+ * scipy.stats (1.10) so numbers can be checked against it; and the cluster bootstrap and
+ * sign-flip test of paired contrasts over seeds.
  */
+import { Rng } from '../engine/rng.ts';
 
 // ---------------------------------------------------------------- special functions
 
@@ -423,4 +425,70 @@ export function pairwiseMannWhitney(groups: Record<string, ArrayLike<number>>): 
   }
   const adjusted = holmAdjust(out.map((r) => r.p));
   return out.map((r, k) => ({ ...r, pHolm: adjusted[k]! }));
+}
+
+export interface BootstrapCI {
+  estimate: number;
+  lo: number;
+  hi: number;
+  level: number;
+  /** Clusters (e.g. seeds) the estimate rests on. */
+  clusters: number;
+}
+
+/**
+ * Cluster bootstrap of the mean: the estimate is the mean of all values; the interval is the
+ * percentile interval of that mean over `resamples` draws of the clusters with replacement
+ * (values of one seed move together). Seeded, so a report is reproducible. NaN bounds with
+ * fewer than 2 clusters.
+ */
+export function clusterBootstrapMean(clusters: ReadonlyArray<ArrayLike<number>>, o: { resamples?: number; level?: number; seed?: number } = {}): BootstrapCI {
+  const level = o.level ?? 0.95;
+  const sums = clusters.map((c) => Array.from(c).reduce((a, b) => a + b, 0));
+  const counts = clusters.map((c) => c.length);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const estimate = total ? sums.reduce((a, b) => a + b, 0) / total : NaN;
+  const k = clusters.length;
+  if (k < 2) return { estimate, lo: NaN, hi: NaN, level, clusters: k };
+  const rng = new Rng(o.seed ?? 1, 'bootstrap');
+  const B = o.resamples ?? 10000;
+  const means = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    let n = 0;
+    for (let i = 0; i < k; i++) {
+      const j = rng.int(k);
+      s += sums[j]!;
+      n += counts[j]!;
+    }
+    means[b] = n ? s / n : NaN;
+  }
+  means.sort();
+  const q = (p: number) => means[Math.min(B - 1, Math.max(0, Math.floor(p * B)))]!;
+  return { estimate, lo: q((1 - level) / 2), hi: q((1 + level) / 2), level, clusters: k };
+}
+
+/**
+ * Sign-flip permutation test of H0: the per-cluster mean differences d_i are symmetric about 0
+ * (two-sided): p = fraction of the 2^k sign patterns whose |mean| ≥ the observed |mean|
+ * (exact up to k = 16 clusters, else 2^16 random patterns). With k clusters the smallest
+ * attainable p is 2/2^k: three seeds can never reach p < 0.25.
+ */
+export function signFlipTest(d: ArrayLike<number>, seed = 1): number {
+  const k = d.length;
+  if (!k) return NaN;
+  const obs = Math.abs(Array.from(d).reduce((a, b) => a + b, 0));
+  const exact = k <= 16;
+  const patterns = exact ? 2 ** k : 2 ** 16;
+  const rng = new Rng(seed, 'sign-flip');
+  let hits = 0;
+  for (let m = 0; m < patterns; m++) {
+    let s = 0;
+    for (let i = 0; i < k; i++) {
+      const neg = exact ? (m >> i) & 1 : rng.int(2);
+      s += neg ? -d[i]! : d[i]!;
+    }
+    if (Math.abs(s) >= obs - 1e-12) hits++;
+  }
+  return hits / patterns;
 }

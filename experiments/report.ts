@@ -15,6 +15,7 @@ import { join, relative } from 'node:path';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { meanCI, kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU, type MeanCI } from '../analysis/stats.ts';
 import { writeFileAtomic } from './files.ts';
+import { paperClaims, type ClaimResult } from './claims.ts';
 import { RUN_SCHEMA, toJson, type FinalRecord } from './run.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { ALL_VARIANTS, getVariant } from './variants.ts';
@@ -164,6 +165,39 @@ function fmtCI(c: MeanCI | null, d = 3): string {
   return `${fmt(c.mean, d)} [${fmt(c.lo, d)}, ${fmt(c.hi, d)}]`;
 }
 const fmtP = (p: number) => (!Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+
+/**
+ * The claims table: one row per claim, one column block per mode (paper and corrected side by
+ * side), each with the effect, its bootstrap interval, the sign-flip p, the seeds behind it and
+ * the verdict.
+ */
+function claimsSection(groups: Group[], json: Record<string, unknown>): string {
+  const normal = groups.filter((g) => !g.positive);
+  if (!normal.length) return '<p class="note">No runs without the positive-only constraint.</p>';
+  const asClaimRuns = (g: Group | undefined) => (g ? g.rows.map((r) => ({ variant: r.variant, task: r.task, seed: r.seed, rec: r.rec })) : []);
+  const byMode = normal.map((g) => ({
+    g,
+    claims: paperClaims(asClaimRuns(g), asClaimRuns(groups.find((p) => p.positive && p.field === g.field && p.mode === g.mode))),
+  }));
+  json.claims = Object.fromEntries(byMode.map(({ g, claims }) => [`${g.field}-${g.mode}`, claims]));
+  const ids = uniq(byMode.flatMap((m) => m.claims.map((c) => c.id)));
+  const cell = (c: ClaimResult | undefined) => {
+    if (!c || !c.effect) return '<td>—</td><td>—</td><td>no pairs</td>';
+    const e = c.effect;
+    const interval = Number.isFinite(e.lo) ? `[${fmt(e.lo)}, ${fmt(e.hi)}]` : '(one seed: no interval)';
+    return `<td>${fmt(e.estimate)} ${interval}</td><td>${fmtP(c.p ?? NaN)} (${c.seeds} seed${c.seeds === 1 ? '' : 's'})</td><td class="verdict ${c.verdict.replace(/ /g, '-')}">${esc(c.verdict)}</td>`;
+  };
+  const head = byMode.map(({ g }) => `<th colspan="3">${esc(g.field)}, ${esc(g.mode)} mode</th>`).join('');
+  const sub = byMode.map(() => '<th>effect [95% CI]</th><th>sign-flip p</th><th>verdict</th>').join('');
+  const rows = ids.map((id) => {
+    const first = byMode.flatMap((m) => m.claims).find((c) => c.id === id)!;
+    return `<tr><td>${esc(first.claim)}<br><small>${esc(first.contrast)}</small></td>${byMode.map((m) => cell(m.claims.find((c) => c.id === id))).join('')}</tr>`;
+  });
+  return [
+    '<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds; a claim <em>holds</em> when the interval lies on its side, <em>does not hold</em> when it lies on the other, and is <em>undecided</em> otherwise. The sign-flip test on per-seed means cannot go below p = 2/2<sup>k</sup> with k seeds (0.25 with 3), and pairwise tests with Holm correction cannot reach significance with so few seeds either: the intervals are the primary evidence, and each row says how many seeds back it.</p>',
+    `<table><thead><tr><th rowspan="2">claim</th>${head}</tr><tr>${sub}</tr></thead><tbody>${rows.join('')}</tbody></table>`,
+  ].join('\n');
+}
 
 /** The groups of a report: one per (field, mode, positive). */
 interface Group {
@@ -484,7 +518,7 @@ function modeComparison(runs: RunRow[], json: Record<string, unknown>): string |
 const CSS = `body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.6em 0 1.4em;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th[scope=row]{text-align:left}thead th{background:#f2f2f2}.div{color:#b00}.sig td{background:#fff4d6}.note{color:#666}
-figure{margin:1em 0}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:2em}code{background:#f4f4f4;padding:0 3px}`;
+figure{margin:1em 0}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:2em}code{background:#f4f4f4;padding:0 3px}.verdict.holds{color:#1a7f37;font-weight:600}.verdict.does-not-hold{color:#b3261e;font-weight:600}.verdict.undecided{color:#666}p.missing{color:#b3261e}`;
 
 export interface BuiltReport {
   html: string;
@@ -565,6 +599,7 @@ export function buildReport(data: ReportData): BuiltReport {
   }
   json.figures = figJson;
   sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });
+  sections.push({ id: 'claims', title: "The paper's claims — planned contrasts over seeds", html: claimsSection(groups, json) });
   const cmp = modeComparison(runs, json);
   sections.push({
     id: 'mode-comparison',

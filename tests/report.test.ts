@@ -97,10 +97,17 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     const r = await writeReport(out);
     const html = readFileSync(r.html, 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    for (const id of ['settings', 'table2', 'table3', 'metrics', 'significance', 'figures', 'mode-comparison']) {
+    for (const id of ['settings', 'table2', 'table3', 'metrics', 'significance', 'figures', 'claims', 'mode-comparison']) {
       expect(html, id).toContain(`<section id="${id}">`);
     }
     expect(html).toMatch(/Modes: corrected and paper\./);
+    // the claims, paper and corrected mode side by side, each row with its seeds and verdict
+    expect(html).toMatch(/<th colspan="3">5_3_4, corrected mode<\/th><th colspan="3">5_3_4, paper mode<\/th>/);
+    expect(html).toMatch(/Fully constrained networks beat the baseline W \(gonogo\)/);
+    expect(html).toMatch(/class="verdict (holds|does-not-hold|undecided)"/);
+    const claims = (r.report.json as { claims: Record<string, { id: string; seeds: number }[]> }).claims;
+    expect(Object.keys(claims).sort()).toEqual(['5_3_4-corrected', '5_3_4-paper']);
+    expect(claims['5_3_4-corrected']!.find((c) => c.id === 'positive-retained')).toBeDefined();
     for (const id of [
       'table2-5_3_4-corrected',
       'table2-5_3_4-paper',

@@ -1,0 +1,222 @@
+/**
+ * The paper's claims (arXiv 2606.14975), each as a planned contrast between variants that differ
+ * in the factor the claim is about, paired by task and seed. The evidence is the mean paired
+ * difference with a cluster-bootstrap 95% interval over seeds (all of one seed's pairs move
+ * together), and a sign-flip test on the per-seed mean differences. A claim holds when the
+ * interval lies on its side, fails when it lies on the other, and is undecided otherwise.
+ *
+ * Few seeds cannot decide much: with k seeds the sign-flip test cannot go below p = 2/2^k, and
+ * pairwise tests with Holm's correction are weaker still, so the intervals come first.
+ */
+import { clusterBootstrapMean, signFlipTest, type BootstrapCI } from '../analysis/stats.ts';
+import type { FinalRecord } from './run.ts';
+
+/** A finished run as the claims see it. */
+export interface ClaimRun {
+  variant: string;
+  task: string;
+  seed: number;
+  rec: FinalRecord;
+}
+
+export interface ClaimResult {
+  id: string;
+  claim: string;
+  /** How the effect is computed (which variants minus which). */
+  contrast: string;
+  verdict: 'holds' | 'does not hold' | 'undecided';
+  effect: BootstrapCI | null;
+  /** Two-sided sign-flip p over seeds. */
+  p: number | null;
+  seeds: number;
+}
+
+const FULL = ['W*D*C', 'W*D*C*'];
+const PARTIAL = ['WD', 'WD*', 'WDC', 'WD*C', 'WD*C*', 'W*DC*'];
+/** Pairs that differ in one factor only (the first has it, the second does not). */
+const FACTORS: Record<'init' | 'geometry' | 'communicability', [string, string][]> = {
+  init: [
+    ['W*D*C', 'WD*C'],
+    ['W*D*C*', 'WD*C*'],
+  ],
+  geometry: [
+    ['WD*', 'WD'],
+    ['WD*C', 'WDC'],
+    ['W*D*C*', 'W*DC*'],
+  ],
+  communicability: [
+    ['WDC', 'WD'],
+    ['WD*C', 'WD*'],
+  ],
+};
+/** Positive-only performance is retained when it loses less than this much test accuracy. */
+const RETAINED_MARGIN = 0.05;
+
+type Value = (r: FinalRecord) => number | null;
+const testAcc: Value = (r) => (r.status === 'ok' ? r.accuracy!.test : null);
+const metric =
+  (key: string): Value =>
+  (r) => {
+    const v = r.status === 'ok' && r.metrics ? (r.metrics as unknown as Record<string, unknown>)[key] : null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+
+/** The value of (variant, task, seed), or null when that run is missing or diverged. */
+function lookup(runs: ClaimRun[], value: Value) {
+  const m = new Map<string, number>();
+  for (const r of runs) {
+    const v = value(r.rec);
+    if (v !== null) m.set(`${r.variant}|${r.task}|${r.seed}`, v);
+  }
+  return (variant: string, task: string, seed: number) => m.get(`${variant}|${task}|${seed}`) ?? null;
+}
+
+/** Per seed, the differences a − b over the given pairs and tasks where both runs exist. */
+function pairedBySeed(
+  runs: ClaimRun[],
+  value: Value,
+  pairs: [string | string[], string | string[]][],
+  tasks: string[],
+  other: ClaimRun[] = runs,
+): Map<number, number[]> {
+  const a = lookup(runs, value);
+  const b = lookup(other, value);
+  const mean = (get: typeof a, vs: string | string[], t: string, s: number) => {
+    const xs = (Array.isArray(vs) ? vs : [vs]).map((v) => get(v, t, s));
+    return xs.some((x) => x === null) ? null : (xs as number[]).reduce((p, q) => p + q, 0) / xs.length;
+  };
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y);
+  const out = new Map<number, number[]>();
+  for (const s of seeds) {
+    const d: number[] = [];
+    for (const t of tasks) {
+      for (const [pa, pb] of pairs) {
+        const x = mean(a, pa, t, s);
+        const y = mean(b, pb, t, s);
+        if (x !== null && y !== null) d.push(x - y);
+      }
+    }
+    if (d.length) out.set(s, d);
+  }
+  return out;
+}
+
+/** Per seed, one value minus another contrast's (both per-seed means), for "a is larger than b". */
+function differenceOfContrasts(x: Map<number, number[]>, y: Map<number, number[]>): Map<number, number[]> {
+  const mean = (v: number[]) => v.reduce((p, q) => p + q, 0) / v.length;
+  const out = new Map<number, number[]>();
+  for (const [s, dx] of x) {
+    const dy = y.get(s);
+    if (dy) out.set(s, [mean(dx) - mean(dy)]);
+  }
+  return out;
+}
+
+function judge(id: string, claim: string, contrast: string, bySeed: Map<number, number[]>, threshold = 0, side: 'above' | 'below' = 'above'): ClaimResult {
+  const clusters = [...bySeed.values()];
+  if (!clusters.length) return { id, claim, contrast, verdict: 'undecided', effect: null, p: null, seeds: 0 };
+  const effect = clusterBootstrapMean(clusters, { seed: 7 });
+  const seedMeans = clusters.map((c) => c.reduce((a, b) => a + b, 0) / c.length - threshold);
+  const p = signFlipTest(seedMeans);
+  const [lo, hi] = side === 'above' ? [effect.lo - threshold, effect.hi - threshold] : [threshold - effect.hi, threshold - effect.lo];
+  const verdict = lo > 0 ? 'holds' : hi < 0 ? 'does not hold' : 'undecided';
+  return { id, claim, contrast, verdict, effect, p, seeds: clusters.length };
+}
+
+/**
+ * The claims for one mode: `runs` of that mode (recurrence unconstrained in sign) and, when
+ * present, `positive` runs of the same mode and field.
+ */
+export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimResult[] {
+  const tasks = [...new Set(runs.map((r) => r.task))].sort();
+  const out: ClaimResult[] = [];
+  for (const t of tasks) {
+    out.push(
+      judge(
+        `full-vs-W-${t}`,
+        `Fully constrained networks beat the baseline W (${t})`,
+        'mean(W*D*C, W*D*C*) − W, test accuracy',
+        pairedBySeed(runs, testAcc, [[FULL, 'W']], [t]),
+      ),
+      judge(
+        `full-vs-partial-${t}`,
+        `Fully constrained networks beat the partially constrained ones (${t})`,
+        'mean(W*D*C, W*D*C*) − mean(WD, WD*, WDC, WD*C, WD*C*, W*DC*), test accuracy',
+        pairedBySeed(runs, testAcc, [[FULL, PARTIAL]], [t]),
+      ),
+    );
+  }
+  const factor = (f: keyof typeof FACTORS) => pairedBySeed(runs, testAcc, FACTORS[f], tasks);
+  const describe = (f: keyof typeof FACTORS) => FACTORS[f].map(([a, b]) => `${a} − ${b}`).join(', ');
+  const init = factor('init');
+  const geometry = factor('geometry');
+  const comm = factor('communicability');
+  out.push(
+    judge('init-gain', 'Functional initialisation (W* instead of orthogonal) raises accuracy', `${describe('init')}; all tasks`, init),
+    judge(
+      'init-vs-geometry',
+      'Functional initialisation gains more than real geometry',
+      'per seed: init gain − geometry gain',
+      differenceOfContrasts(init, geometry),
+    ),
+    judge(
+      'init-vs-communicability',
+      'Functional initialisation gains more than communicability',
+      'per seed: init gain − communicability gain',
+      differenceOfContrasts(init, comm),
+    ),
+    judge('geometry-gain', 'Real spatial embedding (D* instead of grid D) gives a further gain', `${describe('geometry')}; all tasks`, geometry),
+    judge('communicability-gain', 'Communicability (C) adds to the distance cost', `${describe('communicability')}; all tasks`, comm),
+  );
+  const vsW = (key: string) => pairedBySeed(runs, metric(key), [[FULL, 'W']], tasks);
+  out.push(
+    judge('modular', 'Constrained networks are more modular than W', 'Q (CNM): mean(W*D*C, W*D*C*) − W', vsW('Q_cnm')),
+    judge(
+      'low-entropy',
+      'Constrained networks have lower weight entropy than W',
+      'entropy (KDE, bits): mean(W*D*C, W*D*C*) − W',
+      vsW('entropy_kde_bits'),
+      0,
+      'below',
+    ),
+    judge(
+      'small-world-paper',
+      'Constrained networks are small-world (paper null)',
+      'σ (paper null) of W*D*C, W*D*C* − 1',
+      absolute(runs, metric('sigma_paper'), tasks),
+      1,
+    ),
+    judge(
+      'small-world-matched',
+      'Constrained networks are small-world (degree-matched null)',
+      'σ (degree-matched null) of W*D*C, W*D*C* − 1',
+      absolute(runs, metric('sigma_matched'), tasks),
+      1,
+    ),
+  );
+  if (positive.length) {
+    out.push(
+      judge(
+        'positive-retained',
+        `Performance is retained with positive-only recurrence (loss < ${RETAINED_MARGIN})`,
+        'test accuracy of W*D*C, W*D*C* positive-only − the same unconstrained in sign',
+        pairedBySeed(positive, testAcc, [[FULL, FULL]], tasks, runs),
+        -RETAINED_MARGIN,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Per seed, the values themselves (of the fully constrained variants), for a level claim. */
+function absolute(runs: ClaimRun[], value: Value, tasks: string[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const r of runs) {
+    if (!FULL.includes(r.variant) || !tasks.includes(r.task)) continue;
+    const v = value(r.rec);
+    if (v === null) continue;
+    if (!out.has(r.seed)) out.set(r.seed, []);
+    out.get(r.seed)!.push(v);
+  }
+  return out;
+}
