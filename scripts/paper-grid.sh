@@ -12,6 +12,11 @@
 # Work dir: $GRID_ROOT (default /work/grid): worktree/ (the pinned code), out/ (the sweep
 # directory with all weights), grid.log. Finished runs are never redone: a run is done when its
 # final.json exists, and `start` copies the committed ones back before resuming.
+#
+# One network at a time (--models-per-batch 1). At N = 312 on llvmpipe, 11 networks side by side
+# took 1.18 s per network-step (inference, T = 50). One network alone took 0.80 s per step
+# (gonogo, T = 40), which is about 1.0 s at T = 50, so batching gains nothing there. Single runs
+# also finish every few minutes, so a stop loses little. Results are bit-identical either way.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=${GRID_ROOT:-/work/grid}
@@ -50,7 +55,7 @@ case "$cmd" in
         echo "== $(date -u +%FT%TZ) $mode $variants seed $seed $extra"
         # shellcheck disable=SC2086
         nice -n 19 node bin/cortical-rnn.js sweep --data "$data" --field 6_6_2 --tasks all --variants "$variants" \
-          --mode "$mode" --seeds 1 --seed-start "$seed" --models-per-batch 11 --out "$root/out" $extra
+          --mode "$mode" --seeds 1 --seed-start "$seed" --models-per-batch "${GRID_MODELS_PER_BATCH:-1}" --out "$root/out" $extra
       done
     ) >>"$root/grid.log" 2>&1 </dev/null &
     echo $! >"$root/grid.pid"
