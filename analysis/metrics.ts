@@ -4,6 +4,7 @@
  */
 import { Rng } from '../engine/rng.ts';
 import { degreeAssortativity } from './assortativity.ts';
+import { totalWeight, weightDensity } from './function.ts';
 import { kdeEntropyBits, rowwiseEntropyBits } from './entropy.ts';
 import { density, thresholdTop10 } from './graph.ts';
 import { greedyModularityCNM, louvain, modularityQ } from './modularity.ts';
@@ -62,6 +63,10 @@ export interface NetworkMetrics {
   null_matched: NullMeans;
   entropy_kde_bits: number;
   entropy_rowwise_bits: number;
+  /** Share of weights with |W_ij| > 0.01 (the seRNN sparsity axis: sparsity = 1 − this). */
+  weight_density: number;
+  /** Σ_ij |W_ij|. */
+  total_weight: number;
   /** Σ_ij |W_ij| ‖p_i − p_j‖, when positions are given. */
   wiring_cost?: number;
   /** Mean Euclidean length of the graph's edges, when positions are given. */
@@ -117,6 +122,8 @@ export function analyzeNetwork(W: Float64Array | Float32Array, n: number, opts: 
     null_matched: nullMatched,
     entropy_kde_bits: kdeEntropyBits(W),
     entropy_rowwise_bits: rowwiseEntropyBits(W, n).mean,
+    weight_density: weightDensity(W),
+    total_weight: totalWeight(W),
   };
 
   if (opts.positions) {

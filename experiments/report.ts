@@ -16,11 +16,13 @@ import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { meanCI, kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU, type MeanCI } from '../analysis/stats.ts';
 import { writeFileAtomic } from './files.ts';
 import { paperClaims, type ClaimResult } from './claims.ts';
+import { sernnSection } from './sernn_report.ts';
+import { sernnFamily } from './sernn.ts';
 import { RUN_SCHEMA, toJson, type FinalRecord } from './run.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { ALL_VARIANTS, getVariant } from './variants.ts';
 import { modeSettings, type Mode } from './protocol.ts';
-import { esc, heatmap, lineChart, scatter3d } from './svg.ts';
+import { esc, fmt, fmtP, heatmap, lineChart, scatter3d } from './svg.ts';
 
 interface RunRow {
   dir: string;
@@ -158,13 +160,11 @@ function cellStats(rows: RunRow[]): CellStats {
   };
 }
 
-const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
 function fmtCI(c: MeanCI | null, d = 3): string {
   if (!c) return '—';
   if (c.n < 2 || !Number.isFinite(c.lo)) return `${fmt(c.mean, d)} (n=${c.n})`;
   return `${fmt(c.mean, d)} [${fmt(c.lo, d)}, ${fmt(c.hi, d)}]`;
 }
-const fmtP = (p: number) => (!Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 /**
  * The claims table: one row per claim, one column block per mode (paper and corrected side by
@@ -554,61 +554,78 @@ export function buildReport(data: ReportData): BuiltReport {
     ].join('\n'),
   });
 
-  const groups = groupsOf(runs);
-  const tag = (g: Group) => `${g.field}-${g.mode}${g.positive ? '-positive' : ''}`;
-  const normal = groups.filter((g) => !g.positive);
-  const positive = groups.filter((g) => g.positive);
-  sections.push({
-    id: 'table2',
-    title: 'Table 2 — accuracy per variant and task',
-    html: normal.length
-      ? normal.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode</h3>${accuracyTable(g, `table2-${tag(g)}`, json)}`).join('\n')
-      : '<p class="note">No runs without the positive-only constraint.</p>',
-  });
-  sections.push({
-    id: 'table3',
-    title: 'Table 3 — positive-only recurrence',
-    html: positive.length
-      ? positive.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode, positive-only</h3>${accuracyTable(g, `table3-${tag(g)}`, json)}`).join('\n')
-      : '<p class="note">No positive-only runs in this directory (run the sweep with <code>--positive</code>).</p>',
-  });
-  sections.push({
-    id: 'metrics',
-    title: 'Network metrics — modularity Q, small-worldness σ (both nulls), entropy',
-    html: groups
-      .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${metricsTable(g, `metrics-${tag(g)}`, json)}`)
-      .join('\n'),
-  });
-  sections.push({
-    id: 'significance',
-    title: 'Significance tests',
-    html: groups
-      .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${significance(g, `significance-${tag(g)}`, json)}`)
-      .join('\n'),
-  });
-  const figs: string[] = [];
-  const figJson: unknown[] = [];
-  for (const g of groups) {
-    const curves = learningCurves(g);
-    const net = networkFigures(g);
-    figJson.push({ group: tag(g), learningCurves: curves.length, networkRun: net.run, ...(net.missing ? { missing: net.missing } : {}) });
-    figs.push(`<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>`);
-    for (const s of curves) figs.push(`<figure class="curve">${s}</figure>`);
-    for (const s of net.svgs) figs.push(`<figure class="network">${s}</figure>`);
-    if (net.missing) figs.push(`<p class="missing">W_rec figures not drawn: ${esc(net.missing)}</p>`);
+  // A seRNN sweep (runs with their own λ, L1 and WDC) gets its own section; the paper's sections
+  // cover the other runs.
+  const sernnRuns = runs.filter((r) => r.rec.spec.lambda !== undefined && sernnFamily(r.variant));
+  const paperRuns = runs.filter((r) => !sernnRuns.includes(r));
+  if (sernnRuns.length) {
+    sections.push({
+      id: 'sernn',
+      title: 'The seRNN experiment — L1 vs spatially embedded RNNs across λ',
+      html: sernnSection(
+        sernnRuns.map((r) => ({ variant: r.variant, lambda: r.rec.spec.lambda!, seed: r.seed, rec: r.rec })),
+        json,
+      ),
+    });
   }
-  json.figures = figJson;
-  sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });
-  sections.push({ id: 'claims', title: "The paper's claims — planned contrasts over seeds", html: claimsSection(groups, json) });
-  const cmp = modeComparison(runs, json);
-  sections.push({
-    id: 'mode-comparison',
-    title: 'Paper mode vs corrected mode',
-    html:
-      cmp ??
-      '<p class="note">This directory has runs of one mode only; run the sweep again with the other <code>--mode</code> (same <code>--out</code>) to compare.</p>',
-  });
-
+  if (paperRuns.length) {
+    const groups = groupsOf(paperRuns);
+    const tag = (g: Group) => `${g.field}-${g.mode}${g.positive ? '-positive' : ''}`;
+    const normal = groups.filter((g) => !g.positive);
+    const positive = groups.filter((g) => g.positive);
+    sections.push({
+      id: 'table2',
+      title: 'Table 2 — accuracy per variant and task',
+      html: normal.length
+        ? normal.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode</h3>${accuracyTable(g, `table2-${tag(g)}`, json)}`).join('\n')
+        : '<p class="note">No runs without the positive-only constraint.</p>',
+    });
+    sections.push({
+      id: 'table3',
+      title: 'Table 3 — positive-only recurrence',
+      html: positive.length
+        ? positive.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode, positive-only</h3>${accuracyTable(g, `table3-${tag(g)}`, json)}`).join('\n')
+        : '<p class="note">No positive-only runs in this directory (run the sweep with <code>--positive</code>).</p>',
+    });
+    sections.push({
+      id: 'metrics',
+      title: 'Network metrics — modularity Q, small-worldness σ (both nulls), entropy',
+      html: groups
+        .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${metricsTable(g, `metrics-${tag(g)}`, json)}`)
+        .join('\n'),
+    });
+    sections.push({
+      id: 'significance',
+      title: 'Significance tests',
+      html: groups
+        .map(
+          (g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${significance(g, `significance-${tag(g)}`, json)}`,
+        )
+        .join('\n'),
+    });
+    const figs: string[] = [];
+    const figJson: unknown[] = [];
+    for (const g of groups) {
+      const curves = learningCurves(g);
+      const net = networkFigures(g);
+      figJson.push({ group: tag(g), learningCurves: curves.length, networkRun: net.run, ...(net.missing ? { missing: net.missing } : {}) });
+      figs.push(`<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>`);
+      for (const s of curves) figs.push(`<figure class="curve">${s}</figure>`);
+      for (const s of net.svgs) figs.push(`<figure class="network">${s}</figure>`);
+      if (net.missing) figs.push(`<p class="missing">W_rec figures not drawn: ${esc(net.missing)}</p>`);
+    }
+    json.figures = figJson;
+    sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });
+    sections.push({ id: 'claims', title: "The paper's claims — planned contrasts over seeds", html: claimsSection(groups, json) });
+    const cmp = modeComparison(paperRuns, json);
+    sections.push({
+      id: 'mode-comparison',
+      title: 'Paper mode vs corrected mode',
+      html:
+        cmp ??
+        '<p class="note">This directory has runs of one mode only; run the sweep again with the other <code>--mode</code> (same <code>--out</code>) to compare.</p>',
+    });
+  }
   const nav = sections.map((s) => `<li><a href="#${s.id}">${esc(s.title)}</a></li>`).join('');
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>cortical-rnn report — ${esc(fields.join(', '))} (${esc(modes.join(', '))})</title><style>${CSS}</style></head>

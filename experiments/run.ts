@@ -29,6 +29,7 @@ import { modeSettings, type Mode, type Protocol } from './protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, prepareField } from './setup.ts';
 import { getVariant, variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
+import { inferenceFunction, type FunctionMetrics } from './function.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
 
 export const RUN_SCHEMA = 'cortical-rnn/run/1';
@@ -41,6 +42,8 @@ export interface RunSpec {
   seed: number;
   mode: Mode;
   positive: boolean;
+  /** The regularisation strength λ of this run, when a sweep varies it (else the protocol's). */
+  lambda?: number;
 }
 
 export interface RunOptions {
@@ -68,6 +71,8 @@ export interface FinalRecord {
   steps: number;
   history: EpochInfo[];
   metrics: Omit<NetworkMetrics, never> | null;
+  /** The functional analyses (inference task only; see experiments/function.ts). */
+  function?: FunctionMetrics | null;
   n: number;
   /** The protocol the run was trained with (a sweep refuses to mix protocols in one directory). */
   protocol: Protocol;
@@ -79,14 +84,22 @@ export interface FinalRecord {
   finishedAt: string;
 }
 
-/** The run's identity, e.g. `corrected/6_6_2/gonogo/W*D*C/seed-1` (+ `/positive`). */
+/**
+ * The run's identity, e.g. `corrected/6_6_2/gonogo/W*D*C/seed-1` (`-positive` after the mode for
+ * positive-only runs); a run with its own λ has `lambda-<λ>` before the seed.
+ */
 export function runId(s: RunSpec): string {
-  return `${s.mode}${s.positive ? '-positive' : ''}/${s.field}/${s.task}/${s.variant}/seed-${s.seed}`;
+  return [`${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, s.variant, ...lambdaPart(s), `seed-${s.seed}`].join('/');
 }
 
-/** The run directory relative to a sweep root: runs/<mode>[-positive]/<field>/<task>/<slug>/seed-<k>. */
+/** The run directory relative to a sweep root: runs/<mode>[-positive]/<field>/<task>/<slug>[/lambda-<λ>]/seed-<k>. */
 export function runRelDir(s: RunSpec): string {
-  return join('runs', `${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variantSlug(s.variant), `seed-${s.seed}`);
+  return join('runs', `${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variantSlug(s.variant), ...lambdaPart(s), `seed-${s.seed}`);
+}
+
+/** `lambda-<λ>` (shortest round-trip decimal, e.g. lambda-0.003) when the spec sets λ. */
+function lambdaPart(s: RunSpec): string[] {
+  return s.lambda === undefined ? [] : [`lambda-${String(s.lambda)}`];
 }
 
 /** The final record of a run directory, or null when the run is not done (no or bad final.json). */
@@ -132,6 +145,8 @@ interface PreparedRun {
   reg: ReturnType<typeof makeRegularizer>;
   splits: ReturnType<typeof makeSplits>;
   positionsUm: ArrayLike<number>;
+  /** The canonical task name. */
+  taskName: string;
   base: Pick<FinalRecord, 'schema' | 'id' | 'spec' | 'n' | 'protocol' | 'backend' | 'code'>;
   rows: string[];
   seen: EpochInfo[];
@@ -149,7 +164,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
 
   const init = initialRecurrent(variant, ctx, spec.seed);
   const D = geometryD(variant.geometry, ctx, spec.mode);
-  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: p.lambda, mu: p.mu, D, K: ctx.K });
+  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K });
   const cfg = rnnConfigFor(task, n);
   const params: HostParams = initParams(
     cfg,
@@ -217,6 +232,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     reg,
     splits,
     positionsUm: ctx.positionsUm,
+    taskName: task.name,
     base: { schema: RUN_SCHEMA, id: runId(spec), spec: { ...spec, variant: variant.name }, n, protocol: p, backend: o.backend.describe(), code: codeVersion() },
     rows: [CSV_HEADER],
     seen: [],
@@ -269,6 +285,7 @@ async function finishOk(
   }
   const tAn = Date.now();
   const metrics = analyzeNetwork(done.final.W_rec, n, { seed: spec.seed, nNull: p.nNull, nMatched: p.nMatched, positions: r.positionsUm });
+  const fn = r.taskName === 'inference' ? inferenceFunction(cfg, done.final, r.positionsUm, { seed: spec.seed, inputNoise: p.inputNoise }) : null;
   const anS = (Date.now() - tAn) / 1000;
   const last = done.history[done.history.length - 1]!;
   const rec: FinalRecord = {
@@ -281,6 +298,7 @@ async function finishOk(
     steps: done.steps,
     history: done.history,
     metrics,
+    ...(fn ? { function: fn } : {}),
     timings: {
       train_s: done.trainS,
       eval_s: done.evalS,

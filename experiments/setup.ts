@@ -18,6 +18,7 @@ import { EmdRegularizer, WdcRegularizer, WdRegularizer } from '../engine/regular
 import type { EmdTarget } from '../engine/regularizers/cpu.ts';
 import { modeSettings, type Mode } from './protocol.ts';
 import { needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
+import { OptionError } from '../engine/errors.ts';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +26,9 @@ import { join } from 'node:path';
 export interface FieldContext {
   name: string;
   n: number;
-  field: Field;
-  /** Neuron positions in µm, [n, 3]. */
+  /** The MICrONS field; null for a synthetic grid field (see `syntheticGrid`). */
+  field: Field | null;
+  /** Neuron positions in µm, [n, 3] (a synthetic field's grid coordinates, one unit apart). */
   positionsUm: Float64Array;
   /** K[post][pre] synapse counts. */
   K: Float64Array;
@@ -34,7 +36,7 @@ export interface FieldContext {
   functional: { corr: ArrayLike<number>; sttc: ArrayLike<number>; source: 'shipped' | 'spikes' } | null;
   functionalMissing?: string;
   grid: { dims: [number, number, number]; D: Float64Array };
-  /** Real D per mode (computed on demand). */
+  /** Real D per mode (computed on demand; a synthetic field has none and throws). */
   realD(mode: Mode): Float64Array;
   /** Where the field's files came from, and a digest of their contents (recorded in config.json). */
   source: FieldSource;
@@ -67,6 +69,12 @@ export function prepareField(dataDir: string, name: string): FieldContext {
   const key = `${dataDir}\0${name}`;
   const hit = fieldCache.get(key);
   if (hit) return hit;
+  const dims = syntheticGrid(name);
+  if (dims) {
+    const ctx = syntheticField(name, dims);
+    fieldCache.set(key, ctx);
+    return ctx;
+  }
   const field = loadField(dataDir, name);
   const n = field.n;
   const positionsUm = voxelsToUm(field.neurons.positionsVox);
@@ -105,6 +113,40 @@ export function prepareField(dataDir: string, name: string): FieldContext {
   return ctx;
 }
 
+/**
+ * A synthetic field `grid-AxBxC`: A·B·C units on an even grid one unit apart, with no data (the
+ * seRNN's 5 × 5 × 4 cube of 100 units is `grid-5x5x4`). Null for any other name.
+ */
+export function syntheticGrid(name: string): [number, number, number] | null {
+  const m = /^grid-(\d{1,3})x(\d{1,3})x(\d{1,3})$/.exec(name);
+  if (!m) return null;
+  const dims = [Number(m[1]), Number(m[2]), Number(m[3])] as [number, number, number];
+  const n = dims[0] * dims[1] * dims[2];
+  if (dims.some((d) => d < 1) || n < 2 || n > 4096) throw new OptionError('--field', 'a synthetic grid grid-AxBxC of 2 to 4,096 units', `"${name}"`);
+  return dims;
+}
+
+/** The context of a synthetic grid field: grid D only (Euclidean, in grid units), no K or W*. */
+function syntheticField(name: string, dims: [number, number, number]): FieldContext {
+  const n = dims[0] * dims[1] * dims[2];
+  const g = gridDistances(n, dims);
+  const noData = `field ${name} is a synthetic grid without data`;
+  return {
+    name,
+    n,
+    field: null,
+    positionsUm: g.positions,
+    K: new Float64Array(n * n),
+    functional: null,
+    functionalMissing: `${noData}, so W* (and W!, the spectrum-matched control) cannot be built; use variants with orthogonal init (W, WD, WDC)`,
+    grid: { dims: g.dims, D: g.D },
+    source: { dataDir: '', digest: `synthetic:${name}`, files: [] },
+    realD() {
+      throw new Error(`${noData}: it has no real neuron positions; use variants with grid geometry or none (W, WD, WDC)`);
+    },
+  };
+}
+
 /** The W* draw of one simulation (seed): identical for every W* variant and task. */
 export function wStarDraw(ctx: FieldContext, seed: number): Float64Array {
   if (!ctx.functional) throw new Error(ctx.functionalMissing ?? `field ${ctx.name}: no functional data for W*`);
@@ -123,6 +165,9 @@ export interface InitialRecurrent {
 export function initialRecurrent(v: Variant, ctx: FieldContext, seed: number): InitialRecurrent {
   const n = ctx.n;
   if (needsWStar(v) && !ctx.functional) throw new Error(`variant ${v.name}: ${ctx.functionalMissing}`);
+  if (!ctx.field && (v.init === 'anatomical' || v.regularizer === 'EMD')) {
+    throw new Error(`variant ${v.name}: field ${ctx.name} is a synthetic grid without an EM connectome; use variants with orthogonal init (W, WD, WDC)`);
+  }
   switch (v.init) {
     case 'orthogonal':
       return { kind: 'orthogonal', notes: ['orthogonal (gain 1)'] };

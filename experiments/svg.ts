@@ -12,6 +12,11 @@ function title(x: number, y: number, text: string, maxWidth: number): string {
   return `<text x="${x}" y="${y}" font-size="${size.toFixed(1)}" font-weight="bold">${esc(text)}</text>`;
 }
 
+/** A number for a table: `d` decimals, '—' for null or non-finite. */
+export const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+/** A p-value for a table. */
+export const fmtP = (p: number) => (!Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
@@ -49,6 +54,8 @@ export interface Series {
   y: number[];
   dashed?: boolean;
   colour?: string;
+  /** Points only, no line (a scatter). */
+  markers?: boolean;
 }
 
 /** A line chart with axes, ticks and a legend. Non-finite points are skipped. */
@@ -86,9 +93,16 @@ export function lineChart(o: {
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${f(sy(y))}" y2="${f(sy(y))}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${m.l - 6}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(y.toFixed(2))}</text>`);
   }
-  const xt = x1 - x0 <= 12 ? Array.from({ length: Math.round(x1 - x0) + 1 }, (_, i) => x0 + i) : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
+  // Whole-number ticks for short integer-like ranges (epochs), six even ticks otherwise.
+  const lo = Math.ceil(x0 - 1e-9);
+  const xt =
+    x1 - x0 >= 2 && x1 - x0 <= 12
+      ? Array.from({ length: Math.floor(x1 + 1e-9) - lo + 1 }, (_, i) => lo + i)
+      : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
   for (const x of xt)
-    parts.push(`<text x="${f(sx(x))}" y="${m.t + ph + 16}" text-anchor="middle">${esc(Number.isInteger(x) ? String(x) : x.toFixed(1))}</text>`);
+    parts.push(
+      `<text x="${f(sx(x))}" y="${m.t + ph + 16}" text-anchor="middle">${esc(Number.isInteger(x) ? String(x) : x.toFixed(x1 - x0 < 2 ? 2 : 1))}</text>`,
+    );
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${m.t + ph}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 6}" text-anchor="middle">${esc(o.xLabel)}</text>`);
@@ -98,8 +112,9 @@ export function lineChart(o: {
     const pts = s.x.map((x, k) => [x, s.y[k]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length) {
       const d = pts.map(([x, y], k) => `${k ? 'L' : 'M'}${f(sx(x))} ${f(sy(y))}`).join(' ');
-      parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
-      for (const [x, y] of pts) parts.push(`<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="2" fill="${c}"/>`);
+      if (!s.markers) parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+      for (const [x, y] of pts)
+        parts.push(`<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="${s.markers ? 3 : 2}" fill="${c}"${s.markers ? ' fill-opacity="0.6"' : ''}/>`);
     }
     const ly = m.t + 4 + i * 15;
     parts.push(

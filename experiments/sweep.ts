@@ -31,6 +31,8 @@ export interface SweepPlan {
   seeds: number[];
   modes: Mode[];
   positive: boolean;
+  /** Regularisation strengths per variant name (a run per λ); absent: the protocol's λ. */
+  lambdas?: Record<string, number[]>;
 }
 
 export interface SweepOptions extends SweepPlan {
@@ -127,13 +129,34 @@ export function parseSeeds(spec: string | number, start = 1): number[] {
   return [...new Set(seeds)];
 }
 
+/** '--lambdas 0.001,0.01' → [0.001, 0.01] (each a finite number ≥ 0, duplicates removed). */
+export function parseLambdas(spec: string, flag = '--lambdas'): number[] {
+  const parts = spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (!parts.length) throw new OptionError(flag, 'a comma-separated list of regularisation strengths ≥ 0', `"${spec}"`);
+  const out: number[] = [];
+  for (const x of parts) {
+    const v = Number(x);
+    if (!/^[0-9.eE+-]+$/.test(x) || !Number.isFinite(v) || v < 0)
+      throw new OptionError(flag, 'a comma-separated list of regularisation strengths ≥ 0', `"${x}"`);
+    if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
 /** Every run of a plan, seed-major (a killed sweep leaves whole simulations done first). */
 export function planRuns(p: SweepPlan): RunSpec[] {
   const out: RunSpec[] = [];
   for (const mode of p.modes) {
     for (const seed of p.seeds) {
       for (const task of p.tasks) {
-        for (const v of p.variants) out.push({ field: p.field, task, variant: v.name, seed, mode, positive: p.positive });
+        for (const v of p.variants) {
+          const lambdas = p.lambdas?.[v.name];
+          if (!lambdas) out.push({ field: p.field, task, variant: v.name, seed, mode, positive: p.positive });
+          else for (const lambda of lambdas) out.push({ field: p.field, task, variant: v.name, seed, mode, positive: p.positive, lambda });
+        }
       }
     }
   }
@@ -221,7 +244,15 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
     startedAt: new Date().toISOString(),
     finishedAt: null,
     preset: o.preset ?? null,
-    plan: { field: o.field, tasks: o.tasks, variants: o.variants.map((v) => v.name), seeds: o.seeds, modes: o.modes, positive: o.positive },
+    plan: {
+      field: o.field,
+      tasks: o.tasks,
+      variants: o.variants.map((v) => v.name),
+      seeds: o.seeds,
+      modes: o.modes,
+      positive: o.positive,
+      ...(o.lambdas ? { lambdas: o.lambdas } : {}),
+    },
     protocol: o.protocol,
     backend: o.backend.describe(),
     code: codeVersion(),
@@ -297,7 +328,7 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
     const group = o.maxRuns !== undefined ? group0.slice(0, o.maxRuns - ran.length) : group0;
     const optionsFor = (spec: RunSpec) => {
       const index = skipped.length + started + group.indexOf(spec) + 1;
-      const label = `[${index}/${planned.length}] ${spec.mode}${spec.positive ? '+' : ''} ${spec.task} ${spec.variant} seed ${spec.seed}`;
+      const label = `[${index}/${planned.length}] ${spec.mode}${spec.positive ? '+' : ''} ${spec.task} ${spec.variant}${spec.lambda === undefined ? '' : ` λ ${spec.lambda}`} seed ${spec.seed}`;
       return {
         dataDir: o.dataDir,
         backend: o.backend,

@@ -141,10 +141,10 @@ describe('modes and regularisers', { skip: !haveData }, () => {
     }
     // real D: isotropic µm distances over their maximum (corrected), the reshape bug (paper)
     const iso = geometryD('real', ctx, 'corrected')!;
-    expect(Array.from(iso)).toEqual(Array.from(distanceMatrix(voxelsToUm(ctx.field.neurons.positionsVox), 'isotropic')));
+    expect(Array.from(iso)).toEqual(Array.from(distanceMatrix(voxelsToUm(ctx.field!.neurons.positionsVox), 'isotropic')));
     expect(Math.max(...iso)).toBe(1);
     const compat = geometryD('real', ctx, 'paper')!;
-    expect(Array.from(compat)).toEqual(Array.from(distanceMatrix(ctx.field.neurons.positionsVox, 'paper-compat')));
+    expect(Array.from(compat)).toEqual(Array.from(distanceMatrix(ctx.field!.neurons.positionsVox, 'paper-compat')));
     expect(Array.from(compat)).not.toEqual(Array.from(iso));
     // grid D: the paper's unscaled grid, the same in both modes
     expect(Array.from(geometryD('grid', ctx, 'paper')!)).toEqual(Array.from(gridDistances(70).D));

@@ -7,7 +7,7 @@ import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, parseModes, resolveProtocol } from '../../experiments/protocol.ts';
-import { parseSeeds, parseTaskList, sweep } from '../../experiments/sweep.ts';
+import { parseLambdas, parseSeeds, parseTaskList, sweep } from '../../experiments/sweep.ts';
 import { parseVariantList } from '../../experiments/variants.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
@@ -27,6 +27,7 @@ type Args = ProtocolArgs & {
   backend: (typeof BACKEND_CHOICES)[number];
   modelsPerBatch?: number;
   allowMixedCommits: boolean;
+  lambdas?: string;
 };
 
 export const command: CommandModule<object, Args> = {
@@ -47,6 +48,7 @@ export const command: CommandModule<object, Args> = {
         type: 'number',
         describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)',
       })
+      .option('lambdas', { type: 'string', describe: "regularisation strengths, e.g. '0.001,0.01,0.1': one run per λ and variant (default: the protocol's λ)" })
       .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' }) as never,
   handler: async (a) => {
     const q = a.quick;
@@ -57,6 +59,7 @@ export const command: CommandModule<object, Args> = {
     const modes = parseModes(a.mode);
     const protocol = resolveProtocol(q ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
+    const lambdas = a.lambdas === undefined ? undefined : parseLambdas(a.lambdas);
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
         throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
@@ -70,6 +73,7 @@ export const command: CommandModule<object, Args> = {
         seeds,
         modes,
         positive: a.positive,
+        ...(lambdas ? { lambdas: Object.fromEntries(variants.map((v) => [v.name, lambdas])) } : {}),
         protocol,
         preset: q ? 'quick' : null,
         modelsPerBatch: a.modelsPerBatch,

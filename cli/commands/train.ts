@@ -29,6 +29,7 @@ type Args = ProtocolArgs & {
   quick: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
   overwrite: boolean;
+  lambda?: number;
 };
 
 export const command: CommandModule<object, Args> = {
@@ -45,6 +46,7 @@ export const command: CommandModule<object, Args> = {
         default: 'corrected' as const,
         describe: 'paper: the released code (bugs included); corrected: fixed geometry, floors and targets',
       })
+      .option('lambda', { type: 'number', describe: "this run's regularisation strength λ (default: the protocol's 0.3); the run id gets lambda-<λ>" })
       .option('overwrite', { type: 'boolean', default: false, describe: 'replace a finished run in the run directory' }) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.seed) || a.seed < 0) throw new OptionError('--seed', 'an integer ≥ 0', `${a.seed}`);
@@ -55,7 +57,16 @@ export const command: CommandModule<object, Args> = {
     const protocol = resolveProtocol(a.quick ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
     prepareField(dataDir, field); // a bad field or data file fails here, before anything is announced
-    const spec = { field, task: task.name, variant: variant.name, seed: a.seed, mode, positive: a.positive };
+    if (a.lambda !== undefined && !(Number.isFinite(a.lambda) && a.lambda >= 0)) throw new OptionError('--lambda', 'a number ≥ 0', `${a.lambda}`);
+    const spec = {
+      field,
+      task: task.name,
+      variant: variant.name,
+      seed: a.seed,
+      mode,
+      positive: a.positive,
+      ...(a.lambda !== undefined ? { lambda: a.lambda } : {}),
+    };
     const dir = join(a.out, runRelDir(spec));
 
     const trainOne = () =>

@@ -1,0 +1,64 @@
+/**
+ * `cortical-rnn sernn [--strengths 8] [--seeds 5] [--out results/sernn]` runs the seRNN experiment
+ * (experiments/sernn.ts): L1 and seRNN networks of 100 units on a 5 × 5 × 4 grid across
+ * regularisation strengths, on the one-step inference task. It is the sweep with a preset plan, so
+ * it resumes, batches and writes the same run directories; `report DIR` draws its figures.
+ */
+import type { CommandModule } from 'yargs';
+import { resolveDataDir } from '../../connectome/datadir.ts';
+import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
+import { resolveProtocol } from '../../experiments/protocol.ts';
+import { parseSeeds, sweep } from '../../experiments/sweep.ts';
+import { sernnPlan, SERNN_PROTOCOL } from '../../experiments/sernn.ts';
+import { formatDuration } from '../../experiments/progress.ts';
+import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
+import { OptionError } from '../../engine/errors.ts';
+
+type Args = ProtocolArgs & {
+  data?: string;
+  strengths: number;
+  seeds: string;
+  seedStart: number;
+  out: string;
+  backend: (typeof BACKEND_CHOICES)[number];
+  modelsPerBatch?: number;
+  allowMixedCommits: boolean;
+};
+
+export const command: CommandModule<object, Args> = {
+  command: 'sernn',
+  describe: 'The seRNN experiment: L1 vs spatially embedded RNNs across regularisation strengths (resumable)',
+  builder: (y) =>
+    withProtocolOptions(withBackendOption(y))
+      .option('strengths', { type: 'number', default: 8, describe: 'regularisation strengths per family, log-spaced over its range' })
+      .option('seeds', { type: 'string', default: '5', describe: 'a count (5 → seeds 1..5) or a comma list' })
+      .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
+      .option('out', { type: 'string', default: 'results/sernn', describe: 'results directory' })
+      .option('models-per-batch', { type: 'number', describe: 'networks trained together (default: from the adapter; 1 on CPU adapters)' })
+      .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' }) as never,
+  handler: async (a) => {
+    if ((a as { quick?: boolean }).quick || (a as { positive?: boolean }).positive)
+      throw new OptionError('--quick/--positive', 'neither (the seRNN experiment has its own preset; shrink it with --strengths, --seeds, --epochs)', 'set');
+    const plan = sernnPlan(a.strengths, parseSeeds(a.seeds, a.seedStart));
+    const protocol = resolveProtocol(SERNN_PROTOCOL, overridesOf(a));
+    const dataDir = resolveDataDir(a.data);
+    await withBackend(a, async (backend) => {
+      if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
+        throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
+      const r = await sweep({
+        ...plan,
+        out: a.out,
+        dataDir,
+        backend,
+        protocol,
+        preset: 'sernn',
+        modelsPerBatch: a.modelsPerBatch,
+        allowMixedCommits: a.allowMixedCommits,
+      });
+      const div = Object.values(r.manifest.runs).filter((x) => x.status === 'diverged').length;
+      process.stdout.write(
+        `sernn done: ${r.planned.length} networks (${r.ran.length} trained now, ${r.skipped.length} already done; ${div} diverged) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`,
+      );
+    });
+  },
+};
