@@ -1,4 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../engine/cpu/backend.ts';
+import type { Backend } from '../engine/tensor.ts';
+import { PAPER_PROTOCOL, type Protocol } from '../experiments/protocol.ts';
+import { sweep } from '../experiments/sweep.ts';
+import { readFinal } from '../experiments/run.ts';
+import { writeReport } from '../experiments/report.ts';
+import { hasAdapter, useGpu } from './helpers/gpu.ts';
 import { logStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
 import { planRuns } from '../experiments/sweep.ts';
 import { runId, runRelDir } from '../experiments/run.ts';
@@ -40,4 +50,51 @@ describe('seRNN preset', () => {
     expect(() => initialRecurrent(getVariant('W*D*C'), ctx, 1)).toThrow(/W\*/);
     expect(() => initialRecurrent(getVariant('Wanat-D*C'), ctx, 1)).toThrow(/EM connectome/);
   });
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-sernn-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const gpu = useGpu();
+const backend = (): Backend => (hasAdapter ? gpu.get() : new CpuBackend('f64'));
+
+describe('seRNN experiment end to end (tiny)', () => {
+  /** A few steps: the plumbing, not the science. */
+  const TINY: Protocol = { ...PAPER_PROTOCOL, epochs: 1, steps: 4, batchSize: 32, splits: { train: 128, test: 64, val: 64 }, nNull: 10, nMatched: 2 };
+
+  it('trains both families across strengths, records the functional analyses, and the report draws the seRNN section', async () => {
+    const out = join(tmp, 'sernn');
+    const plan = sernnPlan(2, [1]);
+    const r = await sweep({ ...plan, out, dataDir: '/nonexistent', backend: backend(), protocol: TINY, preset: 'sernn', quiet: true });
+    expect(r.ran).toHaveLength(4);
+    for (const spec of r.planned) {
+      const rec = readFinal(join(out, runRelDir(spec)))!;
+      expect(rec.status).toBe('ok');
+      expect(rec.spec.lambda).toBe(spec.lambda);
+      expect(rec.n).toBe(100);
+      const fn = rec.function!;
+      expect(fn.trials).toBe(1024);
+      expect(fn.units_active).toBeGreaterThan(0);
+      expect(fn.units_active).toBeLessThanOrEqual(100);
+      expect(fn.mixed_selectivity).toBeGreaterThanOrEqual(0);
+      expect(fn.mixed_selectivity).toBeLessThanOrEqual(1);
+      expect(fn.energy).toBeGreaterThan(0);
+      expect(rec.metrics!.weight_density).toBeGreaterThan(0);
+      expect(rec.metrics!.weight_density).toBeLessThanOrEqual(1);
+      const config = JSON.parse(readFileSync(join(out, runRelDir(spec), 'config.json'), 'utf8'));
+      expect(config.regularizer).toContain(`λ = ${spec.lambda}`);
+      expect(config.spec.lambda).toBe(spec.lambda);
+    }
+    const { report } = await writeReport(out);
+    const ids = report.sections.map((x) => x.id);
+    expect(ids).toEqual(['settings', 'sernn']);
+    const sec = report.sections.find((x) => x.id === 'sernn')!.html;
+    expect(sec.match(/<svg /g)).toHaveLength(7);
+    const j = report.json.sernn as { rows: { family: string; lambda: number; networks: number }[]; claims: { id: string; verdict: string }[]; sweetSpot: { rows: unknown[] } };
+    expect(j.rows.map((x) => `${x.family}:${x.lambda}`)).toEqual(
+      SERNN_FAMILIES.flatMap((f) => logStrengths(f.range[0], f.range[1], 2).map((l) => `${f.family}:${l}`)),
+    );
+    expect(j.rows.every((x) => x.networks === 1)).toBe(true);
+    expect(j.claims.map((c) => c.id)).toEqual(['Q', 'sigma_paper', 'sigma_matched', 'colocalisation', 'mixed', 'energy']);
+    expect(j.sweetSpot.rows).toHaveLength(2);
+  }, 600_000);
 });

@@ -41,7 +41,8 @@ export const command: CommandModule<object, Args> = {
       throw new OptionError('--quick/--positive', 'neither (the seRNN experiment has its own preset; shrink it with --strengths, --seeds, --epochs)', 'set');
     const plan = sernnPlan(a.strengths, parseSeeds(a.seeds, a.seedStart));
     const protocol = resolveProtocol(SERNN_PROTOCOL, overridesOf(a));
-    const dataDir = resolveDataDir(a.data);
+    // The grid field needs no data; a data directory is only recorded when there is one.
+    const dataDir = a.data !== undefined ? resolveDataDir(a.data) : dataDirIfAny();
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
         throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
@@ -62,3 +63,11 @@ export const command: CommandModule<object, Args> = {
     });
   },
 };
+
+function dataDirIfAny(): string {
+  try {
+    return resolveDataDir();
+  } catch {
+    return '';
+  }
+}
