@@ -5,15 +5,12 @@
  */
 import { deflateSync } from 'node:zlib';
 import { mat4, vec3 } from 'gl-matrix';
+import { esc } from './tables.ts';
 
 /** A bold title that shrinks to fit `maxWidth` (about 0.6 em per character at 13 px). */
 function title(x: number, y: number, text: string, maxWidth: number): string {
   const size = Math.max(8, Math.min(13, maxWidth / (0.6 * Math.max(1, text.length))));
   return `<text x="${x}" y="${y}" font-size="${size.toFixed(1)}" font-weight="bold">${esc(text)}</text>`;
-}
-
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** A categorical palette (Tableau 10 + 10 more), cycled. */
