@@ -12,6 +12,18 @@ import { parseNpy, type NpyArray } from './npy.ts';
 
 export const FIELDS_DIR = 'microns-fields';
 
+/** Every file loadField may read in a field's folder (a browser fetches these, absent ones skipped). */
+export const FIELD_FILES = [
+  'meta.json',
+  'neurons.csv',
+  'synapses.csv',
+  'spike_frames.npy',
+  'spike_offsets.npy',
+  'corr.npy',
+  'sttc.npy',
+  'precision.npy',
+] as const;
+
 export interface FieldSummary {
   field: string;
   session: number;
