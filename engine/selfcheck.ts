@@ -68,7 +68,7 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
       run: (be, [a, b]) => be.matmul(a!, b!),
     },
     {
-      name: 'matmul 64×64 · 64×64 (vec4 tiles)',
+      name: 'matmul 64×64 · 64×64 (aligned)',
       shapes: [
         [64, 64],
         [64, 64],

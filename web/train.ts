@@ -19,6 +19,8 @@ import type { FrameStats } from './connectome3d.ts';
 /** What a test (or a curious user, from the console) can read of the last run. */
 interface LiveRun {
   losses: number[];
+  /** Milliseconds of each step (pauses and page repaints left out). */
+  stepMs: number[];
   epochs: EpochInfo[];
   stepsPerSecond: number;
   done: boolean;
@@ -161,7 +163,7 @@ export async function initTrain(): Promise<void> {
       status.className = 'bad';
       return;
     }
-    const live: LiveRun = { losses: [], epochs: [], stepsPerSecond: 0, done: false, record: null, error: null };
+    const live: LiveRun = { losses: [], stepMs: [], epochs: [], stepsPerSecond: 0, done: false, record: null, error: null };
     window.workbench.run = live;
     start.disabled = true;
     pause.disabled = false;
@@ -211,6 +213,7 @@ export async function initTrain(): Promise<void> {
             onStep: async (s) => {
               const now = performance.now();
               busyMs += now - tLast;
+              live.stepMs.push(now - tLast);
               live.losses.push(s.loss);
               live.stepsPerSecond = live.losses.length / (busyMs / 1000);
               status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;

@@ -3,7 +3,7 @@
  * (dist/web, built with Vite on first use) and, read-only, the data and results directories.
  */
 import type { CommandModule } from 'yargs';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OptionError } from '../../engine/errors.ts';
@@ -24,15 +24,34 @@ function packageRoot(): string {
   }
 }
 
-/** The built workbench, built now (Vite, a development dependency) when missing or asked to. */
+/** The newest modification time (ms) of the .ts/.wgsl/.html/.css files under these folders. */
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|wgsl|html|css)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return newest;
+}
+
+/**
+ * The built workbench, built now (Vite, a development dependency) when missing, asked for, or
+ * older than the sources of a development checkout (so an edit is never served stale).
+ */
 async function webBundle(rebuild: boolean): Promise<string> {
   const root = packageRoot();
   const out = join(root, 'dist', 'web');
-  if (!rebuild && existsSync(join(out, 'index.html'))) return out;
+  const index = join(out, 'index.html');
+  const sources = ['web', 'engine', 'shaders', 'connectome', 'tasks', 'analysis', 'experiments'].map((d) => join(root, d));
+  if (!rebuild && existsSync(index) && newestSource(sources) <= statSync(index).mtimeMs) return out;
   const config = join(root, 'web', 'vite.config.ts');
   if (!existsSync(config))
     throw new Error(`${out}: expected the built workbench (npm run build:web), got no such directory and no web/ sources to build it from`);
-  process.stdout.write(`building the workbench into ${out} (once; npm run build:web rebuilds it)…\n`);
+  process.stdout.write(`building the workbench into ${out} (npm run build:web does the same)…\n`);
   let vite: typeof import('vite');
   try {
     vite = await import('vite');
