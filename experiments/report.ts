@@ -25,7 +25,6 @@ import {
   accuracyTable,
   cellStats,
   ci,
-  esc,
   fmt,
   fmtCI,
   fmtP,
@@ -38,6 +37,7 @@ import {
   type Group,
   type RunRow,
 } from './tables.ts';
+import { esc } from './style.ts';
 
 /** Reads and checks one final.json; errors name the file and the field. */
 function readFinalStrict(dir: string): FinalRecord {

@@ -8,10 +8,7 @@ import { meanCI, type MeanCI } from '../analysis/stats.ts';
 import type { FinalRecord } from './record.ts';
 import type { Mode } from './protocol.ts';
 import { ALL_VARIANTS } from './variants.ts';
-
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+import { esc } from './style.ts';
 
 export interface RunRow {
   dir: string;

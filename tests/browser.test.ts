@@ -38,10 +38,14 @@ const OUT = resolve('results/browser');
 /** Chromium's software WebGPU on a machine without a GPU: SwiftShader's Vulkan, which can also present a canvas. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
 
-/** The run the page trains and Node replays: Go/NoGo on 5_3_4 (N = 70), W*D*C, 6 Adam steps. */
+/**
+ * The run the page trains and Node replays: Go/NoGo on 5_3_4 (N = 70), W*D*C, 6 Adam steps of
+ * 64 trials, 3 epochs of 128 (so the screenshot has accuracy curves).
+ */
 const SPEC: RunSpec = { field: '5_3_4', task: 'gonogo', variant: 'W*D*C', seed: 1, mode: 'corrected', positive: false };
 const STEPS = 6;
-const PROTOCOL = resolveProtocol(QUICK_PRESET.protocol, { steps: STEPS, nNull: 100, nMatched: 10 });
+const KNOBS = { steps: STEPS, batchSize: 64, trainTrials: 128, testTrials: 128, valTrials: 128, nNull: 100, nMatched: 10 };
+const PROTOCOL = resolveProtocol(QUICK_PRESET.protocol, KNOBS);
 
 /** The same run's losses and steps per second on a Node backend (the engine's own loop). */
 async function nodeLosses(backend: Backend): Promise<{ losses: number[]; stepsPerSecond: number }> {
@@ -126,9 +130,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     await page.selectOption('#t-variant', SPEC.variant);
     await page.selectOption('#t-mode', SPEC.mode);
     await page.fill('#t-seed', String(SPEC.seed));
-    await page.fill('#t-steps', String(STEPS));
-    await page.fill('#t-nNull', '100');
-    await page.fill('#t-nMatched', '10');
+    for (const [k, v] of Object.entries(KNOBS)) await page.fill(`#t-${k}`, String(v));
     await page.click('#train-start');
     await page.waitForFunction(() => window.workbench.run?.done, null, { timeout: 280_000 });
     const run = (await page.evaluate(() => window.workbench.run))!;
@@ -173,6 +175,30 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     writeFileSync(join(OUT, 'speed.json'), JSON.stringify(speed, null, 2) + '\n');
     console.log(`[browser] ${JSON.stringify(speed)}`);
   }, 300_000);
+
+  it('pauses, resumes and stops a training run', async () => {
+    await page.goto(`${url}#train`);
+    await page.fill('#t-steps', '40');
+    await page.click('#train-start');
+    const steps = () => page.evaluate(() => window.workbench.run!.losses.length);
+    await page.waitForFunction(() => (window.workbench.run?.losses.length ?? 0) >= 1, null, { timeout: 120_000 });
+    await page.click('#train-pause');
+    // The step in flight finishes; then nothing moves until Resume.
+    await page.waitForFunction(() => /paused/.test(document.querySelector('#train-status')!.textContent!), null, { timeout: 60_000 });
+    const held = await steps();
+    await page.waitForTimeout(3000);
+    expect(await steps()).toBe(held);
+    expect(await page.textContent('#train-pause')).toBe('Resume');
+    await page.click('#train-pause');
+    await page.waitForFunction((n) => window.workbench.run!.losses.length > n, held, { timeout: 60_000 });
+    await page.click('#train-stop');
+    await page.waitForFunction(() => window.workbench.run!.done, null, { timeout: 60_000 });
+    const run = (await page.evaluate(() => window.workbench.run))!;
+    expect(run.error).toBe('stopped');
+    expect(run.losses.length).toBeLessThan(40);
+    expect(await page.textContent('#train-status')).toMatch(/^stopped after \d+ steps$/);
+    expect(await page.isEnabled('#train-start')).toBe(true);
+  }, 240_000);
 
   it('renders the 3D connectome with WebGPU (a frame that is not blank)', async () => {
     await page.goto(`${url}#connectome`);

@@ -89,6 +89,19 @@ describe('serve', () => {
       expect(safeSegments(bad), bad).toBeNull();
   });
 
+  it.each([
+    [['--port', 'abc'], /^cortical-rnn: --port: expected a TCP port in 0\.\.65535, got NaN\n$/],
+    [['--port', '70000'], /^cortical-rnn: --port: expected a TCP port in 0\.\.65535, got 70000\n$/],
+    [['--results', '/nonexistent/results'], /^cortical-rnn: --results: expected a directory, got "\/nonexistent\/results" \(no such directory\)\n$/],
+  ])('refuses bad flags in one line: %j', async (args, message) => {
+    const child = spawn(process.execPath, ['bin/cortical-rnn.js', 'serve', '--data', DATA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+    expect(err).toMatch(message);
+    expect(code).toBe(2);
+  });
+
   it('listens on 127.0.0.1 only by default: the CLI prints that URL, and another interface is refused', async () => {
     const child = spawn(process.execPath, ['bin/cortical-rnn.js', 'serve', '--port', '0', '--data', DATA], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {

@@ -9,7 +9,7 @@ import { edgeList, thresholdTop10 } from '../analysis/graph.ts';
 import { greedyModularityCNM } from '../analysis/modularity.ts';
 import { fieldContextOf, listFields } from './data.ts';
 import { gpuBackend, networkShown, onNetwork, type ShownNetwork } from './state.ts';
-import { PALETTE } from './plots.ts';
+import { PALETTE_RGB as PALETTE } from './plots.ts';
 import { $, el } from './dom.ts';
 
 const WGSL = /* wgsl */ `

@@ -1,4 +1,5 @@
 /** Canvas plots of the workbench: line charts (loss, accuracy) and a W_rec heat map. */
+import { PALETTE } from '../experiments/style.ts';
 
 export interface Series {
   name: string;
@@ -104,16 +105,9 @@ export function heatmap(canvas: HTMLCanvasElement, W: ArrayLike<number>, n: numb
   g.putImageData(img, 0, 0);
 }
 
-/** The categorical palette of module colours (Tableau 10), as 0..1 RGB. */
-export const PALETTE: [number, number, number][] = [
-  '#4e79a7',
-  '#f28e2b',
-  '#e15759',
-  '#76b7b2',
-  '#59a14f',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-  '#9c755f',
-  '#bab0ac',
-].map((h) => [parseInt(h.slice(1, 3), 16) / 255, parseInt(h.slice(3, 5), 16) / 255, parseInt(h.slice(5, 7), 16) / 255]);
+/** The report's categorical palette (experiments/style.ts) as 0..1 RGB, for WebGPU vertex colours. */
+export const PALETTE_RGB: [number, number, number][] = PALETTE.map((h) => [
+  parseInt(h.slice(1, 3), 16) / 255,
+  parseInt(h.slice(3, 5), 16) / 255,
+  parseInt(h.slice(5, 7), 16) / 255,
+]);

@@ -7,7 +7,8 @@
 import { parseCsv, numberColumn } from '../connectome/csv.ts';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { RUN_SCHEMA, type FinalRecord } from '../experiments/record.ts';
-import { accuracyTable, esc, groupsOf, metricsTable, type RunRow } from '../experiments/tables.ts';
+import { accuracyTable, groupsOf, metricsTable, type RunRow } from '../experiments/tables.ts';
+import { esc } from '../experiments/style.ts';
 import { lineChart, heatmap } from './plots.ts';
 import { showNetwork } from './state.ts';
 import { $, el } from './dom.ts';

@@ -215,7 +215,8 @@ export async function initTrain(): Promise<void> {
               busyMs += now - tLast;
               live.stepMs.push(now - tLast);
               live.losses.push(s.loss);
-              live.stepsPerSecond = live.losses.length / (busyMs / 1000);
+              // the first step compiles every kernel: the rate is of the steps after it
+              live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
               status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
               drawLoss();
               if (paused) {
@@ -233,6 +234,8 @@ export async function initTrain(): Promise<void> {
               drawW(W, `after epoch ${e.epoch + 1}`);
               lastW = { W, n, name: `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy` };
               dlW.disabled = false;
+              // the epoch's evaluation is not a training step: the next step's clock starts here
+              tLast = performance.now();
             },
           },
         ],
