@@ -83,6 +83,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
   let page: Page;
   let url: string;
   const logs: string[] = [];
+  const requested: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
@@ -94,6 +95,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
     page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => requested.push(r.url()));
     await page.goto(`${url}#adapter`);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
   }, 300_000);
@@ -112,6 +114,21 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     if (/4\.\.4 lanes/.test(text!)) expect(text).toMatch(/workgroup tiles/);
     await page.screenshot({ path: join(OUT, 'adapter.png') });
   });
+
+  it('says what to enable in a browser that gives no WebGPU adapter', async () => {
+    // Headless Chromium without --enable-unsafe-webgpu has navigator.gpu but no adapter.
+    const plain = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const p = await plain.newPage();
+      await p.goto(`${url}#adapter`);
+      await p.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+      expect(await p.textContent('#no-webgpu')).toMatch(/gave no adapter: enable hardware acceleration .*--enable-unsafe-webgpu/);
+      expect(await p.isDisabled('#run-checks')).toBe(true);
+      expect(await p.textContent('#train-status')).toMatch(/no adapter/);
+    } finally {
+      await plain.close();
+    }
+  }, 120_000);
 
   it("passes the engine's kernel checks (GPU kernels against the CPU reference) on Chromium's adapter", async () => {
     await page.click('#run-checks');
@@ -240,4 +257,21 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     }
     await page.screenshot({ path: join(OUT, 'results.png'), fullPage: true });
   }, 120_000);
+
+  it('fits a laptop screen and a large monitor, and loads nothing from outside its server', async () => {
+    for (const view of ['train', 'connectome', 'results', 'adapter']) {
+      for (const [width, height] of [
+        [1280, 720],
+        [2560, 1440],
+      ]) {
+        await page.setViewportSize({ width: width!, height: height! });
+        await page.goto(`${url}#${view}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${view} at ${width}×${height}`).toBeLessThanOrEqual(0);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 820 });
+    expect(requested.length).toBeGreaterThan(10);
+    expect(requested.filter((u) => !u.startsWith(url) && !/^(data|blob):/.test(u))).toEqual([]);
+  });
 });

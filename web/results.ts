@@ -9,6 +9,7 @@ import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { RUN_SCHEMA, type FinalRecord } from '../experiments/record.ts';
 import { accuracyTable, groupsOf, metricsTable, type RunRow } from '../experiments/tables.ts';
 import { esc } from '../experiments/style.ts';
+import type { Manifest } from '../experiments/sweep.ts';
 import { lineChart, heatmap } from './plots.ts';
 import { showNetwork } from './state.ts';
 import { $, el } from './dom.ts';
@@ -150,8 +151,15 @@ async function openSweep(root: string, finals: string[], files: string[]): Promi
     ...groups.map((g) => head(g) + metricsTable(g, `metrics-${tag(g)}`, json)),
   ];
   $('#res-tables').innerHTML = html.join('\n');
+  // sweep.json (when the folder has one): how the sweep was run, first line of the view.
+  const manifest = await fetch(`${ROOT}/${root ? `${root}/` : ''}sweep.json`).then((r) => (r.ok ? (r.json() as Promise<Manifest>) : null));
+  const inv = manifest?.invocations ?? [];
+  const commits = [...new Set(inv.map((i) => i.code?.commit?.slice(0, 10) ?? 'unknown'))];
+  const about = inv.length
+    ? ` · sweep.json: ${inv.length} invocation${inv.length > 1 ? 's' : ''}, commit ${commits.join(', ')}, on ${[...new Set(inv.map((i) => i.backend))].join('; ')}`
+    : '';
   const ok = runs.filter((r) => r.rec.status === 'ok').length;
-  status.textContent = `${runs.length} runs (${ok} ok, ${runs.length - ok} diverged) in /${ROOT}/${root}`;
+  status.textContent = `${runs.length} runs (${ok} ok, ${runs.length - ok} diverged) in /${ROOT}/${root}${about}`;
   const list = $('#res-list');
   const sorted = [...runs].sort((a, b) => a.rec.id.localeCompare(b.rec.id));
   list.replaceChildren(
