@@ -16,7 +16,7 @@ import { commands } from './commands/index.ts';
 class UsageError extends Error {}
 
 /** Path options and positionals: an empty value is an unset shell variable, never a path. */
-const PATH_ARGS: Record<string, string> = { data: '--data', out: '--out', dir: 'DIR', run: 'RUN_DIR', fixture: 'FIXTURE' };
+const PATH_ARGS: Record<string, string> = { data: '--data', out: '--out', dir: 'DIR', run: 'RUN_DIR', fixture: 'FIXTURE', results: '--results' };
 
 export async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)

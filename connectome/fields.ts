@@ -7,10 +7,22 @@
  */
 import { columnIndex, field, idColumn, intColumn, numberColumn, parseCsv, parseInteger, type CsvTable } from './csv.ts';
 import { DataError } from './errors.ts';
-import { toSource, type DataSource } from './files.ts';
+import type { DataSource } from './source.ts';
 import { parseNpy, type NpyArray } from './npy.ts';
 
 export const FIELDS_DIR = 'microns-fields';
+
+/** Every file loadField may read in a field's folder (a browser fetches these, absent ones skipped). */
+export const FIELD_FILES = [
+  'meta.json',
+  'neurons.csv',
+  'synapses.csv',
+  'spike_frames.npy',
+  'spike_offsets.npy',
+  'corr.npy',
+  'sttc.npy',
+  'precision.npy',
+] as const;
 
 export interface FieldSummary {
   field: string;
@@ -65,8 +77,7 @@ export interface Field {
 }
 
 /** All fields listed in fields.csv. */
-export function fields(data: string | DataSource): FieldSummary[] {
-  const src = toSource(data);
+export function fields(src: DataSource): FieldSummary[] {
   const file = `${FIELDS_DIR}/fields.csv`;
   const t = parseCsv(src.readText(file), `${src.root}/${file}`);
   const names = t.rows.map((row) => row[columnIndex(t, 'field')]!.trim());
@@ -105,8 +116,7 @@ function flag(t: CsvTable, r: number, name: string): boolean {
 }
 
 /** A field's meta.json. */
-export function readFieldMeta(data: string | DataSource, name: string): FieldMeta {
-  const src = toSource(data);
+export function readFieldMeta(src: DataSource, name: string): FieldMeta {
   const file = `${FIELDS_DIR}/${name}/meta.json`;
   let j: Record<string, unknown>;
   try {
@@ -146,8 +156,7 @@ export function readFieldMeta(data: string | DataSource, name: string): FieldMet
  * Loads one field: neurons, synapse counts, spike events (where present) and the shipped
  * matrices (where present), checking that every file agrees on N.
  */
-export function loadField(data: string | DataSource, name: string): Field {
-  const src = toSource(data);
+export function loadField(src: DataSource, name: string): Field {
   const known = fields(src).map((f) => f.field);
   if (!known.includes(name)) {
     throw new DataError(

@@ -1,19 +1,12 @@
 /**
  * Node file access for the loaders: the only connectome module that touches the file system.
- * A DataSource reads files relative to a root; tests and browsers can use memorySource().
+ * A DataSource (source.ts) reads files relative to a root; tests and browsers use memorySource().
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from './errors.ts';
 import { parseCaveExport } from './cave.ts';
-
-export interface DataSource {
-  /** Shown in error messages. */
-  root: string;
-  exists(rel: string): boolean;
-  readText(rel: string): string;
-  readBytes(rel: string): Uint8Array;
-}
+import type { DataSource } from './source.ts';
 
 /** Files under a directory on disk. Missing directories and files raise a DataError. */
 export function dirSource(dir: string): DataSource {
@@ -34,27 +27,6 @@ export function dirSource(dir: string): DataSource {
     readBytes: (rel) => {
       need(rel);
       return new Uint8Array(readFileSync(path(rel)));
-    },
-  };
-}
-
-/** Files held in memory (browser uploads, tests): keys are relative paths. */
-export function memorySource(files: Record<string, string | Uint8Array>, root = '<memory>'): DataSource {
-  const get = (rel: string) => {
-    const f = files[rel];
-    if (f === undefined) throw new DataError(`${root}/${rel}`, null, 'this file to exist', 'no such file');
-    return f;
-  };
-  return {
-    root,
-    exists: (rel) => rel in files,
-    readText: (rel) => {
-      const f = get(rel);
-      return typeof f === 'string' ? f : new TextDecoder().decode(f);
-    },
-    readBytes: (rel) => {
-      const f = get(rel);
-      return typeof f === 'string' ? new TextEncoder().encode(f) : f;
     },
   };
 }

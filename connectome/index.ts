@@ -5,7 +5,8 @@
 export { DataError } from './errors.ts';
 export { parseNpy, encodeNpy, toFloat64, type NpyArray, type NpyDtype, type NpyData } from './npy.ts';
 export { parseCsv, columnIndex, idColumn, intColumn, numberColumn, stringColumn, parseId, parseInteger, parseNumber, type CsvTable } from './csv.ts';
-export { dirSource, memorySource, toSource, loadCaveExport, type DataSource } from './files.ts';
+export { memorySource, type DataSource } from './source.ts';
+export { dirSource, toSource, loadCaveExport } from './files.ts';
 export { resolveDataDir } from './datadir.ts';
 export {
   fields,

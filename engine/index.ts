@@ -8,6 +8,7 @@ export { CpuBackend, CpuTensor } from './cpu/backend.ts';
 export { GpuBackend, defaultMatmulKernel, subgroupMatmulUnsupported } from './gpu/backend.ts';
 export { GpuTensor, type MatmulKernel } from './gpu/tensor.ts';
 export { GpuContext, type AdapterSummary } from './gpu/context.ts';
+export { adapterReport } from './gpu/report.ts';
 export * from './autograd.ts';
 export * from './regularizers/regularizer.ts';
 export * from './rnn/params.ts';
@@ -36,3 +37,4 @@ export {
 } from './rnn/train.ts';
 export { chooseDesign } from './gpu/rnn_design.ts';
 export { verifyRnnFixture, type VerifyReport, type QuantityReport } from './verify.ts';
+export { kernelSelfCheck, type CheckResult } from './selfcheck.ts';

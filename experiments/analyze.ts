@@ -14,7 +14,7 @@ import type { Backend } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
 import { writeFileAtomic } from './files.ts';
 import { OptionError } from '../engine/errors.ts';
-import { rnnConfigFor, toJson, type RunSpec } from './run.ts';
+import { rnnConfigFor, toJson, type RunSpec } from './record.ts';
 import type { Protocol } from './protocol.ts';
 
 interface RunConfig {

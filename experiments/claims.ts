@@ -9,7 +9,7 @@
  * pairwise tests with Holm's correction are weaker still, so the intervals come first.
  */
 import { clusterBootstrapMean, signFlipTest, type BootstrapCI } from '../analysis/stats.ts';
-import type { FinalRecord } from './run.ts';
+import type { FinalRecord } from './record.ts';
 
 /** A finished run as the claims see it. */
 export interface ClaimRun {

@@ -13,27 +13,33 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
-import { meanCI, kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU, type MeanCI } from '../analysis/stats.ts';
+import { kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU } from '../analysis/stats.ts';
 import { writeFileAtomic } from './files.ts';
 import { paperClaims, type ClaimResult } from './claims.ts';
 import { sernnSection } from './sernn_report.ts';
 import { sernnFamily } from './sernn.ts';
-import { RUN_SCHEMA, toJson, type FinalRecord } from './run.ts';
+import { RUN_SCHEMA, toJson, type FinalRecord } from './record.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
-import { ALL_VARIANTS, getVariant } from './variants.ts';
-import { modeSettings, type Mode } from './protocol.ts';
-import { esc, fmt, fmtP, heatmap, lineChart, scatter3d } from './svg.ts';
-
-interface RunRow {
-  dir: string;
-  rec: FinalRecord;
-  mode: Mode;
-  positive: boolean;
-  field: string;
-  task: string;
-  variant: string;
-  seed: number;
-}
+import { getVariant } from './variants.ts';
+import { modeSettings } from './protocol.ts';
+import { heatmap, lineChart, scatter3d } from './svg.ts';
+import {
+  accuracyTable,
+  cellStats,
+  ci,
+  fmt,
+  fmtCI,
+  fmtP,
+  groupsOf,
+  metricValues,
+  metricsTable,
+  sortedTasks,
+  sortedVariants,
+  uniq,
+  type Group,
+  type RunRow,
+} from './tables.ts';
+import { esc } from './style.ts';
 
 /** Reads and checks one final.json; errors name the file and the field. */
 function readFinalStrict(dir: string): FinalRecord {
@@ -119,53 +125,6 @@ function refuseMixedProtocols(dir: string, recs: FinalRecord[]): void {
   );
 }
 
-// ---------------------------------------------------------------- aggregation helpers
-
-const variantOrder = (name: string) => {
-  const i = ALL_VARIANTS.findIndex((v) => v.name === name);
-  return i < 0 ? 999 : i;
-};
-const TASK_ORDER = ['inference', 'gonogo', 'pdm'];
-const taskOrder = (t: string) => (TASK_ORDER.includes(t) ? TASK_ORDER.indexOf(t) : 99);
-const uniq = <T>(xs: T[]) => [...new Set(xs)];
-
-function sortedVariants(rows: RunRow[]): string[] {
-  return uniq(rows.map((r) => r.variant)).sort((a, b) => variantOrder(a) - variantOrder(b) || a.localeCompare(b));
-}
-function sortedTasks(rows: RunRow[]): string[] {
-  return uniq(rows.map((r) => r.task)).sort((a, b) => taskOrder(a) - taskOrder(b) || a.localeCompare(b));
-}
-
-interface CellStats {
-  n: number;
-  diverged: number;
-  divergedSteps: number[];
-  test: MeanCI | null;
-  paper: MeanCI | null;
-}
-
-function ci(values: number[]): MeanCI | null {
-  return values.length ? meanCI(values) : null;
-}
-
-function cellStats(rows: RunRow[]): CellStats {
-  const ok = rows.filter((r) => r.rec.status === 'ok');
-  const div = rows.filter((r) => r.rec.status === 'diverged');
-  return {
-    n: rows.length,
-    diverged: div.length,
-    divergedSteps: div.map((r) => r.rec.divergence!.step),
-    test: ci(ok.map((r) => r.rec.accuracy!.test)),
-    paper: ci(ok.map((r) => r.rec.accuracy!.paper)),
-  };
-}
-
-function fmtCI(c: MeanCI | null, d = 3): string {
-  if (!c) return '—';
-  if (c.n < 2 || !Number.isFinite(c.lo)) return `${fmt(c.mean, d)} (n=${c.n})`;
-  return `${fmt(c.mean, d)} [${fmt(c.lo, d)}, ${fmt(c.hi, d)}]`;
-}
-
 /**
  * The claims table: one row per claim, one column block per mode (paper and corrected side by
  * side), each with the effect, its bootstrap interval, the sign-flip p, the seeds behind it and
@@ -199,103 +158,12 @@ function claimsSection(groups: Group[], json: Record<string, unknown>): string {
   ].join('\n');
 }
 
-/** The groups of a report: one per (field, mode, positive). */
-interface Group {
-  key: string;
-  field: string;
-  mode: Mode;
-  positive: boolean;
-  rows: RunRow[];
-}
-
-function groupsOf(runs: RunRow[]): Group[] {
-  const m = new Map<string, Group>();
-  for (const r of runs) {
-    const key = `${r.field}|${r.mode}|${r.positive}`;
-    let g = m.get(key);
-    if (!g) m.set(key, (g = { key, field: r.field, mode: r.mode, positive: r.positive, rows: [] }));
-    g.rows.push(r);
-  }
-  return [...m.values()].sort((a, b) => a.field.localeCompare(b.field) || Number(a.positive) - Number(b.positive) || a.mode.localeCompare(b.mode));
-}
-
-const NETWORK_METRICS: Array<{ key: string; label: string }> = [
-  { key: 'Q_cnm', label: 'Q (CNM)' },
-  { key: 'Q_louvain', label: 'Q (Louvain)' },
-  { key: 'sigma_paper', label: 'σ (paper null)' },
-  { key: 'sigma_matched', label: 'σ (degree-matched null)' },
-  { key: 'swp', label: 'SWP φ' },
-  { key: 'entropy_kde_bits', label: 'entropy (KDE, bits)' },
-  { key: 'entropy_rowwise_bits', label: 'entropy (row-wise, bits)' },
-  { key: 'clustering', label: 'clustering' },
-  { key: 'efficiency', label: 'efficiency' },
-];
-
-function metricValues(rows: RunRow[], key: string): number[] {
-  const out: number[] = [];
-  for (const r of rows) {
-    if (r.rec.status !== 'ok') continue;
-    const v = (r.rec.metrics as unknown as Record<string, unknown>)[key];
-    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- sections
 
 interface Section {
   id: string;
   title: string;
   html: string;
-}
-
-function accuracyTable(g: Group, id: string, json: Record<string, unknown>): string {
-  const tasks = sortedTasks(g.rows);
-  const variants = sortedVariants(g.rows);
-  const head1 = tasks.map((t) => `<th colspan="3">${esc(t)}</th>`).join('');
-  const head2 = tasks.map(() => '<th>test accuracy</th><th>paper accuracy</th><th>runs (diverged)</th>').join('');
-  const body: string[] = [];
-  const cells: Record<string, Record<string, CellStats>> = {};
-  for (const v of variants) {
-    cells[v] = {};
-    const tds = tasks.map((t) => {
-      const c = cellStats(g.rows.filter((r) => r.variant === v && r.task === t));
-      cells[v]![t] = c;
-      if (!c.n) return '<td>—</td><td>—</td><td>0</td>';
-      const div = c.diverged
-        ? ` <span class="div">(${c.diverged} diverged${c.divergedSteps.length ? `, steps ${c.divergedSteps.join(', ')}` : ''})</span>`
-        : '';
-      return `<td>${fmtCI(c.test)}</td><td>${fmtCI(c.paper)}</td><td>${c.n}${div}</td>`;
-    });
-    body.push(`<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`);
-  }
-  json[id] = cells;
-  return `<table id="${id}" class="acc"><thead><tr><th rowspan="2">variant</th>${head1}</tr><tr>${head2}</tr></thead><tbody>${body.join('')}</tbody></table>`;
-}
-
-function metricsTable(g: Group, id: string, json: Record<string, unknown>): string {
-  const tasks = sortedTasks(g.rows);
-  const variants = sortedVariants(g.rows);
-  const out: string[] = [];
-  const data: Record<string, Record<string, Record<string, MeanCI | null>>> = {};
-  for (const t of tasks) {
-    data[t] = {};
-    const body = variants.map((v) => {
-      const rows = g.rows.filter((r) => r.variant === v && r.task === t);
-      data[t]![v] = {};
-      const tds = NETWORK_METRICS.map((m) => {
-        const c = ci(metricValues(rows, m.key));
-        data[t]![v]![m.key] = c;
-        return `<td>${fmtCI(c)}</td>`;
-      });
-      return `<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`;
-    });
-    out.push(
-      `<h4>${esc(t)}</h4><table id="${id}-${esc(t)}" class="metrics"><thead><tr><th>variant</th>${NETWORK_METRICS.map((m) => `<th>${esc(m.label)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`,
-    );
-  }
-  json[id] = data;
-  return out.join('\n');
 }
 
 const FACTORS: Array<{ key: string; label: string; of: (r: RunRow) => string }> = [

@@ -17,34 +17,36 @@ import { rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../connectome/npy.ts';
-import { analyzeNetwork, type NetworkMetrics } from '../analysis/metrics.ts';
-import { NonFiniteError } from '../engine/errors.ts';
-import { Rng } from '../engine/rng.ts';
-import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
+import { analyzeNetwork } from '../analysis/metrics.ts';
+import type { NonFiniteError } from '../engine/errors.ts';
+import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
-import { getTask, makeSplits } from '../tasks/index.ts';
 import { makeDir, writeFileAtomic } from './files.ts';
-import { modeSettings, type Mode, type Protocol } from './protocol.ts';
-import { geometryD, initialRecurrent, makeRegularizer, prepareField } from './setup.ts';
-import { getVariant, variantSlug } from './variants.ts';
+import { modeSettings, type Protocol } from './protocol.ts';
+import { prepareField } from './prepare.ts';
+import { variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
-import { inferenceFunction, type FunctionMetrics } from './function.ts';
-import { codeVersion, type CodeVersion } from './provenance.ts';
-
-export const RUN_SCHEMA = 'cortical-rnn/run/1';
-
-export interface RunSpec {
-  field: string;
-  task: string;
-  /** The paper's variant name (W*D*C, …). */
-  variant: string;
-  seed: number;
-  mode: Mode;
-  positive: boolean;
-  /** The regularisation strength λ of this run, when a sweep varies it (else the protocol's). */
-  lambda?: number;
-}
+import { codeVersion } from './provenance.ts';
+import { inferenceFunction } from './function.ts';
+import { getTask } from '../tasks/index.ts';
+import {
+  CSV_HEADER,
+  RUN_SCHEMA,
+  csvRow,
+  divergedRecord,
+  npyF4,
+  lambdaPart,
+  okRecord,
+  recordBase,
+  runId,
+  setupRun,
+  toJson,
+  type FinalRecord,
+  type RecordBase,
+  type RunOutcome,
+  type RunSpec,
+} from './record.ts';
 
 export interface RunOptions {
   dataDir: string;
@@ -56,50 +58,9 @@ export interface RunOptions {
   progress?: { label?: string; quiet?: boolean; tty?: boolean; stream?: { write(s: string): unknown; isTTY?: boolean } };
 }
 
-export interface FinalRecord {
-  schema: typeof RUN_SCHEMA;
-  id: string;
-  spec: RunSpec;
-  status: 'ok' | 'diverged';
-  divergence: { step: number; tensor: string; value: string; message: string } | null;
-  /** test: held-out test accuracy at the last step (the headline); paper: running training
-   *  accuracy of the last epoch with input noise on (the paper's number); val: last epoch's
-   *  validation accuracy. */
-  accuracy: { test: number; paper: number; val: number | null } | null;
-  testLoss: number | null;
-  epochs: number;
-  steps: number;
-  history: EpochInfo[];
-  metrics: Omit<NetworkMetrics, never> | null;
-  /** The functional analyses (inference task only; see experiments/function.ts). */
-  function?: FunctionMetrics | null;
-  n: number;
-  /** The protocol the run was trained with (a sweep refuses to mix protocols in one directory). */
-  protocol: Protocol;
-  /** train_s and s_per_step are of the whole batch when `networks_per_batch` > 1. */
-  timings: { train_s: number; eval_s: number; analysis_s: number; total_s: number; s_per_step: number | null; networks_per_batch?: number };
-  backend: string;
-  /** The commit that trained it (absent in runs from before it was recorded). */
-  code?: CodeVersion;
-  finishedAt: string;
-}
-
-/**
- * The run's identity, e.g. `corrected/6_6_2/gonogo/W*D*C/seed-1` (`-positive` after the mode for
- * positive-only runs); a run with its own λ has `lambda-<λ>` before the seed.
- */
-export function runId(s: RunSpec): string {
-  return [`${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, s.variant, ...lambdaPart(s), `seed-${s.seed}`].join('/');
-}
-
-/** The run directory relative to a sweep root: runs/<mode>[-positive]/<field>/<task>/<slug>[/lambda-<λ>]/seed-<k>. */
+/** The run directory relative to a sweep root: runs/<mode>[-positive]/<field>/<task>/<slug>/seed-<k>. */
 export function runRelDir(s: RunSpec): string {
   return join('runs', `${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variantSlug(s.variant), ...lambdaPart(s), `seed-${s.seed}`);
-}
-
-/** `lambda-<λ>` (shortest round-trip decimal, e.g. lambda-0.003) when the spec sets λ. */
-function lambdaPart(s: RunSpec): string[] {
-  return s.lambda === undefined ? [] : [`lambda-${String(s.lambda)}`];
 }
 
 /** The final record of a run directory, or null when the run is not done (no or bad final.json). */
@@ -114,26 +75,6 @@ export function readFinal(dir: string): FinalRecord | null {
   }
 }
 
-/** JSON with NaN/±Inf written as null (JSON has no NaN; a metric that is undefined is null). */
-export function toJson(x: unknown): string {
-  return JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
-}
-
-function npyF4(W: ArrayLike<number>, shape: number[]): Uint8Array {
-  return encodeNpy(Float32Array.from(W), shape, '<f4');
-}
-
-const CSV_HEADER = 'epoch,step,mean_loss,mean_ce,mean_reg,train_accuracy,eval_accuracy,eval_loss,seconds';
-
-function csvRow(e: EpochInfo): string {
-  const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
-  return [e.epoch + 1, e.step, f(e.meanLoss), f(e.meanCe), f(e.meanReg), f(e.trainAccuracy), f(e.evalAccuracy), f(e.evalLoss), f(e.seconds)].join(',');
-}
-
-export function rnnConfigFor(task: { nIn: number; nOut: number }, n: number): RnnConfig {
-  return { nIn: task.nIn, nHidden: n, nOut: task.nOut, alpha: 1, outputBias: true };
-}
-
 /** A run set up and its directory started (config and initial weights written). */
 interface PreparedRun {
   spec: RunSpec;
@@ -142,12 +83,10 @@ interface PreparedRun {
   n: number;
   cfg: RnnConfig;
   params: HostParams;
-  reg: ReturnType<typeof makeRegularizer>;
-  splits: ReturnType<typeof makeSplits>;
+  reg: ReturnType<typeof setupRun>['reg'];
+  splits: ReturnType<typeof setupRun>['splits'];
   positionsUm: ArrayLike<number>;
-  /** The canonical task name. */
-  taskName: string;
-  base: Pick<FinalRecord, 'schema' | 'id' | 'spec' | 'n' | 'protocol' | 'backend' | 'code'>;
+  base: RecordBase;
   rows: string[];
   seen: EpochInfo[];
   progress: Progress;
@@ -155,25 +94,10 @@ interface PreparedRun {
 
 async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
   const tStart = Date.now();
-  const variant = getVariant(spec.variant);
-  const task = getTask(spec.task);
   const ctx = prepareField(o.dataDir, spec.field);
   const ms = modeSettings(spec.mode);
   const p = o.protocol;
-  const n = ctx.n;
-
-  const init = initialRecurrent(variant, ctx, spec.seed);
-  const D = geometryD(variant.geometry, ctx, spec.mode);
-  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K });
-  const cfg = rnnConfigFor(task, n);
-  const params: HostParams = initParams(
-    cfg,
-    new Rng(spec.seed, `init:${spec.field}`),
-    init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' },
-  );
-  const splits = makeSplits(task, spec.seed, p.splits);
-  const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
-  const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
+  const { variant, task, n, init, reg, cfg, params, splits, stepsPerEpoch, totalSteps } = setupRun(spec, ctx, p);
 
   await rm(o.dir, { recursive: true, force: true });
   await makeDir(join(o.dir, 'params_final'));
@@ -232,8 +156,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     reg,
     splits,
     positionsUm: ctx.positionsUm,
-    taskName: task.name,
-    base: { schema: RUN_SCHEMA, id: runId(spec), spec: { ...spec, variant: variant.name }, n, protocol: p, backend: o.backend.describe(), code: codeVersion() },
+    base: recordBase(spec, n, p, o.backend.describe(), codeVersion()),
     rows: [CSV_HEADER],
     seen: [],
     progress,
@@ -255,28 +178,13 @@ function runCallbacks(r: PreparedRun) {
 }
 
 async function finishDiverged(r: PreparedRun, e: NonFiniteError, trainS: number): Promise<FinalRecord> {
-  const rec: FinalRecord = {
-    ...r.base,
-    status: 'diverged',
-    divergence: { step: e.step, tensor: e.tensor, value: String(e.value), message: e.message },
-    accuracy: null,
-    testLoss: null,
-    epochs: r.seen.length,
-    steps: e.step,
-    history: r.seen,
-    metrics: null,
-    timings: { train_s: trainS, eval_s: 0, analysis_s: 0, total_s: (Date.now() - r.tStart) / 1000, s_per_step: e.step > 0 ? trainS / e.step : null },
-    finishedAt: new Date().toISOString(),
-  };
+  const rec = divergedRecord(r.base, e, r.seen, trainS, (Date.now() - r.tStart) / 1000);
   r.progress.done(`diverged at step ${e.step} (${e.tensor})`);
   await writeFileAtomic(join(r.o.dir, 'final.json'), toJson(rec));
   return rec;
 }
 
-async function finishOk(
-  r: PreparedRun,
-  done: { history: EpochInfo[]; steps: number; test: { accuracy: number; loss: number }; final: HostParams; trainS: number; evalS: number; networks?: number },
-): Promise<FinalRecord> {
+async function finishOk(r: PreparedRun, done: RunOutcome & { final: HostParams }): Promise<FinalRecord> {
   const { n, cfg, spec } = r;
   const p = r.o.protocol;
   for (const [k, v] of Object.entries(done.final) as [string, Float64Array][]) {
@@ -285,30 +193,10 @@ async function finishOk(
   }
   const tAn = Date.now();
   const metrics = analyzeNetwork(done.final.W_rec, n, { seed: spec.seed, nNull: p.nNull, nMatched: p.nMatched, positions: r.positionsUm });
-  const fn = r.taskName === 'inference' ? inferenceFunction(cfg, done.final, r.positionsUm, { seed: spec.seed, inputNoise: p.inputNoise }) : null;
+  const fn = getTask(spec.task).name === 'inference' ? inferenceFunction(cfg, done.final, r.positionsUm, { seed: spec.seed, inputNoise: p.inputNoise }) : null;
   const anS = (Date.now() - tAn) / 1000;
   const last = done.history[done.history.length - 1]!;
-  const rec: FinalRecord = {
-    ...r.base,
-    status: 'ok',
-    divergence: null,
-    accuracy: { test: done.test.accuracy, paper: last.trainAccuracy, val: last.evalAccuracy ?? null },
-    testLoss: done.test.loss,
-    epochs: done.history.length,
-    steps: done.steps,
-    history: done.history,
-    metrics,
-    ...(fn ? { function: fn } : {}),
-    timings: {
-      train_s: done.trainS,
-      eval_s: done.evalS,
-      analysis_s: anS,
-      total_s: (Date.now() - r.tStart) / 1000,
-      s_per_step: done.steps > 0 ? done.trainS / done.steps : null,
-      networks_per_batch: done.networks ?? 1,
-    },
-    finishedAt: new Date().toISOString(),
-  };
+  const rec = okRecord(r.base, done, metrics, anS, (Date.now() - r.tStart) / 1000, fn);
   r.progress.done(`test acc ${done.test.accuracy.toFixed(3)} (paper acc ${last.trainAccuracy.toFixed(3)}), Q ${metrics.Q_cnm.toFixed(3)}`);
   await writeFileAtomic(join(r.o.dir, 'final.json'), toJson(rec));
   return rec;

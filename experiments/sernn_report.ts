@@ -14,9 +14,11 @@
  *    than at the family's weakest λ, and co-localised (interval of r above 0), all at once.
  */
 import { clusterBootstrapMean, meanCI, signFlipTest, type BootstrapCI } from '../analysis/stats.ts';
-import type { FinalRecord } from './run.ts';
+import type { FinalRecord } from './record.ts';
 import { sernnFamily } from './sernn.ts';
-import { esc, fmt, fmtP, lineChart, type Series } from './svg.ts';
+import { lineChart, type Series } from './svg.ts';
+import { fmt, fmtP } from './tables.ts';
+import { esc } from './style.ts';
 
 /** A finished seRNN-sweep run as this section reads it. */
 export interface SernnRun {

@@ -11,7 +11,7 @@
 import { anatomical, hasDirectedCycle, spectrumMatchedControl, wBang, wStar } from '../connectome/weights.ts';
 import { distanceMatrix, gridDistances, voxelsToUm } from '../connectome/geometry.ts';
 import { functionalFromSpikes } from '../connectome/functional.ts';
-import { FIELDS_DIR, loadField, type Field } from '../connectome/fields.ts';
+import type { Field } from '../connectome/fields.ts';
 import { Rng } from '../engine/rng.ts';
 import { L1Regularizer, type RecurrentRegularizer } from '../engine/regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
@@ -19,9 +19,6 @@ import type { EmdTarget } from '../engine/regularizers/cpu.ts';
 import { modeSettings, type Mode } from './protocol.ts';
 import { needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
 import { OptionError } from '../engine/errors.ts';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 export interface FieldContext {
   name: string;
@@ -42,41 +39,16 @@ export interface FieldContext {
   source: FieldSource;
 }
 
-interface FieldSource {
+export interface FieldSource {
   dataDir: string;
   /** sha256 over the field's files, each as its name, a NUL, its bytes, in name order. */
   digest: string;
   files: string[];
 }
 
-/** The digest of a field's files (see FieldSource). */
-function fieldSource(dataDir: string, name: string): FieldSource {
-  const dir = join(dataDir, FIELDS_DIR, name);
-  const files = readdirSync(dir).sort();
-  const h = createHash('sha256');
-  for (const f of files) {
-    h.update(f);
-    h.update('\0');
-    h.update(readFileSync(join(dir, f)));
-  }
-  return { dataDir, digest: `sha256:${h.digest('hex')}`, files };
-}
-
-const fieldCache = new Map<string, FieldContext>();
-
-/** Loads a field and precomputes what the variants need (memoised per data dir and field). */
-export function prepareField(dataDir: string, name: string): FieldContext {
-  const key = `${dataDir}\0${name}`;
-  const hit = fieldCache.get(key);
-  if (hit) return hit;
-  const dims = syntheticGrid(name);
-  if (dims) {
-    const ctx = syntheticField(name, dims);
-    fieldCache.set(key, ctx);
-    return ctx;
-  }
-  const field = loadField(dataDir, name);
-  const n = field.n;
+/** What the variants need of a loaded field (geometry, K, functional matrices); pure, so a browser builds it too. */
+export function fieldContext(field: Field, source: FieldSource): FieldContext {
+  const { name, n } = field;
   const positionsUm = voxelsToUm(field.neurons.positionsVox);
   let functional: FieldContext['functional'] = null;
   let functionalMissing: string | undefined;
@@ -89,7 +61,7 @@ export function prepareField(dataDir: string, name: string): FieldContext {
   }
   const g = gridDistances(n);
   const realCache = new Map<Mode, Float64Array>();
-  const ctx: FieldContext = {
+  return {
     name,
     n,
     field,
@@ -98,7 +70,7 @@ export function prepareField(dataDir: string, name: string): FieldContext {
     functional,
     functionalMissing,
     grid: { dims: g.dims, D: g.D },
-    source: fieldSource(dataDir, name),
+    source,
     realD(mode: Mode) {
       let d = realCache.get(mode);
       if (!d) {
@@ -109,8 +81,6 @@ export function prepareField(dataDir: string, name: string): FieldContext {
       return d;
     },
   };
-  fieldCache.set(key, ctx);
-  return ctx;
 }
 
 /**
@@ -127,7 +97,7 @@ export function syntheticGrid(name: string): [number, number, number] | null {
 }
 
 /** The context of a synthetic grid field: grid D only (Euclidean, in grid units), no K or W*. */
-function syntheticField(name: string, dims: [number, number, number]): FieldContext {
+export function syntheticField(name: string, dims: [number, number, number]): FieldContext {
   const n = dims[0] * dims[1] * dims[2];
   const g = gridDistances(n, dims);
   const noData = `field ${name} is a synthetic grid without data`;

@@ -5,6 +5,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import { mat4, vec3 } from 'gl-matrix';
+import { esc, PALETTE } from './style.ts';
 
 /** A bold title that shrinks to fit `maxWidth` (about 0.6 em per character at 13 px). */
 function title(x: number, y: number, text: string, maxWidth: number): string {
@@ -12,38 +13,6 @@ function title(x: number, y: number, text: string, maxWidth: number): string {
   return `<text x="${x}" y="${y}" font-size="${size.toFixed(1)}" font-weight="bold">${esc(text)}</text>`;
 }
 
-/** A number for a table: `d` decimals, '—' for null or non-finite. */
-export const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
-/** A p-value for a table. */
-export const fmtP = (p: number) => (!Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
-
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** A categorical palette (Tableau 10 + 10 more), cycled. */
-const PALETTE = [
-  '#4e79a7',
-  '#f28e2b',
-  '#e15759',
-  '#76b7b2',
-  '#59a14f',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-  '#9c755f',
-  '#bab0ac',
-  '#1f77b4',
-  '#aec7e8',
-  '#ff7f0e',
-  '#ffbb78',
-  '#2ca02c',
-  '#98df8a',
-  '#d62728',
-  '#ff9896',
-  '#9467bd',
-  '#c5b0d5',
-];
 const colour = (i: number) => PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length]!;
 
 const f = (x: number) => (Math.round(x * 100) / 100).toString();

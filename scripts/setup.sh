@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian bookworm machine lacks to run cortical-rnn: Mesa 25 from
-# bookworm-backports (a WebGPU adapter on the CPU through Vulkan/llvmpipe) and the npm
-# packages from the lockfile. Skips whatever is already there.
+# bookworm-backports (a WebGPU adapter on the CPU through Vulkan/llvmpipe), the npm packages
+# from the lockfile, and the web workbench's bundle (dist/web, for `cortical-rnn serve`).
+# Skips whatever is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(uname -s)" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
@@ -11,4 +12,7 @@ if [ "$(uname -s)" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
+fi
+if [ ! -f dist/web/index.html ]; then
+  npm run build:web
 fi

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterBootstrapMean, signFlipTest } from '../analysis/stats.ts';
 import { paperClaims, type ClaimRun } from '../experiments/claims.ts';
-import type { FinalRecord } from '../experiments/run.ts';
+import type { FinalRecord } from '../experiments/record.ts';
 
 describe('cluster bootstrap and sign-flip test', () => {
   it('sign-flip p is the share of sign patterns at least as extreme (exact for few clusters)', () => {

@@ -18,6 +18,7 @@ import {
   wStar,
   floorNonzero,
   scaleToMean,
+  dirSource,
 } from '../connectome/index.ts';
 import { matmul } from '../engine/dense.ts';
 import { Rng } from '../engine/rng.ts';
@@ -97,7 +98,7 @@ describe('STTC building blocks', () => {
 describe('corr and STTC from spikes reproduce the release', { skip: !haveData }, () => {
   for (const name of ['5_3_4', '5_6_8']) {
     it(`on ${name}: corr within 3e-4, STTC lower triangle within 2e-5`, () => {
-      const f = loadField(DATA, name);
+      const f = loadField(dirSource(DATA), name);
       const { corr, sttc } = functionalFromSpikes(f.spikes!);
       const n = f.n;
       let ec = 0,
@@ -113,7 +114,7 @@ describe('corr and STTC from spikes reproduce the release', { skip: !haveData },
     });
   }
   it('ending at the last frame reproduces 5_3_4 more tightly', () => {
-    const f = loadField(DATA, '5_3_4');
+    const f = loadField(dirSource(DATA), '5_3_4');
     const { corr, sttc } = functionalFromSpikes(f.spikes!, { end: 'last-frame' });
     let ec = 0,
       es = 0;
@@ -189,7 +190,7 @@ describe('W* (functional init)', () => {
     expect(() => wStar({ n: 6, sttc: inp.sttc }, new Rng(1))).toThrow(/needs a corr matrix/);
   });
   it('on 6_6_2 is nonnegative with Perron root 0.95', { skip: !haveData }, () => {
-    const f = loadField(DATA, '6_6_2');
+    const f = loadField(dirSource(DATA), '6_6_2');
     const w = wStar({ n: f.n, corr: f.matrices!.corr, sttc: f.matrices!.sttc }, new Rng(0, 'wstar'));
     expect(Math.min(...w)).toBeGreaterThanOrEqual(0);
     // Perron check independent of perronRoot: v = W·v for the Perron vector gives 0.95 v
@@ -262,7 +263,7 @@ describe('W!, anatomical and the spectrum-matched control', () => {
     expect(same).toBe(0);
   });
   it('the control works on a real field (5_6_8)', { skip: !haveData }, () => {
-    const f = loadField(DATA, '5_6_8');
+    const f = loadField(dirSource(DATA), '5_6_8');
     const w = wStar({ n: f.n, corr: f.matrices!.corr, sttc: f.matrices!.sttc }, new Rng(1));
     const c = spectrumMatchedControl(w, f.n, new Rng(2));
     expect(mean(c)).toBeCloseTo(mean(w), 12);

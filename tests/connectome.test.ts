@@ -218,14 +218,14 @@ describe('field loader', () => {
     for (const [over, name, re] of cases) expect(() => loadField(tinyField(over), name)).toThrow(re);
   });
   it('reports a missing data directory and resolves the default one', () => {
-    expect(() => loadField('/nonexistent/data', '6_6_2')).toThrow(/\/nonexistent\/data: expected a data directory/);
+    expect(() => loadField(dirSource('/nonexistent/data'), '6_6_2')).toThrow(/\/nonexistent\/data: expected a data directory/);
     expect(() => resolveDataDir('/nonexistent/data')).toThrow(/given by --data, got no such directory/);
     const empty = mkdtempSync(join(tmpdir(), 'crnn-'));
-    expect(() => fields(empty)).toThrow(/microns-fields\/fields\.csv: expected this file to exist/);
+    expect(() => fields(dirSource(empty))).toThrow(/microns-fields\/fields\.csv: expected this file to exist/);
     if (haveData) expect(resolveDataDir()).toMatch(/shared\/data$/);
   });
   it('lists all 56 fields of the release', { skip: !haveData }, () => {
-    const list = fields(DATA);
+    const list = fields(dirSource(DATA));
     expect(list.length).toBe(56);
     expect(list.reduce((s, f) => s + f.neurons, 0)).toBe(19178);
     expect(list.filter((f) => f.spikes).map((f) => f.field)).toEqual([
@@ -249,7 +249,7 @@ describe('field loader', () => {
     expect(list.filter((f) => f.functionalMatrices).map((f) => f.field)).toEqual(['5_3_4', '5_6_8', '6_6_2']);
   });
   it('loads 6_6_2 with its shipped matrices and no spikes', { skip: !haveData }, () => {
-    const f = loadField(DATA, '6_6_2');
+    const f = loadField(dirSource(DATA), '6_6_2');
     expect(f.n).toBe(312);
     expect(f.spikes).toBeUndefined();
     expect(f.matrices!.corr.length).toBe(312 * 312);
@@ -281,7 +281,7 @@ describe('field loader', () => {
     ]) {
       writeFileSync(join(dir, rel), src.readBytes(rel));
     }
-    expect(loadField(dir, '1_1_1').n).toBe(2);
+    expect(loadField(dirSource(dir), '1_1_1').n).toBe(2);
   });
 });
 
@@ -344,7 +344,7 @@ describe('geometry', () => {
     expect(Array.from(voxelsToUm(Float64Array.from([1000, 250, 100])))).toEqual([4, 1, 4]);
   });
   it('isotropic D on 6_6_2 is µm distance over the maximum; paper-compat is not', { skip: !haveData }, () => {
-    const f = loadField(DATA, '6_6_2');
+    const f = loadField(dirSource(DATA), '6_6_2');
     const um = voxelsToUm(f.neurons.positionsVox);
     const n = f.n;
     const iso = distanceMatrix(um);

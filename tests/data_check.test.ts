@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadField } from '../connectome/fields.ts';
+import { dirSource } from '../connectome/files.ts';
 import { encodeNpy, parseNpy } from '../connectome/npy.ts';
 
 const DATA = '../shared/data';
@@ -77,7 +78,7 @@ describe.skipIf(!haveData)('data validated when loaded', () => {
   for (const [name, corrupt, message] of cases) {
     it(`${name}: refused, naming the file and the entry`, () => {
       const root = corrupted(name.replace(/\W+/g, '-'), corrupt);
-      expect(() => loadField(root, FIELD)).toThrow(message);
+      expect(() => loadField(dirSource(root), FIELD)).toThrow(message);
     });
   }
 

@@ -9,7 +9,7 @@ import { encodeBitonic, sortLength } from '../engine/regularizers/gpu.ts';
 import { uniformAt } from '../engine/rng.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { verifyRegularizerFixture, type RegularizerFixture } from '../engine/verify_regularizer.ts';
-import { distanceMatrix, loadField, voxelsToUm } from '../connectome/index.ts';
+import { dirSource, distanceMatrix, loadField, voxelsToUm } from '../connectome/index.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 
 const FIXTURES = process.env.CORTICAL_RNN_FIXTURES ?? resolve(process.cwd(), '../shared/fixtures');
@@ -124,7 +124,7 @@ describe.runIf(hasAdapter)('regularisers on the GPU', () => {
   it.runIf(haveField)(
     'real field 6_6_2 (N = 312): D from µm positions, K its synapse counts',
     async () => {
-      const field = loadField(DATA, '6_6_2');
+      const field = loadField(dirSource(DATA), '6_6_2');
       const n = field.n;
       expect(n).toBe(312);
       const Dum = distanceMatrix(voxelsToUm(field.neurons.positionsVox));

@@ -11,8 +11,10 @@ import { writeReport } from '../experiments/report.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 import { logStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
 import { planRuns } from '../experiments/sweep.ts';
-import { runId, runRelDir } from '../experiments/run.ts';
-import { prepareField, syntheticGrid, initialRecurrent } from '../experiments/setup.ts';
+import { runRelDir } from '../experiments/run.ts';
+import { runId } from '../experiments/record.ts';
+import { syntheticGrid, initialRecurrent } from '../experiments/setup.ts';
+import { prepareField } from '../experiments/prepare.ts';
 import { getVariant } from '../experiments/variants.ts';
 import { gridDistances } from '../connectome/geometry.ts';
 
@@ -89,7 +91,11 @@ describe('seRNN experiment end to end (tiny)', () => {
     expect(ids).toEqual(['settings', 'sernn']);
     const sec = report.sections.find((x) => x.id === 'sernn')!.html;
     expect(sec.match(/<svg /g)).toHaveLength(7);
-    const j = report.json.sernn as { rows: { family: string; lambda: number; networks: number }[]; claims: { id: string; verdict: string }[]; sweetSpot: { rows: unknown[] } };
+    const j = report.json.sernn as {
+      rows: { family: string; lambda: number; networks: number }[];
+      claims: { id: string; verdict: string }[];
+      sweetSpot: { rows: unknown[] };
+    };
     expect(j.rows.map((x) => `${x.family}:${x.lambda}`)).toEqual(
       SERNN_FAMILIES.flatMap((f) => logStrengths(f.range[0], f.range[1], 2).map((l) => `${f.family}:${l}`)),
     );

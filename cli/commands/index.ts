@@ -9,6 +9,7 @@ import { command as sweep } from './sweep.ts';
 import { command as report } from './report.ts';
 import { command as analyze } from './analyze.ts';
 import { command as sernn } from './sernn.ts';
+import { command as serve } from './serve.ts';
 // Registry of CLI commands; each module exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, sernn, report, analyze];
+export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, sernn, report, analyze, serve];

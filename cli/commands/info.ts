@@ -1,9 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { GpuBackend } from '../../engine/gpu/backend.ts';
-import { formatBytes } from '../../engine/gpu/context.ts';
+import { adapterReport } from '../../engine/gpu/report.ts';
 import { withBackend, withBackendOption } from '../common.ts';
-
-const BYTE_LIMITS = new Set(['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxUniformBufferBindingSize']);
 
 export const command: CommandModule<object, { backend: (typeof import('../common.ts').BACKEND_CHOICES)[number]; json?: boolean }> = {
   command: 'info',
@@ -20,18 +18,10 @@ export const command: CommandModule<object, { backend: (typeof import('../common
         console.log(JSON.stringify({ ...s, matmulKernel: b.matmulKernel }, null, 2));
         return;
       }
-      console.log(`adapter:      ${s.description}`);
-      console.log(`vendor:       ${s.vendor}`);
-      console.log(`architecture: ${s.architecture}`);
-      console.log(`device:       ${s.device}`);
-      console.log(`backend:      ${s.backend}${s.isFallbackAdapter ? ' (software adapter)' : ''}`);
-      console.log(`features:     ${s.features.join(', ')}`);
-      console.log(`subgroups:    ${s.subgroupMinSize && s.subgroupMaxSize ? `${s.subgroupMinSize}..${s.subgroupMaxSize} lanes` : 'size not reported'}`);
-      console.log(
-        `matmul:       ${b.matmulKernel} tiles${b.matmulKernel === 'subgroup' ? ' (registers shared by subgroupBroadcast)' : ' (staged in workgroup memory)'}`,
-      );
+      const r = adapterReport(b);
+      for (const [k, v] of r.rows) console.log(`${`${k}:`.padEnd(14)}${v}`);
       console.log('limits:');
-      for (const [k, v] of Object.entries(s.limits)) console.log(`  ${k.padEnd(34)} ${BYTE_LIMITS.has(k) ? `${formatBytes(v)} (${v})` : v}`);
+      for (const [k, v] of r.limits) console.log(`  ${k.padEnd(34)} ${v}`);
     });
   },
 };

@@ -10,7 +10,7 @@ import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
 import { readFinal, runOne, runRelDir } from '../../experiments/run.ts';
 import { lockDir } from '../../experiments/lock.ts';
-import { prepareField } from '../../experiments/setup.ts';
+import { prepareField } from '../../experiments/prepare.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';

@@ -126,7 +126,8 @@ export class GpuContext {
     const summary: AdapterSummary = {
       vendor: info.vendor || 'unknown',
       architecture: info.architecture || 'unknown',
-      description: info.description || 'unknown',
+      // Browsers may leave the description empty (Chromium's SwiftShader does): vendor and architecture then.
+      description: info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown',
       device: info.device || 'unknown',
       backend: request.backend ?? platform.defaultBackend?.() ?? guessBackend(info, platform.name),
       isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),

@@ -1,0 +1,96 @@
+/**
+ * `cortical-rnn serve [--data DIR] [--results DIR] [--host H] [--port P]`: the web workbench
+ * (dist/web, built with Vite on first use) and, read-only, the data and results directories.
+ */
+import type { CommandModule } from 'yargs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OptionError } from '../../engine/errors.ts';
+import { resolveDataDir } from '../../connectome/datadir.ts';
+import { startServer } from '../serve/server.ts';
+
+type Args = { data?: string; results?: string; host: string; port: number; rebuild?: boolean };
+
+/** The package root: the nearest folder above this module with cortical-rnn's package.json. */
+function packageRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = join(d, 'package.json');
+    if (existsSync(p) && (JSON.parse(readFileSync(p, 'utf8')) as { name?: string }).name === 'cortical-rnn') return d;
+    const up = dirname(d);
+    if (up === d) throw new Error(`${fileURLToPath(import.meta.url)}: expected to sit inside the cortical-rnn package, got no package.json above it`);
+    d = up;
+  }
+}
+
+/** The newest modification time (ms) of the .ts/.wgsl/.html/.css files under these folders. */
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|wgsl|html|css)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return newest;
+}
+
+/**
+ * The built workbench, built now (Vite, a development dependency) when missing, asked for, or
+ * older than the sources of a development checkout (so an edit is never served stale).
+ */
+async function webBundle(rebuild: boolean): Promise<string> {
+  const root = packageRoot();
+  const out = join(root, 'dist', 'web');
+  const index = join(out, 'index.html');
+  const sources = ['web', 'engine', 'shaders', 'connectome', 'tasks', 'analysis', 'experiments'].map((d) => join(root, d));
+  if (!rebuild && existsSync(index) && newestSource(sources) <= statSync(index).mtimeMs) return out;
+  const config = join(root, 'web', 'vite.config.ts');
+  if (!existsSync(config))
+    throw new Error(`${out}: expected the built workbench (npm run build:web), got no such directory and no web/ sources to build it from`);
+  process.stdout.write(`building the workbench into ${out} (npm run build:web does the same)…\n`);
+  let vite: typeof import('vite');
+  try {
+    vite = await import('vite');
+  } catch {
+    throw new Error(`${out}: expected the built workbench, got none, and Vite is not installed to build it (run npm ci, then npm run build:web)`);
+  }
+  await vite.build({ configFile: config, logLevel: 'warn' });
+  return out;
+}
+
+function dirFlag(flag: string, value: string): string {
+  const p = resolve(value);
+  if (!existsSync(p) || !statSync(p).isDirectory()) throw new OptionError(flag, 'a directory', `"${value}" (no such directory)`);
+  return p;
+}
+
+export const command: CommandModule<object, Args> = {
+  command: 'serve',
+  describe: 'Serve the web workbench (train on the browser’s WebGPU, 3D connectome, results browser) and, read-only, the data and results directories',
+  builder: (y) =>
+    y
+      .option('results', { type: 'string', describe: 'results directory to browse (default: ./results when it exists)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'interface to listen on (the default is this machine only)' })
+      .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
+      .option('rebuild', { type: 'boolean', describe: 'rebuild the workbench bundle (dist/web) first' }) as never,
+  handler: async (a) => {
+    if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new OptionError('--port', 'a TCP port in 0..65535', String(a.port));
+    if (!a.host) throw new OptionError('--host', 'an interface address such as 127.0.0.1', 'an empty string');
+    const dataDir = resolveDataDir(a.data);
+    const resultsDir = a.results !== undefined ? dirFlag('--results', a.results) : existsSync('results') ? resolve('results') : null;
+    const webDir = await webBundle(Boolean(a.rebuild));
+    const server = await startServer({ webDir, dataDir, resultsDir, host: a.host, port: a.port }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EADDRINUSE' ? new OptionError('--port', 'a free port', `${a.port} (in use)`) : e;
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : a.port;
+    const shown = a.host.includes(':') ? `[${a.host}]` : a.host;
+    process.stdout.write(`data:    ${dataDir} (read-only, at /data/)\n`);
+    process.stdout.write(`results: ${resultsDir ?? 'none (pass --results DIR)'}${resultsDir ? ' (read-only, at /results/)' : ''}\n`);
+    process.stdout.write(`workbench: http://${shown}:${port}/  (open it in a browser with WebGPU; Ctrl-C stops)\n`);
+  },
+};

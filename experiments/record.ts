@@ -1,0 +1,179 @@
+/**
+ * A run's record without a file system: its spec and identity, the final.json schema and its
+ * JSON, metrics.csv rows, the .npy encoding of weights, what a run is set up from (variant,
+ * task, initial weights, regulariser, splits) and its final record. run.ts writes these to a
+ * run directory; the browser workbench builds the same record and offers it as a download.
+ */
+import { encodeNpy } from '../connectome/npy.ts';
+import type { NetworkMetrics } from '../analysis/metrics.ts';
+import type { NonFiniteError } from '../engine/errors.ts';
+import { Rng } from '../engine/rng.ts';
+import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
+import type { EpochInfo } from '../engine/rnn/train.ts';
+import { getTask, makeSplits } from '../tasks/index.ts';
+import type { Mode, Protocol } from './protocol.ts';
+import { geometryD, initialRecurrent, makeRegularizer, type FieldContext } from './setup.ts';
+import { getVariant } from './variants.ts';
+import type { CodeVersion } from './provenance.ts';
+import type { FunctionMetrics } from './function.ts';
+
+export const RUN_SCHEMA = 'cortical-rnn/run/1';
+
+export interface RunSpec {
+  field: string;
+  task: string;
+  /** The paper's variant name (W*D*C, …). */
+  variant: string;
+  seed: number;
+  mode: Mode;
+  positive: boolean;
+  /** The regularisation strength λ of this run, when a sweep varies it (else the protocol's). */
+  lambda?: number;
+}
+
+export interface FinalRecord {
+  schema: typeof RUN_SCHEMA;
+  id: string;
+  spec: RunSpec;
+  status: 'ok' | 'diverged';
+  divergence: { step: number; tensor: string; value: string; message: string } | null;
+  /** test: held-out test accuracy at the last step (the headline); paper: running training
+   *  accuracy of the last epoch with input noise on (the paper's number); val: last epoch's
+   *  validation accuracy. */
+  accuracy: { test: number; paper: number; val: number | null } | null;
+  testLoss: number | null;
+  epochs: number;
+  steps: number;
+  history: EpochInfo[];
+  metrics: Omit<NetworkMetrics, never> | null;
+  /** The functional analyses (inference task only; see experiments/function.ts). */
+  function?: FunctionMetrics | null;
+  n: number;
+  /** The protocol the run was trained with (a sweep refuses to mix protocols in one directory). */
+  protocol: Protocol;
+  /** train_s and s_per_step are of the whole batch when `networks_per_batch` > 1. */
+  timings: { train_s: number; eval_s: number; analysis_s: number; total_s: number; s_per_step: number | null; networks_per_batch?: number };
+  backend: string;
+  /** The commit that trained it (absent in runs from before it was recorded). */
+  code?: CodeVersion;
+  finishedAt: string;
+}
+
+/**
+ * The run's identity, e.g. `corrected/6_6_2/gonogo/W*D*C/seed-1` (`-positive` after the mode for
+ * positive-only runs); a run with its own λ has `lambda-<λ>` before the seed.
+ */
+export function runId(s: RunSpec): string {
+  return [`${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, s.variant, ...lambdaPart(s), `seed-${s.seed}`].join('/');
+}
+
+/** `lambda-<λ>` (shortest round-trip decimal, e.g. lambda-0.003) when the spec sets λ. */
+export function lambdaPart(s: RunSpec): string[] {
+  return s.lambda === undefined ? [] : [`lambda-${String(s.lambda)}`];
+}
+
+/** JSON with NaN/±Inf written as null (JSON has no NaN; a metric that is undefined is null). */
+export function toJson(x: unknown): string {
+  return JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+}
+
+export function npyF4(W: ArrayLike<number>, shape: number[]): Uint8Array {
+  return encodeNpy(Float32Array.from(W), shape, '<f4');
+}
+
+export const CSV_HEADER = 'epoch,step,mean_loss,mean_ce,mean_reg,train_accuracy,eval_accuracy,eval_loss,seconds';
+
+export function csvRow(e: EpochInfo): string {
+  const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
+  return [e.epoch + 1, e.step, f(e.meanLoss), f(e.meanCe), f(e.meanReg), f(e.trainAccuracy), f(e.evalAccuracy), f(e.evalLoss), f(e.seconds)].join(',');
+}
+
+export function rnnConfigFor(task: { nIn: number; nOut: number }, n: number): RnnConfig {
+  return { nIn: task.nIn, nHidden: n, nOut: task.nOut, alpha: 1, outputBias: true };
+}
+
+/** Everything a run trains from, drawn from its seed (the same in Node and in a browser). */
+export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
+  const variant = getVariant(spec.variant);
+  const task = getTask(spec.task);
+  const n = ctx.n;
+  const init = initialRecurrent(variant, ctx, spec.seed);
+  const D = geometryD(variant.geometry, ctx, spec.mode);
+  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K });
+  const cfg = rnnConfigFor(task, n);
+  const params: HostParams = initParams(
+    cfg,
+    new Rng(spec.seed, `init:${spec.field}`),
+    init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' },
+  );
+  const splits = makeSplits(task, spec.seed, p.splits);
+  const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
+  const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
+  return { variant, task, n, init, D, reg, cfg, params, splits, stepsPerEpoch, totalSteps };
+}
+
+/** The fields of a final record known before training. */
+export type RecordBase = Pick<FinalRecord, 'schema' | 'id' | 'spec' | 'n' | 'protocol' | 'backend' | 'code'>;
+
+export function recordBase(spec: RunSpec, n: number, p: Protocol, backend: string, code?: CodeVersion): RecordBase {
+  return { schema: RUN_SCHEMA, id: runId(spec), spec: { ...spec, variant: getVariant(spec.variant).name }, n, protocol: p, backend, ...(code ? { code } : {}) };
+}
+
+/** The final record of a diverged run. */
+export function divergedRecord(base: RecordBase, e: NonFiniteError, seen: EpochInfo[], trainS: number, totalS: number): FinalRecord {
+  return {
+    ...base,
+    status: 'diverged',
+    divergence: { step: e.step, tensor: e.tensor, value: String(e.value), message: e.message },
+    accuracy: null,
+    testLoss: null,
+    epochs: seen.length,
+    steps: e.step,
+    history: seen,
+    metrics: null,
+    timings: { train_s: trainS, eval_s: 0, analysis_s: 0, total_s: totalS, s_per_step: e.step > 0 ? trainS / e.step : null },
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+export interface RunOutcome {
+  history: EpochInfo[];
+  steps: number;
+  test: { accuracy: number; loss: number };
+  trainS: number;
+  evalS: number;
+  networks?: number;
+}
+
+/** The final record of a finished run. */
+export function okRecord(
+  base: RecordBase,
+  done: RunOutcome,
+  metrics: NetworkMetrics,
+  analysisS: number,
+  totalS: number,
+  fn: FunctionMetrics | null = null,
+): FinalRecord {
+  const last = done.history[done.history.length - 1]!;
+  return {
+    ...base,
+    status: 'ok',
+    divergence: null,
+    accuracy: { test: done.test.accuracy, paper: last.trainAccuracy, val: last.evalAccuracy ?? null },
+    testLoss: done.test.loss,
+    epochs: done.history.length,
+    steps: done.steps,
+    history: done.history,
+    metrics,
+    ...(fn ? { function: fn } : {}),
+    timings: {
+      train_s: done.trainS,
+      eval_s: done.evalS,
+      analysis_s: analysisS,
+      total_s: totalS,
+      s_per_step: done.steps > 0 ? done.trainS / done.steps : null,
+      networks_per_batch: done.networks ?? 1,
+    },
+    finishedAt: new Date().toISOString(),
+  };
+}

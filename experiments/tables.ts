@@ -1,0 +1,162 @@
+/**
+ * The report's tables without a file system: runs grouped by (field, mode, positive), Table 2
+ * and 3 (accuracy per variant × task, mean and 95% t-CI, diverged runs counted) and the network
+ * metrics per variant. report.ts puts them in the HTML report; the browser workbench shows the
+ * same tables from the same code, so both show the same numbers.
+ */
+import { meanCI, type MeanCI } from '../analysis/stats.ts';
+import type { FinalRecord } from './record.ts';
+import type { Mode } from './protocol.ts';
+import { ALL_VARIANTS } from './variants.ts';
+import { esc } from './style.ts';
+
+export interface RunRow {
+  dir: string;
+  rec: FinalRecord;
+  mode: Mode;
+  positive: boolean;
+  field: string;
+  task: string;
+  variant: string;
+  seed: number;
+}
+
+// ---------------------------------------------------------------- aggregation helpers
+
+const variantOrder = (name: string) => {
+  const i = ALL_VARIANTS.findIndex((v) => v.name === name);
+  return i < 0 ? 999 : i;
+};
+const TASK_ORDER = ['inference', 'gonogo', 'pdm'];
+const taskOrder = (t: string) => (TASK_ORDER.includes(t) ? TASK_ORDER.indexOf(t) : 99);
+export const uniq = <T>(xs: T[]) => [...new Set(xs)];
+
+export function sortedVariants(rows: RunRow[]): string[] {
+  return uniq(rows.map((r) => r.variant)).sort((a, b) => variantOrder(a) - variantOrder(b) || a.localeCompare(b));
+}
+export function sortedTasks(rows: RunRow[]): string[] {
+  return uniq(rows.map((r) => r.task)).sort((a, b) => taskOrder(a) - taskOrder(b) || a.localeCompare(b));
+}
+
+export interface CellStats {
+  n: number;
+  diverged: number;
+  divergedSteps: number[];
+  test: MeanCI | null;
+  paper: MeanCI | null;
+}
+
+export function ci(values: number[]): MeanCI | null {
+  return values.length ? meanCI(values) : null;
+}
+
+export function cellStats(rows: RunRow[]): CellStats {
+  const ok = rows.filter((r) => r.rec.status === 'ok');
+  const div = rows.filter((r) => r.rec.status === 'diverged');
+  return {
+    n: rows.length,
+    diverged: div.length,
+    divergedSteps: div.map((r) => r.rec.divergence!.step),
+    test: ci(ok.map((r) => r.rec.accuracy!.test)),
+    paper: ci(ok.map((r) => r.rec.accuracy!.paper)),
+  };
+}
+
+export const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+export function fmtCI(c: MeanCI | null, d = 3): string {
+  if (!c) return '—';
+  if (c.n < 2 || !Number.isFinite(c.lo)) return `${fmt(c.mean, d)} (n=${c.n})`;
+  return `${fmt(c.mean, d)} [${fmt(c.lo, d)}, ${fmt(c.hi, d)}]`;
+}
+export const fmtP = (p: number) => (!Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+
+/** The groups of a report: one per (field, mode, positive). */
+export interface Group {
+  key: string;
+  field: string;
+  mode: Mode;
+  positive: boolean;
+  rows: RunRow[];
+}
+
+export function groupsOf(runs: RunRow[]): Group[] {
+  const m = new Map<string, Group>();
+  for (const r of runs) {
+    const key = `${r.field}|${r.mode}|${r.positive}`;
+    let g = m.get(key);
+    if (!g) m.set(key, (g = { key, field: r.field, mode: r.mode, positive: r.positive, rows: [] }));
+    g.rows.push(r);
+  }
+  return [...m.values()].sort((a, b) => a.field.localeCompare(b.field) || Number(a.positive) - Number(b.positive) || a.mode.localeCompare(b.mode));
+}
+
+const NETWORK_METRICS: Array<{ key: string; label: string }> = [
+  { key: 'Q_cnm', label: 'Q (CNM)' },
+  { key: 'Q_louvain', label: 'Q (Louvain)' },
+  { key: 'sigma_paper', label: 'σ (paper null)' },
+  { key: 'sigma_matched', label: 'σ (degree-matched null)' },
+  { key: 'swp', label: 'SWP φ' },
+  { key: 'entropy_kde_bits', label: 'entropy (KDE, bits)' },
+  { key: 'entropy_rowwise_bits', label: 'entropy (row-wise, bits)' },
+  { key: 'clustering', label: 'clustering' },
+  { key: 'efficiency', label: 'efficiency' },
+];
+
+export function metricValues(rows: RunRow[], key: string): number[] {
+  const out: number[] = [];
+  for (const r of rows) {
+    if (r.rec.status !== 'ok') continue;
+    const v = (r.rec.metrics as unknown as Record<string, unknown>)[key];
+    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}
+
+export function accuracyTable(g: Group, id: string, json: Record<string, unknown>): string {
+  const tasks = sortedTasks(g.rows);
+  const variants = sortedVariants(g.rows);
+  const head1 = tasks.map((t) => `<th colspan="3">${esc(t)}</th>`).join('');
+  const head2 = tasks.map(() => '<th>test accuracy</th><th>paper accuracy</th><th>runs (diverged)</th>').join('');
+  const body: string[] = [];
+  const cells: Record<string, Record<string, CellStats>> = {};
+  for (const v of variants) {
+    cells[v] = {};
+    const tds = tasks.map((t) => {
+      const c = cellStats(g.rows.filter((r) => r.variant === v && r.task === t));
+      cells[v]![t] = c;
+      if (!c.n) return '<td>—</td><td>—</td><td>0</td>';
+      const div = c.diverged
+        ? ` <span class="div">(${c.diverged} diverged${c.divergedSteps.length ? `, steps ${c.divergedSteps.join(', ')}` : ''})</span>`
+        : '';
+      return `<td>${fmtCI(c.test)}</td><td>${fmtCI(c.paper)}</td><td>${c.n}${div}</td>`;
+    });
+    body.push(`<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`);
+  }
+  json[id] = cells;
+  return `<table id="${id}" class="acc"><thead><tr><th rowspan="2">variant</th>${head1}</tr><tr>${head2}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+export function metricsTable(g: Group, id: string, json: Record<string, unknown>): string {
+  const tasks = sortedTasks(g.rows);
+  const variants = sortedVariants(g.rows);
+  const out: string[] = [];
+  const data: Record<string, Record<string, Record<string, MeanCI | null>>> = {};
+  for (const t of tasks) {
+    data[t] = {};
+    const body = variants.map((v) => {
+      const rows = g.rows.filter((r) => r.variant === v && r.task === t);
+      data[t]![v] = {};
+      const tds = NETWORK_METRICS.map((m) => {
+        const c = ci(metricValues(rows, m.key));
+        data[t]![v]![m.key] = c;
+        return `<td>${fmtCI(c)}</td>`;
+      });
+      return `<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`;
+    });
+    out.push(
+      `<h4>${esc(t)}</h4><table id="${id}-${esc(t)}" class="metrics"><thead><tr><th>variant</th>${NETWORK_METRICS.map((m) => `<th>${esc(m.label)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`,
+    );
+  }
+  json[id] = data;
+  return out.join('\n');
+}

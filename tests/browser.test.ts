@@ -1,0 +1,277 @@
+/**
+ * The workbench in a real browser: Debian's Chromium, headless, driven by playwright-core, on
+ * its own WebGPU adapter (SwiftShader: a CPU Vulkan with 4-lane subgroups, so the engine runs
+ * its workgroup-tile kernels, not the 8-lane subgroup ones). No mocks: the page loads the
+ * engine bundle from `cortical-rnn serve`'s server, the field from the data directory, and a
+ * committed sweep (tests/fixtures/results-tiny) from the results directory.
+ *
+ * Without Chromium the suite is skipped, unless CORTICAL_RNN_REQUIRE_BROWSER=1 or
+ * CORTICAL_RNN_REQUIRE_GPU=1 (CI sets both), which fail it instead. Screenshots of the views
+ * go to results/browser/.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { startServer } from '../cli/serve/server.ts';
+import { CpuBackend } from '../engine/cpu/backend.ts';
+import { createNodeBackend } from '../engine/node.ts';
+import { trainNetworks } from '../engine/rnn/train.ts';
+import type { Backend } from '../engine/tensor.ts';
+import { prepareField } from '../experiments/prepare.ts';
+import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
+import { RUN_SCHEMA, setupRun, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { parseNpy } from '../connectome/npy.ts';
+import { buildReport, loadSweepDir } from '../experiments/report.ts';
+
+const CHROMIUM = process.env.CORTICAL_RNN_CHROMIUM ?? '/usr/bin/chromium';
+const required = process.env.CORTICAL_RNN_REQUIRE_BROWSER === '1' || process.env.CORTICAL_RNN_REQUIRE_GPU === '1';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && required)
+  throw new Error(`${CHROMIUM}: expected Chromium for the browser tests (CORTICAL_RNN_REQUIRE_BROWSER/GPU is set), got no such file; apt-get install chromium`);
+
+const DATA = resolve('../shared/data');
+const RESULTS = resolve('tests/fixtures/results-tiny');
+const OUT = resolve('results/browser');
+/** Chromium's software WebGPU on a machine without a GPU: SwiftShader's Vulkan, which can also present a canvas. */
+const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
+
+/**
+ * The run the page trains and Node replays: Go/NoGo on 5_3_4 (N = 70), W*D*C, 6 Adam steps of
+ * 64 trials, 3 epochs of 128 (so the screenshot has accuracy curves).
+ */
+const SPEC: RunSpec = { field: '5_3_4', task: 'gonogo', variant: 'W*D*C', seed: 1, mode: 'corrected', positive: false };
+const STEPS = 6;
+const KNOBS = { steps: STEPS, batchSize: 64, trainTrials: 128, testTrials: 128, valTrials: 128, nNull: 100, nMatched: 10 };
+const PROTOCOL = resolveProtocol(QUICK_PRESET.protocol, KNOBS);
+
+/** The same run's losses and steps per second on a Node backend (the engine's own loop). */
+async function nodeLosses(backend: Backend): Promise<{ losses: number[]; stepsPerSecond: number }> {
+  const run = setupRun(SPEC, prepareField(DATA, SPEC.field), PROTOCOL);
+  const losses: number[] = [];
+  let t0 = 0;
+  const times: number[] = [];
+  const { trainer } = await trainNetworks(
+    backend,
+    run.cfg,
+    [
+      {
+        params: run.params,
+        splits: run.splits,
+        seed: SPEC.seed,
+        regularizers: [run.reg],
+        onStep: (s) => {
+          losses.push(s.loss);
+          times.push(performance.now() - t0);
+          t0 = performance.now();
+        },
+      },
+    ],
+    { epochs: PROTOCOL.epochs, steps: STEPS, batchSize: PROTOCOL.batchSize, lr: PROTOCOL.lr, inputNoise: PROTOCOL.inputNoise, evalEveryEpoch: false },
+  );
+  trainer.dispose();
+  // The first step compiles every kernel; steady state is the later steps.
+  const steady = times.slice(1);
+  return { losses, stepsPerSecond: steady.length / (steady.reduce((a, b) => a + b, 0) / 1000) };
+}
+
+describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  const logs: string[] = [];
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    // The bundle of the current sources, as `npm run build:web` makes it.
+    await build({ configFile: resolve('web/vite.config.ts'), logLevel: 'warn' });
+    server = await startServer({ webDir: resolve('dist/web'), dataDir: DATA, resultsDir: RESULTS, host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => requested.push(r.url()));
+    await page.goto(`${url}#adapter`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    if (logs.some((l) => l.startsWith('pageerror'))) console.log(logs.join('\n'));
+  });
+
+  it('finds a WebGPU adapter and says what `cortical-rnn info` says of it', async () => {
+    expect(await page.getAttribute('#adapter-info', 'data-ready')).toBe('1');
+    const text = await page.textContent('#adapter-table');
+    expect(text).toMatch(/subgroups/);
+    // SwiftShader's 4-lane subgroups: the 8-lane subgroup tiles are not chosen, workgroup tiles are.
+    if (/4\.\.4 lanes/.test(text!)) expect(text).toMatch(/workgroup tiles/);
+    await page.screenshot({ path: join(OUT, 'adapter.png') });
+  });
+
+  it('says what to enable in a browser that gives no WebGPU adapter', async () => {
+    // Headless Chromium without --enable-unsafe-webgpu has navigator.gpu but no adapter.
+    const plain = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const p = await plain.newPage();
+      await p.goto(`${url}#adapter`);
+      await p.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+      expect(await p.textContent('#no-webgpu')).toMatch(/gave no adapter: enable hardware acceleration .*--enable-unsafe-webgpu/);
+      expect(await p.isDisabled('#run-checks')).toBe(true);
+      expect(await p.textContent('#train-status')).toMatch(/no adapter/);
+    } finally {
+      await plain.close();
+    }
+  }, 120_000);
+
+  it("passes the engine's kernel checks (GPU kernels against the CPU reference) on Chromium's adapter", async () => {
+    await page.click('#run-checks');
+    await page.waitForSelector('#checks[data-done]', { timeout: 280_000 });
+    const rows = await page.$$eval('#checks tr', (trs) => trs.slice(1).map((tr) => Array.from(tr.children, (c) => c.textContent)));
+    expect(rows.length).toBeGreaterThan(15);
+    for (const r of rows) expect(r[3], `${r[0]}: error ${r[1]}`).toBe('pass');
+    expect(await page.getAttribute('#checks', 'data-done')).toBe('pass');
+    await page.screenshot({ path: join(OUT, 'adapter.png'), fullPage: true });
+  }, 300_000);
+
+  it("trains a network live whose first losses equal the Node engine's (CPU reference) for the same seed", async () => {
+    await page.goto(`${url}#train`);
+    await page.selectOption('#t-field', SPEC.field);
+    await page.selectOption('#t-task', SPEC.task);
+    await page.selectOption('#t-variant', SPEC.variant);
+    await page.selectOption('#t-mode', SPEC.mode);
+    await page.fill('#t-seed', String(SPEC.seed));
+    for (const [k, v] of Object.entries(KNOBS)) await page.fill(`#t-${k}`, String(v));
+    await page.click('#train-start');
+    await page.waitForFunction(() => window.workbench.run?.done, null, { timeout: 280_000 });
+    const run = (await page.evaluate(() => window.workbench.run))!;
+    expect(run.error).toBeNull();
+    expect(run.losses).toHaveLength(STEPS);
+    const record = run.record as FinalRecord;
+    expect(record.schema).toBe(RUN_SCHEMA);
+    expect(record.id).toBe('corrected/5_3_4/gonogo/W*D*C/seed-1');
+    expect(record.steps).toBe(STEPS);
+    expect(record.status).toBe('ok');
+    await page.screenshot({ path: join(OUT, 'train.png') });
+    const browserSteady = (STEPS - 1) / (run.stepMs.slice(1).reduce((a, b) => a + b, 0) / 1000);
+
+    // The downloads: the run as final.json (the CLI's encoder) and the trained W_rec as .npy.
+    const saved = async (button: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      return readFileSync((await d.path())!);
+    };
+    expect(JSON.parse((await saved('#dl-final')).toString('utf8'))).toEqual(JSON.parse(toJson(record)));
+    const w = parseNpy(new Uint8Array(await saved('#dl-weights')));
+    expect([w.dtype, w.shape]).toEqual(['<f4', [70, 70]]);
+
+    const cpu = await nodeLosses(new CpuBackend('f64'));
+    for (let i = 0; i < STEPS; i++) expect(Math.abs(run.losses[i]! - cpu.losses[i]!) / Math.abs(cpu.losses[i]!), `step ${i + 1}`).toBeLessThan(1e-4);
+
+    // The same workload on Node's WebGPU adapter (Dawn), for the record.
+    const dawn = await createNodeBackend({ requireGpu: false });
+    let node: { losses: number[]; stepsPerSecond: number };
+    try {
+      node = await nodeLosses(dawn);
+    } finally {
+      dawn.destroy();
+    }
+    const speed = {
+      workload: `${SPEC.task} on ${SPEC.field} (N = 70), ${SPEC.variant}, batch ${PROTOCOL.batchSize}, ${STEPS} steps`,
+      browser: { adapter: record.backend, stepsPerSecond: browserSteady },
+      node: { adapter: dawn.describe(), stepsPerSecond: node.stepsPerSecond },
+      note: 'steps per second over the steps after the first (which compiles the kernels)',
+      nodeCpuReference: { stepsPerSecond: cpu.stepsPerSecond },
+      losses: { browser: run.losses, nodeCpu: cpu.losses, nodeGpu: node.losses },
+    };
+    writeFileSync(join(OUT, 'speed.json'), JSON.stringify(speed, null, 2) + '\n');
+    console.log(`[browser] ${JSON.stringify(speed)}`);
+  }, 300_000);
+
+  it('pauses, resumes and stops a training run', async () => {
+    await page.goto(`${url}#train`);
+    await page.fill('#t-steps', '40');
+    await page.click('#train-start');
+    const steps = () => page.evaluate(() => window.workbench.run!.losses.length);
+    await page.waitForFunction(() => (window.workbench.run?.losses.length ?? 0) >= 1, null, { timeout: 120_000 });
+    await page.click('#train-pause');
+    // The step in flight finishes; then nothing moves until Resume.
+    await page.waitForFunction(() => /paused/.test(document.querySelector('#train-status')!.textContent!), null, { timeout: 60_000 });
+    const held = await steps();
+    await page.waitForTimeout(3000);
+    expect(await steps()).toBe(held);
+    expect(await page.textContent('#train-pause')).toBe('Resume');
+    await page.click('#train-pause');
+    await page.waitForFunction((n) => window.workbench.run!.losses.length > n, held, { timeout: 60_000 });
+    await page.click('#train-stop');
+    await page.waitForFunction(() => window.workbench.run!.done, null, { timeout: 60_000 });
+    const run = (await page.evaluate(() => window.workbench.run))!;
+    expect(run.error).toBe('stopped');
+    expect(run.losses.length).toBeLessThan(40);
+    expect(await page.textContent('#train-status')).toMatch(/^stopped after \d+ steps$/);
+    expect(await page.isEnabled('#train-start')).toBe(true);
+  }, 240_000);
+
+  it('renders the 3D connectome with WebGPU (a frame that is not blank)', async () => {
+    await page.goto(`${url}#connectome`);
+    await page.waitForFunction(() => /modules of its W_rec/.test(document.querySelector('#c3-status')?.textContent ?? ''), null, { timeout: 60_000 });
+    const stats = await page.evaluate(() => window.workbench.frameStats!());
+    expect(stats.width).toBeGreaterThan(100);
+    // Mostly background, with coloured neurons and lines: the pixels vary.
+    expect(stats.variance).toBeGreaterThan(20);
+    expect(stats.mean).toBeLessThan(254);
+    // Drag to rotate, wheel to zoom: the frame changes and stays drawn.
+    const box = (await page.locator('#c3-canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 40, { steps: 4 });
+    await page.mouse.up();
+    await page.mouse.wheel(0, -300);
+    const after = await page.evaluate(() => window.workbench.frameStats!());
+    expect(after.variance).toBeGreaterThan(20);
+    expect(after.mean).not.toBe(stats.mean);
+    await page.screenshot({ path: join(OUT, 'connectome.png') });
+  }, 120_000);
+
+  it("shows a committed run's test accuracy exactly as its final.json has it, and the report's Table 2", async () => {
+    await page.goto(`${url}#results`);
+    await page.waitForSelector('#res-list[data-ready="1"]', { timeout: 60_000 });
+    const rel = 'runs/corrected/5_3_4/gonogo/WsDsC/seed-2';
+    const final = JSON.parse(readFileSync(join(RESULTS, rel, 'final.json'), 'utf8')) as FinalRecord;
+    await page.click(`#res-list li[data-run="${final.id}"]`);
+    await page.waitForFunction((id) => document.querySelector('#res-run-title')?.textContent === id, final.id);
+    await page.waitForFunction(() => (document.querySelector('#res-epoch') as HTMLSelectElement | null)?.value);
+    expect(await page.textContent('#res-test-acc')).toBe(String(final.accuracy!.test));
+    // Table 2 and the metrics, cell by cell, as `cortical-rnn report` writes them.
+    const report = buildReport(loadSweepDir(RESULTS));
+    for (const id of ['table2-5_3_4-corrected', 'metrics-5_3_4-corrected-gonogo']) {
+      const cells = (html: string) => [...html.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((m) => m[1]);
+      const inReport = new RegExp(`<table id="${id}"[^>]*>.*?</table>`).exec(report.html)![0];
+      const inPage = await page.$eval(`[id="${id}"]`, (t) => t.outerHTML);
+      expect(cells(inPage)).toEqual(cells(inReport));
+    }
+    await page.screenshot({ path: join(OUT, 'results.png'), fullPage: true });
+  }, 120_000);
+
+  it('fits a laptop screen and a large monitor, and loads nothing from outside its server', async () => {
+    for (const view of ['train', 'connectome', 'results', 'adapter']) {
+      for (const [width, height] of [
+        [1280, 720],
+        [2560, 1440],
+      ]) {
+        await page.setViewportSize({ width: width!, height: height! });
+        await page.goto(`${url}#${view}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${view} at ${width}×${height}`).toBeLessThanOrEqual(0);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 820 });
+    expect(requested.length).toBeGreaterThan(10);
+    expect(requested.filter((u) => !u.startsWith(url) && !/^(data|blob):/.test(u))).toEqual([]);
+  });
+});

@@ -1,0 +1,298 @@
+/**
+ * Train live: one network of the paper's protocol trained on the browser's GPU by the engine's
+ * own training loop (trainNetworks), set up from the seed exactly as `cortical-rnn train` sets
+ * it up (experiments/record.ts), with a live loss and accuracy curve, W_rec as a heat map after
+ * each epoch, steps per second, pause, resume and stop; then the run's final.json and weights.
+ */
+import { evaluate, trainNetworks, NonFiniteError, type EpochInfo } from '../engine/index.ts';
+import { analyzeNetwork } from '../analysis/metrics.ts';
+import { QUICK_PRESET, PAPER_TASKS, resolveProtocol, type Mode, type Protocol } from '../experiments/protocol.ts';
+import { ALL_VARIANTS } from '../experiments/variants.ts';
+import { divergedRecord, npyF4, okRecord, recordBase, setupRun, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { taskNames } from '../tasks/index.ts';
+import { fieldContextOf, listFields } from './data.ts';
+import { gpuBackend, showNetwork } from './state.ts';
+import { heatmap, lineChart } from './plots.ts';
+import { $, download, el } from './dom.ts';
+import type { FrameStats } from './connectome3d.ts';
+
+/** What a test (or a curious user, from the console) can read of the last run. */
+interface LiveRun {
+  losses: number[];
+  /** Milliseconds of each step (pauses and page repaints left out). */
+  stepMs: number[];
+  epochs: EpochInfo[];
+  stepsPerSecond: number;
+  done: boolean;
+  record: FinalRecord | null;
+  error: string | null;
+}
+declare global {
+  interface Window {
+    workbench: { run: LiveRun | null; frameStats?: () => FrameStats };
+  }
+}
+
+class Stopped extends Error {}
+
+const KNOBS: Array<{ key: string; label: string; value: string; step?: string }> = [
+  { key: 'seed', label: 'seed', value: '1', step: '1' },
+  { key: 'epochs', label: 'epochs', value: String(QUICK_PRESET.protocol.epochs), step: '1' },
+  { key: 'steps', label: 'steps (cap, optional)', value: '', step: '1' },
+  { key: 'batchSize', label: 'batch size', value: String(QUICK_PRESET.protocol.batchSize), step: '1' },
+  { key: 'lr', label: 'learning rate', value: String(QUICK_PRESET.protocol.lr), step: 'any' },
+  { key: 'inputNoise', label: 'input noise σ', value: String(QUICK_PRESET.protocol.inputNoise), step: 'any' },
+  { key: 'trainTrials', label: 'training trials', value: String(QUICK_PRESET.protocol.splits.train), step: '1' },
+  { key: 'testTrials', label: 'test trials', value: String(QUICK_PRESET.protocol.splits.test), step: '1' },
+  { key: 'valTrials', label: 'validation trials', value: String(QUICK_PRESET.protocol.splits.val), step: '1' },
+  { key: 'lambda', label: 'λ (wiring cost)', value: String(QUICK_PRESET.protocol.lambda), step: 'any' },
+  { key: 'mu', label: 'μ (EMD)', value: String(QUICK_PRESET.protocol.mu), step: 'any' },
+  { key: 'nNull', label: 'null graphs for σ', value: '100', step: '1' },
+  { key: 'nMatched', label: 'rewirings for σ_matched', value: '10', step: '1' },
+];
+
+function select(id: string, label: string, options: string[], value: string): HTMLLabelElement {
+  const s = el(
+    'select',
+    { id },
+    options.map((o) => el('option', { value: o, textContent: o })),
+  );
+  s.value = value;
+  return el('label', { textContent: label }, [s]);
+}
+
+function readForm(): { spec: RunSpec; protocol: Protocol } {
+  const v = (k: string) => $<HTMLInputElement>(`#t-${k}`).value.trim();
+  const num = (k: string) => (v(k) === '' ? undefined : Number(v(k)));
+  const seed = Number(v('seed'));
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed: expected a non-negative integer, got "${v('seed')}"`);
+  const inputNoise = Number(v('inputNoise'));
+  if (!Number.isFinite(inputNoise) || inputNoise < 0) throw new Error(`input noise σ: expected a number ≥ 0, got "${v('inputNoise')}"`);
+  const protocol = {
+    ...resolveProtocol(QUICK_PRESET.protocol, {
+      epochs: num('epochs'),
+      steps: num('steps'),
+      lr: num('lr'),
+      batchSize: num('batchSize'),
+      trainTrials: num('trainTrials'),
+      testTrials: num('testTrials'),
+      valTrials: num('valTrials'),
+      nNull: num('nNull'),
+      nMatched: num('nMatched'),
+      lambda: num('lambda'),
+      mu: num('mu'),
+    }),
+    inputNoise,
+  };
+  const spec: RunSpec = {
+    field: v('field'),
+    task: v('task'),
+    variant: v('variant'),
+    seed,
+    mode: v('mode') as Mode,
+    positive: $<HTMLInputElement>('#t-positive').checked,
+  };
+  return { spec, protocol };
+}
+
+export async function initTrain(): Promise<void> {
+  window.workbench = { run: null };
+  const form = $<HTMLFormElement>('#train-form');
+  const fieldNames = (await listFields()).map((f) => f.field);
+  form.append(
+    select('t-field', 'field', fieldNames, fieldNames.includes(QUICK_PRESET.field) ? QUICK_PRESET.field : fieldNames[0]!),
+    select('t-task', 'task', [...PAPER_TASKS, ...taskNames.filter((t) => !PAPER_TASKS.includes(t))], 'gonogo'),
+    select(
+      't-variant',
+      'variant',
+      ALL_VARIANTS.map((x) => x.name),
+      'W*D*C',
+    ),
+    select('t-mode', 'mode', ['corrected', 'paper'], 'corrected'),
+    ...KNOBS.map((k) => el('label', { textContent: k.label }, [el('input', { id: `t-${k.key}`, type: 'number', value: k.value, step: k.step ?? 'any' })])),
+    el('label', { textContent: 'positive-only W_rec' }, [el('input', { id: 't-positive', type: 'checkbox' })]),
+  );
+  form.onsubmit = (e) => e.preventDefault();
+
+  const start = $<HTMLButtonElement>('#train-start');
+  const pause = $<HTMLButtonElement>('#train-pause');
+  const stop = $<HTMLButtonElement>('#train-stop');
+  const dlW = $<HTMLButtonElement>('#dl-weights');
+  const dlF = $<HTMLButtonElement>('#dl-final');
+  const status = $('#train-status');
+  try {
+    await gpuBackend();
+    start.disabled = false;
+  } catch (e) {
+    status.textContent = (e as Error).message;
+    status.className = 'bad';
+    return;
+  }
+
+  let paused: { resume: () => void; promise: Promise<void> } | null = null;
+  let stopping = false;
+  let lastW: { W: Float64Array; n: number; name: string } | null = null;
+  let lastRecord: FinalRecord | null = null;
+
+  pause.onclick = () => {
+    if (paused) {
+      paused.resume();
+      paused = null;
+      pause.textContent = 'Pause';
+    } else {
+      let resume = () => {};
+      const promise = new Promise<void>((r) => (resume = r));
+      paused = { resume, promise };
+      pause.textContent = 'Resume';
+    }
+  };
+  stop.onclick = () => {
+    stopping = true;
+    paused?.resume();
+  };
+  dlW.onclick = () => lastW && download(lastW.name, npyF4(lastW.W, [lastW.n, lastW.n]), 'application/octet-stream');
+  dlF.onclick = () => lastRecord && download('final.json', toJson(lastRecord), 'application/json');
+
+  start.onclick = async () => {
+    let spec: RunSpec;
+    let protocol: Protocol;
+    try {
+      ({ spec, protocol } = readForm());
+    } catch (e) {
+      status.textContent = (e as Error).message;
+      status.className = 'bad';
+      return;
+    }
+    const live: LiveRun = { losses: [], stepMs: [], epochs: [], stepsPerSecond: 0, done: false, record: null, error: null };
+    window.workbench.run = live;
+    start.disabled = true;
+    pause.disabled = false;
+    stop.disabled = false;
+    dlW.disabled = dlF.disabled = true;
+    stopping = false;
+    status.className = 'muted';
+    status.textContent = `loading field ${spec.field}…`;
+    const tStart = Date.now();
+    try {
+      const backend = await gpuBackend();
+      const ctx = await fieldContextOf(spec.field);
+      const run = setupRun(spec, ctx, protocol);
+      const base = recordBase(spec, run.n, protocol, backend.describe());
+      const n = run.n;
+      status.textContent = `N = ${n}, ${run.totalSteps} steps: compiling kernels…`;
+      let busyMs = 0;
+      let tLast = performance.now();
+      const drawLoss = () => lineChart($<HTMLCanvasElement>('#plot-loss'), [{ name: 'loss', y: live.losses, colour: '#2f6fde' }], { xLabel: 'step' });
+      const drawAcc = () =>
+        lineChart(
+          $<HTMLCanvasElement>('#plot-acc'),
+          [
+            { name: 'train (noisy)', y: live.epochs.map((e) => e.trainAccuracy), colour: '#f28e2b', dashed: true },
+            { name: 'validation', y: live.epochs.map((e) => e.evalAccuracy ?? NaN), colour: '#59a14f' },
+          ],
+          { yMin: 0, yMax: 1, xLabel: 'epoch' },
+        );
+      const drawW = (W: ArrayLike<number>, what: string) => {
+        heatmap($<HTMLCanvasElement>('#plot-wrec'), W, n);
+        $('#heat-caption').textContent = `W_rec (${n}×${n}, rows post, columns pre), ${what}`;
+      };
+      drawLoss();
+      drawAcc();
+      drawW(run.params.W_rec, 'initial');
+      const tTrain = Date.now();
+      const { trainer, results } = await trainNetworks(
+        backend,
+        run.cfg,
+        [
+          {
+            params: run.params,
+            splits: run.splits,
+            seed: spec.seed,
+            regularizers: [run.reg],
+            positiveOnly: spec.positive,
+            onStep: async (s) => {
+              const now = performance.now();
+              busyMs += now - tLast;
+              live.stepMs.push(now - tLast);
+              live.losses.push(s.loss);
+              // the first step compiles every kernel: the rate is of the steps after it
+              live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
+              status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
+              drawLoss();
+              if (paused) {
+                status.textContent += ' · paused';
+                await paused.promise;
+              }
+              if (stopping) throw new Stopped('stopped');
+              // a frame for the page to paint between steps
+              await new Promise((r) => requestAnimationFrame(() => r(null)));
+              tLast = performance.now();
+            },
+            onEpoch: (e, W) => {
+              live.epochs.push(e);
+              drawAcc();
+              drawW(W, `after epoch ${e.epoch + 1}`);
+              lastW = { W, n, name: `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy` };
+              dlW.disabled = false;
+              // the epoch's evaluation is not a training step: the next step's clock starts here
+              tLast = performance.now();
+            },
+          },
+        ],
+        {
+          epochs: protocol.epochs,
+          ...(protocol.steps ? { steps: protocol.steps } : {}),
+          batchSize: protocol.batchSize,
+          lr: protocol.lr,
+          inputNoise: protocol.inputNoise,
+        },
+      );
+      const trainS = (Date.now() - tTrain) / 1000;
+      try {
+        const res = results[0]!;
+        if (res.diverged) {
+          lastRecord = divergedRecord(base, res.diverged, res.history, trainS, (Date.now() - tStart) / 1000);
+          status.textContent = `diverged at step ${res.diverged.step} (${res.diverged.tensor})`;
+        } else {
+          status.textContent = 'evaluating on the test set and analysing the network…';
+          const tEval = Date.now();
+          const [test] = await evaluate(trainer, [run.splits.test], protocol.batchSize);
+          const evalS = (Date.now() - tEval) / 1000;
+          const [final] = await trainer.getAllParams();
+          const W = final!.W_rec;
+          const tAn = Date.now();
+          const metrics = analyzeNetwork(W, n, { seed: spec.seed, nNull: protocol.nNull, nMatched: protocol.nMatched, positions: ctx.positionsUm });
+          const anS = (Date.now() - tAn) / 1000;
+          lastRecord = okRecord(base, { history: res.history, steps: res.steps, test: test!, trainS, evalS }, metrics, anS, (Date.now() - tStart) / 1000);
+          lastW = { W, n, name: 'W_rec.npy' };
+          drawW(W, 'trained');
+          showNetwork({
+            field: spec.field,
+            label: `${spec.variant}, ${spec.task}, seed ${spec.seed} (trained here)`,
+            n,
+            W,
+            communities: metrics.communities,
+            positionsUm: ctx.positionsUm,
+          });
+          status.textContent = `done: test accuracy ${test!.accuracy.toFixed(3)}, paper accuracy ${lastRecord.accuracy!.paper.toFixed(3)}, Q ${metrics.Q_cnm.toFixed(3)} · ${live.stepsPerSecond.toFixed(2)} steps/s on ${backend.ctx.describe()}`;
+        }
+        live.record = lastRecord;
+        dlF.disabled = false;
+      } finally {
+        trainer.dispose();
+      }
+    } catch (e) {
+      const stoppedByUser = e instanceof Stopped;
+      live.error = stoppedByUser ? 'stopped' : (e as Error).message;
+      status.textContent = stoppedByUser ? `stopped after ${live.losses.length} steps` : `error: ${(e as Error).message}`;
+      status.className = stoppedByUser ? 'muted' : 'bad';
+      if (e instanceof NonFiniteError) status.textContent = `diverged: ${e.message}`;
+    } finally {
+      live.done = true;
+      paused = null;
+      pause.textContent = 'Pause';
+      start.disabled = false;
+      pause.disabled = stop.disabled = true;
+    }
+  };
+}
