@@ -92,6 +92,7 @@ describe('serve', () => {
   it.each([
     [['--port', 'abc'], /^cortical-rnn: --port: expected a TCP port in 0\.\.65535, got NaN\n$/],
     [['--port', '70000'], /^cortical-rnn: --port: expected a TCP port in 0\.\.65535, got 70000\n$/],
+    [['--host', '203.0.113.7'], /^cortical-rnn: --host: expected an address of this machine, got "203\.0\.113\.7" \(EADDRNOTAVAIL\)\n$/],
     [['--results', '/nonexistent/results'], /^cortical-rnn: --results: expected a directory, got "\/nonexistent\/results" \(no such directory\)\n$/],
   ])('refuses bad flags in one line: %j', async (args, message) => {
     const child = spawn(process.execPath, ['bin/cortical-rnn.js', 'serve', '--data', DATA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -28,10 +28,7 @@ interface Entry {
 }
 
 /** Every sweep folder (relative to /results/) with the final.json paths of its runs. */
-async function findSweeps(): Promise<Map<string, string[]>> {
-  const res = await fetch(`${ROOT}/?recursive=1`);
-  if (!res.ok) throw new Error('no results directory is served (start `cortical-rnn serve --results DIR`)');
-  const { entries } = (await res.json()) as { entries: Entry[] };
+function findSweeps(entries: Entry[]): Map<string, string[]> {
   const sweeps = new Map<string, string[]>();
   for (const e of entries) {
     const m = /^(?:(.*)\/)?runs\/.+\/final\.json$/.exec(e.name);
@@ -40,6 +37,14 @@ async function findSweeps(): Promise<Map<string, string[]>> {
     sweeps.set(root, [...(sweeps.get(root) ?? []), e.name]);
   }
   return sweeps;
+}
+
+/** A folder with a report but no runs (e.g. docs/results/6_6_2, which keeps report.html only): the report itself. */
+function showReportOnly(root: string): void {
+  const src = `${ROOT}/${root ? `${root}/` : ''}report.html`;
+  $('#res-tables').replaceChildren(el('iframe', { src, title: 'report.html', id: 'res-report', style: 'width:100%;height:75vh;border:0' }));
+  $('#res-list').replaceChildren(el('li', { className: 'muted', textContent: 'no runs in this folder (only its report)' }));
+  $('#res-status').textContent = `/${src}: the report of a sweep whose runs are not in this folder`;
 }
 
 function rowOf(path: string, rec: FinalRecord): RunRow {
@@ -185,12 +190,20 @@ export async function initResults(): Promise<void> {
   try {
     const res = await fetch(`${ROOT}/?recursive=1`);
     if (!res.ok) throw new Error('no results directory is served (start `cortical-rnn serve --results DIR`)');
-    const files = ((await res.json()) as { entries: Entry[] }).entries.filter((e) => !e.dir).map((e) => `${ROOT}/${e.name}`);
-    const sweeps = await findSweeps();
-    if (!sweeps.size) throw new Error(`no finished runs (runs/…/final.json) under the served results directory`);
-    pick.replaceChildren(...[...sweeps.keys()].sort().map((k) => el('option', { value: k, textContent: k || '(the results directory)' })));
-    pick.onchange = () => void openSweep(pick.value, sweeps.get(pick.value)!, files).catch((e) => (status.textContent = (e as Error).message));
-    await openSweep(pick.value, sweeps.get(pick.value)!, files);
+    const entries = ((await res.json()) as { entries: Entry[] }).entries;
+    const files = entries.filter((e) => !e.dir).map((e) => `${ROOT}/${e.name}`);
+    const sweeps = findSweeps(entries);
+    const reports = entries.filter((e) => !e.dir && /(^|\/)report\.html$/.test(e.name)).map((e) => e.name.replace(/\/?report\.html$/, ''));
+    const roots = [...new Set([...sweeps.keys(), ...reports])].sort();
+    if (!roots.length) throw new Error('no finished runs (runs/…/final.json) and no report.html under the served results directory');
+    pick.replaceChildren(...roots.map((k) => el('option', { value: k, textContent: k || '(the results directory)' })));
+    const open = () => {
+      const finals = sweeps.get(pick.value);
+      if (!finals) return showReportOnly(pick.value);
+      void openSweep(pick.value, finals, files).catch((e) => (status.textContent = (e as Error).message));
+    };
+    pick.onchange = open;
+    open();
   } catch (e) {
     status.textContent = (e as Error).message;
   }

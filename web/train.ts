@@ -4,7 +4,7 @@
  * it up (experiments/record.ts), with a live loss and accuracy curve, W_rec as a heat map after
  * each epoch, steps per second, pause, resume and stop; then the run's final.json and weights.
  */
-import { evaluate, trainNetworks, NonFiniteError, type EpochInfo } from '../engine/index.ts';
+import { evaluate, trainNetworks, NonFiniteError, type EpochInfo, type RnnDesign } from '../engine/index.ts';
 import { analyzeNetwork } from '../analysis/metrics.ts';
 import { QUICK_PRESET, PAPER_TASKS, resolveProtocol, type Mode, type Protocol } from '../experiments/protocol.ts';
 import { ALL_VARIANTS } from '../experiments/variants.ts';
@@ -109,6 +109,8 @@ export async function initTrain(): Promise<void> {
       'W*D*C',
     ),
     select('t-mode', 'mode', ['corrected', 'paper'], 'corrected'),
+    // auto: one dispatch per time step on software adapters, one for all steps on GPUs (engine/gpu/rnn_design.ts)
+    select('t-design', 'RNN kernels', ['auto', 'per-step', 'persistent'], 'auto'),
     ...KNOBS.map((k) => el('label', { textContent: k.label }, [el('input', { id: `t-${k.key}`, type: 'number', value: k.value, step: k.step ?? 'any' })])),
     el('label', { textContent: 'positive-only W_rec' }, [el('input', { id: 't-positive', type: 'checkbox' })]),
   );
@@ -245,6 +247,7 @@ export async function initTrain(): Promise<void> {
           batchSize: protocol.batchSize,
           lr: protocol.lr,
           inputNoise: protocol.inputNoise,
+          design: $<HTMLSelectElement>('#t-design').value as RnnDesign | 'auto',
         },
       );
       const trainS = (Date.now() - tTrain) / 1000;

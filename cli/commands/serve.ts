@@ -84,13 +84,21 @@ export const command: CommandModule<object, Args> = {
     const resultsDir = a.results !== undefined ? dirFlag('--results', a.results) : existsSync('results') ? resolve('results') : null;
     const webDir = await webBundle(Boolean(a.rebuild));
     const server = await startServer({ webDir, dataDir, resultsDir, host: a.host, port: a.port }).catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'EADDRINUSE' ? new OptionError('--port', 'a free port', `${a.port} (in use)`) : e;
+      if (e.code === 'EADDRINUSE') throw new OptionError('--port', 'a free port', `${a.port} (in use)`);
+      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new OptionError('--host', 'an address of this machine', `"${a.host}" (${e.code})`);
+      throw e;
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : a.port;
-    const shown = a.host.includes(':') ? `[${a.host}]` : a.host;
+    // A wildcard address is no URL; and WebGPU needs a secure context, which plain http has on loopback only.
+    const host = a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host;
+    const shown = host.includes(':') ? `[${host}]` : host;
     process.stdout.write(`data:    ${dataDir} (read-only, at /data/)\n`);
     process.stdout.write(`results: ${resultsDir ?? 'none (pass --results DIR)'}${resultsDir ? ' (read-only, at /results/)' : ''}\n`);
     process.stdout.write(`workbench: http://${shown}:${port}/  (open it in a browser with WebGPU; Ctrl-C stops)\n`);
+    if (!/^(127\.|::1$|localhost$)/.test(a.host))
+      process.stdout.write(
+        `note: listening on ${a.host}, reachable from other machines; browsers give WebGPU to secure contexts only, so over plain http open it as 127.0.0.1 or localhost (e.g. through an ssh tunnel)\n`,
+      );
   },
 };
