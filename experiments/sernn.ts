@@ -13,10 +13,11 @@
  * C's diagonal zeroed, analysis on the top 10% of |W|, σ against 1,000 (U + Uᵀ)/2 > 0.7 nulls.
  * That is this engine's paper protocol (PAPER_PROTOCOL) with λ per run.
  *
- * Ours: the λ ranges (the notebook shows one value, 0.5, "from the set of networks used"), chosen
- * from a pilot (5 epochs, one seed) so each family spans solved to collapsed networks: L1 solved the
- * task at λ = 1e-4 and fell to the goal-blind 0.61 at 1.7e-3; seRNN solved it at 0.055 and fell at 1;
- * hence 3e-5 … 3e-3 and 0.01 … 1, the transition inside both; corrected mode's strength floor 1e-4 in C (the
+ * Ours: the strengths (the notebook shows one value, 0.5, "from the set of networks used"). A pilot
+ * (5 epochs, one seed) put the collapse to the goal-blind 0.61 between λ = 1e-4 and 1.7e-3 for L1
+ * and between 0.055 and 1 for seRNN, hence 8 strengths from 3e-5 and from 0.01, two decades each
+ * (at the full 10 epochs L1 still solves the task at 3e-3: `--strengths 11` extends both families
+ * upward, keeping the finished runs). Also ours: corrected mode's strength floor 1e-4 in C (the
  * notebook has none, so a unit whose outgoing weights all vanish would give inf there).
  */
 import { PAPER_PROTOCOL, type Protocol } from './protocol.ts';
@@ -27,11 +28,16 @@ import type { SweepPlan } from './sweep.ts';
 const SERNN_FIELD = 'grid-5x5x4';
 const SERNN_TASK = 'inference';
 
-/** The two families: their variant and the λ range their strengths are spread over (log-spaced). */
+/**
+ * The two families: their variant and their weakest λ. Strengths climb from it by a fixed ratio,
+ * 8 of them spanning two decades (`STEP` = 100^(1/7)), so asking for more strengths extends the
+ * range upward and keeps every finished run's λ.
+ */
 export const SERNN_FAMILIES = [
-  { family: 'L1', variant: 'W', range: [3e-5, 3e-3] as const },
-  { family: 'seRNN', variant: 'WDC', range: [1e-2, 1] as const },
+  { family: 'L1', variant: 'W', lo: 3e-5 },
+  { family: 'seRNN', variant: 'WDC', lo: 1e-2 },
 ] as const;
+const STEP = 100 ** (1 / 7);
 
 export const SERNN_PROTOCOL: Readonly<Protocol> = PAPER_PROTOCOL;
 
@@ -40,15 +46,10 @@ export function sernnFamily(variant: string): 'L1' | 'seRNN' | null {
   return SERNN_FAMILIES.find((f) => f.variant === variant)?.family ?? null;
 }
 
-/** k strengths log-spaced over [lo, hi], each rounded to 3 significant digits (k = 1: the geometric mean). */
-export function logStrengths(lo: number, hi: number, k: number): number[] {
-  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new OptionError('--strengths', 'an integer from 1 to 1,000', `${k}`);
-  const out: number[] = [];
-  for (let i = 0; i < k; i++) {
-    const t = k === 1 ? 0.5 : i / (k - 1);
-    out.push(Number((lo * (hi / lo) ** t).toPrecision(3)));
-  }
-  return [...new Set(out)];
+/** k strengths lo·STEPⁱ (i = 0 … k − 1), each rounded to 3 significant digits. */
+export function sernnStrengths(lo: number, k: number): number[] {
+  if (!Number.isInteger(k) || k < 1 || k > 100) throw new OptionError('--strengths', 'an integer from 1 to 100', `${k}`);
+  return Array.from({ length: k }, (_, i) => Number((lo * STEP ** i).toPrecision(3)));
 }
 
 /** The sweep plan of the seRNN experiment: both families × k strengths × seeds. */
@@ -60,6 +61,6 @@ export function sernnPlan(strengths: number, seeds: number[]): SweepPlan {
     seeds,
     modes: ['corrected'],
     positive: false,
-    lambdas: Object.fromEntries(SERNN_FAMILIES.map((f) => [f.variant, logStrengths(f.range[0], f.range[1], strengths)])),
+    lambdas: Object.fromEntries(SERNN_FAMILIES.map((f) => [f.variant, sernnStrengths(f.lo, strengths)])),
   };
 }

@@ -9,7 +9,7 @@ import { sweep } from '../experiments/sweep.ts';
 import { readFinal } from '../experiments/run.ts';
 import { writeReport } from '../experiments/report.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
-import { logStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
+import { sernnStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
 import { planRuns } from '../experiments/sweep.ts';
 import { runRelDir } from '../experiments/run.ts';
 import { runId } from '../experiments/record.ts';
@@ -19,11 +19,14 @@ import { getVariant } from '../experiments/variants.ts';
 import { gridDistances } from '../connectome/geometry.ts';
 
 describe('seRNN preset', () => {
-  it('spreads strengths log-evenly over each family range', () => {
-    const s = logStrengths(1e-2, 1, 3);
-    expect(s).toEqual([0.01, 0.1, 1]);
-    expect(logStrengths(3e-5, 3e-3, 8)).toHaveLength(8);
-    expect(() => logStrengths(1, 2, 0)).toThrow(/--strengths/);
+  it('climbs two decades in 8 strengths, and more strengths only extend the range', () => {
+    const s = sernnStrengths(1e-2, 8);
+    expect(s[0]).toBe(0.01);
+    expect(s[7]).toBe(1);
+    expect(s).toEqual([0.01, 0.0193, 0.0373, 0.072, 0.139, 0.268, 0.518, 1]);
+    expect(sernnStrengths(1e-2, 11).slice(0, 8)).toEqual(s);
+    expect(sernnStrengths(3e-5, 8)).toEqual([0.00003, 0.0000579, 0.000112, 0.000216, 0.000417, 0.000805, 0.00155, 0.003]);
+    expect(() => sernnStrengths(1, 0)).toThrow(/--strengths/);
   });
 
   it('plans families × strengths × seeds with λ in the run id', () => {
@@ -96,9 +99,7 @@ describe('seRNN experiment end to end (tiny)', () => {
       claims: { id: string; verdict: string }[];
       sweetSpot: { rows: unknown[] };
     };
-    expect(j.rows.map((x) => `${x.family}:${x.lambda}`)).toEqual(
-      SERNN_FAMILIES.flatMap((f) => logStrengths(f.range[0], f.range[1], 2).map((l) => `${f.family}:${l}`)),
-    );
+    expect(j.rows.map((x) => `${x.family}:${x.lambda}`)).toEqual(SERNN_FAMILIES.flatMap((f) => sernnStrengths(f.lo, 2).map((l) => `${f.family}:${l}`)));
     expect(j.rows.every((x) => x.networks === 1)).toBe(true);
     expect(j.claims.map((c) => c.id)).toEqual(['Q', 'sigma_paper', 'sigma_matched', 'colocalisation', 'mixed', 'energy']);
     expect(j.sweetSpot.rows).toHaveLength(2);

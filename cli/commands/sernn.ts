@@ -30,7 +30,11 @@ export const command: CommandModule<object, Args> = {
   describe: 'The seRNN experiment: L1 vs spatially embedded RNNs across regularisation strengths (resumable)',
   builder: (y) =>
     withProtocolOptions(withBackendOption(y))
-      .option('strengths', { type: 'number', default: 8, describe: 'regularisation strengths per family, log-spaced over its range' })
+      .option('strengths', {
+        type: 'number',
+        default: 8,
+        describe: 'regularisation strengths per family: 8 span two decades from the weakest (L1 3e-5, seRNN 0.01); more extend the range upward',
+      })
       .option('seeds', { type: 'string', default: '5', describe: 'a count (5 → seeds 1..5) or a comma list' })
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
       .option('out', { type: 'string', default: 'results/sernn', describe: 'results directory' })
