@@ -8,6 +8,8 @@ import { command as train } from './train.ts';
 import { command as sweep } from './sweep.ts';
 import { command as report } from './report.ts';
 import { command as analyze } from './analyze.ts';
+import { command as worker } from './worker.ts';
+import { command as queue } from './queue.ts';
 // Registry of CLI commands; each module exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, report, analyze];
+export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, worker, queue, report, analyze];
