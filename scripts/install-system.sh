@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages a fresh Debian bookworm machine lacks for WebGPU on the CPU:
 # Mesa 25 (llvmpipe + lavapipe Vulkan ICD) from bookworm-backports. Stock Mesa 22 is too old
-# for Dawn's Vulkan backend. Idempotent; needs root (or sudo).
+# for Dawn's Vulkan backend. With --services, also Redis and Slurm (with munge) for the
+# distributed-sweep tests, which scripts/services.sh starts (.ci/run asks for them).
+# Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -18,3 +20,14 @@ fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
 dpkg-query -W -f='[install-system] ${Package} ${Version}\n' mesa-vulkan-drivers libvulkan1
+
+# Redis and Slurm for the queue and Slurm tests (scripts/services.sh starts them on 127.0.0.1).
+[ "${1:-}" = "--services" ] || exit 0
+missing=()
+for p in redis-server munge slurmctld slurmd slurm-client; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+dpkg-query -W -f='[install-system] ${Package} ${Version}\n' redis-server munge slurmctld slurmd slurm-client

@@ -10,6 +10,7 @@ import { command as report } from './report.ts';
 import { command as analyze } from './analyze.ts';
 import { command as worker } from './worker.ts';
 import { command as queue } from './queue.ts';
+import { command as slurm } from './slurm.ts';
 // Registry of CLI commands; each module exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, worker, queue, report, analyze];
+export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, worker, queue, slurm, report, analyze];

@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 
 /** Every file under dir (relative paths, sorted). */
-function listFiles(dir: string): string[] {
+export function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d)) {

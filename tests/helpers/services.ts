@@ -24,7 +24,7 @@ async function redisUp(): Promise<boolean> {
 }
 
 export const haveRedis = await redisUp();
-const haveSlurm = Boolean(process.env.SLURM_CONF) && spawnSync('sinfo', ['-h'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
+export const haveSlurm = Boolean(process.env.SLURM_CONF) && spawnSync('sinfo', ['-h'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
 
 if (required && !haveRedis)
   throw new Error(`CORTICAL_RNN_REQUIRE_SERVICES=1 but no Redis answers at CORTICAL_RNN_TEST_REDIS="${redisUrl}" (bash scripts/services.sh start)`);
