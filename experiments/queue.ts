@@ -518,6 +518,12 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const worker = new Worker<RunJob>(
     name,
     async (job, token) => {
+      if (stopping) {
+        // Fetched while stopping: straight back to the queue.
+        await job.moveToWait(token);
+        stats.handedBack++;
+        throw new WaitingError();
+      }
       let run: RunJob;
       try {
         run = validateJob(job.data, o.dataDir);
@@ -534,7 +540,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       // A redelivery of a job this worker still holds (its lock expired while the event loop
       // was busy, and the stalled check handed it back): the new token replaces the old.
       const dup = held.findIndex((h) => h.job.id === job.id);
-      if (dup >= 0) held.splice(dup, 1)[0]!.reject(new Error(`job ${job.id} was redelivered`));
+      if (dup >= 0) held.splice(dup, 1)[0]!.reject(new WaitingError());
       return await new Promise<{ id: string; status: string }>((resolve, reject) => {
         held.push({
           job,
@@ -545,7 +551,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
             resolve(v);
           },
           reject: (e) => {
-            stats.failed++;
+            if (!(e instanceof WaitingError)) stats.failed++; // not handed back: failed
             reject(e);
           },
         });

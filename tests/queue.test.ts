@@ -238,17 +238,73 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     const coord = cliProc(['sweep', ...GRID1, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out], env);
     const a = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--models-per-batch', '1', ...FAST], env);
     const run = (await a.waitFor(/: training (\S+)/))[1]!;
+    const pid = Number((await a.waitFor(/pid (\d+), queue/))[1]);
+    // `queue status` names the worker Redis sees (host-pid) and counts its running job.
+    const st = cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
+    expect(st.code, st.stderr).toBe(0);
+    expect(st.stdout).toMatch(new RegExp(`workers +1:\\n +\\S+-${pid} \\(`));
     a.child.kill('SIGTERM');
     const ea = await a.exit;
     expect(ea.code, a.out()).toBe(0);
-    expect(a.out()).toMatch(new RegExp(`${run.replace(/[*]/g, '\\*')} ok →`));
-    expect(a.out()).toMatch(/worker done: 1 runs completed/);
+    // Every run it started (the one running at the signal included) it finished.
+    const started = [...a.out().matchAll(/: training (\S+)/g)].map((m) => m[1]!);
+    expect(started).toContain(run);
+    for (const r of started) expect(a.out()).toContain(`${r} ok →`);
+    expect(a.out()).toMatch(new RegExp(`worker done: ${started.length} runs completed, 0 failed`));
     const b = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--idle-exit', '2', ...FAST], env);
     expect((await coord.exit).code, coord.out()).toBe(0);
     expect((await b.exit).code, b.out()).toBe(0);
     expectExactly(
       out,
       PLAN.filter((s) => s.seed === 1),
+    );
+  });
+
+  it('SIGTERM with a job held but not started: it goes back to the queue at once, another worker does it', { timeout: 300_000 }, async () => {
+    const out = join(tmp, 'handback');
+    const name = queueName();
+    // Two incompatible runs (two tasks): a worker of two per batch trains one and holds the other.
+    const grid = [
+      '--field',
+      '5_3_4',
+      '--tasks',
+      'gonogo,pdm',
+      '--variants',
+      'W',
+      '--seeds',
+      '1',
+      ...TINY.map((x, i) => (TINY[i - 1] === '--epochs' ? '3' : x)),
+    ];
+    const coord = cliProc(['sweep', ...grid, '--queue', redisUrl, '--queue-name', name, '--out', out], env);
+    const a = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--models-per-batch', '2', ...FAST], env);
+    const run = (await a.waitFor(/: training (\S+)/))[1]!;
+    await new Promise((r) => setTimeout(r, 1000));
+    a.child.kill('SIGTERM');
+    const ea = await a.exit;
+    expect(ea.code, a.out()).toBe(0);
+    expect(a.out()).toMatch(/handing back 1 waiting job/);
+    expect(a.out()).toMatch(/worker done: 1 runs completed, 0 failed, 1 handed back/);
+    const b = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--idle-exit', '2', ...FAST], env);
+    expect((await coord.exit).code, coord.out()).toBe(0);
+    expect((await b.exit).code, b.out()).toBe(0);
+    const other = [...b.out().matchAll(/: training (\S+)/g)].map((m) => m[1]!);
+    expect(other).toHaveLength(1);
+    expect(other[0]).not.toBe(run);
+    expect(runDirs(out)).toHaveLength(2);
+  });
+
+  it('the coordinator exits non-zero naming each failed run (here: a worker writing to another --out)', { timeout: 300_000 }, async () => {
+    const name = queueName();
+    const one = ['--field', '5_3_4', '--tasks', 'gonogo', '--variants', 'W', '--seeds', '1', ...TINY];
+    const coord = cliProc(['sweep', ...one, '--queue', redisUrl, '--queue-name', name, '--out', join(tmp, 'coordinated')], env);
+    await coord.waitFor(/runs planned/);
+    const w = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', join(tmp, 'elsewhere'), '--idle-exit', '2', ...FAST], env);
+    const c = await coord.exit;
+    expect((await w.exit).code, w.out()).toBe(0);
+    expect(c.code, coord.out()).toBe(1);
+    const last = coord.out().trim().split('\n').pop()!;
+    expect(last).toMatch(
+      /^cortical-rnn: sweep --queue: expected every run to finish, got 1 failed: corrected\/5_3_4\/gonogo\/W\/seed-1 \(the job completed but \S+final\.json is missing: do the workers write to this --out\?\)$/,
     );
   });
 
