@@ -232,7 +232,7 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     expect(alive(pid)).toBe(false);
   });
 
-  it('SIGTERM: a worker finishes its running run, hands back the rest and exits 0', { timeout: 300_000 }, async () => {
+  it('Ctrl-C (SIGINT to wrapper and worker): it finishes its running run and exits 0; queue status names it', { timeout: 300_000 }, async () => {
     const out = join(tmp, 'sigterm');
     const name = queueName();
     const coord = cliProc(['sweep', ...GRID1, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out], env);
@@ -243,7 +243,9 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     const st = cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(new RegExp(`workers +1:\\n +\\S+-${pid} \\(`));
-    a.child.kill('SIGTERM');
+    // Ctrl-C on a terminal: SIGINT to the wrapper and to its child at once, one stop.
+    a.child.kill('SIGINT');
+    process.kill(pid, 'SIGINT');
     const ea = await a.exit;
     expect(ea.code, a.out()).toBe(0);
     // Every run it started (the one running at the signal included) it finished.
@@ -306,6 +308,20 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     expect(last).toMatch(
       /^cortical-rnn: sweep --queue: expected every run to finish, got 1 failed: corrected\/5_3_4\/gonogo\/W\/seed-1 \(the job completed but \S+final\.json is missing: do the workers write to this --out\?\)$/,
     );
+  });
+
+  it('queue drain removes the pending jobs; the coordinator then names the runs as removed', { timeout: 300_000 }, async () => {
+    const name = queueName();
+    const coord = cliProc(['sweep', ...GRID1, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', join(tmp, 'drained')], env);
+    await coord.waitFor(/0\/6 runs done \(0 active, 6 waiting/);
+    const d = cli(['queue', 'drain', '--queue', redisUrl, '--queue-name', name]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/: removed 6 pending job\(s\)/);
+    const c = await coord.exit;
+    expect(c.code, coord.out()).toBe(1);
+    expect(coord.out()).toMatch(/got 6 failed: corrected\/5_3_4\/gonogo\/W\/seed-1 \(the job was removed from the queue\);/);
+    const st = cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
+    expect(st.stdout).toMatch(/waiting +0\n +active +0\n +completed +0\n +failed +0\n +workers +0/);
   });
 
   it('a Redis restarted mid-sweep: coordinator and worker reconnect and the sweep completes', { timeout: 600_000 }, async () => {

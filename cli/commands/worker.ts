@@ -63,7 +63,12 @@ export const command: CommandModule<object, Args> = {
         stalledMs: a.stalledSeconds * 1000,
       });
       let signals = 0;
+      let last = 0;
       const onSignal = () => {
+        // Ctrl-C reaches this process twice: from the terminal (the whole process group) and
+        // forwarded by bin/cortical-rnn.js's filter. One keypress is one signal.
+        if (Date.now() - last < 1000) return;
+        last = Date.now();
         signals++;
         void w.stop().then(() => {
           // The second signal leaves a batch training: its jobs are back in the queue, so go.
