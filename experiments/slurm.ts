@@ -71,9 +71,9 @@ export function sbatchScript(o: SlurmOptions): string {
   return lines.join('\n') + '\n';
 }
 
-/** Submits a script with sbatch (waiting for the whole array with `wait`); returns the job id. */
-export function submit(scriptPath: string, o: { wait?: boolean } = {}): string {
-  const r = spawnSync('sbatch', ['--parsable', ...(o.wait ? ['--wait'] : []), scriptPath], { encoding: 'utf8' });
+/** Submits a script with sbatch; returns the (array) job id. */
+export function submit(scriptPath: string): string {
+  const r = spawnSync('sbatch', ['--parsable', scriptPath], { encoding: 'utf8' });
   if (r.error) {
     const code = (r.error as { code?: string }).code;
     throw new Error(
@@ -81,12 +81,38 @@ export function submit(scriptPath: string, o: { wait?: boolean } = {}): string {
     );
   }
   const id = r.stdout.trim().split('\n')[0]?.split(';')[0] ?? '';
-  if (r.status !== 0) {
-    // --wait: the exit status is the array's (non-zero when a task failed), after the job id.
-    if (o.wait && /^\d+$/.test(id))
-      throw new Error(`sbatch: expected every task of array job ${id} to succeed, got exit status ${r.status}; see the task logs`);
+  if (r.status !== 0 || !/^\d+$/.test(id)) {
     const msg = (r.stderr || r.stdout).trim().split('\n').join('; ');
     throw new Error(`sbatch ${scriptPath}: expected the job to be accepted, got ${msg || `exit status ${r.status}`}`);
   }
   return id;
+}
+
+const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
+
+/**
+ * Waits until every task of an array job has ended, polling `scontrol show job` (sbatch --wait
+ * polls at up to 30 s intervals), and fails naming the tasks that did not complete.
+ */
+export async function waitForArray(id: string, pollMs = 1000): Promise<void> {
+  for (;;) {
+    const r = spawnSync('scontrol', ['show', 'job', '-o', id], { encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(
+        `scontrol show job ${id}: expected the state of the array job, got ${(r.stderr || `exit status ${r.status}`).trim().split('\n').join('; ')}`,
+      );
+    const tasks = r.stdout
+      .split('\n')
+      .filter((l) => l.includes('JobState='))
+      .map((l) => ({ task: /ArrayTaskId=(\S+)/.exec(l)?.[1] ?? '?', state: /JobState=(\S+)/.exec(l)![1]!, exit: /\bExitCode=(\S+)/.exec(l)?.[1] ?? '?' }));
+    if (tasks.length && tasks.every((t) => !ACTIVE.has(t.state))) {
+      const bad = tasks.filter((t) => t.state !== 'COMPLETED');
+      if (bad.length)
+        throw new Error(
+          `slurm: expected every task of array job ${id} to complete, got ${bad.map((t) => `task ${t.task} ${t.state} (exit ${t.exit})`).join(', ')}; see the task logs`,
+        );
+      return;
+    }
+    await new Promise((res) => setTimeout(res, pollMs));
+  }
 }

@@ -137,6 +137,19 @@ describe.skipIf(!haveSlurm || !haveData)('job arrays on the local Slurm', () => 
     for (const l of logs) expect(readFileSync(join(out, 'slurm', l), 'utf8')).toMatch(/worker done: \d+ runs completed, 0 failed/);
   });
 
+  it('--wait fails naming the tasks that did not complete', { timeout: 300_000 }, () => {
+    const out = join(tmp, 'failing');
+    const r = cli(['slurm', '--workers', '2', '--shard', '--out', out, '--wait', '--', '--field', 'nope', ...TINY]);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.lines, r.stderr).toHaveLength(1);
+    expect(r.lines[0]).toMatch(
+      /^cortical-rnn: slurm: expected every task of array job \d+ to complete, got task [01] FAILED \(exit 1:0\), task [01] FAILED \(exit 1:0\); see the task logs$/,
+    );
+    const logs = listFiles(join(out, 'slurm')).filter((f) => f.endsWith('.out'));
+    expect(logs).toHaveLength(2);
+    for (const l of logs) expect(readFileSync(join(out, 'slurm', l), 'utf8')).toMatch(/field "nope": expected one of the \d+ listed fields/);
+  });
+
   it('an array of 2 static shards completes the grid, each run once', { timeout: 600_000 }, () => {
     const out = join(tmp, 'shards');
     const t0 = Date.now();

@@ -9,7 +9,7 @@ import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { BACKEND_CHOICES } from '../common.ts';
 import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
-import { checkSlurmOptions, sbatchScript, submit } from '../../experiments/slurm.ts';
+import { checkSlurmOptions, sbatchScript, submit, waitForArray } from '../../experiments/slurm.ts';
 import { makeDir, writeFileAtomic } from '../../experiments/files.ts';
 import { OptionError } from '../../engine/errors.ts';
 
@@ -61,7 +61,7 @@ export const command: CommandModule<object, Args> = {
       .option('idle-exit', { type: 'number', default: 60, describe: 'a worker exits once the queue has been idle this many seconds' })
       .option('script', { type: 'string', describe: 'where to write the sbatch script (default DIR/slurm/JOB-NAME-TIME.sbatch)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the script, submit nothing' })
-      .option('wait', { type: 'boolean', default: false, describe: 'wait until every task of the array has ended (sbatch --wait)' }) as never,
+      .option('wait', { type: 'boolean', default: false, describe: 'wait until every task of the array has ended; fail if one did not complete' }) as never,
   handler: async (a) => {
     checkSlurmOptions({ workers: a.workers, partition: a.partition, gres: a.gres, time: a.time, jobName: a.jobName, cpusPerTask: a.cpusPerTask });
     if (a.shard === (a.queue !== undefined))
@@ -111,13 +111,10 @@ export const command: CommandModule<object, Args> = {
     await makeDir(logDir);
     const path = resolve(a.script ?? join(logDir, `${a.jobName}-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`));
     await writeFileAtomic(path, script);
-    if (!a.wait) {
-      const id = submit(path);
-      process.stdout.write(`submitted array job ${id}: ${a.workers} ${a.shard ? 'shards' : 'workers'} (${path}; logs in ${logDir})\n`);
-      return;
-    }
-    process.stderr.write(`slurm: submitting ${path} and waiting for its ${a.workers} tasks (logs in ${logDir})\n`);
-    const id = submit(path, { wait: true });
-    process.stdout.write(`array job ${id} done: ${a.workers} ${a.shard ? 'shards' : 'workers'} (${path})\n`);
+    const id = submit(path);
+    process.stdout.write(`submitted array job ${id}: ${a.workers} ${a.shard ? 'shards' : 'workers'} (${path}; logs in ${logDir})\n`);
+    if (!a.wait) return;
+    await waitForArray(id);
+    process.stdout.write(`array job ${id} done: ${a.workers} ${a.shard ? 'shards' : 'workers'}\n`);
   },
 };
