@@ -302,8 +302,11 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
     const total = ids.size;
     while (pending.size) {
       let changed = false;
-      for (const id of [...pending]) {
-        const state = await queue.getJobState(id);
+      // All states at once: the commands are in flight together on the one connection.
+      const list = [...pending];
+      const states = await Promise.all(list.map((id) => queue.getJobState(id)));
+      for (const [k, id] of list.entries()) {
+        const state = states[k]!;
         const spec = ids.get(id)!;
         if (state === 'completed') {
           const dir = join(o.out, runRelDir(spec));
