@@ -367,7 +367,7 @@ export interface WorkerOptions {
   design?: RnnDesign | 'auto';
   /** Networks per batch; default: what the adapter allows for the first job's shape. */
   modelsPerBatch?: number;
-  /** Exit after the queue has had no waiting or active job for this long (Slurm arrays). */
+  /** Exit after the queue, once it had jobs, has had none waiting or active for this long (job arrays). */
   idleExitSeconds?: number;
   /** How long a job stays locked without renewal before another worker may take it over. */
   lockMs?: number;
@@ -485,7 +485,9 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         h.resolve({ id: recs[k]!.id, status: recs[k]!.status });
       }
     } catch (e) {
-      for (const h of todo) h.reject(e instanceof Error ? e : new Error(String(e)));
+      const err = e instanceof Error ? e : new Error(String(e));
+      log(`worker ${me}: failed ${todo.map((h) => runId(h.run.spec)).join(', ')}: ${err.message}`);
+      for (const h of todo) h.reject(err);
     } finally {
       for (const d of tmp.values()) await rm(d, { recursive: true, force: true });
     }
@@ -586,6 +588,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   let resolveDone!: (v: typeof stats) => void;
   const done = new Promise<typeof stats>((r) => (resolveDone = r));
   let idleSince = Date.now();
+  let seenWork = false;
   let idleTimer: NodeJS.Timeout | undefined;
   let checking = false;
   const finish = async () => {
@@ -618,8 +621,10 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       checking = true;
       void (async () => {
         try {
-          const c = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
-          const busy = running || held.length > 0 || Object.values(c).some((x) => x > 0);
+          const c = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed');
+          // A queue that never had a job is waiting for its coordinator: the clock starts with work.
+          seenWork ||= Object.values(c).some((x) => x > 0);
+          const busy = !seenWork || running || held.length > 0 || c.active! + c.waiting! + c.delayed! + c.prioritized! > 0;
           if (busy) idleSince = Date.now();
           else if ((Date.now() - idleSince) / 1000 >= o.idleExitSeconds!) {
             log(`worker ${me}: queue idle for ${o.idleExitSeconds} s, exiting`);

@@ -17,7 +17,7 @@ import { PAPER_PROTOCOL, resolveProtocol } from '../experiments/protocol.ts';
 import { planRuns } from '../experiments/sweep.ts';
 import { readFinal, runRelDir, type RunSpec } from '../experiments/run.ts';
 import { parseVariantList } from '../experiments/variants.ts';
-import { alive, cliProc, haveRedis, redisUrl } from './helpers/services.ts';
+import { alive, cliProc, cliRun, haveRedis, redisUrl } from './helpers/services.ts';
 import { expectSameRun, runDirs } from './helpers/runs.ts';
 
 const DATA = existsSync('../shared/data') ? '../shared/data' : (process.env.CORTICAL_RNN_DATA ?? '../shared/data');
@@ -45,11 +45,7 @@ const FAST = ['--lock-seconds', '4', '--stalled-seconds', '1'];
 let queueCount = 0;
 const queueName = () => `test-${process.pid}-${++queueCount}`;
 
-function cli(args: string[], timeout = 300_000) {
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['bin/cortical-rnn.js', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000, lines: r.stderr.split('\n').filter(Boolean) };
-}
+const cli = (args: string[], timeoutMs = 300_000) => cliRun(args, env, timeoutMs);
 
 /** Every planned run is done exactly once in `out`: one directory each, final.json valid. */
 function expectExactly(out: string, plan: RunSpec[]): void {
@@ -65,12 +61,12 @@ function expectExactly(out: string, plan: RunSpec[]): void {
 }
 
 describe('queue options', () => {
-  it('an unreachable Redis is one line within seconds, for the coordinator and a worker', { timeout: 60_000 }, () => {
+  it('an unreachable Redis is one line within seconds, for the coordinator and a worker', { timeout: 60_000 }, async () => {
     for (const args of [
       ['sweep', ...GRID, ...TINY, '--queue', 'redis://127.0.0.1:1', '--out', join(tmp, 'unreachable')],
       ['worker', '--queue', 'redis://127.0.0.1:1', '--out', join(tmp, 'unreachable')],
     ]) {
-      const r = cli(args, 30_000);
+      const r = await cli(args, 30_000);
       expect(r.code, r.stderr).toBe(1);
       expect(r.lines, r.stderr).toHaveLength(1);
       expect(r.lines[0]).toMatch(/^cortical-rnn: --queue redis:\/\/127\.0\.0\.1:1\/?: expected a reachable Redis server, got .*ECONNREFUSED/);
@@ -78,7 +74,7 @@ describe('queue options', () => {
     }
   });
 
-  it('a bad URL, queue name or shard is a usage error naming the flag', { timeout: 60_000 }, () => {
+  it('a bad URL, queue name or shard is a usage error naming the flag', { timeout: 60_000 }, async () => {
     const cases: [string[], RegExp][] = [
       [['worker', '--queue', 'http://x:1', '--out', tmp], /^cortical-rnn: --queue: expected a Redis URL redis:\/\/.*, got "http:\/\/x:1"$/],
       [['queue', 'status', '--queue', 'redis://u:secret@h:1/abc'], /^cortical-rnn: --queue: expected .*DB a number.*, got "redis:\/\/u:\*\*\*@h:1\/abc"$/],
@@ -88,7 +84,7 @@ describe('queue options', () => {
       ],
     ];
     for (const [args, re] of cases) {
-      const r = cli(args, 30_000);
+      const r = await cli(args, 30_000);
       expect(r.code, r.stderr).toBe(2);
       expect(r.lines, r.stderr).toHaveLength(1);
       expect(r.lines[0]).toMatch(re);
@@ -152,7 +148,7 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
 
   it('two workers write the run directories a local sweep writes (byte-identical, see helpers/runs.ts)', { timeout: 600_000 }, async () => {
     const local = join(tmp, 'local');
-    const l = cli(['sweep', ...GRID, ...TINY, '--out', local]);
+    const l = await cli(['sweep', ...GRID, ...TINY, '--out', local]);
     expect(l.code, l.stderr).toBe(0);
     timings.local_s = l.seconds;
     expectExactly(local, PLAN);
@@ -161,11 +157,13 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
       const out = join(tmp, `queue-${workers}`);
       const name = queueName();
       const t0 = Date.now();
-      const coord = cliProc(['sweep', ...GRID, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out], env);
       // Workers pack compatible jobs two at a time (one per batch is the CPU adapters' default).
       const ws = Array.from({ length: workers }, () =>
         cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--models-per-batch', '2', '--idle-exit', '2'], env),
       );
+      // Both workers waiting before the jobs come, so that both get some.
+      for (const w of ws) await w.waitFor(/pid \d+, queue/);
+      const coord = cliProc(['sweep', ...GRID, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out], env);
       const c = await coord.exit;
       expect(c.code, coord.out()).toBe(0);
       timings[`queue_${workers}_workers_s`] = (Date.now() - t0) / 1000;
@@ -186,10 +184,10 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
 
       // Enqueuing the same sweep again is a no-op: everything is done, nothing is queued.
       if (workers === 1) {
-        const again = cli(['sweep', ...GRID, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out]);
+        const again = await cli(['sweep', ...GRID, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out]);
         expect(again.code, again.stderr).toBe(0);
         expect(again.stdout).toMatch(/0 run by the workers, 12 already done/);
-        const st = cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
+        const st = await cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
         expect(st.code, st.stderr).toBe(0);
         expect(st.stdout).toMatch(/waiting +0\n +active +0\n +completed +12\n +failed +0/);
       }
@@ -240,7 +238,7 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     const run = (await a.waitFor(/: training (\S+)/))[1]!;
     const pid = Number((await a.waitFor(/pid (\d+), queue/))[1]);
     // `queue status` names the worker Redis sees (host-pid) and counts its running job.
-    const st = cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
+    const st = await cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(new RegExp(`workers +1:\\n +\\S+-${pid} \\(`));
     // Ctrl-C on a terminal: SIGINT to the wrapper and to its child at once, one stop.
@@ -314,13 +312,13 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     const name = queueName();
     const coord = cliProc(['sweep', ...GRID1, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', join(tmp, 'drained')], env);
     await coord.waitFor(/0\/6 runs done \(0 active, 6 waiting/);
-    const d = cli(['queue', 'drain', '--queue', redisUrl, '--queue-name', name]);
+    const d = await cli(['queue', 'drain', '--queue', redisUrl, '--queue-name', name]);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout).toMatch(/: removed 6 pending job\(s\)/);
     const c = await coord.exit;
     expect(c.code, coord.out()).toBe(1);
     expect(coord.out()).toMatch(/got 6 failed: corrected\/5_3_4\/gonogo\/W\/seed-1 \(the job was removed from the queue\);/);
-    const st = cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
+    const st = await cli(['queue', 'status', '--queue', redisUrl, '--queue-name', name]);
     expect(st.stdout).toMatch(/waiting +0\n +active +0\n +completed +0\n +failed +0\n +workers +0/);
   });
 
@@ -407,7 +405,7 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
 
   it("a job of another protocol than the directory's is refused with the local resume's message", { timeout: 300_000 }, async () => {
     const out = join(tmp, 'other-protocol');
-    const l = cli(['sweep', '--field', '5_3_4', '--tasks', 'gonogo', '--variants', 'W', '--seeds', '1', ...TINY, '--out', out]);
+    const l = await cli(['sweep', '--field', '5_3_4', '--tasks', 'gonogo', '--variants', 'W', '--seeds', '1', ...TINY, '--out', out]);
     expect(l.code, l.stderr).toBe(0);
     const name = queueName();
     const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });

@@ -4,7 +4,6 @@
  * too; in each the union of runs is exactly the plan. The script itself is checked with
  * --dry-run (no cluster needed).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { planRuns } from '../experiments/sweep.ts';
 import { readFinal, runRelDir } from '../experiments/run.ts';
 import { parseVariantList } from '../experiments/variants.ts';
-import { cliProc, haveRedis, haveSlurm, redisUrl } from './helpers/services.ts';
+import { cliProc, cliRun, haveRedis, haveSlurm, redisUrl } from './helpers/services.ts';
 import { listFiles, runDirs } from './helpers/runs.ts';
 
 const DATA = resolve(existsSync('../shared/data') ? '../shared/data' : (process.env.CORTICAL_RNN_DATA ?? '../shared/data'));
@@ -32,11 +31,7 @@ const PLAN = planRuns({
   positive: false,
 });
 
-function cli(args: string[], timeout = 600_000) {
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['bin/cortical-rnn.js', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000, lines: r.stderr.split('\n').filter(Boolean) };
-}
+const cli = (args: string[]) => cliRun(args, env);
 
 function expectExactly(out: string): void {
   expect(runDirs(out)).toEqual(PLAN.map((s) => runRelDir(s)).sort());
@@ -44,8 +39,8 @@ function expectExactly(out: string): void {
 }
 
 describe('slurm scripts', () => {
-  it('--dry-run prints a job array of workers with the partition, GPUs and time asked for', { timeout: 120_000 }, () => {
-    const r = cli([
+  it('--dry-run prints a job array of workers with the partition, GPUs and time asked for', { timeout: 120_000 }, async () => {
+    const r = await cli([
       'slurm',
       '--workers',
       '8',
@@ -74,14 +69,14 @@ describe('slurm scripts', () => {
     expect(existsSync(join(tmp, 'dry'))).toBe(false); // nothing written, nothing submitted
   });
 
-  it('--shard --dry-run runs `sweep --shard $((SLURM_ARRAY_TASK_ID+1))/N` with the sweep arguments', { timeout: 120_000 }, () => {
-    const r = cli(['slurm', '--workers', '3', '--shard', '--out', join(tmp, 'dry'), '--dry-run', '--', '--quick', '--variants', 'W*D*C']);
+  it('--shard --dry-run runs `sweep --shard $((SLURM_ARRAY_TASK_ID+1))/N` with the sweep arguments', { timeout: 120_000 }, async () => {
+    const r = await cli(['slurm', '--workers', '3', '--shard', '--out', join(tmp, 'dry'), '--dry-run', '--', '--quick', '--variants', 'W*D*C']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('#SBATCH --array=0-2\n');
     expect(r.stdout).toMatch(/cortical-rnn\.js sweep --quick --variants 'W\*D\*C' --out \S+ --data \S+ --shard "\$\(\(SLURM_ARRAY_TASK_ID \+ 1\)\)\/3"\n$/);
   });
 
-  it('bad options are one-line usage errors', { timeout: 120_000 }, () => {
+  it('bad options are one-line usage errors', { timeout: 120_000 }, async () => {
     for (const [args, re] of [
       [['slurm', '--workers', '0', '--shard', '--out', tmp, '--dry-run'], /^cortical-rnn: --workers: expected an integer from 1 to 100,000, got 0$/],
       [['slurm', '--workers', '2', '--shard', '--out', tmp, '--time', '4h', '--dry-run'], /^cortical-rnn: --time: expected a Slurm time limit .*, got "4h"$/],
@@ -91,7 +86,7 @@ describe('slurm scripts', () => {
         /^cortical-rnn: --gres: expected a generic resource .*, got "gpu;rm"$/,
       ],
     ] as [string[], RegExp][]) {
-      const r = cli(args);
+      const r = await cli(args);
       expect(r.code, r.stderr).toBe(2);
       expect(r.lines, r.stderr).toHaveLength(1);
       expect(r.lines[0]).toMatch(re);
@@ -109,7 +104,7 @@ describe.skipIf(!haveSlurm || !haveData)('job arrays on the local Slurm', () => 
     const t0 = Date.now();
     const coord = cliProc(['sweep', ...GRID, ...TINY, '--queue', redisUrl, '--queue-name', name, '--out', out], env);
     await coord.waitFor(/runs planned/);
-    const r = cli([
+    const r = await cli([
       'slurm',
       '--workers',
       '2',
@@ -137,9 +132,9 @@ describe.skipIf(!haveSlurm || !haveData)('job arrays on the local Slurm', () => 
     for (const l of logs) expect(readFileSync(join(out, 'slurm', l), 'utf8')).toMatch(/worker done: \d+ runs completed, 0 failed/);
   });
 
-  it('--wait fails naming the tasks that did not complete', { timeout: 300_000 }, () => {
+  it('--wait fails naming the tasks that did not complete', { timeout: 300_000 }, async () => {
     const out = join(tmp, 'failing');
-    const r = cli(['slurm', '--workers', '2', '--shard', '--out', out, '--wait', '--', '--field', 'nope', ...TINY]);
+    const r = await cli(['slurm', '--workers', '2', '--shard', '--out', out, '--wait', '--', '--field', 'nope', ...TINY]);
     expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.lines, r.stderr).toHaveLength(1);
     expect(r.lines[0]).toMatch(
@@ -150,10 +145,10 @@ describe.skipIf(!haveSlurm || !haveData)('job arrays on the local Slurm', () => 
     for (const l of logs) expect(readFileSync(join(out, 'slurm', l), 'utf8')).toMatch(/field "nope": expected one of the \d+ listed fields/);
   });
 
-  it('an array of 2 static shards completes the grid, each run once', { timeout: 600_000 }, () => {
+  it('an array of 2 static shards completes the grid, each run once', { timeout: 600_000 }, async () => {
     const out = join(tmp, 'shards');
     const t0 = Date.now();
-    const r = cli(['slurm', '--workers', '2', '--shard', '--out', out, '--wait', '--', ...GRID, ...TINY]);
+    const r = await cli(['slurm', '--workers', '2', '--shard', '--out', out, '--wait', '--', ...GRID, ...TINY]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     timings.slurm_2_shards_s = (Date.now() - t0) / 1000;
     expectExactly(out);

@@ -39,7 +39,10 @@ export const command: CommandModule<object, Args> = {
       .option('queue-name', { type: 'string', default: DEFAULT_QUEUE_NAME, describe: 'the BullMQ queue (as given to the sweep)' })
       .option('out', { type: 'string', demandOption: true, describe: "the sweep's results directory (shared with the coordinator)" })
       .option('models-per-batch', { type: 'number', describe: 'networks trained together (default: from the adapter; 1 on CPU adapters)' })
-      .option('idle-exit', { type: 'number', describe: 'exit once the queue has had no waiting or running job for this many seconds (for job arrays)' })
+      .option('idle-exit', {
+        type: 'number',
+        describe: 'exit once the queue, having had jobs, has had none waiting or running for this many seconds (for job arrays)',
+      })
       .option('lock-seconds', { type: 'number', default: 60, describe: "a dead worker's jobs go to another worker after this long" })
       .option('stalled-seconds', { type: 'number', default: 30, describe: "how often to look for dead workers' jobs" }) as never,
   handler: async (a) => {

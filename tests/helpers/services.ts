@@ -85,3 +85,20 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Runs the CLI to its end without blocking the test worker (a long spawnSync starves vitest's
+ * own messages): exit status, stdout, stderr, its lines and its wall time.
+ */
+export async function cliRun(args: string[], env: Record<string, string> = {}, timeoutMs = 600_000) {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ['bin/cortical-rnn.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr, seconds: (Date.now() - t0) / 1000, lines: stderr.split('\n').filter(Boolean) };
+}
