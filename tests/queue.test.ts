@@ -17,14 +17,17 @@ import { PAPER_PROTOCOL, resolveProtocol } from '../experiments/protocol.ts';
 import { planRuns } from '../experiments/sweep.ts';
 import { readFinal, runRelDir, type RunSpec } from '../experiments/run.ts';
 import { parseVariantList } from '../experiments/variants.ts';
-import { alive, cliProc, cliRun, haveRedis, redisUrl } from './helpers/services.ts';
+import { alive, cliProc, cliRun, haveRedis, killStarted, redisUrl } from './helpers/services.ts';
 import { expectSameRun, runDirs } from './helpers/runs.ts';
 
 const DATA = existsSync('../shared/data') ? '../shared/data' : (process.env.CORTICAL_RNN_DATA ?? '../shared/data');
 const haveData = existsSync(join(DATA, 'microns-fields', '5_3_4'));
 const env = { CORTICAL_RNN_DATA: DATA };
 const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-queue-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  killStarted();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 /** The small grid: field 5_3_4 (N = 70), 2 tasks × 3 variants × 2 seeds, a few steps each. */
 const GRID = ['--field', '5_3_4', '--tasks', 'gonogo,pdm', '--variants', 'W,WD*C,W*D*C', '--seeds', '2'];

@@ -39,8 +39,17 @@ export interface Proc {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const started = new Set<ChildProcess>();
+
+/** Kills what cliProc started and is still running (a failed or timed-out test's processes). */
+export function killStarted(): void {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  started.clear();
+}
+
 export function cliProc(args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, ['bin/cortical-rnn.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
   let text = '';
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const feed = (d: Buffer) => {
