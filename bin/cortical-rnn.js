@@ -19,7 +19,12 @@ const verbose = process.argv.includes('--verbose') || /(^|,)cortical-rnn(,|$)/.t
 if (!verbose && process.env.CORTICAL_RNN_FILTERED !== '1') {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: ['inherit', 'inherit', 'pipe'],
-    env: { ...process.env, CORTICAL_RNN_FILTERED: '1', CORTICAL_RNN_STDERR_TTY: process.stderr.isTTY ? '1' : '0' },
+    env: {
+      ...process.env,
+      CORTICAL_RNN_FILTERED: '1',
+      CORTICAL_RNN_FILTER_PID: String(process.pid),
+      CORTICAL_RNN_STDERR_TTY: process.stderr.isTTY ? '1' : '0',
+    },
   });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => {
@@ -32,6 +37,14 @@ if (!verbose && process.env.CORTICAL_RNN_FILTERED !== '1') {
     else process.exit(code ?? 1);
   });
 } else {
+  if (process.env.CORTICAL_RNN_FILTER_PID && process.env.CORTICAL_RNN_FILTER_PID === String(process.ppid)) {
+    // The filtering parent forwards signals; if it dies without one (kill -9), end as it did
+    // rather than run on orphaned (a queue worker's jobs then go back to the queue).
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+    }, 500).unref();
+  }
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const source = join(root, 'cli', 'main.ts');
   let tsx = null;

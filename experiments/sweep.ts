@@ -22,6 +22,7 @@ import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
 import { lockDir } from './lock.ts';
 import { OptionError } from '../engine/errors.ts';
+import { shardRuns, type Shard } from './shards.ts';
 
 const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
 
@@ -53,6 +54,8 @@ export interface SweepOptions extends SweepPlan {
   modelsPerBatch?: number;
   /** Resume a directory whose finished runs came from another commit (off by default). */
   allowMixedCommits?: boolean;
+  /** Run only this shard of the grid (`--shard I/N`). */
+  shard?: Shard;
   quiet?: boolean;
   tty?: boolean;
   log?: (line: string) => void;
@@ -82,6 +85,9 @@ export interface Manifest {
     code?: CodeVersion;
     /** The sweep's process (with startedAt, the invocation's identity in the manifest). */
     pid?: number;
+    /** 'I/N' for a shard of the grid; the queue URL (without password) for a queue's coordinator. */
+    shard?: string;
+    queue?: string;
     planned: number;
     ran: number;
     skipped: number;
@@ -230,6 +236,9 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     });
   await makeDir(o.out);
   // One writer per directory: a second sweep waits here, then resumes what the first left.
+  // Shards share their directory by design: each runs its own runs and takes the lock only
+  // to read-modify-write the manifest.
+  if (o.shard) return await sweepLocked(o, t0, log);
   const lock = await lockDir(o.out, 'sweep', { log });
   try {
     return await sweepLocked(o, t0, log);
@@ -238,10 +247,11 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   }
 }
 
-async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void): Promise<SweepResult> {
-  const planned = planRuns(o);
-  const manifest: Manifest = readManifest(o.out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
-  const inv: Manifest['invocations'][number] = {
+type Invocation = Manifest['invocations'][number];
+
+/** This invocation's entry in the manifest (plan, protocol, backend, commit, process). */
+export function newInvocation(o: SweepPlan & { protocol: Protocol; preset?: string | null }, backend: string, planned: number): Invocation {
+  return {
     startedAt: new Date().toISOString(),
     finishedAt: null,
     preset: o.preset ?? null,
@@ -255,55 +265,101 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
       ...(o.lambdas ? { lambdas: o.lambdas } : {}),
     },
     protocol: o.protocol,
-    backend: o.backend.describe(),
+    backend,
     code: codeVersion(),
     pid: process.pid,
-    planned: planned.length,
+    planned,
     ran: 0,
     skipped: 0,
     wallSeconds: null,
   };
+}
+
+/**
+ * The manifest of `out` with this invocation added, and its saver: a read-modify-write of
+ * sweep.json (what the file holds now, another writer's records included, plus this
+ * invocation and the runs it saw or ran). With `lockEachSave` the directory lock is taken
+ * around each save (shards, the queue's coordinator); otherwise the caller holds it.
+ */
+export function manifestWriter(out: string, inv: Invocation, o: { lockEachSave?: boolean } = {}) {
+  const manifest: Manifest = readManifest(out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
   manifest.invocations.push(inv);
-  // Read-modify-write under the lock: what the file holds now (another writer's records
-  // included), plus this invocation and the runs it saw or ran.
   const save = async () => {
-    const onDisk = readManifest(o.out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
-    const invocations = onDisk.invocations.filter((x) => !(x.startedAt === inv.startedAt && x.pid === inv.pid));
-    const merged: Manifest = {
-      schema: SWEEP_SCHEMA,
-      updatedAt: new Date().toISOString(),
-      invocations: [...invocations, inv],
-      runs: { ...onDisk.runs, ...manifest.runs },
-    };
-    await writeFileAtomic(join(o.out, 'sweep.json'), toJson(merged));
-    Object.assign(manifest, merged);
+    const lock = o.lockEachSave ? await lockDir(out, 'sweep manifest', { pollMs: 100 }) : null;
+    try {
+      const onDisk = readManifest(out) ?? { schema: SWEEP_SCHEMA, updatedAt: '', invocations: [], runs: {} };
+      const invocations = onDisk.invocations.filter((x) => !(x.startedAt === inv.startedAt && x.pid === inv.pid));
+      const merged: Manifest = {
+        schema: SWEEP_SCHEMA,
+        updatedAt: new Date().toISOString(),
+        invocations: [...invocations, inv],
+        runs: { ...onDisk.runs, ...manifest.runs },
+      };
+      await writeFileAtomic(join(out, 'sweep.json'), toJson(merged));
+      Object.assign(manifest, merged);
+    } finally {
+      await lock?.release();
+    }
   };
+  const record = (dir: string, rec: FinalRecord) => {
+    manifest.runs[rec.id] = manifestRun(out, dir, rec);
+  };
+  return { manifest, save, record };
+}
+
+/** The one-line refusal of a run or job whose protocol is not the directory's. */
+export function protocolMismatch(path: string, expected: Protocol, got: Protocol): Error {
+  return new Error(
+    `${path}: field "protocol": expected the protocol of this sweep (${JSON.stringify(expected)}), got ${JSON.stringify(got)}; resume with the same settings (e.g. --quick) or use another --out`,
+  );
+}
+
+/**
+ * The final record of a planned run that is done in `dir`, or null when it is to be (re)done;
+ * a done run from another protocol (or, unless allowed, another commit) is refused.
+ */
+export function doneRun(dir: string, protocol: Protocol, o: { commit?: string; allowMixedCommits?: boolean } = {}): FinalRecord | null {
+  const done = readFinal(dir);
+  if (!done) return null;
+  if (done.protocol && !sameProtocol(done.protocol, protocol)) throw protocolMismatch(join(dir, 'final.json'), protocol, done.protocol);
+  if (!o.allowMixedCommits && o.commit && done.code?.commit && done.code.commit !== o.commit) {
+    throw new Error(
+      `${join(dir, 'final.json')}: field "code.commit": expected this checkout's commit ${o.commit}, got ${done.code.commit}; a grid comes from one commit: resume it from a worktree of that commit (git worktree add --detach DIR ${done.code.commit}) or pass --allow-mixed-commits`,
+    );
+  }
+  return done;
+}
+
+/** The runs this invocation plans: the whole grid, or its shard of it. */
+export function plannedRuns(o: SweepPlan & { dataDir: string; shard?: Shard }): RunSpec[] {
+  const all = planRuns(o);
+  if (!o.shard) return all;
+  // Expected cost of a run: its trial length T times the field's N (one field per plan).
+  const n = prepareField(o.dataDir, o.field).n;
+  return shardRuns(all, o.shard, (s) => getTask(s.task).T * n);
+}
+
+async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void): Promise<SweepResult> {
+  const planned = plannedRuns(o);
+  const inv = newInvocation(o, o.backend.describe(), planned.length);
+  if (o.shard) inv.shard = `${o.shard.index}/${o.shard.count}`;
+  const { manifest, save, record } = manifestWriter(o.out, inv, { lockEachSave: Boolean(o.shard) });
 
   // Done runs: skip (after checking they used this protocol); everything else is (re)done.
   const todo: RunSpec[] = [];
   const skipped: string[] = [];
   for (const spec of planned) {
     const dir = join(o.out, runRelDir(spec));
-    const done = readFinal(dir);
+    const done = doneRun(dir, o.protocol, { commit: inv.code?.commit ?? undefined, allowMixedCommits: o.allowMixedCommits });
     if (done) {
-      if (done.protocol && !sameProtocol(done.protocol, o.protocol)) {
-        throw new Error(
-          `${join(dir, 'final.json')}: field "protocol": expected the protocol of this sweep (${JSON.stringify(o.protocol)}), got ${JSON.stringify(done.protocol)}; resume with the same settings (e.g. --quick) or use another --out`,
-        );
-      }
-      const here = inv.code?.commit;
-      if (!o.allowMixedCommits && here && done.code?.commit && done.code.commit !== here) {
-        throw new Error(
-          `${join(dir, 'final.json')}: field "code.commit": expected this checkout's commit ${here}, got ${done.code.commit}; a grid comes from one commit: resume it from a worktree of that commit (git worktree add --detach DIR ${done.code.commit}) or pass --allow-mixed-commits`,
-        );
-      }
-      manifest.runs[done.id] = manifestRun(o.out, dir, done);
+      record(dir, done);
       skipped.push(done.id);
     } else todo.push(spec);
   }
   inv.skipped = skipped.length;
   await save();
-  log(`sweep: ${planned.length} runs planned, ${skipped.length} already done, ${todo.length} to run → ${o.out}`);
+  const which = o.shard ? ` (shard ${o.shard.index}/${o.shard.count})` : '';
+  log(`sweep: ${planned.length} runs planned${which}, ${skipped.length} already done, ${todo.length} to run → ${o.out}`);
 
   const ran: string[] = [];
   let stopped = false;
@@ -342,7 +398,7 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
     const recs = await runGroup(group, optionsFor);
     started += group.length;
     recs.forEach((rec, i) => {
-      manifest.runs[rec.id] = manifestRun(o.out, join(o.out, runRelDir(group[i]!)), rec);
+      record(join(o.out, runRelDir(group[i]!)), rec);
       ran.push(runId(group[i]!));
     });
     inv.ran = ran.length;

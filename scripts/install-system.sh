@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages a fresh Debian bookworm machine lacks for WebGPU on the CPU:
 # Mesa 25 (llvmpipe + lavapipe Vulkan ICD) from bookworm-backports (stock Mesa 22 is too old
-# for Dawn's Vulkan backend), and Chromium for the browser tests (tests/browser.test.ts drive
-# the web workbench in it, headless, on its own WebGPU adapter). Idempotent; needs root (or sudo).
+# for Dawn's Vulkan backend). With --browser, also Chromium for the browser tests
+# (tests/browser.test.ts drive the web workbench in it, headless, on its own WebGPU adapter);
+# with --services, Redis and Slurm (with munge) for the distributed-sweep tests, which
+# scripts/services.sh starts. .ci/run asks for both. Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -18,7 +20,23 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
 fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
-if ! command -v chromium >/dev/null 2>&1; then
-  $SUDO apt-get install -y -qq chromium >/dev/null
+dpkg-query -W -f='[install-system] ${Package} ${Version}\n' mesa-vulkan-drivers libvulkan1
+
+want() { case " $* " in *" $flag "*) return 0 ;; esac; return 1; }
+flag=--browser
+if want "${@:-}"; then
+  command -v chromium >/dev/null 2>&1 || $SUDO apt-get install -y -qq chromium >/dev/null
+  dpkg-query -W -f='[install-system] ${Package} ${Version}\n' chromium
 fi
-dpkg-query -W -f='[install-system] ${Package} ${Version}\n' mesa-vulkan-drivers libvulkan1 chromium
+
+# Redis and Slurm for the queue and Slurm tests (scripts/services.sh starts them on 127.0.0.1).
+flag=--services
+want "${@:-}" || exit 0
+missing=()
+for p in redis-server munge slurmctld slurmd slurm-client; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+dpkg-query -W -f='[install-system] ${Package} ${Version}\n' redis-server munge slurmctld slurmd slurm-client

@@ -10,6 +10,9 @@ import { command as report } from './report.ts';
 import { command as analyze } from './analyze.ts';
 import { command as sernn } from './sernn.ts';
 import { command as serve } from './serve.ts';
+import { command as worker } from './worker.ts';
+import { command as queue } from './queue.ts';
+import { command as slurm } from './slurm.ts';
 // Registry of CLI commands; each module exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, sernn, report, analyze, serve];
+export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, sernn, worker, queue, slurm, report, analyze, serve];

@@ -11,6 +11,7 @@ import { resolveProtocol } from '../../experiments/protocol.ts';
 import { parseSeeds, sweep } from '../../experiments/sweep.ts';
 import { sernnPlan, SERNN_PROTOCOL } from '../../experiments/sernn.ts';
 import { formatDuration } from '../../experiments/progress.ts';
+import { checkQueueName, parseQueueUrl, queueSweep, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
 
@@ -23,6 +24,8 @@ type Args = ProtocolArgs & {
   backend: (typeof BACKEND_CHOICES)[number];
   modelsPerBatch?: number;
   allowMixedCommits: boolean;
+  queue?: string;
+  queueName: string;
 };
 
 export const command: CommandModule<object, Args> = {
@@ -39,7 +42,9 @@ export const command: CommandModule<object, Args> = {
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
       .option('out', { type: 'string', default: 'results/sernn', describe: 'results directory' })
       .option('models-per-batch', { type: 'number', describe: 'networks trained together (default: from the adapter; 1 on CPU adapters)' })
-      .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' }) as never,
+      .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' })
+      .option('queue', { type: 'string', describe: 'coordinate `cortical-rnn worker`s through this Redis instead of training here (see sweep --queue)' })
+      .option('queue-name', { type: 'string', default: DEFAULT_QUEUE_NAME, describe: 'the BullMQ queue (one per sweep directory)' }) as never,
   handler: async (a) => {
     if ((a as { quick?: boolean }).quick || (a as { positive?: boolean }).positive)
       throw new OptionError('--quick/--positive', 'neither (the seRNN experiment has its own preset; shrink it with --strengths, --seeds, --epochs)', 'set');
@@ -47,6 +52,22 @@ export const command: CommandModule<object, Args> = {
     const protocol = resolveProtocol(SERNN_PROTOCOL, overridesOf(a));
     // The grid field needs no data; a data directory is only recorded when there is one.
     const dataDir = a.data !== undefined ? resolveDataDir(a.data) : dataDirIfAny();
+    if (a.queue !== undefined) {
+      const r = await queueSweep({
+        ...plan,
+        queue: parseQueueUrl(a.queue),
+        queueName: checkQueueName(a.queueName),
+        out: a.out,
+        dataDir,
+        protocol,
+        preset: 'sernn',
+        allowMixedCommits: a.allowMixedCommits,
+      });
+      if (r.failed.length)
+        throw new Error(`sernn --queue: expected every network to finish, got ${r.failed.length} failed: ${r.failed.map((f) => f.id).join('; ')}`);
+      process.stdout.write(`sernn done: ${r.planned.length} networks (${r.ran.length} trained by the workers, ${r.skipped.length} already done) → ${a.out}\n`);
+      return;
+    }
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
         throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);

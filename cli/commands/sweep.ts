@@ -2,6 +2,9 @@
  * `cortical-rnn sweep --field 6_6_2 --tasks all --variants paper --seeds 20 [--positive] [--mode …] [--out DIR] [--quick]`
  * runs the grid, resumably: a killed sweep rerun with the same arguments continues where it
  * stopped (runs with a final.json are skipped, partial ones redone).
+ *
+ * `--queue redis://HOST:PORT` makes it the coordinator of `cortical-rnn worker`s (it enqueues
+ * the runs and waits); `--shard I/N` runs a deterministic 1/N of the grid.
  */
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
@@ -12,6 +15,8 @@ import { parseVariantList } from '../../experiments/variants.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
+import { checkQueueName, parseQueueUrl, queueSweep, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
+import { parseShard } from '../../experiments/shards.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
@@ -28,6 +33,9 @@ type Args = ProtocolArgs & {
   modelsPerBatch?: number;
   allowMixedCommits: boolean;
   lambdas?: string;
+  queue?: string;
+  queueName: string;
+  shard?: string;
 };
 
 export const command: CommandModule<object, Args> = {
@@ -49,7 +57,15 @@ export const command: CommandModule<object, Args> = {
         describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)',
       })
       .option('lambdas', { type: 'string', describe: "regularisation strengths, e.g. '0.001,0.01,0.1': one run per λ and variant (default: the protocol's λ)" })
-      .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' }) as never,
+      .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' })
+      .option('queue', {
+        type: 'string',
+        describe:
+          'coordinate `cortical-rnn worker`s through this Redis (redis://[USER:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS): enqueue the runs, wait for them',
+      })
+      .option('queue-name', { type: 'string', default: DEFAULT_QUEUE_NAME, describe: 'the BullMQ queue (one per sweep directory)' })
+      .option('shard', { type: 'string', describe: 'run only shard I of N of the grid (I/N, 1 ≤ I ≤ N; shards balanced by expected cost)' })
+      .conflicts('queue', 'shard') as never,
   handler: async (a) => {
     const q = a.quick;
     const field = a.field ?? (q ? QUICK_PRESET.field : '6_6_2');
@@ -60,6 +76,36 @@ export const command: CommandModule<object, Args> = {
     const protocol = resolveProtocol(q ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
     const lambdas = a.lambdas === undefined ? undefined : parseLambdas(a.lambdas);
+    const shard = a.shard !== undefined ? parseShard(a.shard) : undefined;
+    if (a.queue !== undefined) {
+      // The coordinator trains nothing: no adapter, only Redis and the shared --out.
+      const queue = parseQueueUrl(a.queue);
+      const r = await queueSweep({
+        queue,
+        queueName: checkQueueName(a.queueName),
+        out: a.out,
+        dataDir,
+        field,
+        tasks,
+        variants,
+        seeds,
+        modes,
+        positive: a.positive,
+        ...(lambdas ? { lambdas: Object.fromEntries(variants.map((v) => [v.name, lambdas])) } : {}),
+        protocol,
+        preset: q ? 'quick' : null,
+        allowMixedCommits: a.allowMixedCommits,
+      });
+      if (r.failed.length) {
+        throw new Error(
+          `sweep --queue: expected every run to finish, got ${r.failed.length} failed: ${r.failed.map((f) => `${f.id} (${f.reason})`).join('; ')}`,
+        );
+      }
+      process.stdout.write(
+        `sweep done: ${r.planned.length} runs${shard ? ` of shard ${shard.index}/${shard.count}` : ''} (${r.ran.length} run by the workers, ${r.skipped.length} already done) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`,
+      );
+      return;
+    }
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
         throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
@@ -78,11 +124,12 @@ export const command: CommandModule<object, Args> = {
         preset: q ? 'quick' : null,
         modelsPerBatch: a.modelsPerBatch,
         allowMixedCommits: a.allowMixedCommits,
+        shard,
       });
       const runs = Object.values(r.manifest.runs);
       const div = runs.filter((x) => x.status === 'diverged').length;
       process.stdout.write(
-        `sweep done: ${r.planned.length} runs (${r.ran.length} run now, ${r.skipped.length} already done; ${div} diverged in the directory) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`,
+        `sweep done: ${r.planned.length} runs${shard ? ` of shard ${shard.index}/${shard.count}` : ''} (${r.ran.length} run now, ${r.skipped.length} already done; ${div} diverged in the directory) in ${formatDuration(r.wallSeconds)} → ${a.out}\n`,
       );
     });
   },
