@@ -451,6 +451,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   let stopping = 0;
   let tmpCount = 0;
   const stats = { completed: 0, failed: 0, handedBack: 0 };
+  // Distinct jobs: one handed back and fetched again before the worker closes goes back twice.
+  const handedBack = new Set<string>();
   let gather: NodeJS.Timeout | undefined;
 
   const maxFor = (j: RunJob): number => {
@@ -547,7 +549,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       if (stopping) {
         // Fetched while stopping: straight back to the queue.
         await job.moveToWait(token);
-        stats.handedBack++;
+        handedBack.add(job.id!);
+        stats.handedBack = handedBack.size;
         throw new WaitingError();
       }
       let run: RunJob;
@@ -601,7 +604,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const handBack = async (hs: Held[]) => {
     for (const h of hs) {
       await h.job.moveToWait(h.token).catch(() => {});
-      stats.handedBack++;
+      handedBack.add(h.job.id!);
+      stats.handedBack = handedBack.size;
       h.reject(new WaitingError());
     }
   };
