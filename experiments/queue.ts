@@ -33,7 +33,7 @@ import { readFinal, runGroup, runRelDir } from './run.ts';
 import { lambdaPart, rnnConfigFor, runId, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
 import { syntheticGrid } from './setup.ts';
-import { doneRun, manifestWriter, newInvocation, planRuns, protocolMismatch, readManifest, type SweepPlan } from './sweep.ts';
+import { doneRun, manifestWriter, newInvocation, planRuns, protocolMismatch, readManifest, splitDone, type SweepPlan } from './sweep.ts';
 import { getVariant, variantSlug } from './variants.ts';
 import { lockDir } from './lock.ts';
 
@@ -284,17 +284,7 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
     const inv = newInvocation(o, `queue ${o.queue.shown}/${name}`, planned.length);
     inv.queue = `${o.queue.shown}/${name}`;
     const { save, record } = manifestWriter(o.out, inv);
-    const todo: RunSpec[] = [];
-    const skipped: string[] = [];
-    for (const spec of planned) {
-      const dir = join(o.out, runRelDir(spec));
-      const done = doneRun(dir, o.protocol, { commit: inv.code?.commit ?? undefined, allowMixedCommits: o.allowMixedCommits });
-      if (done) {
-        record(dir, done);
-        skipped.push(done.id);
-      } else todo.push(spec);
-    }
-    inv.skipped = skipped.length;
+    const { todo, skipped } = splitDone(planned, o, inv, record);
     await save();
     log(`sweep: ${planned.length} runs planned, ${skipped.length} already done, ${todo.length} to run on the workers of ${o.queue.shown}/${name} → ${o.out}`);
 

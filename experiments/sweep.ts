@@ -330,6 +330,30 @@ export function doneRun(dir: string, protocol: Protocol, o: { commit?: string; a
   return done;
 }
 
+/**
+ * The planned runs split into those to (re)do and those done (each checked against the protocol
+ * and commit by `doneRun`, then recorded); sets the invocation's `skipped`.
+ */
+export function splitDone(
+  planned: RunSpec[],
+  o: { out: string; protocol: Protocol; allowMixedCommits?: boolean },
+  inv: Invocation,
+  record: (dir: string, rec: FinalRecord) => void,
+): { todo: RunSpec[]; skipped: string[] } {
+  const todo: RunSpec[] = [];
+  const skipped: string[] = [];
+  for (const spec of planned) {
+    const dir = join(o.out, runRelDir(spec));
+    const done = doneRun(dir, o.protocol, { commit: inv.code?.commit ?? undefined, allowMixedCommits: o.allowMixedCommits });
+    if (done) {
+      record(dir, done);
+      skipped.push(done.id);
+    } else todo.push(spec);
+  }
+  inv.skipped = skipped.length;
+  return { todo, skipped };
+}
+
 /** The runs this invocation plans: the whole grid, or its shard of it. */
 export function plannedRuns(o: SweepPlan & { dataDir: string; shard?: Shard }): RunSpec[] {
   const all = planRuns(o);
@@ -345,18 +369,7 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
   if (o.shard) inv.shard = `${o.shard.index}/${o.shard.count}`;
   const { manifest, save, record } = manifestWriter(o.out, inv, { lockEachSave: Boolean(o.shard) });
 
-  // Done runs: skip (after checking they used this protocol); everything else is (re)done.
-  const todo: RunSpec[] = [];
-  const skipped: string[] = [];
-  for (const spec of planned) {
-    const dir = join(o.out, runRelDir(spec));
-    const done = doneRun(dir, o.protocol, { commit: inv.code?.commit ?? undefined, allowMixedCommits: o.allowMixedCommits });
-    if (done) {
-      record(dir, done);
-      skipped.push(done.id);
-    } else todo.push(spec);
-  }
-  inv.skipped = skipped.length;
+  const { todo, skipped } = splitDone(planned, o, inv, record);
   await save();
   const which = o.shard ? ` (shard ${o.shard.index}/${o.shard.count})` : '';
   log(`sweep: ${planned.length} runs planned${which}, ${skipped.length} already done, ${todo.length} to run → ${o.out}`);

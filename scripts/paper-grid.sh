@@ -22,6 +22,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 root=${GRID_ROOT:-/work/grid}
 results="$repo/docs/results/6_6_2"
 cmd=${1:-}
+# shellcheck source=scripts/lib/pinned-worktree.sh
+. "$repo/scripts/lib/pinned-worktree.sh"
 
 # The order of work: both modes for seeds 1-3, then Table 3 and the controls, then more seeds.
 steps() {
@@ -34,20 +36,7 @@ steps() {
 
 case "$cmd" in
   start)
-    commit=${2:-}
-    if [ -z "$commit" ] && [ -f "$results/sweep.json" ]; then
-      commit=$(node -e "const m=require(process.argv[1]);const c=m.invocations.map(i=>i.code&&i.code.commit).filter(Boolean);console.log(c[0]||'')" "$results/sweep.json")
-    fi
-    commit=${commit:-$(git -C "$repo" rev-parse HEAD)}
-    mkdir -p "$root"
-    if [ ! -d "$root/worktree" ]; then
-      git -C "$repo" worktree add --detach "$root/worktree" "$commit"
-      ln -s "$repo/node_modules" "$root/worktree/node_modules"
-    fi
-    [ "$(git -C "$root/worktree" rev-parse HEAD)" = "$commit" ] || { echo "paper-grid: $root/worktree is not at $commit" >&2; exit 1; }
-    mkdir -p "$root/out"
-    # Resume from the committed finished runs (their final.json marks them done).
-    [ -d "$results/runs" ] && cp -rn "$results/runs" "$root/out/" && cp -n "$results/sweep.json" "$root/out/" 2>/dev/null || true
+    pinned_worktree "$repo" "$root" "$results" "${2:-}"
     data=${CORTICAL_RNN_DATA:-$(cd "$repo/../shared/data" && pwd)}
     (
       cd "$root/worktree"

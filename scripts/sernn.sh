@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The seRNN experiment at the committed scale (8 strengths × 5 seeds × 2 families), run in the
+# background as scripts/paper-grid.sh runs the paper grid: niced, resumable, from a git worktree
+# pinned to the commit recorded in docs/results/sernn/sweep.json (else HEAD).
+#
+#   scripts/sernn.sh start [COMMIT]   # worktree, seeded with the committed finished runs, then the sweep
+#   scripts/sernn.sh collect          # config.json, metrics.csv, final.json per run + sweep.json + report
+#   scripts/sernn.sh stop
+#
+# Work dir: $SERNN_ROOT (default /work/sernn): worktree/, out/ (all files), sernn.log.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+root=${SERNN_ROOT:-/work/sernn}
+results="$repo/docs/results/sernn"
+# shellcheck source=scripts/lib/pinned-worktree.sh
+. "$repo/scripts/lib/pinned-worktree.sh"
+args=(--strengths "${SERNN_STRENGTHS:-8}" --seeds "${SERNN_SEEDS:-5}" --models-per-batch 1)
+case "${1:-}" in
+  start)
+    pinned_worktree "$repo" "$root" "$results" "${2:-}"
+    (cd "$root/worktree" && nice -n 19 node bin/cortical-rnn.js sernn "${args[@]}" --out "$root/out") >>"$root/sernn.log" 2>&1 </dev/null &
+    echo $! >"$root/pid"
+    echo "sernn: running at $commit (pid $(cat "$root/pid")), log $root/sernn.log"
+    ;;
+  collect)
+    cd "$root/out"
+    n=0
+    while IFS= read -r f; do
+      d=$(dirname "$f"); mkdir -p "$results/$d"
+      cp "$d/config.json" "$d/metrics.csv" "$d/final.json" "$results/$d/"
+      n=$((n + 1))
+    done < <(find runs -name final.json | sort)
+    cp sweep.json "$results/sweep.json"
+    node "$repo/bin/cortical-rnn.js" report "$results" >/dev/null
+    echo "sernn: $n finished runs and the report in $results ($(du -sh "$results" | cut -f1))"
+    ;;
+  stop)
+    pid=$(cat "$root/pid" 2>/dev/null || true)
+    [ -n "$pid" ] && pkill -TERM -P "$pid" 2>/dev/null; [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    echo "sernn: stopped"
+    ;;
+  *) echo "usage: scripts/sernn.sh start [COMMIT] | collect | stop" >&2; exit 2 ;;
+esac
