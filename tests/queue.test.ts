@@ -18,23 +18,18 @@ import { planRuns } from '../experiments/sweep.ts';
 import { readFinal, runRelDir } from '../experiments/run.ts';
 import type { RunSpec } from '../experiments/record.ts';
 import { parseVariantList } from '../experiments/variants.ts';
-import { alive, cliProc, cliRun, haveRedis, killStarted, redisUrl } from './helpers/services.ts';
+import { alive, cliProc, cliRun, haveRedis, killStarted, redisUrl, DATA, dataEnv, GRID, haveData, TINY } from './helpers/services.ts';
 import { expectSameRun, runDirs } from './helpers/runs.ts';
 
-const DATA = existsSync('../shared/data') ? '../shared/data' : (process.env.CORTICAL_RNN_DATA ?? '../shared/data');
-const haveData = existsSync(join(DATA, 'microns-fields', '5_3_4'));
-const env = { CORTICAL_RNN_DATA: DATA };
+const env = dataEnv;
 const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-queue-'));
 afterAll(() => {
   killStarted();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The small grid: field 5_3_4 (N = 70), 2 tasks × 3 variants × 2 seeds, a few steps each. */
-const GRID = ['--field', '5_3_4', '--tasks', 'gonogo,pdm', '--variants', 'W,WD*C,W*D*C', '--seeds', '2'];
 /** The grid's first seed only (6 runs). */
 const GRID1 = [...GRID.slice(0, -1), '1'];
-const TINY = ['--train-trials', '128', '--test-trials', '64', '--val-trials', '64', '--epochs', '1', '--batch-size', '64', '--n-null', '4', '--n-matched', '2'];
 const PLAN = planRuns({
   field: '5_3_4',
   tasks: ['gonogo', 'pdm'],

@@ -6,25 +6,21 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planRuns } from '../experiments/sweep.ts';
 import { readFinal, runRelDir } from '../experiments/run.ts';
 import { parseVariantList } from '../experiments/variants.ts';
-import { cliProc, cliRun, haveRedis, haveSlurm, killStarted, redisUrl } from './helpers/services.ts';
+import { cliProc, cliRun, haveRedis, haveSlurm, killStarted, redisUrl, dataEnv, GRID, haveData, TINY } from './helpers/services.ts';
 import { listFiles, runDirs } from './helpers/runs.ts';
 
-const DATA = resolve(existsSync('../shared/data') ? '../shared/data' : (process.env.CORTICAL_RNN_DATA ?? '../shared/data'));
-const haveData = existsSync(join(DATA, 'microns-fields', '5_3_4'));
-const env = { CORTICAL_RNN_DATA: DATA };
+const env = dataEnv;
 const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-slurm-'));
 afterAll(() => {
   killStarted();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const GRID = ['--field', '5_3_4', '--tasks', 'gonogo,pdm', '--variants', 'W,WD*C,W*D*C', '--seeds', '2'];
-const TINY = ['--train-trials', '128', '--test-trials', '64', '--val-trials', '64', '--epochs', '1', '--batch-size', '64', '--n-null', '4', '--n-matched', '2'];
 const PLAN = planRuns({
   field: '5_3_4',
   tasks: ['gonogo', 'pdm'],

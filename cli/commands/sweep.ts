@@ -77,24 +77,28 @@ export const command: CommandModule<object, Args> = {
     const dataDir = resolveDataDir(a.data);
     const lambdas = a.lambdas === undefined ? undefined : parseLambdas(a.lambdas);
     const shard = a.shard !== undefined ? parseShard(a.shard) : undefined;
+    // The plan and settings shared by the queue coordinator and the local sweep.
+    const common = {
+      out: a.out,
+      dataDir,
+      field,
+      tasks,
+      variants,
+      seeds,
+      modes,
+      positive: a.positive,
+      ...(lambdas ? { lambdas: Object.fromEntries(variants.map((v) => [v.name, lambdas])) } : {}),
+      protocol,
+      preset: q ? 'quick' : null,
+      allowMixedCommits: a.allowMixedCommits,
+    };
     if (a.queue !== undefined) {
       // The coordinator trains nothing: no adapter, only Redis and the shared --out.
       const queue = parseQueueUrl(a.queue);
       const r = await queueSweep({
         queue,
         queueName: checkQueueName(a.queueName),
-        out: a.out,
-        dataDir,
-        field,
-        tasks,
-        variants,
-        seeds,
-        modes,
-        positive: a.positive,
-        ...(lambdas ? { lambdas: Object.fromEntries(variants.map((v) => [v.name, lambdas])) } : {}),
-        protocol,
-        preset: q ? 'quick' : null,
-        allowMixedCommits: a.allowMixedCommits,
+        ...common,
       });
       if (r.failed.length) {
         throw new Error(
@@ -110,20 +114,9 @@ export const command: CommandModule<object, Args> = {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
         throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
       const r = await sweep({
-        out: a.out,
-        dataDir,
+        ...common,
         backend,
-        field,
-        tasks,
-        variants,
-        seeds,
-        modes,
-        positive: a.positive,
-        ...(lambdas ? { lambdas: Object.fromEntries(variants.map((v) => [v.name, lambdas])) } : {}),
-        protocol,
-        preset: q ? 'quick' : null,
         modelsPerBatch: a.modelsPerBatch,
-        allowMixedCommits: a.allowMixedCommits,
         shard,
       });
       const runs = Object.values(r.manifest.runs);

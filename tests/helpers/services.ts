@@ -4,6 +4,8 @@
  * skipped, unless CORTICAL_RNN_REQUIRE_SERVICES=1 (CI), in which case they fail.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 
 const required = process.env.CORTICAL_RNN_REQUIRE_SERVICES === '1';
@@ -111,3 +113,27 @@ export async function cliRun(args: string[], env: Record<string, string> = {}, t
   clearTimeout(timer);
   return { code, stdout, stderr, seconds: (Date.now() - t0) / 1000, lines: stderr.split('\n').filter(Boolean) };
 }
+
+/** The data directory (absolute), whether it has the small grid's field, and the CLI's env for it. */
+export const DATA = resolve(existsSync('../shared/data') ? '../shared/data' : (process.env.CORTICAL_RNN_DATA ?? '../shared/data'));
+export const haveData = existsSync(join(DATA, 'microns-fields', '5_3_4'));
+export const dataEnv = { CORTICAL_RNN_DATA: DATA };
+/** The small grid of the distributed tests: field 5_3_4 (N = 70), 2 tasks × 3 variants × 2 seeds. */
+export const GRID = ['--field', '5_3_4', '--tasks', 'gonogo,pdm', '--variants', 'W,WD*C,W*D*C', '--seeds', '2'];
+/** A few steps of tiny splits per run. */
+export const TINY = [
+  '--train-trials',
+  '128',
+  '--test-trials',
+  '64',
+  '--val-trials',
+  '64',
+  '--epochs',
+  '1',
+  '--batch-size',
+  '64',
+  '--n-null',
+  '4',
+  '--n-matched',
+  '2',
+];
