@@ -6,6 +6,13 @@ enable subgroups;
 
 fn tileLoadA(row: u32, k: u32) -> f32 { return productA(row, k); }
 fn tileLoadB(k: u32, col: u32) -> f32 { return productB(k, col); }
+// Scalar loads only (the operands are f32 arrays shared with the workgroup design).
+const VEC_A = false;
+const VEC_B = false;
+const TRANS_A = false;
+const TRANS_B = false;
+fn tileLoadA4(row: u32, k: u32) -> vec4<f32> { return vec4(0.0); }
+fn tileLoadB4(k: u32, col: u32) -> vec4<f32> { return vec4(0.0); }
 
 var<private> running: bool;
 

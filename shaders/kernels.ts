@@ -24,8 +24,10 @@ const contract = <const C extends KernelContract>(c: C): C => c;
 const MATMUL = {
   bindings: ['A', 'B', 'C'],
   uniform: { u32: ['M', 'K', 'N', 'strideA', 'strideB', 'strideC', 'offA', 'offB', 'offC'] },
-  // WGY: thread rows of the workgroup tile designs (default 8: 64-row tiles).
-  constants: { TRANS_A: 'bool', TRANS_B: 'bool', ACCUMULATE: 'bool', WGY: 'u32' },
+  // WGY: thread rows of the workgroup tile designs (default 8: 64-row tiles). VEC_A/B/C: the
+  // subgroup design's vec4 loads and stores (the operand's contiguous dimension, offset and
+  // stride are multiples of 4).
+  constants: { TRANS_A: 'bool', TRANS_B: 'bool', ACCUMULATE: 'bool', WGY: 'u32', VEC_A: 'bool', VEC_B: 'bool', VEC_C: 'bool' },
 } as const;
 
 export const KERNELS = {
@@ -63,13 +65,14 @@ export const KERNELS = {
     shaders: ['rnn_step_forward', 'rnn_step_forward_subgroup'],
     bindings: ['params', 'U', 'H', 'R'],
     uniform: { u32: ['B', 'N', 't', 'offW', 'offBias', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
-    constants: { WGY: 'u32' },
+    // VEC_A, VEC_B: the subgroup design's vec4 loads of the states and of W_rec (see rnn_design.ts).
+    constants: { WGY: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
   }),
   rnnStepBackward: contract({
     shaders: ['rnn_step_backward', 'rnn_step_backward_subgroup'],
     bindings: ['params', 'dHr', 'R', 'G', 'D'],
     uniform: { u32: ['B', 'N', 't', 'T', 'offW', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
-    constants: { WGY: 'u32' },
+    constants: { WGY: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
   }),
   rnnForwardPersistent: contract({
     shaders: ['rnn_forward_persistent'],

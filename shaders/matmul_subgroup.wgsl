@@ -2,25 +2,42 @@
 // shared by subgroupBroadcast (see lib/subgroup_tile.wgsl for the design and why). The host
 // selects it only where the subgroup size is exactly 8 and dispatches
 // (ceil(N / 32), ceil(M / 16), batch) workgroups. Element offsets and batch strides are
-// arbitrary (scalar bindings).
+// arbitrary; where an operand's contiguous dimension, offset and stride are multiples of 4
+// the host sets VEC_A / VEC_B / VEC_C and it is read (written) 4 values per load (store).
+// The buffers are typed vec4 for those loads; a single value is v[i / 4][i % 4], which
+// llvmpipe compiles to the same scalar load as a f32 array would.
 enable subgroups;
 
 //!include matmul_dims
 
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+override VEC_C: bool = false;
+
+@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> dims: Dims;
 
 var<private> baseA: u32;
 var<private> baseB: u32;
 
 fn tileLoadA(row: u32, k: u32) -> f32 {
-  return A[baseA + select(row * dims.K + k, k * dims.M + row, TRANS_A)];
+  let i = baseA + select(row * dims.K + k, k * dims.M + row, TRANS_A);
+  return A[i >> 2u][i & 3u];
 }
 
 fn tileLoadB(k: u32, col: u32) -> f32 {
-  return B[baseB + select(k * dims.N + col, col * dims.K + k, TRANS_B)];
+  let i = baseB + select(k * dims.N + col, col * dims.K + k, TRANS_B);
+  return B[i >> 2u][i & 3u];
+}
+
+fn tileLoadA4(row: u32, k: u32) -> vec4<f32> {
+  return A[(baseA + select(row * dims.K + k, k * dims.M + row, TRANS_A)) >> 2u];
+}
+
+fn tileLoadB4(k: u32, col: u32) -> vec4<f32> {
+  return B[(baseB + select(k * dims.N + col, col * dims.K + k, TRANS_B)) >> 2u];
 }
 
 //!include subgroup_tile
@@ -28,11 +45,16 @@ fn tileLoadB(k: u32, col: u32) -> f32 {
 var<private> baseC: u32;
 
 fn tileFinish(row: u32, col: u32, v: vec4<f32>) {
-  if (row >= dims.M) { return; }
+  if (row >= dims.M || col >= dims.N) { return; }
+  let at = baseC + row * dims.N + col;
+  if (VEC_C) {  // N % 4 == 0: the lane's 4 columns are all inside
+    if (ACCUMULATE) { C[at >> 2u] += v; } else { C[at >> 2u] = v; }
+    return;
+  }
   for (var j = 0u; j < 4u; j++) {
     if (col + j < dims.N) {
-      let at = baseC + row * dims.N + col + j;
-      if (ACCUMULATE) { C[at] += v[j]; } else { C[at] = v[j]; }
+      let i = at + j;
+      if (ACCUMULATE) { C[i >> 2u][i & 3u] += v[j]; } else { C[i >> 2u][i & 3u] = v[j]; }
     }
   }
 }

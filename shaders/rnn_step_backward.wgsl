@@ -1,5 +1,18 @@
 // Design (a) BPTT, one dispatch per step: the step of lib/rnn_step_backward_cell.wgsl with
 // δ_{t+1} W_rec as a workgroup-memory tile product (lib/tile8x8.wgsl).
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> dHr: array<f32>;       // [T, B, N]
+@group(0) @binding(2) var<storage, read> R: array<f32>;         // [T, B, N]
+@group(0) @binding(3) var<storage, read_write> G: array<f32>;   // [T, B, N]
+@group(0) @binding(4) var<storage, read_write> D: array<f32>;   // [T, B, N] δ
+
+fn loadParam(i: u32) -> f32 { return params[i]; }
+fn loadDHr(i: u32) -> f32 { return dHr[i]; }
+fn loadR(i: u32) -> f32 { return R[i]; }
+fn loadG(i: u32) -> f32 { return G[i]; }
+fn loadD(i: u32) -> f32 { return D[i]; }
+fn storeG(i: u32, v: f32) { G[i] = v; }
+fn storeD(i: u32, v: f32) { D[i] = v; }
 //!include rnn_step_backward_cell
 //!include tile8x8
 

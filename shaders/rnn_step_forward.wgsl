@@ -1,6 +1,16 @@
 // Design (a), one dispatch per time step (all steps in one command buffer): the step of
 // lib/rnn_step_forward_cell.wgsl as a [B, N] x [N, N]ᵀ workgroup-memory tile product
 // (lib/tile8x8.wgsl) with the cell in the epilogue.
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> U: array<f32>;         // [T, B, N]
+@group(0) @binding(2) var<storage, read_write> H: array<f32>;   // [T, B, N]
+@group(0) @binding(3) var<storage, read_write> R: array<f32>;   // [T, B, N]
+
+fn loadParam(i: u32) -> f32 { return params[i]; }
+fn loadU(i: u32) -> f32 { return U[i]; }
+fn loadH(i: u32) -> f32 { return H[i]; }
+fn storeH(i: u32, v: f32) { H[i] = v; }
+fn storeR(i: u32, v: f32) { R[i] = v; }
 //!include rnn_step_forward_cell
 //!include tile8x8
 

@@ -237,11 +237,18 @@ export class GpuBackend implements GpuOps {
       : this.matmulDesign === 'subgroup'
         ? [Math.ceil(n / 32), Math.ceil(m / 16), s.batch]
         : [Math.ceil(n / 64), Math.ceil(m / 64), s.batch];
+    // The subgroup design reads an operand 4 values at a time along its contiguous dimension
+    // (and writes C so) when that dimension, the offset and the batch stride are multiples of 4.
+    const quad = (dim: number, offset: number, stride: number) => dim % 4 === 0 && dim >= 4 && offset % 4 === 0 && stride % 4 === 0;
+    const vec =
+      shader === 'matmul_subgroup'
+        ? { VEC_A: quad(transA ? m : k, offA, strideA), VEC_B: quad(transB ? k : n, offB, strideB), VEC_C: quad(n, offC, strideC) }
+        : {};
     runKernel(this.ctx, 'matmul', {
       shader,
       bind: { A: a, B: b, C: c },
       uniform: { M: m, K: k, N: n, strideA, strideB, strideC, offA, offB, offC },
-      constants: { TRANS_A: transA, TRANS_B: transB, ACCUMULATE: accumulate },
+      constants: { TRANS_A: transA, TRANS_B: transB, ACCUMULATE: accumulate, ...vec },
       groups,
       cost,
     });
@@ -448,7 +455,7 @@ export class GpuBackend implements GpuOps {
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
     if (design === 'per-step') {
-      const step = stepDispatch(this.matmulDesign === 'subgroup', 'forward', B, N, K);
+      const step = stepDispatch(this.matmulDesign === 'subgroup', 'forward', B, N, K, { offW: off.W_rec, stride: S });
       for (let t = 0; t < T; t++) {
         runKernel(ctx, 'rnnStepForward', {
           ...step,
@@ -528,7 +535,7 @@ export class GpuBackend implements GpuOps {
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
       const G = this.alloc([K * TB * N], 'rnn_backward');
-      const step = stepDispatch(this.matmulDesign === 'subgroup', 'backward', B, N, K);
+      const step = stepDispatch(this.matmulDesign === 'subgroup', 'backward', B, N, K, { offW: off.W_rec, stride: S });
       for (let t = T - 1; t >= 0; t--) {
         runKernel(ctx, 'rnnStepBackward', {
           ...step,

@@ -1,4 +1,4 @@
-// Bindings, operands and cell of the BPTT step, shared by both tile designs
+// Uniform, operands and cell of the BPTT step, shared by both tile designs
 // (rnn_step_backward.wgsl, rnn_step_backward_subgroup.wgsl). Step t = T−1 … 0, with
 // G_t = dL/dh_{t+1}:
 //   G_t = dHr_t + (1 − α) G_{t+1} + δ_{t+1} W_rec      (the last two vanish at t = T−1)
@@ -12,11 +12,11 @@ struct Params {
   alpha: f32,
 }
 
-@group(0) @binding(0) var<storage, read> params: array<f32>;
-@group(0) @binding(1) var<storage, read> dHr: array<f32>;       // [T, B, N]
-@group(0) @binding(2) var<storage, read> R: array<f32>;         // [T, B, N]
-@group(0) @binding(3) var<storage, read_write> G: array<f32>;   // [T, B, N]
-@group(0) @binding(4) var<storage, read_write> D: array<f32>;   // [T, B, N] δ
+// The including kernel declares the storage bindings params, dHr, R, G and D (δ), each
+// [T, B, N] but params (binding 0..4, f32 or vec4 words), and accesses them through
+//   fn loadParam(i: u32) -> f32, fn loadDHr(i: u32) -> f32, fn loadR(i: u32) -> f32,
+//   fn loadG(i: u32) -> f32, fn loadD(i: u32) -> f32, fn storeG(i: u32, v: f32),
+//   fn storeD(i: u32, v: f32)   (i: element index)
 @group(0) @binding(5) var<uniform> p: Params;
 
 var<private> pBase: u32;
@@ -34,18 +34,18 @@ fn recurrentDepth() -> u32 {
 }
 
 fn nextDelta(b: u32, k: u32) -> f32 {  // δ_{t+1}[b][k]
-  return D[sBase + ((p.t + 1u) * p.B + b) * p.N + k];
+  return loadD(sBase + ((p.t + 1u) * p.B + b) * p.N + k);
 }
 
 fn recurrentWeight(k: u32, i: u32) -> f32 {  // W_rec[k][i]
-  return params[pBase + p.offW + k * p.N + i];
+  return loadParam(pBase + p.offW + k * p.N + i);
 }
 
 // The cell for batch row b < B and unit i < N, given back = (δ_{t+1} W_rec)[b][i].
 fn cellBackward(b: u32, i: u32, back: f32) {
   let at = sBase + (p.t * p.B + b) * p.N + i;
-  var g = dHr[at] + back;
-  if (p.t + 1u < p.T) { g += (1.0 - p.alpha) * G[at + p.B * p.N]; }
-  G[at] = g;
-  D[at] = select(0.0, p.alpha * g, R[at] > 0.0);
+  var g = loadDHr(at) + back;
+  if (p.t + 1u < p.T) { g += (1.0 - p.alpha) * loadG(at + p.B * p.N); }
+  storeG(at, g);
+  storeD(at, select(0.0, p.alpha * g, loadR(at) > 0.0));
 }

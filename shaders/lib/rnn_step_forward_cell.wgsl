@@ -1,4 +1,4 @@
-// Bindings, operands and cell of the forward step, shared by both tile designs
+// Uniform, operands and cell of the forward step, shared by both tile designs
 // (rnn_step_forward.wgsl, rnn_step_forward_subgroup.wgsl). Step t computes
 //   r_t     = relu(W_rec h_t + u_t + b)        (u_t = W_in x_t, precomputed for all t)
 //   h_{t+1} = (1 − α) h_t + α r_t
@@ -11,10 +11,10 @@ struct Params {
   alpha: f32,
 }
 
-@group(0) @binding(0) var<storage, read> params: array<f32>;
-@group(0) @binding(1) var<storage, read> U: array<f32>;         // [T, B, N]
-@group(0) @binding(2) var<storage, read_write> H: array<f32>;   // [T, B, N]
-@group(0) @binding(3) var<storage, read_write> R: array<f32>;   // [T, B, N]
+// The including kernel declares the storage bindings params, U [T, B, N], H [T, B, N] and
+// R [T, B, N] (binding 0..3, f32 or vec4 words) and reads and writes them through
+//   fn loadParam(i: u32) -> f32, fn loadU(i: u32) -> f32, fn loadH(i: u32) -> f32,
+//   fn storeH(i: u32, v: f32), fn storeR(i: u32, v: f32)   (i: element index)
 @group(0) @binding(4) var<uniform> p: Params;
 
 var<private> pBase: u32;  // this model's parameter offset
@@ -26,19 +26,19 @@ fn selectModel(model: u32) {
 }
 
 fn hiddenState(b: u32, j: u32) -> f32 {  // h_t[b][j], t >= 1
-  return H[sBase + ((p.t - 1u) * p.B + b) * p.N + j];
+  return loadH(sBase + ((p.t - 1u) * p.B + b) * p.N + j);
 }
 
 fn recurrentWeight(i: u32, j: u32) -> f32 {  // W_rec[i][j]
-  return params[pBase + p.offW + i * p.N + j];
+  return loadParam(pBase + p.offW + i * p.N + j);
 }
 
 // The cell for batch row b < B and unit i < N, given drive = (W_rec h_t)[b][i].
 fn cellForward(b: u32, i: u32, drive: f32) {
   let at = sBase + (p.t * p.B + b) * p.N + i;
-  let rt = max(drive + U[at] + params[pBase + p.offBias + i], 0.0);
+  let rt = max(drive + loadU(at) + loadParam(pBase + p.offBias + i), 0.0);
   var hPrev = 0.0;
-  if (p.t > 0u) { hPrev = H[at - p.B * p.N]; }
-  R[at] = rt;
-  H[at] = (1.0 - p.alpha) * hPrev + p.alpha * rt;
+  if (p.t > 0u) { hPrev = loadH(at - p.B * p.N); }
+  storeR(at, rt);
+  storeH(at, (1.0 - p.alpha) * hPrev + p.alpha * rt);
 }
