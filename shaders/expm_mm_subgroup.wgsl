@@ -1,6 +1,6 @@
-// The matrix-exponential workhorse (lib/expm_mm_terms.wgsl) for CPU adapters: 16 x 32
-// subgroup register tiles (lib/subgroup_tile.wgsl). Dispatched as (ceil(N / 32), ceil(N / 16))
-// 8-lane workgroups.
+// The matrix-exponential workhorse (lib/expm_mm_terms.wgsl) for CPU adapters: 16 x 4·LANES
+// subgroup register tiles (lib/subgroup_tile.wgsl). Dispatched as (ceil(N / (4·LANES)), ceil(N / 16))
+// workgroups of LANES.
 enable subgroups;
 //!include expm_mm_terms
 
@@ -25,10 +25,10 @@ fn tileFinish(row: u32, col: u32, v: vec4<f32>) {
 
 //!include subgroup_tile
 
-@compute @workgroup_size(8, 1, 1)
+@compute @workgroup_size(LANES, 1, 1)
 fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let rowBase = wid.y * 16u;
-  let colBase = wid.x * 32u;
+  let colBase = wid.x * 4u * LANES;
   // A local copy for control flow: the uniformity analysis treats private variables as
   // non-uniform, and the tile product's broadcasts need uniform control flow.
   var on = true;

@@ -27,7 +27,7 @@ const MATMUL = {
   // WGY: thread rows of the workgroup tile designs (default 8: 64-row tiles). VEC_A/B/C: the
   // subgroup design's vec4 loads and stores (the operand's contiguous dimension, offset and
   // stride are multiples of 4).
-  constants: { TRANS_A: 'bool', TRANS_B: 'bool', ACCUMULATE: 'bool', WGY: 'u32', VEC_A: 'bool', VEC_B: 'bool', VEC_C: 'bool' },
+  constants: { TRANS_A: 'bool', TRANS_B: 'bool', ACCUMULATE: 'bool', WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool', VEC_C: 'bool' },
 } as const;
 
 export const KERNELS = {
@@ -66,13 +66,13 @@ export const KERNELS = {
     bindings: ['params', 'U', 'H', 'R'],
     uniform: { u32: ['B', 'N', 't', 'offW', 'offBias', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
     // VEC_A, VEC_B: the subgroup design's vec4 loads of the states and of W_rec (see rnn_design.ts).
-    constants: { WGY: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
+    constants: { WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
   }),
   rnnStepBackward: contract({
     shaders: ['rnn_step_backward', 'rnn_step_backward_subgroup'],
     bindings: ['params', 'dHr', 'R', 'G', 'D'],
     uniform: { u32: ['B', 'N', 't', 'T', 'offW', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
-    constants: { WGY: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
+    constants: { WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
   }),
   rnnForwardPersistent: contract({
     shaders: ['rnn_forward_persistent'],
@@ -97,7 +97,7 @@ export const KERNELS = {
     shaders: ['expm_mm', 'expm_mm_subgroup'],
     bindings: ['A0', 'B0', 'A1', 'B1', 'S0', 'S1', 'S2', 'S3', 'plan', 'OUT'],
     uniform: { u32: ['N', 'step', 'pad0', 'pad1'], f32: ['cI', 'c0', 'c1', 'c2', 'c3'] },
-    constants: { NPROD: 'u32', NTERMS: 'u32', GATED: 'bool', WGY: 'u32' },
+    constants: { NPROD: 'u32', NTERMS: 'u32', GATED: 'bool', WGY: 'u32', LANES: 'u32' },
   }),
   expmPlan: contract({
     shaders: ['expm_plan'],

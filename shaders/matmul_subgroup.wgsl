@@ -1,7 +1,7 @@
-// C = op(A)·op(B) (+C) for CPU adapters: 16 x 32 register tiles per 8-lane subgroup, operands
+// C = op(A)·op(B) (+C) for CPU adapters: 16 x 4·LANES register tiles per subgroup of LANES lanes, operands
 // shared by subgroupBroadcast (see lib/subgroup_tile.wgsl for the design and why). The host
-// selects it only where the subgroup size is exactly 8 and dispatches
-// (ceil(N / 32), ceil(M / 16), batch) workgroups. Element offsets and batch strides are
+// selects it only where the subgroup size is fixed at 4, 8 or 16 and dispatches
+// (ceil(N / (4·LANES)), ceil(M / 16), batch) workgroups. Element offsets and batch strides are
 // arbitrary; where an operand's contiguous dimension, offset and stride are multiples of 4
 // the host sets VEC_A / VEC_B / VEC_C and it is read (written) 4 values per load (store).
 // The buffers are typed vec4 for those loads; a single value is v[i / 4][i % 4], which
@@ -59,11 +59,11 @@ fn tileFinish(row: u32, col: u32, v: vec4<f32>) {
   }
 }
 
-@compute @workgroup_size(8, 1, 1)
+@compute @workgroup_size(LANES, 1, 1)
 fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   baseA = dims.offA + wid.z * dims.strideA;
   baseB = dims.offB + wid.z * dims.strideB;
   baseC = dims.offC + wid.z * dims.strideC;
-  let acc = subgroupTileProduct(lane, wid.y * 16u, wid.x * 32u, dims.M, dims.N, dims.K);
-  subgroupTileFinish(wid.y * 16u, wid.x * 32u + lane * 4u, acc);
+  let acc = subgroupTileProduct(lane, wid.y * 16u, wid.x * 4u * LANES, dims.M, dims.N, dims.K);
+  subgroupTileFinish(wid.y * 16u, wid.x * 4u * LANES + lane * 4u, acc);
 }

@@ -1,6 +1,6 @@
 // Design (a)'s BPTT step for CPU adapters: the step of lib/rnn_step_backward_cell.wgsl with
-// δ_{t+1} W_rec as 16 x 32 subgroup register tiles (lib/subgroup_tile.wgsl). Dispatched as
-// (ceil(N / 32), ceil(B / 16), models) 8-lane workgroups. vec4-typed buffers as in
+// δ_{t+1} W_rec as 16 x 4·LANES subgroup register tiles (lib/subgroup_tile.wgsl). Dispatched as
+// (ceil(N / (4·LANES)), ceil(B / 16), models) workgroups of LANES. vec4-typed buffers as in
 // rnn_step_forward_subgroup.wgsl (VEC_A: δ, VEC_B: W_rec).
 enable subgroups;
 
@@ -39,9 +39,9 @@ fn tileFinish(b: u32, col: u32, v: vec4<f32>) {
 
 //!include subgroup_tile
 
-@compute @workgroup_size(8, 1, 1)
+@compute @workgroup_size(LANES, 1, 1)
 fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   selectModel(wid.z);
-  let acc = subgroupTileProduct(lane, wid.y * 16u, wid.x * 32u, p.B, p.N, recurrentDepth());
-  subgroupTileFinish(wid.y * 16u, wid.x * 32u + lane * 4u, acc);
+  let acc = subgroupTileProduct(lane, wid.y * 16u, wid.x * 4u * LANES, p.B, p.N, recurrentDepth());
+  subgroupTileFinish(wid.y * 16u, wid.x * 4u * LANES + lane * 4u, acc);
 }

@@ -1,6 +1,6 @@
 // Design (a)'s forward step for CPU adapters: the step of lib/rnn_step_forward_cell.wgsl with
-// the [B, N] x [N, N]ᵀ product as 16 x 32 subgroup register tiles (lib/subgroup_tile.wgsl).
-// Dispatched as (ceil(N / 32), ceil(B / 16), models) 8-lane workgroups. The buffers are typed
+// the [B, N] x [N, N]ᵀ product as 16 x 4·LANES subgroup register tiles (lib/subgroup_tile.wgsl).
+// Dispatched as (ceil(N / (4·LANES)), ceil(B / 16), models) workgroups of LANES. The buffers are typed
 // vec4 so that, where N, the offsets and strides are multiples of 4 (VEC_A: the states,
 // VEC_B: W_rec in the arena), the tile reads 4 values per load; a single value is
 // v[i / 4][i % 4], the same scalar load or store for llvmpipe. Only this CPU design uses it:
@@ -39,10 +39,10 @@ fn tileFinish(b: u32, col: u32, v: vec4<f32>) {
 
 //!include subgroup_tile
 
-@compute @workgroup_size(8, 1, 1)
+@compute @workgroup_size(LANES, 1, 1)
 fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   selectModel(wid.z);
   let K = select(p.N, 0u, p.t == 0u);  // h_0 = 0: no recurrent drive at the first step
-  let acc = subgroupTileProduct(lane, wid.y * 16u, wid.x * 32u, p.B, p.N, K);
-  subgroupTileFinish(wid.y * 16u, wid.x * 32u + lane * 4u, acc);
+  let acc = subgroupTileProduct(lane, wid.y * 16u, wid.x * 4u * LANES, p.B, p.N, K);
+  subgroupTileFinish(wid.y * 16u, wid.x * 4u * LANES + lane * 4u, acc);
 }

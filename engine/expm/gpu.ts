@@ -112,8 +112,9 @@ function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
   const b = (t: GpuTensor | undefined) => (t ? be.buf(t) : null);
   const s0 = spec.gate ? spec.gate.src : terms[0]?.[1];
   const [cI, c0, c1, c2, c3] = [spec.cI ?? 0, ...[0, 1, 2, 3].map((i) => terms[i]?.[0] ?? 0)] as [number, number, number, number, number];
-  // Tiles follow the backend's matmul design: 16 x 32 subgroup registers or 64 x 64 workgroup memory.
-  const subgroup = be.matmulKernel === 'subgroup';
+  // Tiles follow the backend's matmul design: 16 x 4·lanes subgroup registers or 64 x 64 workgroup memory.
+  const lanes = be.subgroupLanes;
+  const subgroup = lanes !== null;
   runKernel(be.ctx, 'expmMm', {
     shader: subgroup ? 'expm_mm_subgroup' : 'expm_mm',
     bind: {
@@ -129,8 +130,8 @@ function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
       OUT: be.buf(out),
     },
     uniform: { N: n, step: spec.gate?.step ?? 0, cI, c0, c1, c2, c3 },
-    constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate) },
-    groups: subgroup ? [Math.ceil(n / 32), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
+    constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate), ...(lanes ? { LANES: lanes } : {}) },
+    groups: lanes ? [Math.ceil(n / (4 * lanes)), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
   });
 }
 

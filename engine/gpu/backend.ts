@@ -32,19 +32,27 @@ import type { WiringCost } from '../regularizers/cost.ts';
  * subgroup tiles, only a small N counts). */
 const SKINNY_DIM = 8;
 
+/** Subgroup sizes the subgroup tiles are written for (shaders/lib/subgroup_tile.wgsl). */
+const TILE_LANES = [4, 8, 16];
+
 /** Why the subgroup matmul cannot run on this context, or null when it can. */
 export function subgroupMatmulUnsupported(ctx: GpuContext): string | null {
   const s = ctx.summary;
   if (!s.features.includes('subgroups')) return 'the device lacks the subgroups feature';
-  if (s.subgroupMinSize !== 8 || s.subgroupMaxSize !== 8) {
-    return `it needs a fixed subgroup size of 8; the adapter reports ${s.subgroupMinSize}..${s.subgroupMaxSize}`;
+  if (s.subgroupMinSize !== s.subgroupMaxSize || !TILE_LANES.includes(s.subgroupMinSize)) {
+    return `it needs a fixed subgroup size of 4, 8 or 16 lanes; the adapter reports ${s.subgroupMinSize}..${s.subgroupMaxSize}`;
   }
   return null;
 }
 
-/** The default: the subgroup kernel on software (CPU) adapters that support it, else workgroup tiles. */
+/**
+ * The default: the subgroup kernel on software (CPU) adapters with 8- or 16-lane subgroups
+ * (llvmpipe at 256 or 512 bits, where it was measured faster), else workgroup tiles. At 4 lanes
+ * (SwiftShader, or llvmpipe at 128 bits) it runs when asked for but is not the default.
+ */
 export function defaultMatmulKernel(ctx: GpuContext): MatmulKernel {
-  return ctx.summary.isFallbackAdapter && subgroupMatmulUnsupported(ctx) === null ? 'subgroup' : 'workgroup';
+  const s = ctx.summary;
+  return s.isFallbackAdapter && subgroupMatmulUnsupported(ctx) === null && s.subgroupMinSize >= 8 ? 'subgroup' : 'workgroup';
 }
 
 /** How matmulInto reads and writes its operands: transposes, C += A·B, element offsets, batch strides. */
@@ -84,6 +92,11 @@ export class GpuBackend implements GpuOps {
 
   describe(): string {
     return this.ctx.describe();
+  }
+
+  /** Lanes per subgroup tile when the subgroup design is in use, else null (workgroup tiles). */
+  get subgroupLanes(): number | null {
+    return this.matmulDesign === 'subgroup' ? this.ctx.summary.subgroupMinSize : null;
   }
 
   get maxBindingBytes(): number {
@@ -231,18 +244,19 @@ export class GpuBackend implements GpuOps {
     // 3200x3x100 product ran in 0.98 ms on subgroup tiles, 3.6 ms skinny; 3200x100x3 in 1.7 vs 1.5).
     const skinny = this.matmulDesign === 'subgroup' ? n <= SKINNY_DIM : Math.min(m, n, k) <= SKINNY_DIM;
     const shader = skinny ? 'matmul_skinny' : this.matmulDesign === 'subgroup' ? 'matmul_subgroup' : aligned ? 'matmul_vec4' : 'matmul';
+    const lanes = this.subgroupLanes ?? 0;
     const g = grid1d(m * n, 64);
     const groups: [number, number, number] = skinny
       ? [g.groups[0], g.groups[1], s.batch]
       : this.matmulDesign === 'subgroup'
-        ? [Math.ceil(n / 32), Math.ceil(m / 16), s.batch]
+        ? [Math.ceil(n / (4 * lanes)), Math.ceil(m / 16), s.batch]
         : [Math.ceil(n / 64), Math.ceil(m / 64), s.batch];
     // The subgroup design reads an operand 4 values at a time along its contiguous dimension
     // (and writes C so) when that dimension, the offset and the batch stride are multiples of 4.
     const quad = (dim: number, offset: number, stride: number) => dim % 4 === 0 && dim >= 4 && offset % 4 === 0 && stride % 4 === 0;
     const vec =
       shader === 'matmul_subgroup'
-        ? { VEC_A: quad(transA ? m : k, offA, strideA), VEC_B: quad(transB ? k : n, offB, strideB), VEC_C: quad(n, offC, strideC) }
+        ? { LANES: lanes, VEC_A: quad(transA ? m : k, offA, strideA), VEC_B: quad(transB ? k : n, offB, strideB), VEC_C: quad(n, offC, strideC) }
         : {};
     runKernel(this.ctx, 'matmul', {
       shader,
@@ -455,7 +469,7 @@ export class GpuBackend implements GpuOps {
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
     if (design === 'per-step') {
-      const step = stepDispatch(this.matmulDesign === 'subgroup', 'forward', B, N, K, { offW: off.W_rec, stride: S });
+      const step = stepDispatch(this.subgroupLanes, 'forward', B, N, K, { offW: off.W_rec, stride: S });
       for (let t = 0; t < T; t++) {
         runKernel(ctx, 'rnnStepForward', {
           ...step,
@@ -535,7 +549,7 @@ export class GpuBackend implements GpuOps {
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
       const G = this.alloc([K * TB * N], 'rnn_backward');
-      const step = stepDispatch(this.matmulDesign === 'subgroup', 'backward', B, N, K, { offW: off.W_rec, stride: S });
+      const step = stepDispatch(this.subgroupLanes, 'backward', B, N, K, { offW: off.W_rec, stride: S });
       for (let t = T - 1; t >= 0; t--) {
         runKernel(ctx, 'rnnStepBackward', {
           ...step,

@@ -30,14 +30,14 @@ function stepCost(B: number, N: number, K = 1): { flops: number; bytes: number }
 }
 
 /**
- * Program, tile constants and grid of one design-(a) step: subgroup register tiles (16 x 32 per
- * 8-lane workgroup) wherever the matmuls use them, else workgroup-memory tiles of 8·WGY x 64.
+ * Program, tile constants and grid of one design-(a) step: subgroup register tiles (16 x 4·lanes
+ * per subgroup) wherever the matmuls use them, else workgroup-memory tiles of 8·WGY x 64.
  * `models` networks run side by side on workgroup z. The subgroup tiles read 4 values per load
  * where N keeps every row of the states 4-aligned (VEC_A) and, for W_rec, also its offset in
  * the arena and the arena's per-model stride (VEC_B).
  */
 export function stepDispatch<D extends 'forward' | 'backward'>(
-  subgroupTiles: boolean,
+  subgroupLanes: number | null,
   direction: D,
   B: number,
   N: number,
@@ -45,15 +45,15 @@ export function stepDispatch<D extends 'forward' | 'backward'>(
   arena: { offW: number; stride: number },
 ): {
   shader: `rnn_step_${D}` | `rnn_step_${D}_subgroup`;
-  constants: { WGY?: number; VEC_A?: boolean; VEC_B?: boolean };
+  constants: { WGY?: number; LANES?: number; VEC_A?: boolean; VEC_B?: boolean };
   groups: [number, number, number];
   cost: { flops: number; bytes: number };
 } {
   const cost = stepCost(B, N, models);
-  if (subgroupTiles) {
+  if (subgroupLanes) {
     const rows4 = N % 4 === 0;
-    const constants = { VEC_A: rows4, VEC_B: rows4 && arena.offW % 4 === 0 && arena.stride % 4 === 0 };
-    return { shader: `rnn_step_${direction}_subgroup`, constants, groups: [Math.ceil(N / 32), Math.ceil(B / 16), models], cost };
+    const constants = { LANES: subgroupLanes, VEC_A: rows4, VEC_B: rows4 && arena.offW % 4 === 0 && arena.stride % 4 === 0 };
+    return { shader: `rnn_step_${direction}_subgroup`, constants, groups: [Math.ceil(N / (4 * subgroupLanes)), Math.ceil(B / 16), models], cost };
   }
   const rows = stepTileRows(B);
   return { shader: `rnn_step_${direction}`, constants: { WGY: rows }, groups: [Math.ceil(N / 64), Math.ceil(B / (8 * rows)), models], cost };

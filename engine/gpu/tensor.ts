@@ -35,9 +35,9 @@ export function grid1d(n: number, perGroup = 256, maxDim = 65535): { groups: [nu
  * The tiled matmul design (small shapes use matmul_skinny, see SKINNY_DIM):
  * - 'workgroup': matmul.wgsl / matmul_vec4.wgsl, 64x64 tiles staged in workgroup memory with
  *   8x8 register blocks; the design for GPUs.
- * - 'subgroup': matmul_subgroup.wgsl, 16x32 register tiles in one 8-lane subgroup sharing
+ * - 'subgroup': matmul_subgroup.wgsl, 16 x 4·lanes register tiles in one subgroup sharing
  *   operands by subgroupBroadcast; for CPU adapters, where workgroup memory is no faster than
- *   a storage buffer. Needs the subgroups feature and a fixed subgroup size of 8.
+ *   a storage buffer. Needs the subgroups feature and a fixed subgroup size of 4, 8 or 16.
  */
 export type MatmulKernel = 'workgroup' | 'subgroup';
 
@@ -45,6 +45,8 @@ export type MatmulKernel = 'workgroup' | 'subgroup';
 export interface GpuOps extends Backend {
   readonly ctx: GpuContext;
   readonly matmulKernel: MatmulKernel;
+  /** Lanes per subgroup tile when the subgroup design is in use, else null. */
+  readonly subgroupLanes: number | null;
   /** A fresh tensor; `kernel` names the op for limit errors. Contents are undefined. */
   alloc(shape: Shape, kernel?: string): GpuTensor;
   /** The tensor's buffer, for ops that read from offset 0 (views are refused). */

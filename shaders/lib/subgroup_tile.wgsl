@@ -12,13 +12,15 @@
 // reaches other lanes by subgroupBroadcast, a register shuffle. WGSL's fma() is slower here
 // than a * b + c (it is not fused to one instruction), so the products use * and +.
 //
-// Tile: 16 rows x 32 columns per subgroup; lane l owns columns colBase + l*4..+4 of all 16
-// rows, as acc[r] = (rowBase + r, those 4 columns). Per step of 4 k, the lane holds two
-// registers of A (16 rows x 4 k among the lanes) and 4 columns x 4 k of B; every row's 4 k
-// reach every lane by broadcast. So each loaded B value is used 16 times, each A value 32.
-//
-// The including kernel enables subgroups, runs with @workgroup_size(8) on an adapter whose
-// subgroup size is 8 (the host checks), calls subgroupTileProduct from uniform control flow,
+// Tile: 16 rows x 4·LANES columns per subgroup of LANES = 4, 8 or 16 lanes (llvmpipe: 8 with
+// 256-bit vectors, 16 with LP_NATIVE_VECTOR_WIDTH=512; SwiftShader: 4). Lane l owns columns
+// colBase + l*4..+4 of all 16 rows, as acc[r] = (rowBase + r, those 4 columns). Per step of
+// 4 k, the lane holds 16 / LANES registers of A (16 rows x 4 k among the lanes) and 4
+// columns x 4 k of B; every row's 4 k reach every lane by broadcast. So each loaded B value
+// is used 16 times, each A value 4·LANES times.
+
+// The including kernel enables subgroups, runs with @workgroup_size(LANES) on an adapter whose
+// subgroup size is LANES (the host checks), calls subgroupTileProduct from uniform control flow,
 // and defines
 //   fn tileLoadA(row: u32, k: u32) -> f32    A[row, k]
 //   fn tileLoadB(k: u32, col: u32) -> f32    B[k, col]
@@ -36,6 +38,8 @@
 // scalar loads are used. The loads are only called with row < M, col < N and k < K: rows and
 // columns past the edge are clamped, k past K reads 0. tileFinish gets every row of the
 // tile and must skip rows and columns past the edge.
+
+override LANES: u32 = 8u;
 
 fn subgroupTileA(row: u32, k: u32, K: u32, masked: bool) -> f32 {
   if (!masked) { return tileLoadA(row, k); }
@@ -82,25 +86,28 @@ fn subgroupLoadB(k: u32, col: u32, cols: vec4<u32>, N: u32, K: u32, masked: bool
                    subgroupRowB(k + 2u, cols, K, masked), subgroupRowB(k + 3u, cols, K, masked));
 }
 
-// The lane's two A registers for k..k+3. Rows along k (VEC_A with k contiguous, or scalar):
-// lo = A[rowBase + l, k..k+3], hi = A[rowBase + 8 + l, k..k+3]. Rows contiguous (VEC_A,
-// TRANS_A): lane l holds A[q..q+3, k + l % 4] with q = rowBase + 4 (l / 4) in lo and
-// q + 8 in hi, so rows 4h..4h+3 at k + i sit in lane 4h + i (h = 0, 1).
-struct SubgroupA { lo: vec4<f32>, hi: vec4<f32> }
+// The lane's 16 / LANES registers of A for k..k+3 (the rest are unused). Rows along k (VEC_A
+// with k contiguous, or scalar): register g = A[rowBase + g·LANES + l, k..k+3]. Rows
+// contiguous (VEC_A, TRANS_A): register g = A[q..q+3, k + l % 4] with
+// q = rowBase + g·LANES + 4 (l / 4), so rows 4j..4j+3 of the tile at k + i sit in register
+// 4j / LANES, lane 4 (j % (LANES / 4)) + i.
+struct SubgroupA { a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32> }
 
-fn subgroupLoadA(lane: u32, rowBase: u32, k: u32, M: u32, K: u32, masked: bool) -> SubgroupA {
+fn subgroupRegA(lane: u32, rowBase: u32, g: u32, k: u32, M: u32, K: u32, masked: bool) -> vec4<f32> {
+  if (g * LANES >= 16u) { return vec4(0.0); }
   if (VEC_A && TRANS_A) {
     let kk = k + (lane & 3u);
-    let kc = min(kk, K - 1u);
-    let q = rowBase + 4u * (lane >> 2u);
-    let lo = tileLoadA4(min(q, M - 4u), kc);
-    let hi = tileLoadA4(min(q + 8u, M - 4u), kc);
-    return SubgroupA(select(lo, vec4(0.0), kk >= K), select(hi, vec4(0.0), kk >= K));
+    let a = tileLoadA4(min(rowBase + g * LANES + 4u * (lane >> 2u), M - 4u), min(kk, K - 1u));
+    return select(a, vec4(0.0), kk >= K);
   }
-  let rowLo = min(rowBase + lane, M - 1u);
-  let rowHi = min(rowBase + 8u + lane, M - 1u);
-  if (VEC_A) { return SubgroupA(tileLoadA4(rowLo, k), tileLoadA4(rowHi, k)); }  // K % 4 == 0
-  return SubgroupA(subgroupRowA(rowLo, k, K, masked), subgroupRowA(rowHi, k, K, masked));
+  let row = min(rowBase + g * LANES + lane, M - 1u);
+  if (VEC_A) { return tileLoadA4(row, k); }  // K % 4 == 0
+  return subgroupRowA(row, k, K, masked);
+}
+
+fn subgroupLoadA(lane: u32, rowBase: u32, k: u32, M: u32, K: u32, masked: bool) -> SubgroupA {
+  return SubgroupA(subgroupRegA(lane, rowBase, 0u, k, M, K, masked), subgroupRegA(lane, rowBase, 1u, k, M, K, masked),
+                   subgroupRegA(lane, rowBase, 2u, k, M, K, masked), subgroupRegA(lane, rowBase, 3u, k, M, K, masked));
 }
 
 // One row's 4-k slice of A times the 4 x 4 block of B: a row of the lane's output tile.
@@ -116,37 +123,75 @@ fn quadTimesB(acc: ptr<function, array<vec4<f32>, 16>>, base: u32, q0: vec4<f32>
   (*acc)[base + 3u] += rowTimesB(vec4(q0.w, q1.w, q2.w, q3.w), b);
 }
 
-// acc += the product over k..k+3. subgroupBroadcast takes a constant lane, hence one line per
-// row (or per lane of a quad).
+// Rows base..base+3 from lanes l0..l0+3 of register r (rows contiguous). subgroupBroadcast
+// takes a constant lane, hence the written-out lanes here and below.
+fn quadAt(acc: ptr<function, array<vec4<f32>, 16>>, base: u32, r: vec4<f32>, l0: u32, b: SubgroupB) {
+  if (l0 == 0u) { quadTimesB(acc, base, subgroupBroadcast(r, 0u), subgroupBroadcast(r, 1u), subgroupBroadcast(r, 2u), subgroupBroadcast(r, 3u), b); }
+  if (l0 == 4u) { quadTimesB(acc, base, subgroupBroadcast(r, 4u), subgroupBroadcast(r, 5u), subgroupBroadcast(r, 6u), subgroupBroadcast(r, 7u), b); }
+  if (l0 == 8u) { quadTimesB(acc, base, subgroupBroadcast(r, 8u), subgroupBroadcast(r, 9u), subgroupBroadcast(r, 10u), subgroupBroadcast(r, 11u), b); }
+  if (l0 == 12u) { quadTimesB(acc, base, subgroupBroadcast(r, 12u), subgroupBroadcast(r, 13u), subgroupBroadcast(r, 14u), subgroupBroadcast(r, 15u), b); }
+}
+
+// Rows base..base+3 from lanes l0..l0+3 of register r (rows along k: one lane per row).
+fn rowsAt(acc: ptr<function, array<vec4<f32>, 16>>, base: u32, r: vec4<f32>, l0: u32, b: SubgroupB) {
+  if (l0 == 0u) {
+    (*acc)[base] += rowTimesB(subgroupBroadcast(r, 0u), b);
+    (*acc)[base + 1u] += rowTimesB(subgroupBroadcast(r, 1u), b);
+    (*acc)[base + 2u] += rowTimesB(subgroupBroadcast(r, 2u), b);
+    (*acc)[base + 3u] += rowTimesB(subgroupBroadcast(r, 3u), b);
+  }
+  if (l0 == 4u) {
+    (*acc)[base] += rowTimesB(subgroupBroadcast(r, 4u), b);
+    (*acc)[base + 1u] += rowTimesB(subgroupBroadcast(r, 5u), b);
+    (*acc)[base + 2u] += rowTimesB(subgroupBroadcast(r, 6u), b);
+    (*acc)[base + 3u] += rowTimesB(subgroupBroadcast(r, 7u), b);
+  }
+  if (l0 == 8u) {
+    (*acc)[base] += rowTimesB(subgroupBroadcast(r, 8u), b);
+    (*acc)[base + 1u] += rowTimesB(subgroupBroadcast(r, 9u), b);
+    (*acc)[base + 2u] += rowTimesB(subgroupBroadcast(r, 10u), b);
+    (*acc)[base + 3u] += rowTimesB(subgroupBroadcast(r, 11u), b);
+  }
+  if (l0 == 12u) {
+    (*acc)[base] += rowTimesB(subgroupBroadcast(r, 12u), b);
+    (*acc)[base + 1u] += rowTimesB(subgroupBroadcast(r, 13u), b);
+    (*acc)[base + 2u] += rowTimesB(subgroupBroadcast(r, 14u), b);
+    (*acc)[base + 3u] += rowTimesB(subgroupBroadcast(r, 15u), b);
+  }
+}
+
+// Register 4j / LANES of the lane's A registers.
+fn regOfQuad(a: SubgroupA, j: u32) -> vec4<f32> {
+  let g = 4u * j / LANES;
+  if (g == 0u) { return a.a0; }
+  if (g == 1u) { return a.a1; }
+  if (g == 2u) { return a.a2; }
+  return a.a3;
+}
+
+// acc += the product over k..k+3, four rows at a time (quad j: rows 4j..4j+3, first lane
+// 4 (j % (LANES / 4)) of register 4j / LANES). All lane and register choices are constants
+// once LANES is, so the branches fold away.
 fn subgroupStep4(acc: ptr<function, array<vec4<f32>, 16>>, lane: u32, k: u32, M: u32, N: u32, K: u32, rowBase: u32, col: u32, cols: vec4<u32>, masked: bool) {
   let a = subgroupLoadA(lane, rowBase, k, M, K, masked);
   let b = subgroupLoadB(k, col, cols, N, K, masked);
-  if (VEC_A && TRANS_A) {
-    quadTimesB(acc, 0u, subgroupBroadcast(a.lo, 0u), subgroupBroadcast(a.lo, 1u), subgroupBroadcast(a.lo, 2u), subgroupBroadcast(a.lo, 3u), b);
-    quadTimesB(acc, 4u, subgroupBroadcast(a.lo, 4u), subgroupBroadcast(a.lo, 5u), subgroupBroadcast(a.lo, 6u), subgroupBroadcast(a.lo, 7u), b);
-    quadTimesB(acc, 8u, subgroupBroadcast(a.hi, 0u), subgroupBroadcast(a.hi, 1u), subgroupBroadcast(a.hi, 2u), subgroupBroadcast(a.hi, 3u), b);
-    quadTimesB(acc, 12u, subgroupBroadcast(a.hi, 4u), subgroupBroadcast(a.hi, 5u), subgroupBroadcast(a.hi, 6u), subgroupBroadcast(a.hi, 7u), b);
-    return;
-  }
-  (*acc)[0] += rowTimesB(subgroupBroadcast(a.lo, 0u), b);
-  (*acc)[1] += rowTimesB(subgroupBroadcast(a.lo, 1u), b);
-  (*acc)[2] += rowTimesB(subgroupBroadcast(a.lo, 2u), b);
-  (*acc)[3] += rowTimesB(subgroupBroadcast(a.lo, 3u), b);
-  (*acc)[4] += rowTimesB(subgroupBroadcast(a.lo, 4u), b);
-  (*acc)[5] += rowTimesB(subgroupBroadcast(a.lo, 5u), b);
-  (*acc)[6] += rowTimesB(subgroupBroadcast(a.lo, 6u), b);
-  (*acc)[7] += rowTimesB(subgroupBroadcast(a.lo, 7u), b);
-  (*acc)[8] += rowTimesB(subgroupBroadcast(a.hi, 0u), b);
-  (*acc)[9] += rowTimesB(subgroupBroadcast(a.hi, 1u), b);
-  (*acc)[10] += rowTimesB(subgroupBroadcast(a.hi, 2u), b);
-  (*acc)[11] += rowTimesB(subgroupBroadcast(a.hi, 3u), b);
-  (*acc)[12] += rowTimesB(subgroupBroadcast(a.hi, 4u), b);
-  (*acc)[13] += rowTimesB(subgroupBroadcast(a.hi, 5u), b);
-  (*acc)[14] += rowTimesB(subgroupBroadcast(a.hi, 6u), b);
-  (*acc)[15] += rowTimesB(subgroupBroadcast(a.hi, 7u), b);
+  quadStep(acc, a, 0u, b);
+  quadStep(acc, a, 1u, b);
+  quadStep(acc, a, 2u, b);
+  quadStep(acc, a, 3u, b);
 }
 
-// The 16 x 32 tile at (rowBase, colBase) of the [M, K] x [K, N] product; lane's part as above.
+// Quad j of the step (a constant: written out, not a loop, which keeps acc in registers).
+fn quadStep(acc: ptr<function, array<vec4<f32>, 16>>, a: SubgroupA, j: u32, b: SubgroupB) {
+  let r = regOfQuad(a, j);
+  if (VEC_A && TRANS_A) {
+    quadAt(acc, 4u * j, r, 4u * (j % (LANES / 4u)), b);
+  } else {
+    rowsAt(acc, 4u * j, r, (4u * j) % LANES, b);
+  }
+}
+
+// The 16 x 4·LANES tile at (rowBase, colBase) of the [M, K] x [K, N] product; lane's part as above.
 // The result is indexed by constants only, which keeps it in registers (a loop index would
 // move it to memory).
 fn subgroupTileProduct(lane: u32, rowBase: u32, colBase: u32, M: u32, N: u32, K: u32) -> array<vec4<f32>, 16> {
