@@ -7,6 +7,7 @@
  * steps. The process runner reports a missing PyTorch with the way to enable it and installs
  * nothing.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -189,5 +190,44 @@ describe('paper workload handed to the peers', () => {
         expect(rs[1]!.loss_first!).toBeGreaterThan(rs[0]!.loss_first!);
       });
     }
+  });
+});
+
+/** Debian's reference BLAS (libblas3): put first on the library path, torch's libblas.so.3 resolves to it. */
+const REFERENCE_BLAS_DIR = '/usr/lib/x86_64-linux-gnu/blas';
+
+describe.skipIf(!torchAvailable())('which BLAS the PyTorch peer reports', () => {
+  const probe = (env: NodeJS.ProcessEnv = {}) => {
+    const code = 'import json, sys; from blas_info import blas_info, warn_if_reference; b = blas_info(); warn_if_reference(b); print(json.dumps(b))';
+    const r = spawnSync('/usr/bin/python3', ['-c', code], {
+      cwd: fileURLToPath(new URL('../bench/peers/', import.meta.url)),
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return { blas: JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { kind: string; library: string | null; reference: boolean }, stderr: r.stderr };
+  };
+
+  it('names the library behind libblas.so.3 in the process, as Debian points it', () => {
+    const { blas, stderr } = probe();
+    const alt = spawnSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' }).stdout;
+    const value = /^Value:\s*(\S+)/m.exec(alt)?.[1] ?? '';
+    expect(blas.library).not.toBeNull();
+    if (value.includes('openblas')) {
+      expect(blas.kind).toBe('openblas');
+      expect(blas.reference).toBe(false);
+      expect(stderr).not.toMatch(/REFERENCE BLAS/);
+    } else if (value.includes('/blas/')) {
+      expect(blas.kind).toBe('reference');
+    }
+  });
+
+  it.skipIf(!existsSync(`${REFERENCE_BLAS_DIR}/libblas.so.3`))('flags the reference BLAS loudly', () => {
+    const { blas, stderr } = probe({ LD_LIBRARY_PATH: REFERENCE_BLAS_DIR });
+    expect(blas.kind).toBe('reference');
+    expect(blas.reference).toBe(true);
+    expect(blas.library).toContain(`${REFERENCE_BLAS_DIR}/libblas.so`);
+    expect(stderr).toMatch(/WARNING: PyTorch is using Debian's REFERENCE BLAS/);
+    expect(stderr).toMatch(/libopenblas0-pthread/);
   });
 });
