@@ -16,8 +16,11 @@ export interface BenchSuite {
 export const benchSuites: Record<string, BenchSuite> = {
   reg: { describe: 'communicability regularisers (WDC, EMD): value + gradient, expm / adjoint / rest split', run: runRegSuite },
   rnn: { describe: 'canonical RNN training step (WORKLOAD.md), both recurrent designs', run: benchRnn },
-  peers: { describe: 'our step and the peers (PyTorch CPU, TensorFlow.js WebGPU and wasm) side by side', run: benchPeers },
-  profile: { describe: 'one training step broken into kernels (--workload canonical|canonical-100|paper)', run: benchProfile },
+  peers: {
+    describe: 'our step and the peers (PyTorch CPU, TensorFlow.js WebGPU and wasm) side by side (--workload canonical|paper)',
+    run: benchPeers,
+  },
+  profile: { describe: 'one training step broken into kernels and on a roofline (--workload canonical|canonical-100|paper)', run: benchProfile },
   scaling: { describe: 'ms/step against N, with and without the regulariser, plus an SVG plot', run: benchScaling },
   multi: { describe: 'K networks in the same dispatches: network-steps/s against K', run: benchMulti },
 };

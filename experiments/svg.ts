@@ -25,9 +25,18 @@ export interface Series {
   colour?: string;
   /** Points only, no line (a scatter). */
   markers?: boolean;
+  /** Radius of the points (default 3 for markers, 2 on a line). */
+  radius?: number;
 }
 
-/** A line chart with axes, ticks and a legend. Non-finite points are skipped. */
+/** Tick label of 10^e on a log axis: 0.01, 0.1, 1, 10, 100, 1e+4. */
+const decade = (e: number) => (Math.abs(e) <= 3 ? String(Number((10 ** e).toPrecision(1))) : `1e${e > 0 ? '+' : ''}${e}`);
+
+/**
+ * A line chart with axes, ticks and a legend. Non-finite points are skipped. With `xLog` /
+ * `yLog` that axis is log10 (values are given as they are; points ≤ 0 are skipped, the axis
+ * spans whole decades, ticked at each).
+ */
 export function lineChart(o: {
   title: string;
   xLabel: string;
@@ -37,18 +46,28 @@ export function lineChart(o: {
   yMax?: number;
   width?: number;
   height?: number;
+  xLog?: boolean;
+  yLog?: boolean;
+  /** Room for the legend at the right (default 150 px). */
+  legendWidth?: number;
 }): string {
   const W = o.width ?? 560,
     H = o.height ?? 320;
-  const m = { l: 52, r: 150, t: 28, b: 40 };
+  const m = { l: 52, r: o.legendWidth ?? 150, t: 28, b: 40 };
   const pw = W - m.l - m.r,
     ph = H - m.t - m.b;
-  const xs = o.series.flatMap((s) => s.x).filter(Number.isFinite);
-  const ys = o.series.flatMap((s) => s.y).filter(Number.isFinite);
-  const x0 = xs.length ? Math.min(...xs) : 0,
+  // On a log axis every coordinate is its log10 from here on (≤ 0 becomes non-finite: skipped).
+  const lx = (x: number) => (o.xLog ? Math.log10(x) : x);
+  const ly = (y: number) => (o.yLog ? Math.log10(y) : y);
+  const series = o.xLog || o.yLog ? o.series.map((s) => ({ ...s, x: s.x.map(lx), y: s.y.map(ly) })) : o.series;
+  const xs = series.flatMap((s) => s.x).filter(Number.isFinite);
+  const ys = series.flatMap((s) => s.y).filter(Number.isFinite);
+  let x0 = xs.length ? Math.min(...xs) : 0,
     x1 = xs.length ? Math.max(...xs) : 1;
-  const y0 = o.yMin ?? (ys.length ? Math.min(...ys) : 0),
-    y1 = o.yMax ?? (ys.length ? Math.max(...ys) : 1);
+  let y0 = o.yMin !== undefined ? ly(o.yMin) : ys.length ? Math.min(...ys) : 0,
+    y1 = o.yMax !== undefined ? ly(o.yMax) : ys.length ? Math.max(...ys) : 1;
+  if (o.xLog) [x0, x1] = [Math.floor(x0), Math.max(Math.ceil(x1), Math.floor(x0) + 1)];
+  if (o.yLog) [y0, y1] = [Math.floor(y0), Math.max(Math.ceil(y1), Math.floor(y0) + 1)];
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * pw;
   const sy = (y: number) => m.t + ph - ((y - y0) / (y1 - y0 || 1)) * ph;
   const parts: string[] = [];
@@ -57,33 +76,35 @@ export function lineChart(o: {
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="white"/>`);
   parts.push(title(m.l, 16, o.title, W - m.l - 4));
   // ticks
-  for (let k = 0; k <= 4; k++) {
-    const y = y0 + ((y1 - y0) * k) / 4;
+  const yt = o.yLog ? Array.from({ length: y1 - y0 + 1 }, (_, i) => y0 + i) : Array.from({ length: 5 }, (_, k) => y0 + ((y1 - y0) * k) / 4);
+  for (const y of yt) {
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${f(sy(y))}" y2="${f(sy(y))}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(y.toFixed(2))}</text>`);
+    parts.push(`<text x="${m.l - 6}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(o.yLog ? decade(y) : y.toFixed(2))}</text>`);
   }
   // Whole-number ticks for short integer-like ranges (epochs), six even ticks otherwise.
   const lo = Math.ceil(x0 - 1e-9);
-  const xt =
-    x1 - x0 >= 2 && x1 - x0 <= 12
+  const xt = o.xLog
+    ? Array.from({ length: x1 - x0 + 1 }, (_, i) => x0 + i)
+    : x1 - x0 >= 2 && x1 - x0 <= 12
       ? Array.from({ length: Math.floor(x1 + 1e-9) - lo + 1 }, (_, i) => lo + i)
       : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
-  for (const x of xt)
-    parts.push(
-      `<text x="${f(sx(x))}" y="${m.t + ph + 16}" text-anchor="middle">${esc(Number.isInteger(x) ? String(x) : x.toFixed(x1 - x0 < 2 ? 2 : 1))}</text>`,
-    );
+  for (const x of xt) {
+    if (o.xLog) parts.push(`<line x1="${f(sx(x))}" x2="${f(sx(x))}" y1="${m.t}" y2="${m.t + ph}" stroke="#e5e5e5"/>`);
+    const label = o.xLog ? decade(x) : Number.isInteger(x) ? String(x) : x.toFixed(x1 - x0 < 2 ? 2 : 1);
+    parts.push(`<text x="${f(sx(x))}" y="${m.t + ph + 16}" text-anchor="middle">${esc(label)}</text>`);
+  }
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${m.t + ph}" y2="${m.t + ph}" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 6}" text-anchor="middle">${esc(o.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
-  o.series.forEach((s, i) => {
+  series.forEach((s, i) => {
     const c = s.colour ?? colour(i);
     const pts = s.x.map((x, k) => [x, s.y[k]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length) {
       const d = pts.map(([x, y], k) => `${k ? 'L' : 'M'}${f(sx(x))} ${f(sy(y))}`).join(' ');
       if (!s.markers) parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
       for (const [x, y] of pts)
-        parts.push(`<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="${s.markers ? 3 : 2}" fill="${c}"${s.markers ? ' fill-opacity="0.6"' : ''}/>`);
+        parts.push(`<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="${s.radius ?? (s.markers ? 3 : 2)}" fill="${c}"${s.markers ? ' fill-opacity="0.6"' : ''}/>`);
     }
     const ly = m.t + 4 + i * 15;
     parts.push(

@@ -3,8 +3,11 @@
 # Mesa 25 (llvmpipe + lavapipe Vulkan ICD) from bookworm-backports (stock Mesa 22 is too old
 # for Dawn's Vulkan backend). With --browser, also Chromium for the browser tests
 # (tests/browser.test.ts drive the web workbench in it, headless, on its own WebGPU adapter);
-# with --services, Redis and Slurm (with munge) for the distributed-sweep tests, which
-# scripts/services.sh starts. .ci/run asks for both. Idempotent; needs root (or sudo).
+# with --peers, Debian's PyTorch and OpenBLAS for the benchmark peers (bench peers, the native
+# ceilings of bench profile): with only the reference BLAS (libblas3) torch's matmuls run about
+# 12x slower, and the peer would measure that BLAS; with --services, Redis and Slurm (with
+# munge) for the distributed-sweep tests, which scripts/services.sh starts. .ci/run asks for
+# --browser and --services. Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -27,6 +30,22 @@ flag=--browser
 if want "${@:-}"; then
   command -v chromium >/dev/null 2>&1 || $SUDO apt-get install -y -qq chromium >/dev/null
   dpkg-query -W -f='[install-system] ${Package} ${Version}\n' chromium
+fi
+
+# PyTorch (under /usr/bin/python3) and OpenBLAS for the benchmark peers. Installing
+# libopenblas0-pthread makes it the libblas.so.3 alternative (priority 100 over libblas3's 10).
+flag=--peers
+if want "${@:-}"; then
+  $SUDO apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
+  dpkg-query -W -f='[install-system] ${Package} ${Version}\n' python3-torch libopenblas0-pthread
+  arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+  blas=$(update-alternatives --query "libblas.so.3-${arch}" 2>/dev/null | sed -n 's/^Value: *//p')
+  echo "[install-system] libblas.so.3 -> ${blas:-unknown}"
+  case "$blas" in
+    *openblas*) ;;
+    *) echo "[install-system] WARNING: libblas.so.3 is not OpenBLAS; PyTorch's matmuls will be slow" \
+         "(sudo update-alternatives --config libblas.so.3-${arch})" >&2 ;;
+  esac
 fi
 
 # Redis and Slurm for the queue and Slurm tests (scripts/services.sh starts them on 127.0.0.1).

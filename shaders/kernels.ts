@@ -137,6 +137,9 @@ export const KERNELS = {
     uniform: { u32: ['k', 'j', 'rowPitch', 'len'] },
     constants: { MODE: { globalMerge: 0, blockSort: 1, blockMerge: 2 } },
   }),
+  // The roofline's ceilings (bench/peaks.ts): a register-only FMA loop and a streaming copy.
+  peakFma: contract({ shaders: ['peak_fma'], bindings: ['OUT'], uniform: { u32: ['n', 'iters', 'rowPitch', 'pad0'], f32: ['mul', 'add'] } }),
+  peakCopy: contract({ shaders: ['peak_copy'], bindings: ['X', 'Y'], uniform: { u32: ['n', 'rowPitch'] } }),
 } as const;
 
 export type KernelName = keyof typeof KERNELS;

@@ -32,6 +32,8 @@ export const SHADER_NAMES = [
   'comm_emd',
   'sort_keys',
   'sort_bitonic',
+  'peak_fma',
+  'peak_copy',
 ] as const;
 
 export type ShaderName = (typeof SHADER_NAMES)[number];

@@ -1,15 +1,26 @@
 /**
  * The benchmark peers are honest: they generate the canonical workload's data exactly, and the
  * tfjs peer's loss, gradients and Adam step for the fixture's weights match the float64
- * reference (../shared/fixtures/rnn_bptt_ref.json: seed 7, N 32, B 4, T 10). The process
- * runner reports a missing PyTorch with the way to enable it and installs nothing.
+ * reference (../shared/fixtures/rnn_bptt_ref.json: seed 7, N 32, B 4, T 10). On the paper
+ * workload's shape (Elman, 8 inputs, 4 classes, output bias, loss at the last step), handed to
+ * the peers as a file, PyTorch and tfjs compute the engine's loss before and after two training
+ * steps. The process runner reports a missing PyTorch with the way to enable it and installs
+ * nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { makeWorkload } from '../bench/peers/workload.ts';
 import { parsePeerLines, runPeerProcess, torchAvailable, TORCH_MISSING } from '../bench/peers/run.ts';
+import { readPeerData, writePeerData } from '../bench/peers/peer_data.ts';
+import { paperWorkload } from '../bench/rnn.ts';
+import { RnnTrainer } from '../engine/rnn/trainer.ts';
+import { WdcRegularizer } from '../engine/regularizers/communicability.ts';
+import { hasAdapter, useGpu } from './helpers/gpu.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../shared/fixtures/rnn_bptt_ref.json', import.meta.url));
 const haveFixture = existsSync(FIXTURE);
@@ -124,5 +135,99 @@ describe('peer process runner', () => {
     } else {
       console.warn(`[peers.test] ${TORCH_MISSING}: cross-peer check skipped`);
     }
+  });
+});
+
+describe('paper workload handed to the peers', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cortical-rnn-peers-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // the paper model at a small size: N 32, B 8, T 10, Elman, 8 inputs, 4 classes, loss at the last step
+  const run = paperWorkload(32, 8, 10, 3);
+  const file = path.join(dir, 'paper.bin');
+  writePeerData(file, run);
+
+  it('writes the engine data and weights as float32, and reads them back', () => {
+    const d = readPeerData(file);
+    expect([d.nIn, d.N, d.nOut, d.alpha, d.outputBias, d.T, d.B]).toEqual([8, 32, 4, 1, true, 10, 8]);
+    expect(Array.from(d.x)).toEqual(Array.from(Float32Array.from(run.batch.x)));
+    expect(Array.from(d.labels)).toEqual(Array.from(run.batch.labels));
+    expect(Array.from(d.lossMask)).toEqual(Array.from(run.batch.lossMask));
+    for (const k of ['W_in', 'W_rec', 'b', 'W_out'] as const) expect(Array.from(d[k]), k).toEqual(Array.from(Float32Array.from(run.params[k])));
+    expect(Array.from(d.b_out!)).toEqual(Array.from(Float32Array.from(run.params.b_out!)));
+    expect(Array.from(d.D)).toEqual(Array.from(Float32Array.from(run.D)));
+  });
+
+  describe.runIf(hasAdapter)('the peers compute the engine loss', () => {
+    const gpu = useGpu();
+    const lambda = 0.01;
+    /** The engine's losses of three consecutive steps (before each update), with or without WDC. */
+    const engineLosses = async (reg: boolean) => {
+      const regs = reg ? [new WdcRegularizer({ lambda, D: run.D, sMin: 1e-4 })] : [];
+      const trainer = new RnnTrainer(gpu.get(), run.cfg, [{ params: run.params, regularizers: regs }]);
+      try {
+        const out: number[] = [];
+        for (let i = 0; i < 3; i++) out.push((await trainer.step([run.batch]))[0]!.loss);
+        return out;
+      } finally {
+        trainer.dispose();
+      }
+    };
+    // one untimed and two timed steps: loss_first before any update, loss_last after two
+    const steps = { data: file, reg: 'both' as const, lambda, budgetS: 0, warmup: 1, minSteps: 2, maxSteps: 2 };
+
+    for (const kind of ['torch-cpu', 'tfjs-cpu'] as const) {
+      const available = kind === 'torch-cpu' ? torchAvailable() : haveTfjs;
+      it.skipIf(!available)(`${kind}: same loss at step 0 and after two Adam steps, with and without WDC`, async () => {
+        const rs = await runPeerProcess(kind, steps);
+        expect(rs.map((r) => r.error)).toEqual([undefined, undefined]);
+        for (const r of rs) {
+          expect([r.N, r.B, r.T]).toEqual([32, 8, 10]);
+          const ours = await engineLosses(r.reg!);
+          expect(Math.abs(r.loss_first! - ours[0]!), `reg=${r.reg} step 0`).toBeLessThan(1e-5);
+          expect(Math.abs(r.loss_last! - ours[2]!), `reg=${r.reg} step 2`).toBeLessThan(1e-5);
+        }
+        // the regulariser is on in the second line: its loss is larger
+        expect(rs[1]!.loss_first!).toBeGreaterThan(rs[0]!.loss_first!);
+      });
+    }
+  });
+});
+
+/** Debian's reference BLAS (libblas3): put first on the library path, torch's libblas.so.3 resolves to it. */
+const REFERENCE_BLAS_DIR = '/usr/lib/x86_64-linux-gnu/blas';
+
+describe.skipIf(!torchAvailable())('which BLAS the PyTorch peer reports', () => {
+  const probe = (env: NodeJS.ProcessEnv = {}) => {
+    const code = 'import json, sys; from blas_info import blas_info, warn_if_reference; b = blas_info(); warn_if_reference(b); print(json.dumps(b))';
+    const r = spawnSync('/usr/bin/python3', ['-c', code], {
+      cwd: fileURLToPath(new URL('../bench/peers/', import.meta.url)),
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return { blas: JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { kind: string; library: string | null; reference: boolean }, stderr: r.stderr };
+  };
+
+  it('names the library behind libblas.so.3 in the process, as Debian points it', () => {
+    const { blas, stderr } = probe();
+    const alt = spawnSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' }).stdout;
+    const value = /^Value:\s*(\S+)/m.exec(alt)?.[1] ?? '';
+    expect(blas.library).not.toBeNull();
+    if (value.includes('openblas')) {
+      expect(blas.kind).toBe('openblas');
+      expect(blas.reference).toBe(false);
+      expect(stderr).not.toMatch(/REFERENCE BLAS/);
+    } else if (value.includes('/blas/')) {
+      expect(blas.kind).toBe('reference');
+    }
+  });
+
+  it.skipIf(!existsSync(`${REFERENCE_BLAS_DIR}/libblas.so.3`))('flags the reference BLAS loudly', () => {
+    const { blas, stderr } = probe({ LD_LIBRARY_PATH: REFERENCE_BLAS_DIR });
+    expect(blas.kind).toBe('reference');
+    expect(blas.reference).toBe(true);
+    expect(blas.library).toContain(`${REFERENCE_BLAS_DIR}/libblas.so`);
+    expect(stderr).toMatch(/WARNING: PyTorch is using Debian's REFERENCE BLAS/);
+    expect(stderr).toMatch(/libopenblas0-pthread/);
   });
 });

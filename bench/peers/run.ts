@@ -21,6 +21,13 @@ export type PeerKind = 'tfjs-webgpu' | 'tfjs-wasm' | 'tfjs-cpu' | 'torch-cpu' | 
 export interface PeerRunOptions {
   /** Hidden sizes, run one after another in the same process. Default [100, 256]. */
   Ns?: number[];
+  /**
+   * A workload file (peer_data.ts) to train on instead of the canonical workload: N, B, T and
+   * alpha come from it (Ns, B, T and alpha are then not passed).
+   */
+  data?: string;
+  /** Name of the workload in the output lines. */
+  workload?: string;
   /** Default 'both' (false then true). */
   reg?: boolean | 'both';
   /** Seconds of timed steps per configuration (WORKLOAD default 5). */
@@ -61,12 +68,16 @@ function commonArgs(o: PeerRunOptions): string[] {
   const add = (k: string, v: number | string | undefined) => {
     if (v !== undefined) a.push(`--${k}`, String(v));
   };
-  add('N', (o.Ns ?? [100, 256]).join(','));
+  if (o.data) add('data', o.data);
+  else add('N', (o.Ns ?? [100, 256]).join(','));
+  add('workload', o.workload);
   add('reg', o.reg === undefined ? 'both' : String(o.reg));
   add('budget', o.budgetS);
-  add('B', o.B);
-  add('T', o.T);
-  add('alpha', o.alpha);
+  if (!o.data) {
+    add('B', o.B);
+    add('T', o.T);
+    add('alpha', o.alpha);
+  }
   add('lambda', o.lambda);
   add('seed', o.seed);
   add('warmup', o.warmup);

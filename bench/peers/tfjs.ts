@@ -1,5 +1,7 @@
 /**
- * TensorFlow.js peer of the canonical workload (../shared/peers/WORKLOAD.md): one BPTT training
+ * TensorFlow.js peer of the canonical workload (../shared/peers/WORKLOAD.md), and of a workload
+ * handed over as a file (peer_data.ts: the paper workload, with the engine's initial weights,
+ * its inputs and classes, output bias and loss mask): one BPTT training
  * step of the rate RNN, with and without the communicability regulariser, on tfjs's `webgpu`
  * backend (Dawn, the adapter the engine gets), its `wasm` backend (single-threaded SIMD) or
  * its pure-JS `cpu` backend (used by the correctness test).
@@ -11,6 +13,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as TfNs from '@tensorflow/tfjs';
 import { makeWorkload, N_IN, N_OUT, S_FLOOR, timingPlan, type PeerResult, type WorkloadData } from './workload.ts';
+import type { PeerData } from './peer_data.ts';
 
 export type TF = typeof TfNs;
 type Tensor = TfNs.Tensor;
@@ -115,14 +118,18 @@ interface RnnParams {
   W_rec: Variable;
   b: Variable;
   W_out: Variable;
+  b_out: Variable | null;
 }
 
 /** The fixed tensors of a workload, uploaded once. */
 interface RnnConstants {
-  /** [T*B, N_IN] */
+  /** [T*B, nIn] */
   x: Tensor;
-  /** [T*B, N_OUT] one-hot labels */
+  /** [rows, nOut] one-hot labels of the scored rows (every row without a loss mask) */
   onehot: Tensor;
+  /** Steps read out (those the loss mask scores), null for every step; their weights [rows] */
+  scored: number[] | null;
+  weights: Tensor | null;
   /** [N, N] */
   D: Tensor;
   /** [N, N] 1 off the diagonal, 0 on it */
@@ -139,38 +146,63 @@ export interface InitialParams {
   W_rec: Float32Array;
   b: Float32Array;
   W_out: Float32Array;
+  /** The output bias [nOut], where the model has one. */
+  b_out?: Float32Array | null;
 }
 
-function uploadConstants(tf: TF, d: Pick<WorkloadData, 'x' | 'labels' | 'D' | 'T' | 'B' | 'N'>): RnnConstants {
+/** A workload's fixed data; inputs and classes default to the canonical 3 and 3, the loss to every step. */
+type ConstantData = Pick<WorkloadData, 'x' | 'labels' | 'D' | 'T' | 'B' | 'N'> & { nIn?: number; nOut?: number; lossMask?: Float32Array };
+
+function uploadConstants(tf: TF, d: ConstantData): RnnConstants {
   const { T, B, N } = d;
+  const nIn = d.nIn ?? N_IN;
+  const nOut = d.nOut ?? N_OUT;
+  let scored: number[] | null = null;
+  let labels = Int32Array.from(d.labels);
+  let weights: Float32Array | null = null;
+  if (d.lossMask) {
+    const m = d.lossMask;
+    if (m.some((w) => w !== 0 && w !== 1)) throw new Error('tfjs peer: loss mask weights other than 0 and 1 are not supported');
+    scored = [];
+    for (let t = 0; t < T; t++) if (m.subarray(t * B, (t + 1) * B).some((w) => w !== 0)) scored.push(t);
+    labels = Int32Array.from(scored.flatMap((t) => Array.from(d.labels.subarray(t * B, (t + 1) * B))));
+    weights = Float32Array.from(scored.flatMap((t) => Array.from(m.subarray(t * B, (t + 1) * B))));
+  }
   const t = tf.tidy(() => {
     const eye = tf.eye(N);
     return {
-      x: tf.tensor2d(d.x, [T * B, N_IN]),
-      onehot: tf.oneHot(tf.tensor1d(d.labels, 'int32'), N_OUT).toFloat(),
+      x: tf.tensor2d(d.x, [T * B, nIn]),
+      onehot: tf.oneHot(tf.tensor1d(labels, 'int32'), nOut).toFloat(),
       D: tf.tensor2d(d.D, [N, N]),
       offDiag: tf.sub(1, eye),
       eye,
     };
   });
-  return { ...t, T, B, N };
+  return { ...t, weights: weights ? tf.tensor1d(weights) : null, scored, T, B, N };
 }
 
 function disposeConstants(c: RnnConstants): void {
-  for (const t of [c.x, c.onehot, c.D, c.offDiag, c.eye]) t.dispose();
+  for (const t of [c.x, c.onehot, c.weights, c.D, c.offDiag, c.eye]) t?.dispose();
 }
 
 function makeParams(tf: TF, p: InitialParams, N: number, tag = ''): RnnParams {
+  const nIn = p.W_in.length / N;
+  const nOut = p.W_out.length / N;
   return {
-    W_in: tf.variable(tf.tensor2d(p.W_in, [N, N_IN]), true, `W_in${tag}`),
+    W_in: tf.variable(tf.tensor2d(p.W_in, [N, nIn]), true, `W_in${tag}`),
     W_rec: tf.variable(tf.tensor2d(p.W_rec, [N, N]), true, `W_rec${tag}`),
     b: tf.variable(tf.tensor1d(p.b), true, `b${tag}`),
-    W_out: tf.variable(tf.tensor2d(p.W_out, [N_OUT, N]), true, `W_out${tag}`),
+    W_out: tf.variable(tf.tensor2d(p.W_out, [nOut, N]), true, `W_out${tag}`),
+    b_out: p.b_out ? tf.variable(tf.tensor1d(p.b_out), true, `b_out${tag}`) : null,
   };
 }
 
+function trainable(p: RnnParams): Variable[] {
+  return [p.W_in, p.W_rec, p.b, p.W_out, ...(p.b_out ? [p.b_out] : [])];
+}
+
 function disposeParams(p: RnnParams): void {
-  for (const v of [p.W_in, p.W_rec, p.b, p.W_out]) v.dispose();
+  for (const v of trainable(p)) v.dispose();
 }
 
 /** M = diag(s)^-1/2 |W_rec| diag(s)^-1/2 with s the floored column sums of |W_rec|. */
@@ -205,23 +237,30 @@ interface LossParts {
   reg: Scalar | null;
 }
 
-/** Forward pass of WORKLOAD.md (loss_on = "all"), with the regulariser when cfg.reg. */
+/**
+ * Forward pass of WORKLOAD.md (loss_on = "all"), with the regulariser when cfg.reg. With a loss
+ * mask, the read-out runs at the scored steps only and the loss is Σ w·CE / #(w ≠ 0) (weights
+ * 0 or 1: the engine's masked mean). alpha = 1 is the Elman cell.
+ */
 function rnnLoss(tf: TF, p: RnnParams, c: RnnConstants, cfg: RnnConfig, squarings: number): LossParts {
   const { T, B, N } = c;
   const a = cfg.alpha;
-  // Input drive for every step: one [T*B,3] x [3,N] matmul plus b, split per step.
+  // Input drive for every step: one [T*B,nIn] x [nIn,N] matmul plus b, split per step.
   const drive = tf.add(tf.matMul(c.x, p.W_in, false, true), p.b);
   const us = tf.unstack(tf.reshape(drive, [T, B, N]));
   let h: Tensor = tf.zeros([B, N]);
   const hs: Tensor[] = [];
   for (let t = 0; t < T; t++) {
     const pre = tf.add(tf.matMul(h, p.W_rec, false, true), us[t]!);
-    h = tf.add(tf.mul(h, 1 - a), tf.mul(tf.relu(pre), a));
+    h = a === 1 ? tf.relu(pre) : tf.add(tf.mul(h, 1 - a), tf.mul(tf.relu(pre), a));
     hs.push(h);
   }
-  const H = tf.reshape(tf.stack(hs), [T * B, N]);
-  const logits = tf.matMul(H, p.W_out, false, true);
-  const ce = tf.losses.softmaxCrossEntropy(c.onehot, logits) as Scalar; // mean over T*B
+  const read = c.scored ? c.scored.map((t) => hs[t]!) : hs;
+  const H = read.length === 1 ? read[0]! : tf.reshape(tf.stack(read), [read.length * B, N]);
+  const out = tf.matMul(H, p.W_out, false, true);
+  const logits = p.b_out ? tf.add(out, p.b_out) : out;
+  // mean over the rows (canonical), or over the rows of nonzero weight
+  const ce = (c.weights ? tf.losses.softmaxCrossEntropy(c.onehot, logits, c.weights) : tf.losses.softmaxCrossEntropy(c.onehot, logits)) as Scalar;
   if (!cfg.reg) return { total: ce, ce, reg: null };
   const { A, M } = commMatrix(tf, p.W_rec, N);
   const C0 = tf.mul(expmTaylor8(tf, M, c.eye, squarings), c.offDiag);
@@ -254,7 +293,7 @@ export async function lossAndGrads(
   const p = makeParams(tf, init, data.N, `_chk${Math.random().toString(36).slice(2, 8)}`);
   try {
     const squarings = cfg.reg ? await squaringsFor(tf, p.W_rec, data.N) : 0;
-    const vars = [p.W_in, p.W_rec, p.b, p.W_out];
+    const vars = trainable(p);
     let parts: { total: Scalar; ce: Scalar; reg: Scalar | null } | null = null;
     const { value, grads } = tf.variableGrads(() => {
       const l = rnnLoss(tf, p, c, cfg, squarings);
@@ -291,6 +330,10 @@ export async function lossAndGrads(
 interface TfjsPeerOptions {
   N: number;
   reg: boolean;
+  /** A workload file's contents (peer_data.ts): then N, B, T and alpha come from it. */
+  data?: PeerData;
+  /** Name of the workload in the output line. */
+  workload?: string;
   B?: number;
   T?: number;
   alpha?: number;
@@ -308,13 +351,15 @@ interface TfjsPeerOptions {
  */
 export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<PeerResult> {
   const { tf } = h;
-  const B = o.B ?? 32;
-  const T = o.T ?? 100;
-  const cfg: RnnConfig = { alpha: o.alpha ?? 0.2, lambda: o.lambda ?? 0.01, reg: o.reg };
-  const plan = timingPlan(o.N, { ...o, defaultWarmup: h.backend === 'webgpu' ? 2 : 1, defaultMax: 50 });
+  const N = o.data?.N ?? o.N;
+  const B = o.data?.B ?? o.B ?? 32;
+  const T = o.data?.T ?? o.T ?? 100;
+  const cfg: RnnConfig = { alpha: o.data?.alpha ?? o.alpha ?? 0.2, lambda: o.lambda ?? 0.01, reg: o.reg };
+  const plan = timingPlan(N, { ...o, defaultWarmup: h.backend === 'webgpu' ? 2 : 1, defaultMax: 50 });
   const base: PeerResult = {
     peer: `tfjs-${h.backend}`,
-    N: o.N,
+    workload: o.workload ?? (o.data ? 'data' : 'canonical'),
+    N,
     reg: o.reg,
     steps_per_s: null,
     ms_per_step: null,
@@ -326,17 +371,17 @@ export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<
   let p: RnnParams | null = null;
   let opt: TfNs.AdamOptimizer | null = null;
   try {
-    const data = makeWorkload({ seed: o.seed ?? 0, N: o.N, B, T });
+    const data = o.data ?? makeWorkload({ seed: o.seed ?? 0, N, B, T });
     c = uploadConstants(tf, data);
-    p = makeParams(tf, data, o.N, `_N${o.N}_${o.reg ? 'r' : 'c'}`);
+    p = makeParams(tf, data, N, `_N${N}_${o.reg ? 'r' : 'c'}`);
     opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
-    const vars = [p.W_in, p.W_rec, p.b, p.W_out];
+    const vars = trainable(p);
     const cc = c,
       pp = p,
       oo = opt;
     const squaringsUsed = new Set<number>();
     const step = async (): Promise<number> => {
-      const s = cfg.reg ? await squaringsFor(tf, pp.W_rec, o.N) : 0;
+      const s = cfg.reg ? await squaringsFor(tf, pp.W_rec, N) : 0;
       squaringsUsed.add(s);
       const cost = tf.tidy(() => oo.minimize(() => rnnLoss(tf, pp, cc, cfg, s).total, true, vars)!);
       const v = (await cost.data())[0]!;
@@ -354,9 +399,12 @@ export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<
     const oneOnly = lastWarmMs > 10_000;
     let steps = 0;
     let lossLast = NaN;
+    const times: number[] = [];
     const t0 = performance.now();
     for (;;) {
+      const ts = performance.now();
       lossLast = await step();
+      times.push(performance.now() - ts);
       if (steps === 0 && plan.warmup === 0) lossFirst = lossLast;
       steps++;
       if (oneOnly || steps >= plan.maxSteps) break;
@@ -368,6 +416,7 @@ export async function runTfjsConfig(h: TfjsHandle, o: TfjsPeerOptions): Promise<
       ...base,
       steps_per_s: 1000 / ms,
       ms_per_step: ms,
+      ms_median: [...times].sort((x, y) => x - y)[times.length >> 1]!,
       timed_steps: steps,
       warmup_steps: plan.warmup,
       loss_first: lossFirst,

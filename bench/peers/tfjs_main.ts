@@ -6,11 +6,14 @@
  *
  * Options: --backend webgpu|wasm|cpu, --N list, --reg false|true|both, --budget seconds (5),
  * --B 32, --T 100, --alpha 0.2, --lambda 0.01, --seed 0, --warmup, --min-steps, --max-steps,
- * --dawn vulkan|opengl (forces Dawn's native backend; default: Dawn's default, as the engine).
+ * --dawn vulkan|opengl (forces Dawn's native backend; default: Dawn's default, as the engine),
+ * --data FILE (a workload file of peer_data.ts instead of the canonical workload; --N, --B, --T
+ * and --alpha then come from it) and --workload NAME (its name in the output lines).
  * A backend that cannot start prints one probe line with `error` and exits 0.
  */
 import { loadTf, runTfjsConfig, type TfjsBackendName } from './tfjs.ts';
 import type { PeerResult } from './workload.ts';
+import { readPeerData } from './peer_data.ts';
 
 function parseArgs(argv: string[]): Map<string, string> {
   const m = new Map<string, string>();
@@ -53,6 +56,8 @@ async function main(): Promise<number> {
   const regs = regArg === 'both' ? [false, true] : regArg === 'true' ? [true] : regArg === 'false' ? [false] : null;
   if (!regs) throw new Error(`--reg must be false, true or both, got ${regArg}`);
   const dawnBackend = args.get('dawn');
+  const dataFile = args.get('data');
+  const data = dataFile ? readPeerData(dataFile) : undefined;
   const peer = `tfjs-${backend}`;
   let h;
   try {
@@ -70,11 +75,13 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    for (const N of Ns) {
+    for (const N of data ? [data.N] : Ns) {
       for (const reg of regs) {
         const r = await runTfjsConfig(h, {
           N,
           reg,
+          data,
+          workload: args.get('workload'),
           B: num(args, 'B'),
           T: num(args, 'T'),
           alpha: num(args, 'alpha'),

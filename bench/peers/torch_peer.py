@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch peer of the canonical workload (../shared/peers/WORKLOAD.md).
+"""PyTorch peer of the canonical workload (../shared/peers/WORKLOAD.md), and of any workload
+handed over as a file (`--data`, written by bench/peers/peer_data.ts: the paper workload).
 
 One BPTT training step of the rate RNN (with and without the communicability regulariser),
-timed per the WORKLOAD protocol; one JSON line per configuration on stdout.
+timed per the WORKLOAD protocol; one JSON line per configuration on stdout, with the BLAS
+torch loaded (`blas`; a loud warning on stderr when it is Debian's reference BLAS).
 
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/peers/torch_peer.py --N 100,256 --reg both --budget 2
+    /usr/bin/python3 bench/peers/torch_peer.py --data paper.bin --workload paper --reg both   # the engine's data and weights
     /usr/bin/python3 bench/peers/torch_peer.py --device cuda --N 1024          # GPU machines (eager)
     /usr/bin/python3 bench/peers/torch_peer.py --device cuda --compile         # torch.compile when it works
     /usr/bin/python3 bench/peers/torch_peer.py --fixture ../shared/fixtures/rnn_bptt_ref.json  # check only
@@ -42,6 +45,10 @@ def parse_args():
     ap.add_argument("--compile", action="store_true", help="torch.compile the loss (PyTorch >= 2)")
     ap.add_argument("--omp-default", action="store_true", help="keep the environment's OpenMP wait policy")
     ap.add_argument("--fixture", default=None, help="only check the loss/gradients against a fixture JSON")
+    ap.add_argument("--data", default=None,
+                    help="train on this workload file (bench/peers/peer_data.ts) instead of the canonical one; "
+                         "N, B, T, alpha, inputs, classes, output bias and loss mask come from it")
+    ap.add_argument("--workload", default=None, help="name of the workload in the output lines")
     return ap.parse_args()
 
 
@@ -52,6 +59,7 @@ if not ARGS.omp_default:
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from blas_info import blas_info, warn_if_reference  # noqa: E402
 
 
 # ---------------------------------------------------------------- workload data (hash-based)
@@ -82,18 +90,54 @@ def make_workload(seed, N, B, T, g=1.0):
     return dict(x=x, labels=labels, W_in=W_in, W_rec=W_rec, b=np.zeros(N, f32), W_out=W_out, D=D)
 
 
+def load_peer_data(path):
+    """A workload file of bench/peers/peer_data.ts: (config, data, params) as numpy arrays."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    nl = raw.index(b"\n")
+    header = json.loads(raw[:nl].decode("utf8"))
+    if header.get("format") != "cortical-rnn peer data 1":
+        raise ValueError("%s: not a peer data file (format %r)" % (path, header.get("format")))
+    body = raw[nl + 1:]
+
+    def get(name):
+        t = header["tensors"][name]
+        n = int(np.prod(t["shape"]))
+        dtype = np.int32 if t["dtype"] == "int32" else np.float32
+        return np.frombuffer(body, dtype=dtype, count=n, offset=t["offset"]).reshape(t["shape"]).copy()
+
+    names = ["W_in", "W_rec", "b", "W_out"] + (["b_out"] if header["outputBias"] else [])
+    data = dict(x=get("x"), labels=get("labels").astype(np.int64), loss_mask=get("lossMask"), D=get("D"))
+    return header, data, {k: get(k) for k in names}
+
+
 # ---------------------------------------------------------------- model
 class Peer:
+    """The rate RNN's loss. Canonical (WORKLOAD.md): loss at every step, mean over T*B. With a
+    loss mask (`data["loss_mask"]`, [T, B]): read-out only at the steps the mask scores, loss
+    sum(mask * CE) / sum(mask) (the engine's masked mean). alpha = 1 is the Elman cell."""
+
     def __init__(self, data, params, alpha, lam, reg, device, dtype=torch.float32):
-        T, B, _ = data["x"].shape
+        T, B, n_in = data["x"].shape
         N = params["W_rec"].shape[0]
         self.T, self.B, self.N, self.alpha, self.lam, self.reg = T, B, N, alpha, lam, reg
         t = lambda a: torch.tensor(np.asarray(a), dtype=dtype, device=device)  # noqa: E731
-        self.x = t(data["x"]).reshape(T * B, N_IN)
-        self.labels = torch.tensor(np.asarray(data["labels"]), dtype=torch.long, device=device).reshape(T * B)
+        self.x = t(data["x"]).reshape(T * B, n_in)
+        labels = np.asarray(data["labels"]).reshape(T, B)
+        mask = data.get("loss_mask")
+        if mask is None:
+            self.scored, self.weights = None, None
+            self.labels = torch.tensor(labels, dtype=torch.long, device=device).reshape(T * B)
+        else:
+            mask = np.asarray(mask, np.float32).reshape(T, B)
+            self.scored = [s for s in range(T) if mask[s].any()]
+            self.labels = torch.tensor(labels[self.scored], dtype=torch.long, device=device).reshape(-1)
+            self.weights = t(mask[self.scored]).reshape(-1)
+            self.weight_sum = self.weights.sum()
         self.D = t(data["D"])
         self.off_diag = 1 - torch.eye(N, dtype=dtype, device=device)
-        self.params = {k: t(params[k]).requires_grad_(True) for k in ("W_in", "W_rec", "b", "W_out")}
+        names = ("W_in", "W_rec", "b", "W_out") + (("b_out",) if "b_out" in params else ())
+        self.params = {k: t(params[k]).requires_grad_(True) for k in names}
 
     def reg_term(self, W_rec):
         A = W_rec.abs()
@@ -103,17 +147,31 @@ class Peer:
         C0 = torch.linalg.matrix_exp(M) * self.off_diag
         return self.lam * (A * self.D * C0).sum()
 
-    def loss(self, W_in, W_rec, b, W_out):
+    def loss(self, W_in, W_rec, b, W_out, b_out=None):
         T, B, N, a = self.T, self.B, self.N, self.alpha
         us = (self.x @ W_in.t() + b).reshape(T, B, N).unbind(0)  # input drive: one matmul, then unbind
         h = torch.zeros(B, N, dtype=W_rec.dtype, device=W_rec.device)
         hs = []
         W_rec_t = W_rec.t()
         for t in range(T):
-            h = (1 - a) * h + a * torch.relu(h @ W_rec_t + us[t])
+            if a == 1:
+                h = torch.relu(h @ W_rec_t + us[t])  # Elman
+            else:
+                h = (1 - a) * h + a * torch.relu(h @ W_rec_t + us[t])
             hs.append(h)
-        logits = torch.stack(hs).reshape(T * B, N) @ W_out.t()
-        ce = F.cross_entropy(logits, self.labels)
+        if self.scored is None:
+            H = torch.stack(hs).reshape(T * B, N)
+        elif len(self.scored) == 1:
+            H = hs[self.scored[0]]  # read-out at the one scored step only
+        else:
+            H = torch.stack([hs[s] for s in self.scored]).reshape(-1, N)
+        logits = H @ W_out.t()
+        if b_out is not None:
+            logits = logits + b_out
+        if self.weights is None:
+            ce = F.cross_entropy(logits, self.labels)
+        else:
+            ce = (F.cross_entropy(logits, self.labels, reduction="none") * self.weights).sum() / self.weight_sum
         if not self.reg:
             return ce, ce, None
         r = self.reg_term(W_rec)
@@ -125,14 +183,23 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def run_config(N, reg, a):
+def run_config(N, reg, a, blas, loaded=None):
+    """One configuration: the canonical workload at N, or `loaded` = load_peer_data(--data)."""
+    header = loaded[0] if loaded else None
     info = dict(peer="torch-" + ("cpu" if a.device == "cpu" else a.device) + ("-compile" if a.compile else ""),
-                N=N, reg=reg, steps_per_s=None, ms_per_step=None, B=a.B, T=a.T,
+                workload=a.workload or ("data" if loaded else "canonical"),
+                N=header["N"] if header else N, reg=reg, steps_per_s=None, ms_per_step=None,
+                B=header["B"] if header else a.B, T=header["T"] if header else a.T,
                 torch=torch.__version__, threads=torch.get_num_threads(),
-                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
+                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), blas=blas)
     try:
-        data = make_workload(a.seed, N, a.B, a.T)
-        peer = Peer(data, data, a.alpha, a.lam, reg, a.device)
+        if loaded:
+            _, data, params = loaded
+            peer = Peer(data, params, header["alpha"], a.lam, reg, a.device)
+            N = header["N"]
+        else:
+            data = make_workload(a.seed, N, a.B, a.T)
+            peer = Peer(data, data, a.alpha, a.lam, reg, a.device)
         P = peer.params
         opt = torch.optim.Adam(list(P.values()), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
         loss_fn = peer.loss
@@ -143,7 +210,7 @@ def run_config(N, reg, a):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            total, _, _ = loss_fn(P["W_in"], P["W_rec"], P["b"], P["W_out"])
+            total, _, _ = loss_fn(*P.values())
             total.backward()
             opt.step()
             return total.item()  # read back: ends the step
@@ -160,11 +227,14 @@ def run_config(N, reg, a):
             if i == 0:
                 loss_first = l
         one_only = last_warm > 10.0
-        steps, loss_last = 0, float("nan")
+        steps, loss_last, times = 0, float("nan"), []
         sync(a.device)
         t0 = time.perf_counter()
         while True:
+            ts = time.perf_counter()
             loss_last = step()
+            sync(a.device)
+            times.append(time.perf_counter() - ts)
             if steps == 0 and warm == 0:
                 loss_first = loss_last
             steps += 1
@@ -174,8 +244,8 @@ def run_config(N, reg, a):
                 break
         sync(a.device)
         ms = (time.perf_counter() - t0) * 1000 / steps
-        info.update(steps_per_s=1000 / ms, ms_per_step=ms, timed_steps=steps, warmup_steps=warm,
-                    loss_first=loss_first, loss_last=loss_last)
+        info.update(steps_per_s=1000 / ms, ms_per_step=ms, ms_median=float(np.median(times)) * 1000,
+                    timed_steps=steps, warmup_steps=warm, loss_first=loss_first, loss_last=loss_last)
     except Exception as e:  # a configuration that cannot run gets an error line
         info["error"] = "%s: %s" % (type(e).__name__, e)
     return info
@@ -214,11 +284,18 @@ def main():
     if a.fixture:
         print(json.dumps(check_fixture(a.fixture, a)), flush=True)
         return 0
-    Ns = [int(s) for s in a.N.split(",") if s.strip()]
+    blas = blas_info()
+    warn_if_reference(blas)
     regs = {"both": [False, True], "true": [True], "false": [False]}[a.reg]
+    if a.data:
+        loaded = load_peer_data(a.data)
+        for reg in regs:
+            print(json.dumps(run_config(None, reg, a, blas, loaded)), flush=True)
+        return 0
+    Ns = [int(s) for s in a.N.split(",") if s.strip()]
     for N in Ns:
         for reg in regs:
-            print(json.dumps(run_config(N, reg, a)), flush=True)
+            print(json.dumps(run_config(N, reg, a, blas)), flush=True)
     return 0
 
 

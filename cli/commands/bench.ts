@@ -17,10 +17,14 @@ export const command: CommandModule<object, Args> = {
       .option('out', { type: 'string', describe: 'also write the JSON records to this file' })
       .option('sizes', { type: 'string', describe: 'comma-separated sizes (suite-specific)' })
       .option('quick', { type: 'boolean', describe: 'shorter runs' })
-      .option('workload', { type: 'string', describe: 'bench profile: canonical, canonical-100 or paper' }),
+      .option('workload', {
+        type: 'string',
+        describe: 'bench profile: canonical, canonical-100 or paper; bench peers: canonical (default) or paper (the default under bench all)',
+      }),
   handler: async (args) => {
-    // 'all' runs every suite but the peers', which spawn other processes: name it to run it.
-    const names = args.suite === 'all' ? ['matmul', ...Object.keys(benchSuites).filter((s) => s !== 'peers')] : [args.suite];
+    // 'all' runs every suite, the peers' on the paper workload unless --workload names a canonical one.
+    const names = args.suite === 'all' ? ['matmul', ...Object.keys(benchSuites)] : [args.suite];
+    const workloadOf = (suite: string) => (suite === 'peers' && args.suite === 'all' && !args.workload?.startsWith('canonical') ? 'paper' : args.workload);
     for (const n of names)
       if (n !== 'matmul' && !(n in benchSuites)) throw new Error(`unknown bench suite '${n}'; choose from matmul, ${Object.keys(benchSuites).join(', ')}, all`);
     const sizes = args.sizes?.split(',').map(Number);
@@ -34,7 +38,7 @@ export const command: CommandModule<object, Args> = {
           records = await benchMatmul(backend, { sizes });
           if (!args.json) printMatmul(records);
         } else {
-          records = await benchSuites[name]!.run(backend, { sizes, quick: args.quick, json: args.json, workload: args.workload });
+          records = await benchSuites[name]!.run(backend, { sizes, quick: args.quick, json: args.json, workload: workloadOf(name) });
         }
         all.push(...records);
       }

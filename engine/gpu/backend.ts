@@ -168,6 +168,7 @@ export class GpuBackend implements GpuOps {
       uniform: { n: t.size, rowPitch: g.rowPitch, alpha: 0, beta: value },
       constants: { FILL: true },
       groups: g.groups,
+      cost: { flops: 0, bytes: 4 * t.size },
     });
     return t;
   }
@@ -289,6 +290,7 @@ export class GpuBackend implements GpuOps {
       uniform: { n: x.size, rowPitch: g.rowPitch },
       constants: { OP: op },
       groups: g.groups,
+      cost: { flops: op === 'copy' ? 0 : x.size, bytes: 8 * x.size },
     });
     return out;
   }
@@ -305,6 +307,7 @@ export class GpuBackend implements GpuOps {
       uniform: { n: a.size, rowPitch: g.rowPitch },
       constants: { OP: op, B_SCALAR: scalar },
       groups: g.groups,
+      cost: { flops: a.size, bytes: 4 * (2 * a.size + b.size) },
     });
     return out;
   }
@@ -317,7 +320,12 @@ export class GpuBackend implements GpuOps {
 
   private affineInto(x: GpuTensor, out: GpuTensor, alpha: number, beta: number): void {
     const g = grid1d(out.size);
-    runKernel(this.ctx, 'affine', { bind: { X: this.buf(x), Y: out.buffer }, uniform: { n: out.size, rowPitch: g.rowPitch, alpha, beta }, groups: g.groups });
+    runKernel(this.ctx, 'affine', {
+      bind: { X: this.buf(x), Y: out.buffer },
+      uniform: { n: out.size, rowPitch: g.rowPitch, alpha, beta },
+      groups: g.groups,
+      cost: { flops: 2 * out.size, bytes: 8 * out.size },
+    });
   }
 
   sum(x: Tensor): Tensor {
@@ -330,7 +338,12 @@ export class GpuBackend implements GpuOps {
       const chunk = 4096;
       const groups = Math.max(1, Math.ceil(n / chunk));
       const dst = this.alloc(groups === 1 ? [] : [groups], 'reduce_sum');
-      runKernel(this.ctx, 'reduceSum', { bind: { X: src, partials: dst.buffer }, uniform: { n, chunk }, groups: [groups] });
+      runKernel(this.ctx, 'reduceSum', {
+        bind: { X: src, partials: dst.buffer },
+        uniform: { n, chunk },
+        groups: [groups],
+        cost: { flops: n, bytes: 4 * (n + groups) },
+      });
       if (groups === 1) out = dst;
       else temps.push(dst);
       src = dst.buffer;
@@ -346,7 +359,12 @@ export class GpuBackend implements GpuOps {
     const total = outer * inner;
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
-    runKernel(this.ctx, 'reduceAxis', { bind: { X: this.buf(x), Y: out.buffer }, uniform: { outer, len, inner }, groups: [Math.max(gx, 1), gy] });
+    runKernel(this.ctx, 'reduceAxis', {
+      bind: { X: this.buf(x), Y: out.buffer },
+      uniform: { outer, len, inner },
+      groups: [Math.max(gx, 1), gy],
+      cost: { flops: x.size, bytes: 4 * (x.size + out.size) },
+    });
     return out;
   }
 
@@ -370,6 +388,7 @@ export class GpuBackend implements GpuOps {
       bind: { X: this.buf(x), Y: out.buffer },
       uniform: { rows: r, cols: c },
       groups: [Math.ceil(c / 16), Math.ceil(r / 16), batch],
+      cost: { flops: 0, bytes: 8 * x.size },
     });
     return out;
   }
@@ -385,6 +404,8 @@ export class GpuBackend implements GpuOps {
       uniform: { rows, classes, models: K },
       constants: { HAS_MASK: Boolean(mask) },
       groups: [1, 1, K],
+      // per entry: max, then exp(x − max) twice, a sum and a division; logits read, probabilities written
+      cost: { flops: 7 * K * rows * classes, bytes: 4 * K * rows * (2 * classes + 2) },
     });
     return { loss, probs };
   }
@@ -405,6 +426,7 @@ export class GpuBackend implements GpuOps {
       uniform: { rows, classes, rowPitch: g.rowPitch, models: K },
       constants: { HAS_MASK: Boolean(mask) },
       groups: [g.groups[0], g.groups[1], K],
+      cost: { flops: 3 * K * rows * classes, bytes: 4 * K * rows * (2 * classes + 2) },
     });
     return out;
   }

@@ -86,6 +86,7 @@ function encodeForward(be: GpuOps, cost: WdcCost | EmdCost, W: GpuTensor, n: num
     bind: { W: W.buffer, sd: sd.buffer },
     uniform: { N: n, offW: W.offset, eps: cost.eps, sMin: cost.sMin ?? 0 },
     groups: [groups],
+    cost: { flops: 2 * n * n, bytes: 4 * (n * n + 3 * n) },
   });
   const M = be.alloc([n, n], 'comm_normalize');
   const colsum = be.alloc([n], 'comm_normalize');
@@ -96,6 +97,8 @@ function encodeForward(be: GpuOps, cost: WdcCost | EmdCost, W: GpuTensor, n: num
     uniform: { N: n, offW: W.offset, lambda: gcLambda ?? 0 },
     constants: { GC_T: GCt !== null },
     groups: [groups],
+    // M = s^-½|W|s^-½ and its column sums (|W| read, M written); G_Cᵀ = λ|W|∘D reads D and writes n²
+    cost: { flops: (GCt ? 6 : 4) * n * n, bytes: 4 * ((GCt ? 4 : 2) * n * n + 3 * n) },
   });
   const sEnc = encodedSquarings(cost);
   const plan = encodePlan(be, n, sEnc, { colsum });
@@ -125,7 +128,12 @@ function encodeBackward(
   ctx.profileLabel = label;
   if (stage === 'adjoint') return null;
   const gs = be.alloc([n], 'comm_gs');
-  runKernel(ctx, 'commGs', { bind: { Lam: Lam.buffer, M: f.M.buffer, sd: f.sd.buffer, gs: gs.buffer }, uniform: { N: n }, groups: [Math.ceil(n / 256)] });
+  runKernel(ctx, 'commGs', {
+    bind: { Lam: Lam.buffer, M: f.M.buffer, sd: f.sd.buffer, gs: gs.buffer },
+    uniform: { N: n },
+    groups: [Math.ceil(n / 256)],
+    cost: { flops: 4 * n * n, bytes: 4 * (4 * n * n + 3 * n) }, // Λ and M each read along a row and a column
+  });
   return encodeGrad(be, W, n, cost.lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs });
 }
 
@@ -191,6 +199,8 @@ function encodeGrad(
     uniform: { N: n, offW: W.offset, rowPitch: g.rowPitch, groupsX: g.groups[0], lambda },
     constants: { MODE: mode },
     groups: g.groups,
+    // n² matrices read (W, D, and E, Λ as the mode needs) and the gradient written
+    cost: { flops: { wd: 4, wdc: 12, emd: 9 }[mode] * n * n, bytes: 4 * n * n * { wd: 3, wdc: 5, emd: 4 }[mode] },
   });
   return { grad, partials };
 }
