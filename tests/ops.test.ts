@@ -47,11 +47,12 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
   ];
   const kernels: MatmulKernel[] = ['workgroup', 'subgroup'];
 
-  it('selects the subgroup matmul on software adapters with 8-lane subgroups, and refuses it where it cannot run', () => {
+  it('selects the subgroup matmul on software adapters with 8- or 16-lane subgroups, and refuses it where it cannot run', () => {
     const be = gpu.get();
     const why = subgroupMatmulUnsupported(be.ctx);
     const s = be.ctx.summary;
-    expect(be.matmulKernel).toBe(s.isFallbackAdapter && why === null ? 'subgroup' : 'workgroup');
+    expect(be.matmulKernel).toBe(s.isFallbackAdapter && why === null && s.subgroupMinSize >= 8 ? 'subgroup' : 'workgroup');
+    expect(be.subgroupLanes).toBe(be.matmulKernel === 'subgroup' ? s.subgroupMinSize : null);
     // Software adapters with subgroups (CI's llvmpipe) must run it, so its tests below cannot pass by default.
     if (s.isFallbackAdapter && s.features.includes('subgroups')) expect(why).toBeNull();
     if (why) expect(() => (be.matmulKernel = 'subgroup')).toThrow(/subgroup matmul cannot run/);

@@ -1,10 +1,13 @@
 /**
  * The in-place kernel self-checks (engine/selfcheck.ts) pass on this machine's adapter; the
- * browser suite (tests/browser.test.ts) runs the same checks on Chromium's.
+ * browser suite (tests/browser.test.ts) runs the same checks on Chromium's. On llvmpipe they
+ * also run with the subgroup tiles at 16 lanes (512-bit vectors) and 4 lanes (128-bit), each
+ * in a child process, since the vector width is fixed when the Vulkan driver loads.
  */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
-import { kernelSelfCheck } from '../engine/selfcheck.ts';
+import { kernelSelfCheck, type CheckResult } from '../engine/selfcheck.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 
 describe('kernel self-checks', () => {
@@ -14,4 +17,27 @@ describe('kernel self-checks', () => {
     expect(results.length).toBeGreaterThan(15);
     for (const r of results) expect(r.error, r.name).toBeLessThanOrEqual(r.tolerance);
   });
+
+  for (const [bits, lanes] of [
+    [512, 16],
+    [128, 4],
+  ] as const) {
+    it.skipIf(!hasAdapter)(
+      `subgroup tiles at ${lanes} lanes (llvmpipe, ${bits}-bit vectors) match the CPU twins`,
+      () => {
+        const line = execFileSync(process.execPath, ['--import', 'tsx', 'tests/helpers/lanes_selfcheck.ts'], {
+          env: { ...process.env, LP_NATIVE_VECTOR_WIDTH: String(bits) },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        const out = JSON.parse(line.trim().split('\n').pop()!) as { adapter: string; lanes: number[]; tileLanes?: number; results?: CheckResult[] };
+        if (!/llvmpipe/.test(out.adapter)) return expect(out.adapter).not.toMatch(/llvmpipe/); // the variable is llvmpipe's
+        expect(out.lanes).toEqual([lanes, lanes]);
+        expect(out.tileLanes).toBe(lanes);
+        expect(out.results!.length).toBeGreaterThan(15);
+        for (const r of out.results!) expect(r.error, `${r.name} at ${lanes} lanes`).toBeLessThanOrEqual(r.tolerance);
+      },
+      300_000,
+    );
+  }
 });
