@@ -30,6 +30,14 @@ const MATMUL = {
 
 export const KERNELS = {
   matmul: contract({ shaders: ['matmul', 'matmul_vec4', 'matmul_subgroup', 'matmul_skinny'], ...MATMUL }),
+  // The skinny products (one side or K ≤ 8) of the recurrent core on CPU adapters: matmul's
+  // Dims plus offExtra (shaders/lib/skinny_dims.wgsl).
+  skinny: contract({
+    shaders: ['matmul_skinny_rows', 'matmul_skinny_outer', 'matmul_skinny_dot'],
+    bindings: ['A', 'B', 'C'],
+    uniform: { u32: ['M', 'K', 'N', 'strideA', 'strideB', 'strideC', 'offA', 'offB', 'offC', 'offExtra', 'pad0', 'pad1'] },
+    constants: { TRANS_B: 'bool', ACCUMULATE: 'bool', EXTRA: 'bool', ALIGN_A: 'bool', ALIGN_B: 'bool', BIG_B: 'bool' },
+  }),
   matmulNaive: contract({ shaders: ['matmul_naive'], bindings: ['A', 'B', 'C'], uniform: { u32: ['M', 'K', 'N', 'pad'] } }),
   unary: contract({
     shaders: ['unary'],

@@ -5,6 +5,9 @@ export const SHADER_NAMES = [
   'matmul_subgroup',
   'matmul_naive',
   'matmul_skinny',
+  'matmul_skinny_rows',
+  'matmul_skinny_outer',
+  'matmul_skinny_dot',
   'unary',
   'binary',
   'affine',
@@ -45,4 +48,5 @@ export const SHADER_FRAGMENTS = [
   'rnn_step_backward_cell',
   'expm_mm_terms',
   'matmul_dims',
+  'skinny_dims',
 ] as const;

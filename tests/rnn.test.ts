@@ -198,6 +198,8 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     ['tiny, output bias', { nIn: 2, nHidden: 7, nOut: 3, alpha: 0.3, outputBias: true }, 5, 3],
     ['workload-like N=100 B=32', { nIn: 3, nHidden: 100, nOut: 3, alpha: 0.2, outputBias: false }, 12, 32],
     ['Elman N=130 (not a tile multiple)', { nIn: 8, nHidden: 130, nOut: 4, alpha: 1, outputBias: true }, 9, 5],
+    // more than 8 inputs and outputs: the read-out and input products leave the skinny kernels
+    ['wide input and read-out (nIn 10, nOut 9)', { nIn: 10, nHidden: 36, nOut: 9, alpha: 0.5, outputBias: true }, 4, 6],
   ];
   // Design (a) comes with workgroup-memory or subgroup register tiles (the backend's matmul design).
   const variants = [

@@ -25,6 +25,7 @@ import type { GpuContext } from './context.ts';
 import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
 import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
 import { runKernel } from './program.ts';
+import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from './skinny.ts';
 import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
 
@@ -438,12 +439,16 @@ export class GpuBackend implements GpuOps {
     const label = ctx.profileLabel;
     ctx.profileLabel = 'forward';
     const U = this.alloc([K * TB * N], 'rnn_forward');
-    this.matmulInto(
+    this.productInto(
       this.buf(xs),
       th,
       U.buffer,
-      { batch: K, m: TB, k: nIn, n: N, batchA: K, batchB: K },
-      { transB: true, offsets: { b: off.W_in }, strides: { a: TB * nIn, b: S, c: TB * N } },
+      { batch: K, m: TB, k: nIn, n: N },
+      {
+        transB: true,
+        offsets: { a: 0, b: off.W_in, c: 0 },
+        strides: { a: TB * nIn, b: S, c: TB * N },
+      },
     );
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
@@ -469,22 +474,19 @@ export class GpuBackend implements GpuOps {
       });
     }
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
-    this.matmulInto(
+    // y = H W_outᵀ + b_out: the bias rides along as the product's extra row.
+    this.productInto(
       H.buffer,
       th,
       logits.buffer,
-      { batch: K, m: TB, k: N, n: nOut, batchA: K, batchB: K },
-      { transB: true, offsets: { b: off.W_out }, strides: { a: TB * N, b: S, c: TB * nOut } },
+      { batch: K, m: TB, k: N, n: nOut },
+      {
+        transB: true,
+        offsets: { a: 0, b: off.W_out, c: 0 },
+        strides: { a: TB * N, b: S, c: TB * nOut },
+        extra: net.cfg.outputBias ? off.b_out : undefined,
+      },
     );
-    if (net.cfg.outputBias) {
-      const n = TB * nOut;
-      const g = grid1d(n);
-      runKernel(ctx, 'addRows', {
-        bind: { V: th, Y: logits.buffer },
-        uniform: { n, cols: nOut, offV: off.b_out, rowPitch: g.rowPitch, vStride: S },
-        groups: [g.groups[0], g.groups[1], K],
-      });
-    }
     ctx.profileLabel = label;
     return { T, B, logits, saved: { x: xs, H, R } };
   }
@@ -509,21 +511,29 @@ export class GpuBackend implements GpuOps {
     ctx.profileLabel = 'backward';
     const gradT = this.zeros([K * S]) as GpuTensor;
     const grad = gradT.buffer;
-    this.matmulInto(
+    // dW_out = Σ_t dy_t h_tᵀ, with db_out = Σ_t dy_t as the product's extra output.
+    this.productInto(
       dY,
       H.buffer,
       grad,
-      { batch: K, m: nOut, k: TB, n: N, batchA: K, batchB: K },
-      { transA: true, offsets: { c: off.W_out }, strides: { a: TB * nOut, b: TB * N, c: S } },
+      { batch: K, m: nOut, k: TB, n: N },
+      {
+        transA: true,
+        offsets: { a: 0, b: 0, c: off.W_out },
+        strides: { a: TB * nOut, b: TB * N, c: S },
+        extra: net.cfg.outputBias ? off.b_out : undefined,
+      },
     );
-    if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
-    this.matmulInto(
+    this.productInto(
       dY,
       th,
       dHr.buffer,
-      { batch: K, m: TB, k: nOut, n: N, batchA: K, batchB: K },
-      { offsets: { b: off.W_out }, strides: { a: TB * nOut, b: S, c: TB * N } },
+      { batch: K, m: TB, k: nOut, n: N },
+      {
+        offsets: { a: 0, b: off.W_out, c: 0 },
+        strides: { a: TB * nOut, b: S, c: TB * N },
+      },
     );
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
@@ -554,16 +564,48 @@ export class GpuBackend implements GpuOps {
         { transA: true, offsets: { a: B * N, c: off.W_rec }, strides: { a: TB * N, b: TB * N, c: S } },
       );
     }
-    this.matmulInto(
+    // dW_in = Σ_t δ_t x_tᵀ, with db = Σ_t δ_t as the product's extra output.
+    this.productInto(
       D.buffer,
       this.buf(x),
       grad,
-      { batch: K, m: N, k: TB, n: nIn, batchA: K, batchB: K },
-      { transA: true, offsets: { c: off.W_in }, strides: { a: TB * N, b: TB * nIn, c: S } },
+      { batch: K, m: N, k: TB, n: nIn },
+      {
+        transA: true,
+        offsets: { a: 0, b: 0, c: off.W_in },
+        strides: { a: TB * N, b: TB * nIn, c: S },
+        extra: off.b,
+      },
     );
-    this.columnSumsInto(D, grad, S, off.b);
     ctx.profileLabel = label;
     return gradT;
+  }
+
+  /**
+   * C = op(A)·op(B) (+C) for `batch` products, on a skinny kernel where one fits (engine/gpu/
+   * skinny.ts), else on matmulInto; `extra` as in SkinnyLayout (a bias row for A·Bᵀ, the
+   * column sums of A for Aᵀ·B), done by add_rows or reduce_axis when no skinny kernel fits.
+   */
+  private productInto(a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: { batch: number; m: number; k: number; n: number }, o: SkinnyLayout): void {
+    if (this.matmulDesign === 'subgroup' && skinnySupported(this.ctx) && skinnyKernelFor(s, o)) return skinnyInto(this.ctx, a, b, c, s, o);
+    const { batch, m, k, n } = s;
+    this.matmulInto(a, b, c, { ...s, batchA: batch, batchB: batch }, o);
+    if (o.extra === undefined) return;
+    if (o.accumulate) throw new Error('productInto: an extra output cannot accumulate off the skinny kernels');
+    if (!o.transA && o.transB) {
+      const g = grid1d(m * n);
+      runKernel(this.ctx, 'addRows', {
+        bind: { V: b, Y: c },
+        uniform: { n: m * n, cols: n, offV: o.extra, rowPitch: g.rowPitch, vStride: o.strides.b },
+        groups: [g.groups[0], g.groups[1], batch],
+      });
+    } else if (o.transA && !o.transB) {
+      const A = new GpuTensor([a.size / 4], this, a, 0, false);
+      if (o.strides.a === k * m) this.columnSumsInto(this.view(A, [batch, k, m], o.offsets.a), c, o.strides.c, o.extra);
+      else for (let z = 0; z < batch; z++) this.columnSumsInto(this.view(A, [1, k, m], z * o.strides.a + o.offsets.a), c, 0, z * o.strides.c + o.extra);
+    } else {
+      throw new Error('productInto: an extra output needs A·Bᵀ (bias) or Aᵀ·B (column sums)');
+    }
   }
 
   /** Σ over the rows of X [K, rows, cols] into each model's arena block at `offset`. */
