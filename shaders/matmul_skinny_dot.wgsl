@@ -3,21 +3,32 @@
 // 8·wid.x + l. Per 32 k each lane loads 4 k of every row of B (≤ 8 vec4), which reach the
 // other lanes by broadcasts, and 8 vec4 of its own row of A: 16 loads per 256 multiply-adds
 // (N = 8). EXTRA adds a bias: C[m][n] += B[offExtra + n] (+ the batch stride of B), the
-// output bias that sits beside W_out in the parameter arena.
+// output bias that sits beside W_out in the parameter arena. Each sum runs one k at a time,
+// then adds the bias, as matmul_skinny and add_rows did: the results are theirs bit for bit.
 // Dispatched as (ceil(M / 8), 1, batch).
 //!include skinny_dims
 
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
 
 var<private> rowA: u32;  // the lane's row of A
-var<private> acc0: vec4<f32>;
-var<private> acc1: vec4<f32>;
-var<private> acc2: vec4<f32>;
-var<private> acc3: vec4<f32>;
-var<private> acc4: vec4<f32>;
-var<private> acc5: vec4<f32>;
-var<private> acc6: vec4<f32>;
-var<private> acc7: vec4<f32>;
+var<private> acc0: f32;
+var<private> acc1: f32;
+var<private> acc2: f32;
+var<private> acc3: f32;
+var<private> acc4: f32;
+var<private> acc5: f32;
+var<private> acc6: f32;
+var<private> acc7: f32;
+
+// Σ_{j<4} a[j]·b[j] added to s one term at a time.
+fn dot4(s: f32, a: vec4<f32>, b: vec4<f32>) -> f32 {
+  var t = s;
+  t += a.x * b.x;
+  t += a.y * b.y;
+  t += a.z * b.z;
+  t += a.w * b.w;
+  return t;
+}
 
 // Row n of B at k..k+3 (zero past K and for n ≥ N).
 fn rowB(baseB: u32, n: u32, k: u32) -> vec4<f32> {
@@ -25,19 +36,19 @@ fn rowB(baseB: u32, n: u32, k: u32) -> vec4<f32> {
   return below(windowB(baseB + n * dims.K + min(k, dims.K - 1u)), k, dims.K);
 }
 
-// acc[n] += A[row][k..k+3] ∘ B[n][k..k+3] for the 8 rows of B at k (b0..b7).
+// acc[n] += A[row][k..k+3] · B[n][k..k+3] for the 8 rows of B at k (b0..b7).
 fn step(k: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>, b4: vec4<f32>, b5: vec4<f32>, b6: vec4<f32>, b7: vec4<f32>) {
   if (k >= dims.K) { return; }
   let a = below(windowA(rowA + k), k, dims.K);
-  acc0 += a * b0;
-  acc1 += a * b1;
-  acc2 += a * b2;
-  acc3 += a * b3;
+  acc0 = dot4(acc0, a, b0);
+  acc1 = dot4(acc1, a, b1);
+  acc2 = dot4(acc2, a, b2);
+  acc3 = dot4(acc3, a, b3);
   if (dims.N > 4u) {
-    acc4 += a * b4;
-    acc5 += a * b5;
-    acc6 += a * b6;
-    acc7 += a * b7;
+    acc4 = dot4(acc4, a, b4);
+    acc5 = dot4(acc5, a, b5);
+    acc6 = dot4(acc6, a, b6);
+    acc7 = dot4(acc7, a, b7);
   }
 }
 
@@ -45,9 +56,9 @@ fn storeC(at: u32, v: f32) {
   if (ACCUMULATE) { C[at] += v; } else { C[at] = v; }
 }
 
-fn finish(at: u32, n: u32, v: vec4<f32>, biasAt: u32) {
+fn finish(at: u32, n: u32, v: f32, biasAt: u32) {
   if (n >= dims.N) { return; }
-  var s = (v.x + v.y) + (v.z + v.w);
+  var s = v;
   if (EXTRA) { s += scalarB(biasAt + n); }
   storeC(at + n, s);
 }

@@ -33,9 +33,12 @@ fn rowB(baseB: u32, k: u32, col: vec4<u32>) -> vec4<f32> {
   return windowB(baseB + k * dims.N + c0);
 }
 
-// Row `row` of C from that row of A (a = A[row][0..3], a2 = A[row][4..7]).
+// Row `row` of C from that row of A (a = A[row][0..3], a2 = A[row][4..7]), summed 4 k at a
+// time as the subgroup tiles (lib/subgroup_tile.wgsl) sum it, so the results are theirs bit for bit.
 fn rowOut(row: u32, a: vec4<f32>, a2: vec4<f32>) {
-  let v = a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3 + a2.x * b4 + a2.y * b5 + a2.z * b6 + a2.w * b7;
+  var v = vec4(0.0);
+  v += a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+  v += a2.x * b4 + a2.y * b5 + a2.z * b6 + a2.w * b7;
   if (row >= dims.M || c0 >= dims.N) { return; }
   let at = (baseC + row * dims.N + c0) / 4u;
   if (ACCUMULATE) { C[at] += v; } else { C[at] = v; }

@@ -1,9 +1,10 @@
 /**
  * The skinny products of the recurrent core (engine/gpu/skinny.ts) against their float64
- * definition: C = op(A)·op(B) (+C) per batch block at element offsets and strides, with the
- * extra outputs (a bias row for A·Bᵀ, the column sums of A for Aᵀ·B), on aligned and
- * unaligned layouts. The whole output buffer is compared, so a write outside the product
- * fails too. The fused RNN's use of them is tested against the CPU twin in tests/rnn.test.ts.
+ * definition: C = op(A)·op(B) (+C) per batch block at element offsets and strides, with a
+ * bias row for A·Bᵀ, on aligned and unaligned layouts. The whole output buffer is compared,
+ * so a write outside the product fails too. The fused RNN's use of them is tested against the
+ * CPU twin in tests/rnn.test.ts (and bit for bit against the kernels they replaced by the
+ * quick sweep).
  */
 import { describe, expect, it } from 'vitest';
 import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from '../engine/gpu/skinny.ts';
@@ -33,16 +34,8 @@ function reference(c: Case, A: Float64Array, B: Float64Array, C0: Float64Array):
       for (let j = 0; j < n; j++) {
         let s = 0;
         for (let kk = 0; kk < k; kk++) s += a(i, kk) * b(kk, j);
-        if (o.extra !== undefined && !o.transA) s += B[z * o.strides.b + o.extra + j]!;
+        if (o.extra !== undefined) s += B[z * o.strides.b + o.extra + j]!;
         out[at(z, i, j)] = (o.accumulate ? out[at(z, i, j)]! : 0) + s;
-      }
-    }
-    if (o.extra !== undefined && o.transA) {
-      for (let i = 0; i < m; i++) {
-        let s = 0;
-        for (let kk = 0; kk < k; kk++) s += a(i, kk);
-        const x = z * o.strides.c + o.extra + i;
-        out[x] = (o.accumulate ? out[x]! : 0) + s;
       }
     }
   }
@@ -69,22 +62,22 @@ const cases: Case[] = [
     layout: { offsets: { a: 1, b: 3, c: 0 }, strides: { a: 0, b: 0, c: 0 } },
   },
   {
-    name: 'outer: Σ δ xᵀ with the column sums of δ, big side unaligned (M = 70), 2 blocks',
+    name: 'outer: Σ δ xᵀ, big side unaligned (M = 70), 2 blocks',
     kernel: 'matmul_skinny_outer',
     batch: 2,
     m: 70,
     k: 45,
     n: 3,
-    layout: { transA: true, offsets: { a: 2, b: 1, c: 5 }, strides: { a: 3200, b: 140, c: 300 }, extra: 220 },
+    layout: { transA: true, offsets: { a: 2, b: 1, c: 5 }, strides: { a: 3200, b: 140, c: 300 } },
   },
   {
-    name: 'outer: Σ dy hᵀ with the column sums of dy, big side B, aligned',
+    name: 'outer: Σ dy hᵀ, big side B, aligned',
     kernel: 'matmul_skinny_outer',
     batch: 1,
     m: 4,
     k: 19,
     n: 52,
-    layout: { transA: true, offsets: { a: 0, b: 0, c: 8 }, strides: { a: 0, b: 0, c: 0 }, extra: 0 },
+    layout: { transA: true, offsets: { a: 0, b: 0, c: 8 }, strides: { a: 0, b: 0, c: 0 } },
   },
   {
     name: 'outer: small side of 5, K not a multiple of 8, accumulating',
@@ -124,6 +117,7 @@ describe.skipIf(!hasAdapter)('skinny products', () => {
     expect(skinnyKernelFor({ m: 40, k: 8, n: 30 }, at0)).toBeNull(); // rows writes vec4 rows: N % 4 = 0
     expect(skinnyKernelFor({ m: 40, k: 8, n: 32 }, { ...at0, transA: true, transB: true })).toBeNull();
     expect(skinnyKernelFor({ m: 40, k: 20, n: 32 }, at0)).toBeNull();
+    expect(skinnyKernelFor({ m: 4, k: 20, n: 32 }, { ...at0, transA: true, extra: 0 })).toBeNull(); // a bias row is dot's only
   });
 
   for (const c of cases) {

@@ -511,7 +511,6 @@ export class GpuBackend implements GpuOps {
     ctx.profileLabel = 'backward';
     const gradT = this.zeros([K * S]) as GpuTensor;
     const grad = gradT.buffer;
-    // dW_out = Σ_t dy_t h_tᵀ, with db_out = Σ_t dy_t as the product's extra output.
     this.productInto(
       dY,
       H.buffer,
@@ -521,9 +520,9 @@ export class GpuBackend implements GpuOps {
         transA: true,
         offsets: { a: 0, b: 0, c: off.W_out },
         strides: { a: TB * nOut, b: TB * N, c: S },
-        extra: net.cfg.outputBias ? off.b_out : undefined,
       },
     );
+    if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
     this.productInto(
       dY,
@@ -564,7 +563,6 @@ export class GpuBackend implements GpuOps {
         { transA: true, offsets: { a: B * N, c: off.W_rec }, strides: { a: TB * N, b: TB * N, c: S } },
       );
     }
-    // dW_in = Σ_t δ_t x_tᵀ, with db = Σ_t δ_t as the product's extra output.
     this.productInto(
       D.buffer,
       this.buf(x),
@@ -574,38 +572,34 @@ export class GpuBackend implements GpuOps {
         transA: true,
         offsets: { a: 0, b: 0, c: off.W_in },
         strides: { a: TB * N, b: TB * nIn, c: S },
-        extra: off.b,
       },
     );
+    // The bias gradients stay column sums by reduce_axis (a sum folded into the products above
+    // would change their rounding, see engine/gpu/skinny.ts).
+    this.columnSumsInto(D, grad, S, off.b);
     ctx.profileLabel = label;
     return gradT;
   }
 
   /**
    * C = op(A)·op(B) (+C) for `batch` products, on a skinny kernel where one fits (engine/gpu/
-   * skinny.ts), else on matmulInto; `extra` as in SkinnyLayout (a bias row for A·Bᵀ, the
-   * column sums of A for Aᵀ·B), done by add_rows or reduce_axis when no skinny kernel fits.
+   * skinny.ts), else on matmulInto; `extra` adds a bias row to an A·Bᵀ (SkinnyLayout), by
+   * add_rows when no skinny kernel fits.
    */
   private productInto(a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: { batch: number; m: number; k: number; n: number }, o: SkinnyLayout): void {
     if (this.matmulDesign === 'subgroup' && skinnySupported(this.ctx) && skinnyKernelFor(s, o)) return skinnyInto(this.ctx, a, b, c, s, o);
-    const { batch, m, k, n } = s;
+    const { batch, m, n } = s;
     this.matmulInto(a, b, c, { ...s, batchA: batch, batchB: batch }, o);
     if (o.extra === undefined) return;
-    if (o.accumulate) throw new Error('productInto: an extra output cannot accumulate off the skinny kernels');
-    if (!o.transA && o.transB) {
-      const g = grid1d(m * n);
-      runKernel(this.ctx, 'addRows', {
-        bind: { V: b, Y: c },
-        uniform: { n: m * n, cols: n, offV: o.extra, rowPitch: g.rowPitch, vStride: o.strides.b },
-        groups: [g.groups[0], g.groups[1], batch],
-      });
-    } else if (o.transA && !o.transB) {
-      const A = new GpuTensor([a.size / 4], this, a, 0, false);
-      if (o.strides.a === k * m) this.columnSumsInto(this.view(A, [batch, k, m], o.offsets.a), c, o.strides.c, o.extra);
-      else for (let z = 0; z < batch; z++) this.columnSumsInto(this.view(A, [1, k, m], z * o.strides.a + o.offsets.a), c, 0, z * o.strides.c + o.extra);
-    } else {
-      throw new Error('productInto: an extra output needs A·Bᵀ (bias) or Aᵀ·B (column sums)');
+    if (o.accumulate || o.transA || !o.transB || o.offsets.c !== 0 || o.strides.c !== m * n) {
+      throw new Error('productInto: a bias row needs C = A·Bᵀ, not accumulated, in contiguous blocks');
     }
+    const g = grid1d(m * n);
+    runKernel(this.ctx, 'addRows', {
+      bind: { V: b, Y: c },
+      uniform: { n: m * n, cols: n, offV: o.extra, rowPitch: g.rowPitch, vStride: o.strides.b },
+      groups: [g.groups[0], g.groups[1], batch],
+    });
   }
 
   /** Σ over the rows of X [K, rows, cols] into each model's arena block at `offset`. */

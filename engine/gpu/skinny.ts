@@ -3,12 +3,15 @@
  * drive x W_inᵀ, the read-out H W_outᵀ and their gradients. Three kernels, by layout
  * (shaders/matmul_skinny_*.wgsl, one 8-lane subgroup per workgroup):
  *  - rows  (A·op(B), K ≤ 8, N a multiple of 4): op(B)'s K rows in registers, C written as vec4;
- *  - outer (Aᵀ·B, long K, M or N ≤ 8): the weight gradients Σ_t a_t b_tᵀ, optionally with the
- *    column sums of A (a bias gradient) in the same pass;
+ *  - outer (Aᵀ·B, long K, M or N ≤ 8): the weight gradients Σ_t a_t b_tᵀ;
  *  - dot   (A·Bᵀ, N ≤ 8): one row of A per lane, optionally plus a bias row.
  * On llvmpipe a load whose address is not a constant is a loop over the lanes, so these load
  * each value once, as vec4 where it is contiguous, and share the rest by subgroupBroadcast.
- * Where they do not apply (other adapters, other layouts) the backend uses matmulInto.
+ * Each sums in the order of the kernel the product ran on before (subgroup tiles or
+ * matmul_skinny, then add_rows), so a training run's numbers are those of earlier commits bit
+ * for bit: float32 reordering alone moved a quick-sweep run (PDM, WD*C, seed 2) from test
+ * accuracy 0.588 to 0.547. Where they do not apply (other adapters, other layouts) the
+ * backend uses matmulInto.
  */
 import { runKernel } from './program.ts';
 import type { GpuContext } from './context.ts';
@@ -21,11 +24,7 @@ export interface SkinnyLayout {
   accumulate?: boolean;
   offsets: { a: number; b: number; c: number };
   strides: { a: number; b: number; c: number };
-  /**
-   * outer: write the column sums of A (Σ_k A[k][m]) into C's buffer at this element offset
-   * (plus C's batch stride); dot: add B's buffer at this offset (plus B's batch stride) to
-   * every row of C as a bias.
-   */
+  /** dot only: add B's buffer at this element offset (plus B's batch stride) to every row of C, as a bias. */
   extra?: number;
 }
 
@@ -48,7 +47,7 @@ const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 /** Which skinny kernel computes this shape and layout, or null when none does. */
 export function skinnyKernelFor(s: { m: number; k: number; n: number }, o: SkinnyLayout): SkinnyKernel | null {
   const { transA = false, transB = false } = o;
-  if (transA && !transB && Math.min(s.m, s.n) <= SKINNY_MAX) return 'matmul_skinny_outer';
+  if (transA && !transB && Math.min(s.m, s.n) <= SKINNY_MAX && o.extra === undefined) return 'matmul_skinny_outer';
   if (!transA && transB && s.n <= SKINNY_MAX) return 'matmul_skinny_dot';
   // rows writes C as vec4: whole rows of 4-aligned columns.
   if (!transA && s.k <= SKINNY_MAX && o.extra === undefined && aligned(s.n, o.offsets.c, o.strides.c)) return 'matmul_skinny_rows';
@@ -88,7 +87,7 @@ export function skinnyInto(
   } else if (shader === 'matmul_skinny_outer') {
     dispatch = {
       groups: [Math.ceil((bigB ? n : m) / 32), 1, batch],
-      constants: { ACCUMULATE: accumulate, EXTRA: extra, ALIGN_A: alignA, ALIGN_B: alignB, BIG_B: bigB },
+      constants: { ACCUMULATE: accumulate, ALIGN_A: alignA, ALIGN_B: alignB, BIG_B: bigB },
     };
   } else {
     dispatch = { groups: [Math.ceil(m / 8), 1, batch], constants: { ACCUMULATE: accumulate, EXTRA: extra, ALIGN_A: alignA, ALIGN_B: alignB } };

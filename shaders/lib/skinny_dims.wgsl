@@ -8,9 +8,8 @@
 // vec4 where the output rows allow.
 //
 // Uniform: the matmul family's shapes, batch strides and element offsets
-// (lib/matmul_dims.wgsl), plus offExtra, the element offset (within the batch block) of what
-// EXTRA adds: a bias row read from B's buffer (_dot) or the column sums of A written to C's
-// buffer (_outer). ALIGN_A / ALIGN_B: every 4-element window the kernel reads from that
+// (lib/matmul_dims.wgsl), plus offExtra, the element offset (within the batch block) of the
+// bias row that _dot adds with EXTRA. ALIGN_A / ALIGN_B: every 4-element window the kernel reads from that
 // operand starts at a multiple of 4 (the host checks offsets, strides and row lengths), so it
 // is one vec4 load; otherwise two, shifted into place.
 enable subgroups;
