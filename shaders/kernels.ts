@@ -53,7 +53,11 @@ export const KERNELS = {
   }),
   affine: contract({ shaders: ['affine'], bindings: ['X', 'Y'], uniform: { u32: ['n', 'rowPitch'], f32: ['alpha', 'beta'] }, constants: { FILL: 'bool' } }),
   reduceSum: contract({ shaders: ['reduce_sum'], bindings: ['X', 'partials'], uniform: { u32: ['n', 'chunk'] } }),
-  reduceAxis: contract({ shaders: ['reduce_axis'], bindings: ['X', 'Y'], uniform: { u32: ['outer', 'len', 'inner', 'pad'] } }),
+  reduceAxis: contract({
+    shaders: ['reduce_axis'],
+    bindings: ['X', 'Y'],
+    uniform: { u32: ['outer', 'len', 'inner', 'offX', 'strideX', 'offY', 'strideY', 'pad0'] },
+  }),
   transpose: contract({ shaders: ['transpose'], bindings: ['X', 'Y'], uniform: { u32: ['rows', 'cols', 'pad0', 'pad1'] } }),
   softmaxCe: contract({
     shaders: ['softmax_ce'],
@@ -91,7 +95,7 @@ export const KERNELS = {
     uniform: { u32: ['B', 'N', 'T', 'offW', 'paramStride', 'stateStride', 'pad0', 'pad1'], f32: ['alpha'] },
     constants: { WG: 'u32', BS: 'u32', NMAX: 'u32' },
   }),
-  addRows: contract({ shaders: ['add_rows'], bindings: ['V', 'Y'], uniform: { u32: ['n', 'cols', 'offV', 'rowPitch', 'vStride', 'pad0', 'pad1', 'pad2'] } }),
+  addRows: contract({ shaders: ['add_rows'], bindings: ['V', 'Y'], uniform: { u32: ['n', 'cols', 'offV', 'rowPitch', 'vStride', 'offY', 'yStride', 'pad0'] } }),
   adam: contract({
     shaders: ['adam'],
     bindings: ['theta', 'grad', 'm', 'v', 'mask', 'status', 'modelFlags'],

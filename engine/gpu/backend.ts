@@ -6,7 +6,9 @@ import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
   Tensor,
+  allSteps,
   axisSplit,
+  checkStepRange,
   fmtShape,
   matmulOutShape,
   matmulShape,
@@ -18,6 +20,7 @@ import {
   type RnnNet,
   type MatmulOptions,
   type Shape,
+  type StepRange,
   type UnaryOp,
 } from '../tensor.ts';
 import { checkCrossEntropy } from '../cpu/backend.ts';
@@ -323,11 +326,20 @@ export class GpuBackend implements GpuOps {
   sumAxis(x: Tensor, axis: number): Tensor {
     const { outer, len, inner, outShape } = axisSplit(x.shape, axis);
     const out = this.alloc(outShape, 'reduce_axis');
-    const total = outer * inner;
+    this.sumAxisInto(this.buf(x), out.buffer, { outer, len, inner, offX: 0, strideX: len * inner, offY: 0, strideY: inner });
+    return out;
+  }
+
+  /** Y[offY + o·strideY + i] = Σ_l X[offX + o·strideX + l·inner + i] on raw buffers (reduce_axis). */
+  private sumAxisInto(
+    X: GPUBuffer,
+    Y: GPUBuffer,
+    u: { outer: number; len: number; inner: number; offX: number; strideX: number; offY: number; strideY: number },
+  ): void {
+    const total = u.outer * u.inner;
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
-    runKernel(this.ctx, 'reduceAxis', { bind: { X: this.buf(x), Y: out.buffer }, uniform: { outer, len, inner }, groups: [Math.max(gx, 1), gy] });
-    return out;
+    runKernel(this.ctx, 'reduceAxis', { bind: { X, Y }, uniform: u, groups: [Math.max(gx, 1), gy] });
   }
 
   reshape(x: Tensor, shape: Shape): Tensor {
@@ -422,9 +434,10 @@ export class GpuBackend implements GpuOps {
   /**
    * The RNN over T steps for K networks (model = workgroup z of every kernel, or y for the
    * persistent ones): U = x W_inᵀ as one batched product, the fused cell per step (or once
-   * for all steps), then the read-out. Each model runs exactly the arithmetic of K = 1.
+   * for all steps), then the read-out at the steps of `readout` as one product over their
+   * rows. Each model runs exactly the arithmetic of K = 1.
    */
-  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward {
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number, readout: StepRange = allSteps(T)): RnnForward {
     const ctx = this.ctx;
     const { nIn, nHidden: N, nOut, alpha } = net.cfg;
     const { K } = net;
@@ -435,6 +448,7 @@ export class GpuBackend implements GpuOps {
     const xs = this.gpuTensor(x);
     if (theta.size !== K * S) throw new ShapeError('rnnForward', `the arena has ${theta.size} values, expected K·S = ${K * S}`);
     if (xs.size !== K * TB * nIn) throw new ShapeError('rnnForward', `rnn input has ${xs.size} values, expected K·T·B·nIn = ${K * TB * nIn}`);
+    checkStepRange('rnnForward', readout, T);
     const design = chooseDesign(ctx, N, 1, net.design);
     const label = ctx.profileLabel;
     ctx.profileLabel = 'forward';
@@ -474,26 +488,33 @@ export class GpuBackend implements GpuOps {
       });
     }
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
+    const first = readout.from * B; // the read-out's rows: first … first + rows − 1
+    const rows = (readout.to - readout.from) * B;
+    if (rows < TB) ctx.clear(logits.buffer);
     // y = H W_outᵀ + b_out: the bias rides along as the product's extra row.
-    this.productInto(
-      H.buffer,
-      th,
-      logits.buffer,
-      { batch: K, m: TB, k: N, n: nOut },
-      {
-        transB: true,
-        offsets: { a: 0, b: off.W_out, c: 0 },
-        strides: { a: TB * N, b: S, c: TB * nOut },
-        extra: net.cfg.outputBias ? off.b_out : undefined,
-      },
-    );
+    if (rows > 0) {
+      this.productInto(
+        H.buffer,
+        th,
+        logits.buffer,
+        { batch: K, m: rows, k: N, n: nOut },
+        {
+          transB: true,
+          offsets: { a: first * N, b: off.W_out, c: first * nOut },
+          strides: { a: TB * N, b: S, c: TB * nOut },
+          extra: net.cfg.outputBias ? off.b_out : undefined,
+        },
+      );
+    }
     ctx.profileLabel = label;
-    return { T, B, logits, saved: { x: xs, H, R } };
+    return { T, B, readout, logits, saved: { x: xs, H, R } };
   }
 
   /**
    * BPTT for K networks, every weight gradient written straight into model k's block of the
-   * gradient arena. dW_rec = Σ_{t≥1} δ_t h_tᵀ is one product over the stacked states (h_0 = 0).
+   * gradient arena. dW_rec = Σ_{t≥1} δ_t h_tᵀ is one product over the stacked states (h_0 = 0);
+   * the read-out's gradients (dW_out, db_out, dHr) are products over the rows of the
+   * forward's read-out steps only, and dHr is 0 at the other steps.
    */
   rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {
     const ctx = this.ctx;
@@ -511,29 +532,34 @@ export class GpuBackend implements GpuOps {
     ctx.profileLabel = 'backward';
     const gradT = this.zeros([K * S]) as GpuTensor;
     const grad = gradT.buffer;
-    this.productInto(
-      dY,
-      H.buffer,
-      grad,
-      { batch: K, m: nOut, k: TB, n: N },
-      {
-        transA: true,
-        offsets: { a: 0, b: 0, c: off.W_out },
-        strides: { a: TB * nOut, b: TB * N, c: S },
-      },
-    );
-    if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
+    const first = fwd.readout.from * B; // the read-out's rows: first … first + rows − 1
+    const rows = (fwd.readout.to - fwd.readout.from) * B;
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
-    this.productInto(
-      dY,
-      th,
-      dHr.buffer,
-      { batch: K, m: TB, k: nOut, n: N },
-      {
-        offsets: { a: 0, b: off.W_out, c: 0 },
-        strides: { a: TB * nOut, b: S, c: TB * N },
-      },
-    );
+    if (rows < TB) ctx.clear(dHr.buffer);
+    if (rows > 0) {
+      // dW_out = Σ_t dy_t h_tᵀ over the read-out's rows
+      this.productInto(
+        dY,
+        H.buffer,
+        grad,
+        { batch: K, m: nOut, k: rows, n: N },
+        {
+          transA: true,
+          offsets: { a: first * nOut, b: first * N, c: off.W_out },
+          strides: { a: TB * nOut, b: TB * N, c: S },
+        },
+      );
+      this.productInto(
+        dY,
+        th,
+        dHr.buffer,
+        { batch: K, m: rows, k: nOut, n: N },
+        {
+          offsets: { a: first * nOut, b: off.W_out, c: first * N },
+          strides: { a: TB * nOut, b: S, c: TB * N },
+        },
+      );
+    }
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
       const G = this.alloc([K * TB * N], 'rnn_backward');
@@ -574,9 +600,14 @@ export class GpuBackend implements GpuOps {
         strides: { a: TB * N, b: TB * nIn, c: S },
       },
     );
-    // The bias gradients stay column sums by reduce_axis (a sum folded into the products above
-    // would change their rounding, see engine/gpu/skinny.ts).
-    this.columnSumsInto(D, grad, S, off.b);
+    // The bias gradients: column sums by reduce_axis, straight into each model's block (a sum
+    // folded into the products above would change their rounding, see engine/gpu/skinny.ts).
+    // db_out sums the read-out's rows (with B a multiple of 64 in the same order as all rows).
+    if (net.cfg.outputBias && rows > 0) {
+      const at = { offX: first * nOut, strideX: TB * nOut, offY: off.b_out!, strideY: S };
+      this.sumAxisInto(dY, grad, { outer: K, len: rows, inner: nOut, ...at });
+    }
+    this.sumAxisInto(D.buffer, grad, { outer: K, len: TB, inner: N, offX: 0, strideX: TB * N, offY: off.b, strideY: S });
     ctx.profileLabel = label;
     return gradT;
   }
@@ -591,22 +622,13 @@ export class GpuBackend implements GpuOps {
     const { batch, m, n } = s;
     this.matmulInto(a, b, c, { ...s, batchA: batch, batchB: batch }, o);
     if (o.extra === undefined) return;
-    if (o.accumulate || o.transA || !o.transB || o.offsets.c !== 0 || o.strides.c !== m * n) {
-      throw new Error('productInto: a bias row needs C = A·Bᵀ, not accumulated, in contiguous blocks');
-    }
+    if (o.accumulate || o.transA || !o.transB) throw new Error('productInto: a bias row needs C = A·Bᵀ, not accumulated');
     const g = grid1d(m * n);
     runKernel(this.ctx, 'addRows', {
       bind: { V: b, Y: c },
-      uniform: { n: m * n, cols: n, offV: o.extra, rowPitch: g.rowPitch, vStride: o.strides.b },
+      uniform: { n: m * n, cols: n, offV: o.extra, rowPitch: g.rowPitch, vStride: o.strides.b, offY: o.offsets.c, yStride: o.strides.c },
       groups: [g.groups[0], g.groups[1], batch],
     });
-  }
-
-  /** Σ over the rows of X [K, rows, cols] into each model's arena block at `offset`. */
-  private columnSumsInto(X: GpuTensor, arena: GPUBuffer, S: number, offset: number): void {
-    const [K, , cols] = X.shape as [number, number, number];
-    const sums = this.sumAxis(this.materializeIfView(X), 1) as GpuTensor; // [K, cols]
-    for (let k = 0; k < K; k++) this.ctx.copy(sums.buffer, k * cols * 4, arena, (k * S + offset) * 4, cols * 4);
   }
 
   adam(net: RnnNet, a: AdamArenas, h: AdamStep): Tensor {
