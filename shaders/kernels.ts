@@ -54,7 +54,7 @@ export const KERNELS = {
   affine: contract({ shaders: ['affine'], bindings: ['X', 'Y'], uniform: { u32: ['n', 'rowPitch'], f32: ['alpha', 'beta'] }, constants: { FILL: 'bool' } }),
   reduceSum: contract({ shaders: ['reduce_sum'], bindings: ['X', 'partials'], uniform: { u32: ['n', 'chunk'] } }),
   reduceAxis: contract({
-    shaders: ['reduce_axis'],
+    shaders: ['reduce_axis', 'reduce_axis_vec4'],
     bindings: ['X', 'Y'],
     uniform: { u32: ['outer', 'len', 'inner', 'offX', 'strideX', 'offY', 'strideY', 'pad0'] },
   }),

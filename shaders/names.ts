@@ -13,6 +13,7 @@ export const SHADER_NAMES = [
   'affine',
   'reduce_sum',
   'reduce_axis',
+  'reduce_axis_vec4',
   'transpose',
   'softmax_ce',
   'softmax_ce_backward',

@@ -330,16 +330,20 @@ export class GpuBackend implements GpuOps {
     return out;
   }
 
-  /** Y[offY + o·strideY + i] = Σ_l X[offX + o·strideX + l·inner + i] on raw buffers (reduce_axis). */
+  /**
+   * Y[offY + o·strideY + i] = Σ_l X[offX + o·strideX + l·inner + i] on raw buffers
+   * (reduce_axis; 4 columns per workgroup as vec4 where the layout is 4-aligned, same sums).
+   */
   private sumAxisInto(
     X: GPUBuffer,
     Y: GPUBuffer,
     u: { outer: number; len: number; inner: number; offX: number; strideX: number; offY: number; strideY: number },
   ): void {
-    const total = u.outer * u.inner;
+    const vec4 = [u.inner, u.offX, u.strideX, u.offY, u.strideY].every((v) => v % 4 === 0);
+    const total = (u.outer * u.inner) / (vec4 ? 4 : 1);
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
-    runKernel(this.ctx, 'reduceAxis', { bind: { X, Y }, uniform: u, groups: [Math.max(gx, 1), gy] });
+    runKernel(this.ctx, 'reduceAxis', { shader: vec4 ? 'reduce_axis_vec4' : 'reduce_axis', bind: { X, Y }, uniform: u, groups: [Math.max(gx, 1), gy] });
   }
 
   reshape(x: Tensor, shape: Shape): Tensor {
