@@ -75,13 +75,13 @@ export const KERNELS = {
     shaders: ['rnn_step_forward', 'rnn_step_forward_subgroup'],
     bindings: ['params', 'U', 'H', 'R'],
     uniform: { u32: ['B', 'N', 't', 'offW', 'offBias', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
-    constants: { WGY: 'u32' },
+    constants: { WGY: 'u32', ELMAN: 'bool' },
   }),
   rnnStepBackward: contract({
     shaders: ['rnn_step_backward', 'rnn_step_backward_subgroup'],
     bindings: ['params', 'dHr', 'R', 'G', 'D'],
     uniform: { u32: ['B', 'N', 't', 'T', 'offW', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
-    constants: { WGY: 'u32' },
+    constants: { WGY: 'u32', ELMAN: 'bool' },
   }),
   rnnForwardPersistent: contract({
     shaders: ['rnn_forward_persistent'],

@@ -475,6 +475,7 @@ export class GpuBackend implements GpuOps {
       for (let t = 0; t < T; t++) {
         runKernel(ctx, 'rnnStepForward', {
           ...step,
+          constants: { ...step.constants, ELMAN: alpha === 1 },
           bind: { params: th, U: U.buffer, H: H.buffer, R: R.buffer },
           uniform: { B, N, t, offW: off.W_rec, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
         });
@@ -539,7 +540,7 @@ export class GpuBackend implements GpuOps {
     const first = fwd.readout.from * B; // the read-out's rows: first … first + rows − 1
     const rows = (fwd.readout.to - fwd.readout.from) * B;
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
-    if (rows < TB) ctx.clear(dHr.buffer);
+    if (rows < TB) ctx.clear(dHr.buffer); // 0 off the read-out's steps
     if (rows > 0) {
       // dW_out = Σ_t dy_t h_tᵀ over the read-out's rows
       this.productInto(
@@ -571,6 +572,7 @@ export class GpuBackend implements GpuOps {
       for (let t = T - 1; t >= 0; t--) {
         runKernel(ctx, 'rnnStepBackward', {
           ...step,
+          constants: { ...step.constants, ELMAN: alpha === 1 },
           bind: { params: th, dHr: dHr.buffer, R: R.buffer, G: G.buffer, D: D.buffer },
           uniform: { B, N, t, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
         });
