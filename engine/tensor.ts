@@ -117,10 +117,33 @@ export interface RnnNet {
   design: RnnDesign | 'auto';
 }
 
+/**
+ * The time steps [from, to) at which the read-out runs. Logits at the other steps are 0 and
+ * constant (BPTT ignores their gradient): a loss that weighs only some steps (the paper's
+ * tasks score the last one) needs the read-out and its gradient only there.
+ */
+export interface StepRange {
+  from: number;
+  to: number;
+}
+
+/** Every step of T. */
+export const allSteps = (T: number): StepRange => ({ from: 0, to: T });
+
+/** The steps [from, to) checked against T: 0 ≤ from ≤ to ≤ T. */
+export function checkStepRange(op: string, r: StepRange, T: number): StepRange {
+  if (!(Number.isInteger(r.from) && Number.isInteger(r.to) && 0 <= r.from && r.from <= r.to && r.to <= T)) {
+    throw new ShapeError(op, `read-out steps [${r.from}, ${r.to}) are not within [0, ${T}]`);
+  }
+  return r;
+}
+
 /** The forward pass of K networks: logits [K, T·B, nOut] and what BPTT needs (backend's own). */
 export interface RnnForward {
   T: number;
   B: number;
+  /** The steps whose logits were computed (see StepRange). */
+  readout: StepRange;
   logits: Tensor;
   saved: unknown;
 }
@@ -203,8 +226,11 @@ export interface Backend {
   /** Reads several tensors in one transfer (encoded at once: call it before their scope ends). */
   readAll(ts: Tensor[]): Promise<(Float32Array | Float64Array)[]>;
 
-  /** The RNN over T steps for K networks on time-major inputs x [K·T·B·nIn]. */
-  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward;
+  /**
+   * The RNN over T steps for K networks on time-major inputs x [K·T·B·nIn], with the read-out
+   * at the steps of `readout` (default: all).
+   */
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number, readout?: StepRange): RnnForward;
   /** BPTT from dL/dlogits [K, T·B, nOut]: dL/dθ as an arena [K·S] (zeros in the padding). */
   rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor;
   /**

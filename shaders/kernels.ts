@@ -32,6 +32,14 @@ const MATMUL = {
 
 export const KERNELS = {
   matmul: contract({ shaders: ['matmul', 'matmul_vec4', 'matmul_subgroup', 'matmul_skinny'], ...MATMUL }),
+  // The skinny products (one side or K ≤ 8) of the recurrent core on CPU adapters: matmul's
+  // Dims plus offExtra (shaders/lib/skinny_dims.wgsl).
+  skinny: contract({
+    shaders: ['matmul_skinny_rows', 'matmul_skinny_outer', 'matmul_skinny_dot'],
+    bindings: ['A', 'B', 'C'],
+    uniform: { u32: ['M', 'K', 'N', 'strideA', 'strideB', 'strideC', 'offA', 'offB', 'offC', 'offExtra', 'pad0', 'pad1'] },
+    constants: { TRANS_B: 'bool', ACCUMULATE: 'bool', EXTRA: 'bool', ALIGN_A: 'bool', ALIGN_B: 'bool', BIG_B: 'bool' },
+  }),
   matmulNaive: contract({ shaders: ['matmul_naive'], bindings: ['A', 'B', 'C'], uniform: { u32: ['M', 'K', 'N', 'pad'] } }),
   unary: contract({
     shaders: ['unary'],
@@ -47,7 +55,11 @@ export const KERNELS = {
   }),
   affine: contract({ shaders: ['affine'], bindings: ['X', 'Y'], uniform: { u32: ['n', 'rowPitch'], f32: ['alpha', 'beta'] }, constants: { FILL: 'bool' } }),
   reduceSum: contract({ shaders: ['reduce_sum'], bindings: ['X', 'partials'], uniform: { u32: ['n', 'chunk'] } }),
-  reduceAxis: contract({ shaders: ['reduce_axis'], bindings: ['X', 'Y'], uniform: { u32: ['outer', 'len', 'inner', 'pad'] } }),
+  reduceAxis: contract({
+    shaders: ['reduce_axis', 'reduce_axis_vec4'],
+    bindings: ['X', 'Y'],
+    uniform: { u32: ['outer', 'len', 'inner', 'offX', 'strideX', 'offY', 'strideY', 'pad0'] },
+  }),
   transpose: contract({ shaders: ['transpose'], bindings: ['X', 'Y'], uniform: { u32: ['rows', 'cols', 'pad0', 'pad1'] } }),
   softmaxCe: contract({
     shaders: ['softmax_ce'],
@@ -66,13 +78,13 @@ export const KERNELS = {
     bindings: ['params', 'U', 'H', 'R'],
     uniform: { u32: ['B', 'N', 't', 'offW', 'offBias', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
     // VEC_A, VEC_B: the subgroup design's vec4 loads of the states and of W_rec (see rnn_design.ts).
-    constants: { WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
+    constants: { WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool', ELMAN: 'bool' },
   }),
   rnnStepBackward: contract({
     shaders: ['rnn_step_backward', 'rnn_step_backward_subgroup'],
     bindings: ['params', 'dHr', 'R', 'G', 'D'],
     uniform: { u32: ['B', 'N', 't', 'T', 'offW', 'paramStride', 'stateStride', 'pad0'], f32: ['alpha'] },
-    constants: { WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool' },
+    constants: { WGY: 'u32', LANES: 'u32', VEC_A: 'bool', VEC_B: 'bool', ELMAN: 'bool' },
   }),
   rnnForwardPersistent: contract({
     shaders: ['rnn_forward_persistent'],
@@ -86,7 +98,7 @@ export const KERNELS = {
     uniform: { u32: ['B', 'N', 'T', 'offW', 'paramStride', 'stateStride', 'pad0', 'pad1'], f32: ['alpha'] },
     constants: { WG: 'u32', BS: 'u32', NMAX: 'u32' },
   }),
-  addRows: contract({ shaders: ['add_rows'], bindings: ['V', 'Y'], uniform: { u32: ['n', 'cols', 'offV', 'rowPitch', 'vStride', 'pad0', 'pad1', 'pad2'] } }),
+  addRows: contract({ shaders: ['add_rows'], bindings: ['V', 'Y'], uniform: { u32: ['n', 'cols', 'offV', 'rowPitch', 'vStride', 'offY', 'yStride', 'pad0'] } }),
   adam: contract({
     shaders: ['adam'],
     bindings: ['theta', 'grad', 'm', 'v', 'mask', 'status', 'modelFlags'],

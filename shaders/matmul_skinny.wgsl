@@ -1,6 +1,8 @@
 // Matmul for shapes with a tiny dimension (M, N or K ≤ 8: read-outs, input drives, their
 // gradients). One thread per output element walks K directly: 64x64x16 tiles would be mostly
-// padding for these shapes. Same semantics, overrides and uniform as matmul.wgsl.
+// padding for these shapes. Same semantics, overrides and uniform as matmul.wgsl. On CPU
+// adapters the recurrent core's own skinny products use matmul_skinny_{rows,outer,dot}
+// (engine/gpu/skinny.ts), which load each operand value once instead of twice per multiply-add.
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;

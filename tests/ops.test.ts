@@ -208,6 +208,7 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
     [[7, 13, 5], 2],
     [[1000, 3], 0],
     [[50, 128, 312], 0],
+    [[3, 200, 8], 1],
   ] as [number[], number][]) {
     it(`sum along axis ${axis} of [${shape}]`, async () => {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -215,6 +216,28 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
       expectClose(r.g, r.c, TOL, 'sumAxis');
     });
   }
+
+  it('sums along an axis in reduce_axis order, bit for bit, with 4 columns per workgroup (vec4) or 1', async () => {
+    // 64 threads: thread l adds rows l, l + 64, … in float32, then a tree halves 32, 16, … 1.
+    const f32Sums = (x: Float32Array, len: number, inner: number) =>
+      Array.from({ length: inner }, (_, i) => {
+        const part = Array.from({ length: 64 }, (_, l) => {
+          let s = 0;
+          for (let r = l; r < len; r += 64) s = Math.fround(s + x[r * inner + i]!);
+          return s;
+        });
+        for (let stride = 32; stride > 0; stride >>= 1) for (let l = 0; l < stride; l++) part[l] = Math.fround(part[l]! + part[l + stride]!);
+        return part[0]!;
+      });
+    for (const inner of [8, 7]) {
+      const x = Float32Array.from(randomArray(200 * inner, inner));
+      const got = await gpu
+        .get()
+        .sumAxis(gpu.get().fromArray(x, [200, inner]), 0)
+        .read();
+      expect(Array.from(got), `inner ${inner}`).toEqual(f32Sums(x, 200, inner));
+    }
+  });
 
   for (const shape of [
     [1, 1],

@@ -11,7 +11,7 @@ import { CpuBackend } from '../engine/cpu/backend.ts';
 import { NonFiniteError } from '../engine/errors.ts';
 import { GpuBackend } from '../engine/gpu/backend.ts';
 import { Rng } from '../engine/rng.ts';
-import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
+import { arenaLayout, initParams, packArena, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
 import { RnnTrainer } from '../engine/rnn/trainer.ts';
 import { stepMask, type Batch } from '../engine/data.ts';
 import { evaluate, train, type EpochInfo } from '../engine/rnn/train.ts';
@@ -19,7 +19,7 @@ import type { GradientResult, StepResult } from '../engine/rnn/trainer.ts';
 import { verifyRnnFixture } from '../engine/verify.ts';
 import { rnnFixtureRegularizer } from '../engine/verify_formats.ts';
 import { L1Regularizer } from '../engine/regularizers/regularizer.ts';
-import type { Backend } from '../engine/tensor.ts';
+import type { Backend, RnnDesign, RnnNet, StepRange } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeSplits } from '../tasks/splits.ts';
 import { hasAdapter, useGpu, withMatmulKernel } from './helpers/gpu.ts';
@@ -48,6 +48,36 @@ function params(cfg: RnnConfig, seed: number): HostParams {
   p.b = p.b.map(() => Math.fround(rng.uniformIn(0, 0.3)));
   if (p.b_out) p.b_out = p.b_out.map(() => Math.fround(rng.uniformIn(-0.2, 0.2)));
   return p;
+}
+
+/**
+ * The fused RNN on `be` straight through the backend: logits with the read-out at `readout`,
+ * and the gradient arena from dL/dlogits = g at the read-out's rows (0 elsewhere).
+ */
+async function readoutRun(
+  be: Backend,
+  cfg: RnnConfig,
+  p: HostParams,
+  batch: Batch,
+  readout?: StepRange,
+  design: RnnDesign | 'auto' = 'auto',
+  lossSteps = readout,
+) {
+  const { T, B } = batch;
+  const layout = arenaLayout(cfg);
+  const net: RnnNet = { cfg, layout, K: 1, design };
+  const rows = T * B;
+  const range = lossSteps ?? { from: 0, to: T };
+  const g = Float64Array.from({ length: rows * cfg.nOut }, (_, i) => {
+    const t = Math.floor(i / cfg.nOut / B);
+    return t >= range.from && t < range.to ? Math.sin(i + 1) : 0;
+  });
+  return be.scope(() => {
+    const theta = be.fromArray(packArena(cfg, p, layout), [layout.total]);
+    const fwd = be.rnnForward(net, theta, be.fromArray(batch.x, [batch.x.length]), T, B, readout);
+    const grad = be.rnnBackward(net, theta, fwd, be.fromArray(g, [1, rows, cfg.nOut]));
+    return { reads: be.readAll([fwd.logits, grad]) };
+  }).reads;
 }
 
 const fixtureDir = process.env.CORTICAL_RNN_FIXTURES ?? '../shared/fixtures';
@@ -137,6 +167,34 @@ describe('CPU twin of the fused RNN', () => {
     });
   }
 
+  it('the read-out at some steps gives those logits and the gradients of a loss on them exactly', async () => {
+    const cfg: RnnConfig = { nIn: 3, nHidden: 6, nOut: 3, alpha: 0.7, outputBias: true };
+    const p = params(cfg, 21);
+    const batch = randomBatch(cfg, 6, 3, 22);
+    const [logitsAll, gradAll] = await readoutRun(cpu, cfg, p, batch, undefined, 'auto', { from: 2, to: 5 });
+    const [logits, grad] = await readoutRun(cpu, cfg, p, batch, { from: 2, to: 5 });
+    // g is 0 outside steps 2..4 in both runs: the same loss, so the same gradients, bit for bit
+    expect(Array.from(grad!)).toEqual(Array.from(gradAll!));
+    // and a gradient at the other steps' (constant) logits changes nothing
+    const [, gradOff] = await readoutRun(cpu, cfg, p, batch, { from: 2, to: 5 }, 'auto', { from: 0, to: 6 });
+    expect(Array.from(gradOff!)).toEqual(Array.from(grad!));
+    const inRange = (i: number) => Math.floor(i / cfg.nOut / batch.B) >= 2 && Math.floor(i / cfg.nOut / batch.B) < 5;
+    expect(Array.from(logits!)).toEqual(Array.from(logitsAll!, (v, i) => (inRange(i) ? v : 0)));
+    // the trainer runs the read-out at the masked steps, and says so in the logits it returns
+    const rowsOf = (from: number, to: number) => Float32Array.from({ length: 6 * 3 }, (_, i) => (i >= from * 3 && i < to * 3 ? 1 : 0));
+    const masked: Batch = { ...batch, lossMask: rowsOf(2, 4), scoreMask: rowsOf(4, 5) };
+    const trainer = new RnnTrainer(cpu, cfg, [{ params: p }]);
+    const [full] = await trainer.logits([masked]);
+    const [part] = await trainer.logits([masked], 'masked');
+    expect(Array.from(part!)).toEqual(Array.from(full!, (v, i) => (inRange(i) ? v : 0)));
+    const twin = new RnnTrainer(cpu, cfg, [{ params: p }]);
+    const [a] = (await trainer.step([masked], { returnLogits: true })) as [StepResult];
+    const [b] = (await twin.step([masked], { returnLogits: 'masked' })) as [StepResult];
+    expect(b.loss).toBe(a.loss);
+    expect(Array.from(b.logits!)).toEqual(Array.from(a.logits!, (v, i) => (inRange(i) ? v : 0)));
+    expect(await twin.getParams()).toEqual(await trainer.getParams());
+  });
+
   it('without a regulariser, its fields are reported as not checked, never as passed', async () => {
     const report = await verifyRnnFixture(cpu, JSON.parse(readFileSync(fixtures[0]!, 'utf8')));
     const reg = report.quantities.filter(
@@ -198,6 +256,8 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     ['tiny, output bias', { nIn: 2, nHidden: 7, nOut: 3, alpha: 0.3, outputBias: true }, 5, 3],
     ['workload-like N=100 B=32', { nIn: 3, nHidden: 100, nOut: 3, alpha: 0.2, outputBias: false }, 12, 32],
     ['Elman N=130 (not a tile multiple)', { nIn: 8, nHidden: 130, nOut: 4, alpha: 1, outputBias: true }, 9, 5],
+    // more than 8 inputs and outputs: the read-out and input products leave the skinny kernels
+    ['wide input and read-out (nIn 10, nOut 9)', { nIn: 10, nHidden: 36, nOut: 9, alpha: 0.5, outputBias: true }, 4, 6],
   ];
   // Design (a) comes with workgroup-memory or subgroup register tiles (the backend's matmul design).
   const variants = [
@@ -222,6 +282,49 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
         });
       });
     }
+  }
+
+  for (const [design, tiles] of variants) {
+    it(`${design} (${tiles} tiles): the read-out at some steps matches the CPU twin's`, async () => {
+      await withMatmulKernel(gpu.get(), tiles, async () => {
+        const cfg: RnnConfig = { nIn: 3, nHidden: 36, nOut: 2, alpha: 1, outputBias: true };
+        const p = params(cfg, 23);
+        const batch = randomBatch(cfg, 7, 5, 24);
+        for (const readout of [
+          { from: 6, to: 7 },
+          { from: 2, to: 4 },
+          { from: 3, to: 3 },
+        ]) {
+          const [gl, gg] = await readoutRun(gpu.get(), cfg, p, batch, readout, design);
+          const [cl, cg] = await readoutRun(cpu, cfg, p, batch, readout);
+          expectClose(gl!, cl!, 1e-5, `logits, steps ${readout.from}..${readout.to}`);
+          expect(gl!.every((v, i) => v === 0 || (Math.floor(i / 2 / 5) >= readout.from && Math.floor(i / 2 / 5) < readout.to))).toBe(true);
+          expectClose(gg!, cg!, 2e-5, `gradients, steps ${readout.from}..${readout.to}`);
+          // a gradient at the other steps' (constant) logits changes nothing
+          const [, gAll] = await readoutRun(gpu.get(), cfg, p, batch, readout, design, { from: 0, to: 7 });
+          expectClose(gAll!, cg!, 2e-5, `gradients, steps ${readout.from}..${readout.to}, dL/dy everywhere`);
+        }
+        // K = 2 with the loss at steps 3..4 (read-out products at an offset, per model block)
+        const masked = (seed: number): Batch => {
+          const b = randomBatch(cfg, 7, 5, seed);
+          const m = Float32Array.from({ length: 35 }, (_, i) => (i >= 15 && i < 25 ? 1 : 0));
+          return { ...b, lossMask: m, scoreMask: m };
+        };
+        const spec = (seed: number) => ({ params: params(cfg, seed) });
+        const pair = new RnnTrainer(gpu.get(), cfg, [spec(31), spec(32)], { design });
+        const alone = [new RnnTrainer(gpu.get(), cfg, [spec(31)], { design }), new RnnTrainer(gpu.get(), cfg, [spec(32)], { design })];
+        const cpuAlone = new RnnTrainer(cpu, cfg, [spec(31)]);
+        const rp = await pair.step([masked(33), masked(34)]);
+        for (const k of [0, 1]) expect(rp[k]!.loss).toBeCloseTo((await alone[k]!.step([masked(33 + k)]))[0]!.loss, 6);
+        expect(Math.abs(rp[0]!.loss - (await cpuAlone.step([masked(33)]))[0]!.loss)).toBeLessThan(1e-5);
+        const after = await pair.getAllParams();
+        for (const k of [0, 1]) {
+          const want = await alone[k]!.getParams();
+          for (const name of Object.keys(want) as (keyof HostParams)[]) expectClose(after[k]![name]!, want[name]!, 1e-6, `K = 2, model ${k}: ${name}`);
+        }
+        for (const t of [pair, ...alone]) t.dispose();
+      });
+    });
   }
 
   for (const f of fixtures) {

@@ -7,7 +7,9 @@ import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
   Tensor,
+  allSteps,
   axisSplit,
+  checkStepRange,
   fmtShape,
   matmulOutShape,
   matmulShape,
@@ -20,6 +22,7 @@ import {
   type RnnNet,
   type MatmulOptions,
   type Shape,
+  type StepRange,
   type UnaryOp,
 } from '../tensor.ts';
 
@@ -290,7 +293,7 @@ export class CpuBackend implements Backend {
     return ts.map((t) => this.data(t).slice());
   }
 
-  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward {
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number, readout: StepRange = allSteps(T)): RnnForward {
     const { cfg, K } = net;
     const S = net.layout.total;
     const th = this.data(theta);
@@ -298,16 +301,17 @@ export class CpuBackend implements Backend {
     const n = T * B * cfg.nIn;
     if (th.length !== K * S) throw new ShapeError('rnnForward', `the arena has ${th.length} values, expected K·S = ${K * S}`);
     if (xd.length !== K * n) throw new ShapeError('rnnForward', `rnn input has ${xd.length} values, expected K·T·B·nIn = ${K * n}`);
+    checkStepRange('rnnForward', readout, T);
     const models: { p: HostParams; x: Float32Array | Float64Array; fwd: CpuForward }[] = [];
     const logits = this.alloc([K, T * B, cfg.nOut]);
     for (let k = 0; k < K; k++) {
       const p = unpackArena(cfg, th.subarray(k * S, (k + 1) * S), net.layout);
       const xk = xd.subarray(k * n, (k + 1) * n);
-      const fwd = rnnForwardCpu(cfg, p, xk, T, B);
+      const fwd = rnnForwardCpu(cfg, p, xk, T, B, readout);
       logits.data.set(fwd.logits, k * T * B * cfg.nOut);
       models.push({ p, x: xk, fwd });
     }
-    return { T, B, logits, saved: models };
+    return { T, B, readout, logits, saved: models };
   }
 
   rnnBackward(net: RnnNet, _theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {
@@ -319,7 +323,7 @@ export class CpuBackend implements Backend {
     const ny = T * B * cfg.nOut;
     const grad = this.alloc([K * S]);
     models.forEach((m, k) => {
-      const g = rnnBackwardCpu(cfg, m.p, m.x, T, B, m.fwd, dY.subarray(k * ny, (k + 1) * ny));
+      const g = rnnBackwardCpu(cfg, m.p, m.x, T, B, m.fwd, dY.subarray(k * ny, (k + 1) * ny), fwd.readout);
       for (const name of net.layout.names) grad.data.set(g[name]!, k * S + net.layout.offsets[name]);
     });
     return grad;

@@ -31,8 +31,8 @@
  * L = L_exp(M, E) = d/dt exp(M + tE) by differentiating every step above in forward mode:
  *   Ê = E / 2^s, L₂ = XÊ + ÊX, L₃ = L₂X + P₂Ê, L₄ = L₂P₂ + P₂L₂
  *   LH₃ = c₁₆ L₄ + LB₃,  LH_j = LH_{j+1} P₄ + H_{j+1} L₄ + LB_j,  LB_j = c_{4j+1}Ê + c_{4j+2}L₂ + c_{4j+3}L₃
- *   squarings: L ← Y L + L Y, Y ← Y²  (Y recomputed from T: nothing of the squaring phase is stored)
- * 12 + 3s products (two per fused dispatch). The adjoint used by the gradient is
+ *   squarings: L ← Y L + L Y with Y = T^(2^k), the forward's own squares (kept in its state)
+ * 12 + 2s products (two per fused dispatch). The adjoint used by the gradient is
  * L_exp(Mᵀ, G) = L_exp(M, Gᵀ)ᵀ: the regularisers write Gᵀ directly and read the result
  * transposed, so every product is a plain row-major one.
  * `expmFrechetBlockGpu` is the alternative block form (expm of [[M, E], [0, M]], top-right
@@ -90,7 +90,7 @@ export function squaringsFor(norm: number, theta = THETA_16): number {
 
 /** Products (2n³ flops each) of a forward expm / Fréchet pass with s squarings. */
 export function expmProducts(s: number): { forward: number; frechet: number } {
-  return { forward: 6 + s, frechet: 12 + 3 * s };
+  return { forward: 6 + s, frechet: 12 + 2 * s };
 }
 
 type Term = [number, GpuTensor];
@@ -179,6 +179,11 @@ export interface ExpmState {
   H: [GpuTensor, GpuTensor, GpuTensor];
   /** T₁₆(X) = H₀, the start of the squaring phase */
   T: GpuTensor;
+  /**
+   * The squaring phase's operands Y_k = T^(2^k) for k < sEnc (Y_0 = T; each gated step passes
+   * its operand on past the GPU's s), which the Fréchet pass reuses instead of recomputing.
+   */
+  Y: GpuTensor[];
   /** exp(M) */
   E: GpuTensor;
 }
@@ -235,14 +240,14 @@ export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: Gpu
     ],
     cI: c[0]!,
   });
-  let Y = T;
+  const Y = [T];
   for (let k = 0; k < sEnc; k++) {
     const next = mat();
-    encodeMm(be, n, next, { prods: [[Y, Y]], gate: { plan, step: k, src: Y } });
-    if (Y !== T) Y.dispose();
-    Y = next;
+    encodeMm(be, n, next, { prods: [[Y[k]!, Y[k]!]], gate: { plan, step: k, src: Y[k]! } });
+    Y.push(next);
   }
-  return { n, plan, sEnc, X, P2, P3, P4, H: [H1, H2, H3], T, E: Y };
+  const E = Y.pop()!;
+  return { n, plan, sEnc, X, P2, P3, P4, H: [H1, H2, H3], T, Y, E };
 }
 
 /** Encodes L_exp(M, Edir) on the polynomial and squarings of a forward state. */
@@ -298,8 +303,8 @@ export function encodeExpmFrechet(be: GpuOps, st: ExpmState, Edir: GpuTensor): G
   }
   for (const t of [Ex, L2, L3, L4]) t.dispose();
   let L = LH;
-  let Y = st.T;
   for (let k = 0; k < st.sEnc; k++) {
+    const Y = st.Y[k]!;
     const Ln = mat();
     encodeMm(be, n, Ln, {
       prods: [
@@ -310,20 +315,13 @@ export function encodeExpmFrechet(be: GpuOps, st: ExpmState, Edir: GpuTensor): G
     });
     L.dispose();
     L = Ln;
-    if (k + 1 < st.sEnc) {
-      const Yn = mat();
-      encodeMm(be, n, Yn, { prods: [[Y, Y]], gate: { plan, step: k, src: Y } });
-      if (Y !== st.T) Y.dispose();
-      Y = Yn;
-    }
   }
-  if (Y !== st.T) Y.dispose();
   return L;
 }
 
 /** Disposes the forward intermediates (not E, not the plan). */
 export function releaseExpmState(st: ExpmState): void {
-  for (const t of [st.X, st.P2, st.P3, st.P4, ...st.H, st.T]) if (t !== st.E) t.dispose();
+  for (const t of [st.X, st.P2, st.P3, st.P4, ...st.H, ...st.Y]) if (t !== st.E) t.dispose();
 }
 
 function asGpu(be: GpuOps, t: Tensor, n: number): GpuTensor {

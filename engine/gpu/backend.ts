@@ -6,7 +6,9 @@ import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
   Tensor,
+  allSteps,
   axisSplit,
+  checkStepRange,
   fmtShape,
   matmulOutShape,
   matmulShape,
@@ -18,6 +20,7 @@ import {
   type RnnNet,
   type MatmulOptions,
   type Shape,
+  type StepRange,
   type UnaryOp,
 } from '../tensor.ts';
 import { checkCrossEntropy } from '../cpu/backend.ts';
@@ -25,6 +28,7 @@ import type { GpuContext } from './context.ts';
 import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
 import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
 import { runKernel } from './program.ts';
+import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from './skinny.ts';
 import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
 
@@ -356,16 +360,30 @@ export class GpuBackend implements GpuOps {
   sumAxis(x: Tensor, axis: number): Tensor {
     const { outer, len, inner, outShape } = axisSplit(x.shape, axis);
     const out = this.alloc(outShape, 'reduce_axis');
-    const total = outer * inner;
+    this.sumAxisInto(this.buf(x), out.buffer, { outer, len, inner, offX: 0, strideX: len * inner, offY: 0, strideY: inner });
+    return out;
+  }
+
+  /**
+   * Y[offY + o·strideY + i] = Σ_l X[offX + o·strideX + l·inner + i] on raw buffers
+   * (reduce_axis; 4 columns per workgroup as vec4 where the layout is 4-aligned, same sums).
+   */
+  private sumAxisInto(
+    X: GPUBuffer,
+    Y: GPUBuffer,
+    u: { outer: number; len: number; inner: number; offX: number; strideX: number; offY: number; strideY: number },
+  ): void {
+    const vec4 = [u.inner, u.offX, u.strideX, u.offY, u.strideY].every((v) => v % 4 === 0);
+    const total = (u.outer * u.inner) / (vec4 ? 4 : 1);
     const gx = Math.min(total, 65535);
     const gy = Math.ceil(total / 65535);
     runKernel(this.ctx, 'reduceAxis', {
-      bind: { X: this.buf(x), Y: out.buffer },
-      uniform: { outer, len, inner },
+      shader: vec4 ? 'reduce_axis_vec4' : 'reduce_axis',
+      bind: { X, Y },
+      uniform: u,
       groups: [Math.max(gx, 1), gy],
-      cost: { flops: x.size, bytes: 4 * (x.size + out.size) },
+      cost: { flops: u.outer * u.len * u.inner, bytes: 4 * (u.outer * u.len * u.inner + u.outer * u.inner) },
     });
-    return out;
   }
 
   reshape(x: Tensor, shape: Shape): Tensor {
@@ -464,9 +482,10 @@ export class GpuBackend implements GpuOps {
   /**
    * The RNN over T steps for K networks (model = workgroup z of every kernel, or y for the
    * persistent ones): U = x W_inᵀ as one batched product, the fused cell per step (or once
-   * for all steps), then the read-out. Each model runs exactly the arithmetic of K = 1.
+   * for all steps), then the read-out at the steps of `readout` as one product over their
+   * rows. Each model runs exactly the arithmetic of K = 1.
    */
-  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number): RnnForward {
+  rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number, readout: StepRange = allSteps(T)): RnnForward {
     const ctx = this.ctx;
     const { nIn, nHidden: N, nOut, alpha } = net.cfg;
     const { K } = net;
@@ -477,16 +496,21 @@ export class GpuBackend implements GpuOps {
     const xs = this.gpuTensor(x);
     if (theta.size !== K * S) throw new ShapeError('rnnForward', `the arena has ${theta.size} values, expected K·S = ${K * S}`);
     if (xs.size !== K * TB * nIn) throw new ShapeError('rnnForward', `rnn input has ${xs.size} values, expected K·T·B·nIn = ${K * TB * nIn}`);
+    checkStepRange('rnnForward', readout, T);
     const design = chooseDesign(ctx, N, 1, net.design);
     const label = ctx.profileLabel;
     ctx.profileLabel = 'forward';
     const U = this.alloc([K * TB * N], 'rnn_forward');
-    this.matmulInto(
+    this.productInto(
       this.buf(xs),
       th,
       U.buffer,
-      { batch: K, m: TB, k: nIn, n: N, batchA: K, batchB: K },
-      { transB: true, offsets: { b: off.W_in }, strides: { a: TB * nIn, b: S, c: TB * N } },
+      { batch: K, m: TB, k: nIn, n: N },
+      {
+        transB: true,
+        offsets: { a: 0, b: off.W_in, c: 0 },
+        strides: { a: TB * nIn, b: S, c: TB * N },
+      },
     );
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
@@ -495,6 +519,7 @@ export class GpuBackend implements GpuOps {
       for (let t = 0; t < T; t++) {
         runKernel(ctx, 'rnnStepForward', {
           ...step,
+          constants: { ...step.constants, ELMAN: alpha === 1 },
           bind: { params: th, U: U.buffer, H: H.buffer, R: R.buffer },
           uniform: { B, N, t, offW: off.W_rec, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
         });
@@ -512,29 +537,33 @@ export class GpuBackend implements GpuOps {
       });
     }
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
-    this.matmulInto(
-      H.buffer,
-      th,
-      logits.buffer,
-      { batch: K, m: TB, k: N, n: nOut, batchA: K, batchB: K },
-      { transB: true, offsets: { b: off.W_out }, strides: { a: TB * N, b: S, c: TB * nOut } },
-    );
-    if (net.cfg.outputBias) {
-      const n = TB * nOut;
-      const g = grid1d(n);
-      runKernel(ctx, 'addRows', {
-        bind: { V: th, Y: logits.buffer },
-        uniform: { n, cols: nOut, offV: off.b_out, rowPitch: g.rowPitch, vStride: S },
-        groups: [g.groups[0], g.groups[1], K],
-      });
+    const first = readout.from * B; // the read-out's rows: first … first + rows − 1
+    const rows = (readout.to - readout.from) * B;
+    if (rows < TB) ctx.clear(logits.buffer);
+    // y = H W_outᵀ + b_out: the bias rides along as the product's extra row.
+    if (rows > 0) {
+      this.productInto(
+        H.buffer,
+        th,
+        logits.buffer,
+        { batch: K, m: rows, k: N, n: nOut },
+        {
+          transB: true,
+          offsets: { a: first * N, b: off.W_out, c: first * nOut },
+          strides: { a: TB * N, b: S, c: TB * nOut },
+          extra: net.cfg.outputBias ? off.b_out : undefined,
+        },
+      );
     }
     ctx.profileLabel = label;
-    return { T, B, logits, saved: { x: xs, H, R } };
+    return { T, B, readout, logits, saved: { x: xs, H, R } };
   }
 
   /**
    * BPTT for K networks, every weight gradient written straight into model k's block of the
-   * gradient arena. dW_rec = Σ_{t≥1} δ_t h_tᵀ is one product over the stacked states (h_0 = 0).
+   * gradient arena. dW_rec = Σ_{t≥1} δ_t h_tᵀ is one product over the stacked states (h_0 = 0);
+   * the read-out's gradients (dW_out, db_out, dHr) are products over the rows of the
+   * forward's read-out steps only, and dHr is 0 at the other steps.
    */
   rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {
     const ctx = this.ctx;
@@ -552,22 +581,34 @@ export class GpuBackend implements GpuOps {
     ctx.profileLabel = 'backward';
     const gradT = this.zeros([K * S]) as GpuTensor;
     const grad = gradT.buffer;
-    this.matmulInto(
-      dY,
-      H.buffer,
-      grad,
-      { batch: K, m: nOut, k: TB, n: N, batchA: K, batchB: K },
-      { transA: true, offsets: { c: off.W_out }, strides: { a: TB * nOut, b: TB * N, c: S } },
-    );
-    if (net.cfg.outputBias) this.columnSumsInto(this.view(dLogits, [K, TB, nOut]), grad, S, off.b_out!);
+    const first = fwd.readout.from * B; // the read-out's rows: first … first + rows − 1
+    const rows = (fwd.readout.to - fwd.readout.from) * B;
     const dHr = this.alloc([K * TB * N], 'rnn_backward');
-    this.matmulInto(
-      dY,
-      th,
-      dHr.buffer,
-      { batch: K, m: TB, k: nOut, n: N, batchA: K, batchB: K },
-      { offsets: { b: off.W_out }, strides: { a: TB * nOut, b: S, c: TB * N } },
-    );
+    if (rows < TB) ctx.clear(dHr.buffer); // 0 off the read-out's steps
+    if (rows > 0) {
+      // dW_out = Σ_t dy_t h_tᵀ over the read-out's rows
+      this.productInto(
+        dY,
+        H.buffer,
+        grad,
+        { batch: K, m: nOut, k: rows, n: N },
+        {
+          transA: true,
+          offsets: { a: first * nOut, b: first * N, c: off.W_out },
+          strides: { a: TB * nOut, b: TB * N, c: S },
+        },
+      );
+      this.productInto(
+        dY,
+        th,
+        dHr.buffer,
+        { batch: K, m: rows, k: nOut, n: N },
+        {
+          offsets: { a: first * nOut, b: off.W_out, c: first * N },
+          strides: { a: TB * nOut, b: S, c: TB * N },
+        },
+      );
+    }
     const D = this.alloc([K, TB, N], 'rnn_backward');
     if (design === 'per-step') {
       const G = this.alloc([K * TB * N], 'rnn_backward');
@@ -575,6 +616,7 @@ export class GpuBackend implements GpuOps {
       for (let t = T - 1; t >= 0; t--) {
         runKernel(ctx, 'rnnStepBackward', {
           ...step,
+          constants: { ...step.constants, ELMAN: alpha === 1 },
           bind: { params: th, dHr: dHr.buffer, R: R.buffer, G: G.buffer, D: D.buffer },
           uniform: { B, N, t, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
         });
@@ -588,6 +630,12 @@ export class GpuBackend implements GpuOps {
         groups: [Math.ceil(B / shape.BS), K],
       });
     }
+    // dW_rec as one product over the stacked states, not accumulated inside the BPTT steps:
+    // the update δ_t h_{t-1}ᵀ needs all B rows of δ_t, which only the whole step dispatch
+    // produces, so it could only ride in the next step's dispatch, with the same flops in 49
+    // rank-B pieces whose output tiles are read and written 49 times. Measured on llvmpipe
+    // (N 312, B 128, T 50, subgroup tiles): 180-186 ms as one product, 207-210 ms as 49
+    // accumulating rank-128 products (GPU time, min of 7, two runs).
     if (T > 1) {
       this.matmulInto(
         D.buffer,
@@ -597,23 +645,46 @@ export class GpuBackend implements GpuOps {
         { transA: true, offsets: { a: B * N, c: off.W_rec }, strides: { a: TB * N, b: TB * N, c: S } },
       );
     }
-    this.matmulInto(
+    this.productInto(
       D.buffer,
       this.buf(x),
       grad,
-      { batch: K, m: N, k: TB, n: nIn, batchA: K, batchB: K },
-      { transA: true, offsets: { c: off.W_in }, strides: { a: TB * N, b: TB * nIn, c: S } },
+      { batch: K, m: N, k: TB, n: nIn },
+      {
+        transA: true,
+        offsets: { a: 0, b: 0, c: off.W_in },
+        strides: { a: TB * N, b: TB * nIn, c: S },
+      },
     );
-    this.columnSumsInto(D, grad, S, off.b);
+    // The bias gradients: column sums by reduce_axis, straight into each model's block (a sum
+    // folded into the products above would change their rounding, see engine/gpu/skinny.ts).
+    // db_out sums the read-out's rows (with B a multiple of 64 in the same order as all rows).
+    if (net.cfg.outputBias && rows > 0) {
+      const at = { offX: first * nOut, strideX: TB * nOut, offY: off.b_out!, strideY: S };
+      this.sumAxisInto(dY, grad, { outer: K, len: rows, inner: nOut, ...at });
+    }
+    this.sumAxisInto(D.buffer, grad, { outer: K, len: TB, inner: N, offX: 0, strideX: TB * N, offY: off.b, strideY: S });
     ctx.profileLabel = label;
     return gradT;
   }
 
-  /** Σ over the rows of X [K, rows, cols] into each model's arena block at `offset`. */
-  private columnSumsInto(X: GpuTensor, arena: GPUBuffer, S: number, offset: number): void {
-    const [K, , cols] = X.shape as [number, number, number];
-    const sums = this.sumAxis(this.materializeIfView(X), 1) as GpuTensor; // [K, cols]
-    for (let k = 0; k < K; k++) this.ctx.copy(sums.buffer, k * cols * 4, arena, (k * S + offset) * 4, cols * 4);
+  /**
+   * C = op(A)·op(B) (+C) for `batch` products, on a skinny kernel where one fits (engine/gpu/
+   * skinny.ts), else on matmulInto; `extra` adds a bias row to an A·Bᵀ (SkinnyLayout), by
+   * add_rows when no skinny kernel fits.
+   */
+  private productInto(a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: { batch: number; m: number; k: number; n: number }, o: SkinnyLayout): void {
+    if (this.matmulDesign === 'subgroup' && skinnySupported(this.ctx) && skinnyKernelFor(s, o)) return skinnyInto(this.ctx, a, b, c, s, o);
+    const { batch, m, n } = s;
+    this.matmulInto(a, b, c, { ...s, batchA: batch, batchB: batch }, o);
+    if (o.extra === undefined) return;
+    if (o.accumulate || o.transA || !o.transB) throw new Error('productInto: a bias row needs C = A·Bᵀ, not accumulated');
+    const g = grid1d(m * n);
+    runKernel(this.ctx, 'addRows', {
+      bind: { V: b, Y: c },
+      uniform: { n: m * n, cols: n, offV: o.extra, rowPitch: g.rowPitch, vStride: o.strides.b, offY: o.offsets.c, yStride: o.strides.c },
+      groups: [g.groups[0], g.groups[1], batch],
+    });
   }
 
   adam(net: RnnNet, a: AdamArenas, h: AdamStep): Tensor {

@@ -116,7 +116,7 @@ export async function evaluate(trainer: RnnTrainer, sets: Dataset[], batchSize =
   for (let start = 0; start < n; start += batchSize) {
     const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
     const batchList = sets.map((ds) => gatherBatch(ds, idx));
-    const logits = await trainer.logits(batchList);
+    const logits = await trainer.logits(batchList, 'masked'); // the scored and weighed rows are all it reads
     batchList.forEach((batch, k) => {
       const c = countCorrect(logits[k]!, batch, nOut);
       const l = maskedCrossEntropy(logits[k]!, batch, nOut);
@@ -164,7 +164,7 @@ export async function trainNetworks(
       const sums = networks.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
       for (let b = 0; b < order[0]!.length && step < maxSteps && live(); b++) {
         const batchList = networks.map((m, k) => gatherBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
-        const stepResults = await trainer.step(batchList, { returnLogits: true });
+        const stepResults = await trainer.step(batchList, { returnLogits: 'masked' }); // countCorrect reads the scored rows
         step++;
         for (let k = 0; k < K; k++) {
           if (results[k]!.diverged) continue;

@@ -14,7 +14,7 @@ import { Tape, type Var } from '../autograd.ts';
 import type { Batch } from '../data.ts';
 import { NonFiniteError } from '../errors.ts';
 import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
-import type { Backend, RnnDesign, RnnNet, Tensor } from '../tensor.ts';
+import { allSteps, type Backend, type RnnDesign, type RnnNet, type StepRange, type Tensor } from '../tensor.ts';
 import { arenaLayout, constrainRecurrent, packArena, unpackArena, type ArenaLayout, type HostParams, type RnnConfig } from './params.ts';
 
 export interface AdamOptions {
@@ -43,11 +43,19 @@ export interface TrainerOptions {
   design?: RnnDesign | 'auto';
 }
 
+/**
+ * Which logits a step or an evaluation returns: 'all' steps, or only the 'masked' ones (the
+ * steps where some batch's loss or score mask is nonzero; rows of the other steps are 0).
+ * The loss and every decision the masks score are the same either way; 'masked' runs the
+ * read-out only at those steps.
+ */
+export type LogitSteps = 'all' | 'masked';
+
 export interface StepResult {
   loss: number;
   ce: number;
   reg: number;
-  /** Logits [T·B, nOut] of this step's forward pass, when asked for. */
+  /** Logits [T·B, nOut] of this step's forward pass, when asked for (see LogitSteps). */
   logits?: Float32Array | Float64Array;
   /** Set when this model's loss, weights or gradients are NaN/Inf after this step (others go on). */
   diverged?: NonFiniteError;
@@ -160,12 +168,15 @@ export class RnnTrainer {
     return { T, B, x: be.fromArray(x, [x.length]), labels: be.fromArray(labels, [labels.length]), mask: be.fromArray(mask, [mask.length]) };
   }
 
-  /** Records the loss of every model on the tape: the fused RNN, the cross-entropy, the regularisers. */
-  private record(tape: Tape, theta: Var, batches: Batch[], withRegularizers = true): RecordedLoss {
+  /**
+   * Records the loss of every model on the tape: the fused RNN, the cross-entropy, the
+   * regularisers. The read-out runs at every step with `steps` 'all', else at the masked ones.
+   */
+  private record(tape: Tape, theta: Var, batches: Batch[], withRegularizers = true, steps: LogitSteps = 'masked'): RecordedLoss {
     const be = this.backend;
     const net = this.net;
     const up = this.upload(batches);
-    const fwd = be.rnnForward(net, theta.value, up.x, up.T, up.B);
+    const fwd = be.rnnForward(net, theta.value, up.x, up.T, up.B, steps === 'all' ? allSteps(up.T) : maskedSteps(batches));
     const logits = tape.record(fwd.logits, [theta], (g) => [be.rnnBackward(net, theta.value, fwd, g)]);
     const ce = tape.softmaxCrossEntropy(logits, up.labels, up.mask);
     const reg = withRegularizers ? this.regularizers(tape, theta) : null;
@@ -209,14 +220,19 @@ export class RnnTrainer {
     return theta.grad ?? this.backend.zeros([this.K * this.S]);
   }
 
-  /** One training step of every model on its own batch: forward, BPTT, regularisers, Adam. */
-  async step(batches: Batch[], opts: { returnLogits?: boolean } = {}): Promise<StepResult[]> {
+  /**
+   * One training step of every model on its own batch: forward, BPTT, regularisers, Adam.
+   * `returnLogits`: true returns the logits of every step, 'masked' those of the masked steps
+   * (see LogitSteps).
+   */
+  async step(batches: Batch[], opts: { returnLogits?: boolean | LogitSteps } = {}): Promise<StepResult[]> {
     const be = this.backend;
     this.t++;
+    const returnLogits = opts.returnLogits === true ? 'all' : opts.returnLogits || null;
     const reads = be.scope(() => {
       const tape = new Tape(be);
       const theta = tape.leaf(this.theta, true, 'θ');
-      const { logits, ce, reg, total } = this.record(tape, theta, batches);
+      const { logits, ce, reg, total } = this.record(tape, theta, batches, true, returnLogits ?? 'masked');
       tape.backward(total, be.fill([this.K], 1));
       const status = be.adam(
         this.net,
@@ -228,11 +244,11 @@ export class RnnTrainer {
           masked: this.models.map((s) => Boolean(s.recurrentMask)),
         },
       );
-      return { reads: be.readAll([status, total.value, ce.value, ...(reg ? [reg.value] : []), ...(opts.returnLogits ? [logits.value] : [])]) };
+      return { reads: be.readAll([status, total.value, ce.value, ...(reg ? [reg.value] : []), ...(returnLogits ? [logits.value] : [])]) };
     });
     const [status, total, ce, ...rest] = await reads.reads;
     const reg = this.models.some((s) => s.regularizers?.length) ? rest.shift()! : null;
-    const logits = opts.returnLogits ? rest.shift()! : null;
+    const logits = returnLogits ? rest.shift()! : null;
     const nLogits = batches[0]!.T * batches[0]!.B * this.cfg.nOut;
     const results: StepResult[] = [];
     for (let k = 0; k < this.K; k++) {
@@ -292,12 +308,16 @@ export class RnnTrainer {
     }));
   }
 
-  /** Logits [T·B, nOut] of every model on its own batch, without noise, gradients or updates. */
-  async logits(batches: Batch[]): Promise<(Float32Array | Float64Array)[]> {
+  /**
+   * Logits [T·B, nOut] of every model on its own batch, without noise, gradients or updates,
+   * at every step or at the masked ones (see LogitSteps).
+   */
+  async logits(batches: Batch[], steps: LogitSteps = 'all'): Promise<(Float32Array | Float64Array)[]> {
     const be = this.backend;
     const reads = be.scope(() => {
       const up = this.upload(batches);
-      return { reads: be.readAll([be.rnnForward(this.net, this.theta, up.x, up.T, up.B).logits]) };
+      const readout = steps === 'all' ? allSteps(up.T) : maskedSteps(batches);
+      return { reads: be.readAll([be.rnnForward(this.net, this.theta, up.x, up.T, up.B, readout).logits]) };
     });
     const [data] = await reads.reads;
     const n = batches[0]!.T * batches[0]!.B * this.cfg.nOut;
@@ -307,6 +327,28 @@ export class RnnTrainer {
   dispose(): void {
     for (const t of [this.theta, this.m, this.v, this.mask]) t?.dispose();
   }
+}
+
+/**
+ * The steps from the first to the last at which some batch's loss or score mask is nonzero
+ * (empty when none is): where a step's loss, and the decisions it scores, read the logits.
+ */
+function maskedSteps(batches: Batch[]): StepRange {
+  const { T, B } = batches[0]!;
+  let from = T;
+  let to = 0;
+  for (const b of batches) {
+    for (let t = 0; t < T; t++) {
+      for (let i = t * B; i < (t + 1) * B; i++) {
+        if (b.lossMask[i] || b.scoreMask[i]) {
+          from = Math.min(from, t);
+          to = Math.max(to, t + 1);
+          break;
+        }
+      }
+    }
+  }
+  return from < to ? { from, to } : { from: 0, to: 0 };
 }
 
 /**

@@ -3,9 +3,12 @@
 // G_t = dL/dh_{t+1}:
 //   G_t = dHr_t + (1 − α) G_{t+1} + δ_{t+1} W_rec      (the last two vanish at t = T−1)
 //   δ_t = α · [r_t > 0] · G_t                           (gradient at the pre-activation)
-// dHr_t is the read-out's gradient at h_{t+1}. δ is kept for all t: the weight gradients
-// are then single matmuls over the stacked states. workgroup_id.z is the model (see
+// dHr_t is the read-out's gradient at h_{t+1}. With α = 1 (the Elman cell, ELMAN) G_{t+1}'s
+// term is 0·G_{t+1}, so G is neither loaded nor stored. δ is kept for all t: the weight
+// gradients are then single matmuls over the stacked states. workgroup_id.z is the model (see
 // rnn_step_forward_cell.wgsl for the strides).
+override ELMAN: bool = false;  // α = 1 (set by the host; see rnn_step_forward_cell.wgsl)
+
 struct Params {
   B: u32, N: u32, t: u32, T: u32,
   offW: u32, paramStride: u32, stateStride: u32, pad0: u32,
@@ -45,7 +48,9 @@ fn recurrentWeight(k: u32, i: u32) -> f32 {  // W_rec[k][i]
 fn cellBackward(b: u32, i: u32, back: f32) {
   let at = sBase + (p.t * p.B + b) * p.N + i;
   var g = loadDHr(at) + back;
-  if (p.t + 1u < p.T) { g += (1.0 - p.alpha) * loadG(at + p.B * p.N); }
-  storeG(at, g);
+  if (!ELMAN) {
+    if (p.t + 1u < p.T) { g += (1.0 - p.alpha) * loadG(at + p.B * p.N); }
+    storeG(at, g);
+  }
   storeD(at, select(0.0, p.alpha * g, loadR(at) > 0.0));
 }

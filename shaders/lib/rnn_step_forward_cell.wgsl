@@ -3,8 +3,13 @@
 //   r_t     = relu(W_rec h_t + u_t + b)        (u_t = W_in x_t, precomputed for all t)
 //   h_{t+1} = (1 − α) h_t + α r_t
 // H[t] stores h_{t+1} (h_0 = 0 is implicit); R[t] keeps r_t, whose sign is the relu mask for
-// BPTT. Many networks at once: workgroup_id.z is the model; its parameters sit paramStride
+// BPTT. With α = 1 (the Elman cell, ELMAN) h_t's term is 0·h_t, and h_t is not loaded. ELMAN
+// is an override set by the host, not a test of p.alpha: on llvmpipe a runtime test in the
+// cell made the step kernels slower, not faster (the paper workload's 50 forward steps 132 ->
+// 203 ms). Many networks at once: workgroup_id.z is the model; its parameters sit paramStride
 // floats apart in the arena and its states stateStride floats apart (both 0 for one model).
+override ELMAN: bool = false;  // α = 1: h_{t+1} = r_t (the host sets it from α)
+
 struct Params {
   B: u32, N: u32, t: u32, offW: u32,   // offW, offBias: element offsets in the parameter arena
   offBias: u32, paramStride: u32, stateStride: u32, pad0: u32,
@@ -38,7 +43,7 @@ fn cellForward(b: u32, i: u32, drive: f32) {
   let at = sBase + (p.t * p.B + b) * p.N + i;
   let rt = max(drive + loadU(at) + loadParam(pBase + p.offBias + i), 0.0);
   var hPrev = 0.0;
-  if (p.t > 0u) { hPrev = loadH(at - p.B * p.N); }
+  if (p.t > 0u && !ELMAN) { hPrev = loadH(at - p.B * p.N); }
   storeR(at, rt);
   storeH(at, (1.0 - p.alpha) * hPrev + p.alpha * rt);
 }
