@@ -20,7 +20,7 @@ import type { GpuContext } from './context.ts';
 export interface SkinnyLayout {
   transA?: boolean;
   transB?: boolean;
-  /** C += op(A)·op(B) (and the extra output accumulates too). */
+  /** C += op(A)·op(B) (with the bias row, if any) instead of C = …. */
   accumulate?: boolean;
   offsets: { a: number; b: number; c: number };
   strides: { a: number; b: number; c: number };
