@@ -1,7 +1,7 @@
 /**
  * The in-place kernel self-checks (engine/selfcheck.ts) pass on this machine's adapter; the
  * browser suite (tests/browser.test.ts) runs the same checks on Chromium's. On llvmpipe they
- * also run with the subgroup tiles at 16 lanes (512-bit vectors) and 4 lanes (128-bit), each
+ * also run with the subgroup tiles at 16, 8 and 4 lanes (512-, 256- and 128-bit vectors), each
  * in a child process, since the vector width is fixed when the Vulkan driver loads.
  */
 import { execFileSync } from 'node:child_process';
@@ -20,6 +20,7 @@ describe('kernel self-checks', () => {
 
   for (const [bits, lanes] of [
     [512, 16],
+    [256, 8],
     [128, 4],
   ] as const) {
     it.skipIf(!hasAdapter)(
