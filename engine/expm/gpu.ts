@@ -132,6 +132,11 @@ function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
     uniform: { N: n, step: spec.gate?.step ?? 0, cI, c0, c1, c2, c3 },
     constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate), ...(lanes ? { LANES: lanes } : {}) },
     groups: lanes ? [Math.ceil(n / (4 * lanes)), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
+    // For the roofline (a gated step that only copies does less; this is the work when it runs).
+    cost: {
+      flops: 2 * n ** 3 * prods.length + 2 * n * n * (terms.length + (spec.cI ? 1 : 0)),
+      bytes: 4 * n * n * (2 * prods.length + terms.length + (spec.gate ? 1 : 0) + 1),
+    },
   });
 }
 
