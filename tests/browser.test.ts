@@ -1,7 +1,7 @@
 /**
  * The workbench in a real browser: Debian's Chromium, headless, driven by playwright-core, on
  * its own WebGPU adapter (SwiftShader: a CPU Vulkan with 4-lane subgroups, so the engine runs
- * its workgroup-tile kernels, not the 8-lane subgroup ones). No mocks: the page loads the
+ * its workgroup-tile kernels, not the subgroup ones, which are the default at 8 or 16 lanes). No mocks: the page loads the
  * engine bundle from `cortical-rnn serve`'s server, the field from the data directory, and a
  * committed sweep (tests/fixtures/results-tiny) from the results directory.
  *
@@ -110,7 +110,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(await page.getAttribute('#adapter-info', 'data-ready')).toBe('1');
     const text = await page.textContent('#adapter-table');
     expect(text).toMatch(/subgroups/);
-    // SwiftShader's 4-lane subgroups: the 8-lane subgroup tiles are not chosen, workgroup tiles are.
+    // SwiftShader's 4-lane subgroups: the subgroup tiles are not the default there, workgroup tiles are.
     if (/4\.\.4 lanes/.test(text!)) expect(text).toMatch(/workgroup tiles/);
     await page.screenshot({ path: join(OUT, 'adapter.png') });
   });

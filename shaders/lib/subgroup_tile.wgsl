@@ -1,4 +1,4 @@
-// Register-tile product for one 8-lane subgroup, shared by the subgroup kernels (matmul and
+// Register-tile product for one subgroup of 4, 8 or 16 lanes, shared by the subgroup kernels (matmul and
 // the RNN steps) on CPU adapters (llvmpipe).
 //
 // What llvmpipe (Mesa 25.0, LLVM 15) makes of loads, read from its generated code
