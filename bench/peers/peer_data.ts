@@ -23,8 +23,8 @@ interface TensorEntry {
   offset: number;
 }
 
-interface Header {
-  format: string;
+/** The model and batch shape, shared by the file's header and the data read back. */
+interface PeerShape {
   nIn: number;
   N: number;
   nOut: number;
@@ -32,18 +32,15 @@ interface Header {
   outputBias: boolean;
   T: number;
   B: number;
+}
+
+interface Header extends PeerShape {
+  format: string;
   tensors: Record<string, TensorEntry>;
 }
 
 /** A workload as the peers read it: float32 tensors (labels int32), row-major. */
-export interface PeerData {
-  nIn: number;
-  N: number;
-  nOut: number;
-  alpha: number;
-  outputBias: boolean;
-  T: number;
-  B: number;
+export interface PeerData extends PeerShape {
   x: Float32Array;
   labels: Int32Array;
   lossMask: Float32Array;

@@ -232,23 +232,20 @@ export class GpuBackend implements GpuOps {
     const strideA = strides.a ?? (s.batchA === 1 ? 0 : m * k);
     const strideB = strides.b ?? (s.batchB === 1 ? 0 : k * n);
     const strideC = strides.c ?? m * n;
-    const vecStrides = strideA % 4 === 0 && strideB % 4 === 0 && strideC % 4 === 0;
     const offA = offsets.a ?? 0;
     const offB = offsets.b ?? 0;
     const offC = offsets.c ?? 0;
-    const aligned =
-      (transA ? m % 4 === 0 : k % 4 === 0) &&
-      (transB ? k % 4 === 0 : n % 4 === 0) &&
-      n % 4 === 0 &&
-      vecStrides &&
-      offA % 4 === 0 &&
-      offB % 4 === 0 &&
-      offC % 4 === 0;
+    // Whether an operand is read (written) 4 values at a time along its contiguous dimension:
+    // that dimension, the offset and the batch stride are multiples of 4.
+    const quad = (dim: number, offset: number, stride: number) => dim % 4 === 0 && dim >= 4 && offset % 4 === 0 && stride % 4 === 0;
+    const vecA = quad(transA ? m : k, offA, strideA);
+    const vecB = quad(transB ? k : n, offB, strideB);
+    const vecC = quad(n, offC, strideC);
     const cost = { flops: 2 * s.batch * m * n * k, bytes: 4 * s.batch * (m * k + k * n + m * n * (accumulate ? 2 : 1)) };
     // Subgroup tiles run along the columns, so only few columns leave them idle (bench: a
     // 3200x3x100 product ran in 0.98 ms on subgroup tiles, 3.6 ms skinny; 3200x100x3 in 1.7 vs 1.5).
     const skinny = this.matmulDesign === 'subgroup' ? n <= SKINNY_DIM : Math.min(m, n, k) <= SKINNY_DIM;
-    const shader = skinny ? 'matmul_skinny' : this.matmulDesign === 'subgroup' ? 'matmul_subgroup' : aligned ? 'matmul_vec4' : 'matmul';
+    const shader = skinny ? 'matmul_skinny' : this.matmulDesign === 'subgroup' ? 'matmul_subgroup' : vecA && vecB && vecC ? 'matmul_vec4' : 'matmul';
     const lanes = this.subgroupLanes ?? 0;
     const g = grid1d(m * n, 64);
     const groups: [number, number, number] = skinny
@@ -256,13 +253,7 @@ export class GpuBackend implements GpuOps {
       : this.matmulDesign === 'subgroup'
         ? [Math.ceil(n / (4 * lanes)), Math.ceil(m / 16), s.batch]
         : [Math.ceil(n / 64), Math.ceil(m / 64), s.batch];
-    // The subgroup design reads an operand 4 values at a time along its contiguous dimension
-    // (and writes C so) when that dimension, the offset and the batch stride are multiples of 4.
-    const quad = (dim: number, offset: number, stride: number) => dim % 4 === 0 && dim >= 4 && offset % 4 === 0 && stride % 4 === 0;
-    const vec =
-      shader === 'matmul_subgroup'
-        ? { LANES: lanes, VEC_A: quad(transA ? m : k, offA, strideA), VEC_B: quad(transB ? k : n, offB, strideB), VEC_C: quad(n, offC, strideC) }
-        : {};
+    const vec = shader === 'matmul_subgroup' ? { LANES: lanes, VEC_A: vecA, VEC_B: vecB, VEC_C: vecC } : {};
     runKernel(this.ctx, 'matmul', {
       shader,
       bind: { A: a, B: b, C: c },
