@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { GpuBackend } from '../engine/gpu/backend.ts';
 import type { Backend } from '../engine/tensor.ts';
+import type { PeerKind } from './peers/run.ts';
 
 /** Options every bench suite takes (the CLI's flags). */
 export interface SuiteOptions {
@@ -14,6 +15,10 @@ export interface SuiteOptions {
   json?: boolean;
   /** bench profile: which workload (see bench/profile.ts). */
   workload?: string;
+  /** bench peers: which peers run (default: PyTorch CPU and TensorFlow.js). */
+  peers?: PeerKind[];
+  /** bench peers: the Python that holds PyTorch (default /usr/bin/python3, Debian's). */
+  python?: string;
 }
 
 type TimingSource = 'gpu-timestamp' | 'wall';

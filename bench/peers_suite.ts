@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../engine/tensor.ts';
 import { WdcRegularizer } from '../engine/regularizers/communicability.ts';
-import { runPeerProcess, type PeerKind } from './peers/run.ts';
+import { runPeerProcess } from './peers/run.ts';
 import type { PeerResult } from './peers/workload.ts';
 import { writePeerData } from './peers/peer_data.ts';
 import { canonicalWorkload, paperWorkload, timeTrainingSteps } from './rnn.ts';
@@ -25,7 +25,7 @@ import type { SuiteOptions } from './harness.ts';
 /** Step-0 losses of the engine and a peer from the same weights must agree to this (absolute). */
 const STEP0_LOSS_TOLERANCE = 1e-4;
 
-export async function benchPeers(backend: Backend, opts: SuiteOptions & { peers?: PeerKind[] }): Promise<BenchRecord[]> {
+export async function benchPeers(backend: Backend, opts: SuiteOptions): Promise<BenchRecord[]> {
   if (opts.workload === 'paper') return benchPeersPaper(backend, opts);
   if (opts.workload && !opts.workload.startsWith('canonical')) throw new Error(`bench peers: unknown workload '${opts.workload}'; choose canonical or paper`);
   const sizes = opts.sizes ?? [100, 256];
@@ -43,7 +43,7 @@ export async function benchPeers(backend: Backend, opts: SuiteOptions & { peers?
   const peerResults: PeerResult[] = [];
   for (const kind of kinds) {
     try {
-      peerResults.push(...(await runPeerProcess(kind, { Ns: sizes, reg: 'both', budgetS })));
+      peerResults.push(...(await runPeerProcess(kind, { Ns: sizes, reg: 'both', budgetS, python: opts.python })));
     } catch (e) {
       peerResults.push({ peer: kind, N: null, reg: false, steps_per_s: null, ms_per_step: null, error: (e as Error).message } as PeerResult);
     }
@@ -88,7 +88,7 @@ function peerFailure(kind: string, e: unknown): PeerResult {
 }
 
 /** The paper workload, engine beside PyTorch CPU and TensorFlow.js WebGPU: medians and ratios. */
-async function benchPeersPaper(backend: Backend, opts: SuiteOptions & { peers?: PeerKind[] }): Promise<BenchRecord[]> {
+async function benchPeersPaper(backend: Backend, opts: SuiteOptions): Promise<BenchRecord[]> {
   const N = opts.sizes?.[0] ?? 312;
   const run = paperWorkload(N);
   const { T, B } = run.batch;
@@ -120,7 +120,7 @@ async function benchPeersPaper(backend: Backend, opts: SuiteOptions & { peers?: 
     const peerResults: PeerResult[] = [];
     for (const kind of kinds) {
       try {
-        peerResults.push(...(await runPeerProcess(kind, { data: file, workload: 'paper', reg: 'both', budgetS, lambda })));
+        peerResults.push(...(await runPeerProcess(kind, { data: file, workload: 'paper', reg: 'both', budgetS, lambda, python: opts.python })));
       } catch (e) {
         peerResults.push(peerFailure(kind, e));
       }

@@ -16,7 +16,8 @@ import type { PeerResult } from './workload.ts';
 
 export type { PeerResult } from './workload.ts';
 
-export type PeerKind = 'tfjs-webgpu' | 'tfjs-wasm' | 'tfjs-cpu' | 'torch-cpu' | 'torch-cuda';
+export const PEER_KINDS = ['tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'torch-cpu', 'torch-cuda'] as const;
+export type PeerKind = (typeof PEER_KINDS)[number];
 
 export interface PeerRunOptions {
   /** Hidden sizes, run one after another in the same process. Default [100, 256]. */

@@ -4,8 +4,20 @@ import { benchMatmul, printMatmul } from '../../bench/matmul.ts';
 import { environment, type BenchRecord } from '../../bench/harness.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { benchSuites } from '../../bench/suites.ts';
+import { PEER_KINDS, type PeerKind } from '../../bench/peers/run.ts';
+import { OptionError } from '../../engine/errors.ts';
 
-type Args = { suite: string; backend: (typeof BACKEND_CHOICES)[number]; json?: boolean; out?: string; sizes?: string; quick?: boolean; workload?: string };
+type Args = {
+  suite: string;
+  backend: (typeof BACKEND_CHOICES)[number];
+  json?: boolean;
+  out?: string;
+  sizes?: string;
+  quick?: boolean;
+  workload?: string;
+  peers?: string;
+  python?: string;
+};
 
 export const command: CommandModule<object, Args> = {
   command: 'bench [suite]',
@@ -20,7 +32,12 @@ export const command: CommandModule<object, Args> = {
       .option('workload', {
         type: 'string',
         describe: 'bench profile: canonical, canonical-100 or paper; bench peers: canonical (default) or paper (the default under bench all)',
-      }),
+      })
+      .option('peers', {
+        type: 'string',
+        describe: `bench peers: comma-separated peers (${PEER_KINDS.join(', ')}); default torch-cpu and the tfjs ones; torch-cuda on GPU machines`,
+      })
+      .option('python', { type: 'string', describe: 'bench peers: the Python interpreter that holds PyTorch (default /usr/bin/python3)' }),
   handler: async (args) => {
     // 'all' runs every suite, the peers' on the paper workload unless --workload names a canonical one.
     const names = args.suite === 'all' ? ['matmul', ...Object.keys(benchSuites)] : [args.suite];
@@ -28,6 +45,9 @@ export const command: CommandModule<object, Args> = {
     for (const n of names)
       if (n !== 'matmul' && !(n in benchSuites)) throw new Error(`unknown bench suite '${n}'; choose from matmul, ${Object.keys(benchSuites).join(', ')}, all`);
     const sizes = args.sizes?.split(',').map(Number);
+    const peers = args.peers?.split(',').map((p) => p.trim());
+    const unknown = peers?.find((p) => !(PEER_KINDS as readonly string[]).includes(p));
+    if (unknown !== undefined) throw new OptionError('--peers', `a comma-separated list of ${PEER_KINDS.join(', ')}`, unknown);
     await withBackend(args, async (backend) => {
       const env = environment(backend);
       const all: BenchRecord[] = [];
@@ -38,7 +58,14 @@ export const command: CommandModule<object, Args> = {
           records = await benchMatmul(backend, { sizes });
           if (!args.json) printMatmul(records);
         } else {
-          records = await benchSuites[name]!.run(backend, { sizes, quick: args.quick, json: args.json, workload: workloadOf(name) });
+          records = await benchSuites[name]!.run(backend, {
+            sizes,
+            quick: args.quick,
+            json: args.json,
+            workload: workloadOf(name),
+            peers: peers as PeerKind[] | undefined,
+            python: args.python,
+          });
         }
         all.push(...records);
       }
