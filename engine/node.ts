@@ -12,9 +12,14 @@ import type { Backend } from './tensor.ts';
 let globalsInstalled = false;
 const gpuByFlags = new Map<string, GPU>();
 
-/** Dawn instance flags for a request; OpenGL (stock Mesa) needs a surfaceless EGL platform. */
+/**
+ * Dawn instance flags for a request; OpenGL (stock Mesa) needs a surfaceless EGL platform.
+ * Dawn rounds GPU timestamps to multiples of 65,536 ns unless told otherwise (a browser's guard
+ * against timing attacks). Every kernel of a GPU runs shorter than that, so the benchmarks would
+ * read 0 or 65.5 µs (seen on an H200); a Node process has nothing to guard.
+ */
 function dawnFlags(request: GpuRequest): string[] {
-  const flags: string[] = [];
+  const flags: string[] = ['disable-dawn-features=timestamp_quantization'];
   if (request.backend) flags.push(`backend=${request.backend}`);
   if (request.backend === 'opengl' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   return flags;
