@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Tape } from '../engine/autograd.ts';
 import { WdRegularizer } from '../engine/regularizers/communicability.ts';
 import { CpuBackend } from '../engine/cpu/backend.ts';
+import { rnnForwardCpu } from '../engine/cpu/rnn.ts';
 import { NonFiniteError } from '../engine/errors.ts';
 import { GpuBackend } from '../engine/gpu/backend.ts';
 import { Rng } from '../engine/rng.ts';
@@ -193,6 +194,27 @@ describe('CPU twin of the fused RNN', () => {
     expect(b.loss).toBe(a.loss);
     expect(Array.from(b.logits!)).toEqual(Array.from(a.logits!, (v, i) => (inRange(i) ? v : 0)));
     expect(await twin.getParams()).toEqual(await trainer.getParams());
+  });
+
+  it('the forward of a batch is, bit for bit, that of each trial alone (4-trial passes and the remainder)', () => {
+    const cfg: RnnConfig = { nIn: 3, nHidden: 37, nOut: 2, alpha: 0.6, outputBias: true };
+    const p = params(cfg, 31);
+    const T = 5;
+    const B = 7;
+    const x = Float64Array.from(new Rng(32, 'x').normals(T * B * cfg.nIn));
+    const all = rnnForwardCpu(cfg, p, x, T, B, { from: 1, to: T });
+    for (let b = 0; b < B; b++) {
+      const xb = new Float64Array(T * cfg.nIn);
+      for (let t = 0; t < T; t++) xb.set(x.subarray((t * B + b) * cfg.nIn, (t * B + b + 1) * cfg.nIn), t * cfg.nIn);
+      const one = rnnForwardCpu(cfg, p, xb, T, 1, { from: 1, to: T });
+      const rows = (a: Float64Array, width: number) =>
+        Array.from({ length: T }, (_, t) => Array.from(a.subarray((t * B + b) * width, (t * B + b + 1) * width)));
+      const alone = (a: Float64Array, width: number) => Array.from({ length: T }, (_, t) => Array.from(a.subarray(t * width, (t + 1) * width)));
+      expect(rows(all.H, cfg.nHidden)).toEqual(alone(one.H, cfg.nHidden));
+      expect(rows(all.R, cfg.nHidden)).toEqual(alone(one.R, cfg.nHidden));
+      expect(rows(all.logits, cfg.nOut)).toEqual(alone(one.logits, cfg.nOut));
+    }
+    expect(all.H.some((v) => v !== 0)).toBe(true);
   });
 
   it('without a regulariser, its fields are reported as not checked, never as passed', async () => {
