@@ -162,9 +162,16 @@ export async function trainNetworks(
       const t0 = Date.now();
       const order = networks.map((m, k) => batchOrder(m.splits.train, batchSize, rngs[k]!.fork(`epoch-${epoch}`)));
       const sums = networks.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
-      for (let b = 0; b < order[0]!.length && step < maxSteps && live(); b++) {
-        const batchList = networks.map((m, k) => gatherBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
-        const stepResults = await trainer.step(batchList, { returnLogits: 'masked' }); // countCorrect reads the scored rows
+      const nBatches = order[0]!.length;
+      const gather = (b: number) => networks.map((m, k) => gatherBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
+      let next = nBatches > 0 ? gather(0) : [];
+      for (let b = 0; b < nBatches && step < maxSteps && live(); b++) {
+        const batchList = next;
+        // step() submits the GPU work before its first await, so the next batches (input noise
+        // included, drawn in the same order as before) are built while the GPU runs this one.
+        const pending = trainer.step(batchList, { returnLogits: 'masked' }); // countCorrect reads the scored rows
+        if (b + 1 < nBatches) next = gather(b + 1);
+        const stepResults = await pending;
         step++;
         for (let k = 0; k < K; k++) {
           if (results[k]!.diverged) continue;
