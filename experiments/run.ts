@@ -17,7 +17,6 @@ import { rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../connectome/npy.ts';
-import { analyzeNetwork } from '../analysis/metrics.ts';
 import type { NonFiniteError } from '../engine/errors.ts';
 import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
@@ -28,7 +27,7 @@ import { prepareField } from './prepare.ts';
 import { variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
 import { codeVersion } from './provenance.ts';
-import { inferenceFunction } from './function.ts';
+import { analyseRuns, type AnalysisJob, type AnalysisResult } from './analysis.ts';
 import { getTask } from '../tasks/index.ts';
 import {
   CSV_HEADER,
@@ -184,22 +183,27 @@ async function finishDiverged(r: PreparedRun, e: NonFiniteError, trainS: number)
   return rec;
 }
 
-async function finishOk(r: PreparedRun, done: RunOutcome & { final: HostParams }): Promise<FinalRecord> {
-  const { n, cfg, spec } = r;
-  const p = r.o.protocol;
+async function finishOk(r: PreparedRun, done: RunOutcome & { final: HostParams }, analysis: AnalysisResult): Promise<FinalRecord> {
+  const { n, cfg } = r;
   for (const [k, v] of Object.entries(done.final) as [string, Float64Array][]) {
     const shape = k === 'W_rec' ? [n, n] : k === 'W_in' ? [n, cfg.nIn] : k === 'W_out' ? [cfg.nOut, n] : [v.length];
     await writeFileAtomic(join(r.o.dir, 'params_final', `${k}.npy`), encodeNpy(Float64Array.from(v), shape, '<f8'));
   }
-  const tAn = Date.now();
-  const metrics = analyzeNetwork(done.final.W_rec, n, { seed: spec.seed, nNull: p.nNull, nMatched: p.nMatched, positions: r.positionsUm });
-  const fn = getTask(spec.task).name === 'inference' ? inferenceFunction(cfg, done.final, r.positionsUm, { seed: spec.seed, inputNoise: p.inputNoise }) : null;
-  const anS = (Date.now() - tAn) / 1000;
+  const { metrics, fn } = analysis;
   const last = done.history[done.history.length - 1]!;
-  const rec = okRecord(r.base, done, metrics, anS, (Date.now() - r.tStart) / 1000, fn);
+  const rec = okRecord(r.base, done, metrics, analysis.seconds, (Date.now() - r.tStart) / 1000, fn);
   r.progress.done(`test acc ${done.test.accuracy.toFixed(3)} (paper acc ${last.trainAccuracy.toFixed(3)}), Q ${metrics.Q_cnm.toFixed(3)}`);
   await writeFileAtomic(join(r.o.dir, 'final.json'), toJson(rec));
   return rec;
+}
+
+/** What `analyseRun` needs from a finished run. */
+function analysisJob(r: PreparedRun, final: HostParams): AnalysisJob {
+  const p = r.o.protocol;
+  const job: AnalysisJob = { W_rec: Float64Array.from(final.W_rec), n: r.n, seed: r.spec.seed, nNull: p.nNull, nMatched: p.nMatched };
+  if (r.positionsUm) job.positions = Float64Array.from(r.positionsUm);
+  if (getTask(r.spec.task).name === 'inference') job.fn = { cfg: r.cfg, params: final, inputNoise: p.inputNoise };
+  return job;
 }
 
 /** Trains one network and writes its run directory; returns the final record. */
@@ -241,13 +245,19 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
     );
     const evalS = (Date.now() - tEval) / 1000;
     const params = await trainer.getAllParams();
+    const ok = runs.map((_, k) => k).filter((k) => !results[k]!.diverged);
+    const analyses = await analyseRuns(ok.map((k) => analysisJob(runs[k]!, params[k]!)));
     const out: FinalRecord[] = [];
     for (let k = 0; k < runs.length; k++) {
       const res = results[k]!;
       out.push(
         res.diverged
           ? await finishDiverged(runs[k]!, res.diverged, trainS)
-          : await finishOk(runs[k]!, { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length }),
+          : await finishOk(
+              runs[k]!,
+              { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length },
+              analyses[ok.indexOf(k)]!,
+            ),
       );
     }
     return out;

@@ -1,0 +1,120 @@
+/**
+ * The analyses of a trained run (graph metrics of W_rec and, on the inference task, the
+ * functional metrics): one function, `analyseRun`, run inline or in worker threads.
+ *
+ * A batch of networks trained side by side finishes all at once, and its analyses are then the
+ * only work left, all of it on the CPU: on an H200 a batch of 55 inference networks trained in
+ * 169 s and was then analysed one run after another for 15 min. Each analysis is a pure, seeded
+ * function of the run, so spreading them over threads changes run times, never numbers.
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { analyzeNetwork, type NetworkMetrics } from '../analysis/metrics.ts';
+import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
+import { inferenceFunction, type FunctionMetrics } from './function.ts';
+
+export interface AnalysisJob {
+  W_rec: Float64Array;
+  n: number;
+  seed: number;
+  nNull?: number;
+  nMatched?: number;
+  positions?: Float64Array;
+  /** The inference task's functional analysis, which runs the network on fresh trials. */
+  fn?: { cfg: RnnConfig; params: HostParams; inputNoise: number };
+}
+
+export interface AnalysisResult {
+  metrics: NetworkMetrics;
+  fn: FunctionMetrics | null;
+  /** Seconds this run's analysis took (in whichever thread ran it). */
+  seconds: number;
+}
+
+export function analyseRun(job: AnalysisJob): AnalysisResult {
+  const t0 = performance.now();
+  const metrics = analyzeNetwork(job.W_rec, job.n, { seed: job.seed, nNull: job.nNull, nMatched: job.nMatched, positions: job.positions });
+  const fn = job.fn && job.positions ? inferenceFunction(job.fn.cfg, job.fn.params, job.positions, { seed: job.seed, inputNoise: job.fn.inputNoise }) : null;
+  return { metrics, fn, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Threads for the analyses: CORTICAL_RNN_ANALYSIS_THREADS, else every core (training is over by then). */
+function analysisThreads(): number {
+  const env = process.env.CORTICAL_RNN_ANALYSIS_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`CORTICAL_RNN_ANALYSIS_THREADS: expected a positive integer, got '${env}'`);
+    return n;
+  }
+  return availableParallelism();
+}
+
+/**
+ * Every job's analysis, in job order. One job, or one thread, runs inline; otherwise up to
+ * `threads` workers each take the next job as they finish one.
+ */
+export async function analyseRuns(jobs: AnalysisJob[], threads = analysisThreads()): Promise<AnalysisResult[]> {
+  const nWorkers = Math.min(threads, jobs.length);
+  if (nWorkers <= 1) return jobs.map(analyseRun);
+  const results: AnalysisResult[] = new Array<AnalysisResult>(jobs.length);
+  let nextJob = 0;
+  const workers = Array.from({ length: nWorkers }, () => startWorker());
+  try {
+    await Promise.all(
+      workers.map(async (w) => {
+        while (nextJob < jobs.length) {
+          const i = nextJob++;
+          results[i] = await w.run(jobs[i]!);
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+  return results;
+}
+
+interface AnalysisWorker {
+  run(job: AnalysisJob): Promise<AnalysisResult>;
+  close(): Promise<number>;
+}
+
+/**
+ * A worker on experiments/analysis_worker. From the TypeScript sources (a development checkout)
+ * the worker registers tsx first, as bin/cortical-rnn.js does: hooks registered in this thread do
+ * not reach a worker's.
+ */
+function startWorker(): AnalysisWorker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './analysis_worker.ts' : './analysis_worker.js', import.meta.url);
+  let worker: Worker;
+  if (fromSource) {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+    const boot = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry.href)}); })()`;
+    worker = new Worker(boot, { eval: true });
+  } else {
+    worker = new Worker(entry);
+  }
+  let pending: { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void } | null = null;
+  const fail = (e: Error) => {
+    pending?.reject(e);
+    pending = null;
+  };
+  worker.on('message', (m: { result?: AnalysisResult; error?: string }) => {
+    if (m.error !== undefined) fail(new Error(`analysis worker: ${m.error}`));
+    else pending?.resolve(m.result!);
+    pending = null;
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`analysis worker exited (code ${code}) before it answered`)));
+  return {
+    run: (job) =>
+      new Promise<AnalysisResult>((resolve, reject) => {
+        pending = { resolve, reject };
+        worker.postMessage(job);
+      }),
+    close: () => worker.terminate(),
+  };
+}
