@@ -55,7 +55,7 @@ export function rnnForwardCpu(cfg: RnnConfig, p: HostParams, x: ArrayLike<number
  */
 const TRIALS_PER_PASS = 4;
 
-/** pre[q·N + i] for one trial b (the slot q of `pre`). */
+/** pre[q·N + i] for one trial b (the slot q of `pre`), rows `from` … N − 1. */
 function preActivation1(
   p: HostParams,
   x: ArrayLike<number>,
@@ -67,10 +67,11 @@ function preActivation1(
   B: number,
   N: number,
   nIn: number,
+  from = 0,
 ) {
   const xo = (t * B + b) * nIn;
   const hPrev = t > 0 ? ((t - 1) * B + b) * N : -1;
-  for (let i = 0; i < N; i++) {
+  for (let i = from; i < N; i++) {
     let s = p.b[i]!;
     for (let k = 0; k < nIn; k++) s += p.W_in[i * nIn + k]! * x[xo + k]!;
     if (hPrev >= 0) for (let j = 0; j < N; j++) s += p.W_rec[i * N + j]! * H[hPrev + j]!;
@@ -140,33 +141,8 @@ function preActivations4(p: HostParams, x: ArrayLike<number>, H: Float64Array, p
     pre[2 * N + i + 1] = u2;
     pre[3 * N + i + 1] = u3;
   }
-  for (; i < N; i++) {
-    let s0 = p.b[i]!;
-    let s1 = s0;
-    let s2 = s0;
-    let s3 = s0;
-    for (let k = 0; k < nIn; k++) {
-      const w = p.W_in[i * nIn + k]!;
-      s0 += w * x[x0 + k]!;
-      s1 += w * x[x0 + nIn + k]!;
-      s2 += w * x[x0 + 2 * nIn + k]!;
-      s3 += w * x[x0 + 3 * nIn + k]!;
-    }
-    if (h0 >= 0) {
-      const row = i * N;
-      for (let j = 0; j < N; j++) {
-        const w = W[row + j]!;
-        s0 += w * H[h0 + j]!;
-        s1 += w * H[h0 + N + j]!;
-        s2 += w * H[h0 + 2 * N + j]!;
-        s3 += w * H[h0 + 3 * N + j]!;
-      }
-    }
-    pre[i] = s0;
-    pre[N + i] = s1;
-    pre[2 * N + i] = s2;
-    pre[3 * N + i] = s3;
-  }
+  // An odd N leaves one row, summed trial by trial in the same order.
+  if (i < N) for (let q = 0; q < TRIALS_PER_PASS; q++) preActivation1(p, x, H, pre, q, t, b0 + q, B, N, nIn, i);
 }
 
 /**
