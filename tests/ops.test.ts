@@ -75,6 +75,16 @@ describe.skipIf(!hasAdapter)('GPU ops match the CPU reference', () => {
     if (shaders.subgroup) expect(shaders.subgroup).toEqual(['matmul_subgroup']);
   });
 
+  it('reads GPU timestamps unrounded (Dawn rounds them to 65,536 ns unless told not to)', async () => {
+    const be = gpu.get();
+    if (!be.ctx.hasTimestamps) return expect(be.ctx.hasTimestamps).toBe(false);
+    const spans = await be.ctx.profile(() => be.scope(() => void be.matmul(be.zeros([64, 64]), be.zeros([64, 64]))));
+    const ns = spans!.map((s) => Math.round(s.ms * 1e6));
+    expect(ns.length).toBeGreaterThan(0);
+    // Rounded timestamps give only multiples of 65,536 ns (0 among them); real ones almost never do.
+    expect(ns.filter((t) => t % 65536 !== 0).length).toBeGreaterThan(0);
+  });
+
   for (const kernel of kernels) {
     describe(`${kernel} matmul`, () => {
       const withKernel = <T>(op: (be: Backend) => Promise<T>) => withMatmulKernel(gpu.get(), kernel, () => op(gpu.get()));
