@@ -44,7 +44,7 @@ stage() {
   timeout -k 5 "$limit" "$@" >"$out/logs/$name.txt" 2>&1
   rc=$?
   echo "   $name: exit $rc after $(($(date +%s) - s)) s"
-  tail -n "${TAIL:-12}" "$out/logs/$name.txt" | sed 's/^/   | /'
+  if [ -n "${GREP:-}" ]; then grep -m 5 -E "$GREP" "$out/logs/$name.txt"; else tail -n "${TAIL:-12}" "$out/logs/$name.txt"; fi | sed 's/^/   | /'
   pack
 }
 cli=(node bin/cortical-rnn.js)
@@ -53,7 +53,7 @@ echo "gpu-session: budget ${budget} s, out $out, commit ${CORTICAL_RNN_COMMIT:-$
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv >"$out/logs/nvidia-smi.txt" 2>&1
 TAIL=40 stage info 90 "${cli[@]}" info --selfcheck
 for f in rnn_bptt_ref regularizer_n24 regularizer_5_3_4; do
-  [ -f "$fixtures/$f.json" ] && TAIL=3 stage "verify-$f" 60 "${cli[@]}" verify "$fixtures/$f.json"
+  [ -f "$fixtures/$f.json" ] && GREP='^  "(format|backend|pass)"' stage "verify-$f" 60 "${cli[@]}" verify "$fixtures/$f.json"
 done
 stage bench-matmul 60 "${cli[@]}" bench matmul --sizes 256,512,1024,2048 --out "$out/logs/bench-matmul.json"
 TAIL=20 stage bench-peers-paper 120 "${cli[@]}" bench peers --workload paper --peers torch-cuda --python "$python" --out "$out/logs/bench-peers-paper.json"
