@@ -52,28 +52,46 @@ function analysisThreads(): number {
 }
 
 /**
- * Every job's analysis, in job order. One job, or one thread, runs inline; otherwise up to
- * `threads` workers each take the next job as they finish one.
+ * Every job's analysis, yielded in job order as soon as it and those before it are done, so a
+ * caller can write each run while the rest are still analysed (a batch stopped midway keeps
+ * what it finished). One job, or one thread, runs inline; otherwise up to `threads` workers each
+ * take the next job as they finish one. Leaving the loop early stops the workers.
  */
-export async function analyseRuns(jobs: AnalysisJob[], threads = analysisThreads()): Promise<AnalysisResult[]> {
+export async function* analyseRuns(jobs: AnalysisJob[], threads = analysisThreads()): AsyncGenerator<AnalysisResult> {
   const nWorkers = Math.min(threads, jobs.length);
-  if (nWorkers <= 1) return jobs.map(analyseRun);
-  const results: AnalysisResult[] = new Array<AnalysisResult>(jobs.length);
-  let nextJob = 0;
+  if (nWorkers <= 1) {
+    for (const job of jobs) yield analyseRun(job);
+    return;
+  }
+  const settled = jobs.map(() => {
+    let resolve!: (r: AnalysisResult) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<AnalysisResult>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => {}); // a failure surfaces when its turn comes in the loop below
+    return { promise, resolve, reject };
+  });
   const workers = Array.from({ length: nWorkers }, () => startWorker());
+  let nextJob = 0;
+  const drain = async (w: AnalysisWorker) => {
+    while (nextJob < jobs.length) {
+      const i = nextJob++;
+      try {
+        settled[i]!.resolve(await w.run(jobs[i]!));
+      } catch (e) {
+        settled[i]!.reject(e as Error);
+        for (let j = nextJob; j < jobs.length; j++) settled[j]!.reject(e as Error);
+        nextJob = jobs.length;
+      }
+    }
+  };
+  const running = Promise.all(workers.map(drain));
   try {
-    await Promise.all(
-      workers.map(async (w) => {
-        while (nextJob < jobs.length) {
-          const i = nextJob++;
-          results[i] = await w.run(jobs[i]!);
-        }
-      }),
-    );
+    for (const s of settled) yield await s.promise;
+    await running;
   } finally {
+    nextJob = jobs.length;
     await Promise.all(workers.map((w) => w.close()));
   }
-  return results;
 }
 
 interface AnalysisWorker {

@@ -246,19 +246,22 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
     const evalS = (Date.now() - tEval) / 1000;
     const params = await trainer.getAllParams();
     const ok = runs.map((_, k) => k).filter((k) => !results[k]!.diverged);
-    const analyses = await analyseRuns(ok.map((k) => analysisJob(runs[k]!, params[k]!)));
+    const analyses = analyseRuns(ok.map((k) => analysisJob(runs[k]!, params[k]!)));
     const out: FinalRecord[] = [];
-    for (let k = 0; k < runs.length; k++) {
-      const res = results[k]!;
-      out.push(
-        res.diverged
-          ? await finishDiverged(runs[k]!, res.diverged, trainS)
-          : await finishOk(
-              runs[k]!,
-              { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length },
-              analyses[ok.indexOf(k)]!,
-            ),
-      );
+    try {
+      for (let k = 0; k < runs.length; k++) {
+        const res = results[k]!;
+        if (res.diverged) {
+          out.push(await finishDiverged(runs[k]!, res.diverged, trainS));
+          continue;
+        }
+        const next = await analyses.next();
+        if (next.done) throw new Error('runGroup: an analysis is missing'); // cannot happen: one job per run that did not diverge
+        const done = { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length };
+        out.push(await finishOk(runs[k]!, done, next.value));
+      }
+    } finally {
+      await analyses.return(undefined);
     }
     return out;
   } finally {

@@ -21,12 +21,17 @@ function job(seed: number, n = 40): AnalysisJob {
 }
 
 const numbers = (r: AnalysisResult[]) => r.map(({ metrics, fn }) => ({ metrics, fn }));
+const all = async (jobs: AnalysisJob[], threads: number) => {
+  const out: AnalysisResult[] = [];
+  for await (const r of analyseRuns(jobs, threads)) out.push(r);
+  return out;
+};
 
 describe('analyses in worker threads', () => {
   it('give exactly the numbers of the same analyses inline, in job order', async () => {
     const jobs = [job(1), job(2), job(3)];
-    const inline = await analyseRuns(jobs, 1);
-    const threaded = await analyseRuns(jobs, 2);
+    const inline = await all(jobs, 1);
+    const threaded = await all(jobs, 2);
     expect(numbers(threaded)).toEqual(numbers(inline));
     // the jobs differ, so a mix-up of the order would show
     expect(inline[0]!.metrics.Q_cnm).not.toBe(inline[1]!.metrics.Q_cnm);
@@ -35,6 +40,6 @@ describe('analyses in worker threads', () => {
 
   it("a worker's error reaches the caller with its message", async () => {
     const bad = { ...job(4), W_rec: new Float64Array(7) };
-    await expect(analyseRuns([job(5), bad], 2)).rejects.toThrow(/analysis worker: thresholdTop10: expected 1600 weights, got 7/);
+    await expect(all([job(5), bad], 2)).rejects.toThrow(/analysis worker: thresholdTop10: expected 1600 weights, got 7/);
   }, 120_000);
 });
