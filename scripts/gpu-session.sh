@@ -10,7 +10,8 @@
 #
 # Environment: CORTICAL_RNN_DATA (the data folder), FIXTURES (default ../shared/fixtures),
 # PYTHON (the interpreter that holds PyTorch with CUDA; default python3), MODELS_PER_BATCH
-# (networks trained side by side in the grid; default 55, one seed block of a task).
+# (networks trained side by side in the grid; default 55, one seed block of a task), BENCH=0
+# (skip the benchmarks, leaving the budget to the check and the grid).
 #
 # The grid runs from this checkout, whose commit is recorded in every run (CORTICAL_RNN_COMMIT
 # overrides it where the checkout has no .git); finished runs are never redone, so a second
@@ -55,10 +56,12 @@ TAIL=40 stage info 90 "${cli[@]}" info --selfcheck
 for f in rnn_bptt_ref regularizer_n24 regularizer_5_3_4; do
   [ -f "$fixtures/$f.json" ] && GREP='^  "(format|backend|pass)"' stage "verify-$f" 60 "${cli[@]}" verify "$fixtures/$f.json"
 done
-stage bench-matmul 60 "${cli[@]}" bench matmul --sizes 256,512,1024,2048 --out "$out/logs/bench-matmul.json"
-TAIL=20 stage bench-peers-paper 120 "${cli[@]}" bench peers --workload paper --peers torch-cuda --python "$python" --out "$out/logs/bench-peers-paper.json"
-TAIL=30 stage bench-profile-paper 90 "${cli[@]}" bench profile --workload paper --quick --out "$out/logs/bench-profile-paper.json"
-stage bench-multi 60 "${cli[@]}" bench multi --quick --out "$out/logs/bench-multi.json"
+if [ "${BENCH:-1}" != 0 ]; then
+  stage bench-matmul 60 "${cli[@]}" bench matmul --sizes 256,512,1024,2048 --out "$out/logs/bench-matmul.json"
+  TAIL=20 stage bench-peers-paper 120 "${cli[@]}" bench peers --workload paper --peers torch-cuda --python "$python" --out "$out/logs/bench-peers-paper.json"
+  TAIL=30 stage bench-profile-paper 90 "${cli[@]}" bench profile --workload paper --quick --out "$out/logs/bench-profile-paper.json"
+  stage bench-multi 60 "${cli[@]}" bench multi --quick --out "$out/logs/bench-multi.json"
+fi
 
 # The grid, in the order of scripts/paper-grid.sh (both modes first, then Table 3 and the
 # controls), five seeds a block so that every block is one batch per task.
