@@ -55,6 +55,13 @@ export function rnnForwardCpu(cfg: RnnConfig, p: HostParams, x: ArrayLike<number
  */
 const TRIALS_PER_PASS = 4;
 
+/** b_i + Σ_k W_in[i][k] x[xo + k], summed in k order: where every pre-activation starts. */
+function inputDrive(p: HostParams, x: ArrayLike<number>, xo: number, i: number, nIn: number): number {
+  let s = p.b[i]!;
+  for (let k = 0; k < nIn; k++) s += p.W_in[i * nIn + k]! * x[xo + k]!;
+  return s;
+}
+
 /** pre[q·N + i] for one trial b (the slot q of `pre`), rows `from` … N − 1. */
 function preActivation1(
   p: HostParams,
@@ -72,8 +79,7 @@ function preActivation1(
   const xo = (t * B + b) * nIn;
   const hPrev = t > 0 ? ((t - 1) * B + b) * N : -1;
   for (let i = from; i < N; i++) {
-    let s = p.b[i]!;
-    for (let k = 0; k < nIn; k++) s += p.W_in[i * nIn + k]! * x[xo + k]!;
+    let s = inputDrive(p, x, xo, i, nIn);
     if (hPrev >= 0) for (let j = 0; j < N; j++) s += p.W_rec[i * N + j]! * H[hPrev + j]!;
     pre[q * N + i] = s;
   }
@@ -89,30 +95,14 @@ function preActivations4(p: HostParams, x: ArrayLike<number>, H: Float64Array, p
   const W = p.W_rec;
   let i = 0;
   for (; i + 1 < N; i += 2) {
-    let s0 = p.b[i]!;
-    let s1 = s0;
-    let s2 = s0;
-    let s3 = s0;
-    let u0 = p.b[i + 1]!;
-    let u1 = u0;
-    let u2 = u0;
-    let u3 = u0;
-    for (let k = 0; k < nIn; k++) {
-      const w = p.W_in[i * nIn + k]!;
-      const v = p.W_in[(i + 1) * nIn + k]!;
-      const a0 = x[x0 + k]!;
-      const a1 = x[x0 + nIn + k]!;
-      const a2 = x[x0 + 2 * nIn + k]!;
-      const a3 = x[x0 + 3 * nIn + k]!;
-      s0 += w * a0;
-      s1 += w * a1;
-      s2 += w * a2;
-      s3 += w * a3;
-      u0 += v * a0;
-      u1 += v * a1;
-      u2 += v * a2;
-      u3 += v * a3;
-    }
+    let s0 = inputDrive(p, x, x0, i, nIn);
+    let s1 = inputDrive(p, x, x0 + nIn, i, nIn);
+    let s2 = inputDrive(p, x, x0 + 2 * nIn, i, nIn);
+    let s3 = inputDrive(p, x, x0 + 3 * nIn, i, nIn);
+    let u0 = inputDrive(p, x, x0, i + 1, nIn);
+    let u1 = inputDrive(p, x, x0 + nIn, i + 1, nIn);
+    let u2 = inputDrive(p, x, x0 + 2 * nIn, i + 1, nIn);
+    let u3 = inputDrive(p, x, x0 + 3 * nIn, i + 1, nIn);
     if (h0 >= 0) {
       const row = i * N;
       for (let j = 0; j < N; j++) {
