@@ -6,6 +6,7 @@ import { CpuBackend, type CpuPrecision } from './cpu/backend.ts';
 import { GpuBackend } from './gpu/backend.ts';
 import type { MatmulKernel } from './gpu/tensor.ts';
 import { GpuContext } from './gpu/context.ts';
+import { probeSubnormals } from './gpu/subnormals.ts';
 import type { Platform } from './platform.ts';
 import type { Backend } from './tensor.ts';
 
@@ -52,7 +53,15 @@ export async function createGpuContext(platform: Platform, opts: EngineOptions =
     powerPreference: opts.powerPreference,
   };
   try {
-    return await GpuContext.create(platform, request);
+    const ctx = await GpuContext.create(platform, request);
+    if (!ctx) return null;
+    try {
+      ctx.summary.subnormals = await probeSubnormals(ctx);
+    } catch (e) {
+      ctx.destroy();
+      throw e;
+    }
+    return ctx;
   } catch (e) {
     if (opts.requireGpu) throw e;
     platform.notice(`WebGPU initialisation failed: ${(e as Error).message}`);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages a fresh Debian bookworm machine lacks for WebGPU on the CPU:
 # Mesa 25 (llvmpipe + lavapipe Vulkan ICD) from bookworm-backports (stock Mesa 22 is too old
-# for Dawn's Vulkan backend). With --browser, also Chromium for the browser tests
-# (tests/browser.test.ts drive the web workbench in it, headless, on its own WebGPU adapter);
-# with --peers, Debian's PyTorch and OpenBLAS for the benchmark peers (bench peers, the native
+# for Dawn's Vulkan backend), and a C compiler for scripts/flush-subnormals.sh. With --browser,
+# also Chromium for the browser tests (tests/browser.test.ts drive the web workbench in it,
+# headless, on its own WebGPU adapter); with --peers, Debian's PyTorch and OpenBLAS for the benchmark peers (bench peers, the native
 # ceilings of bench profile): with only the reference BLAS (libblas3) torch's matmuls run about
 # 12x slower, and the peer would measure that BLAS; with --services, Redis and Slurm (with
 # munge) for the distributed-sweep tests, which scripts/services.sh starts. .ci/run asks for
@@ -24,6 +24,8 @@ fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
 dpkg-query -W -f='[install-system] ${Package} ${Version}\n' mesa-vulkan-drivers libvulkan1
+# A C compiler for scripts/flush-subnormals.sh (llvmpipe's threads flush subnormal floats).
+command -v cc >/dev/null 2>&1 || $SUDO apt-get install -y -qq gcc libc6-dev >/dev/null
 
 want() { case " $* " in *" $flag "*) return 0 ;; esac; return 1; }
 flag=--browser

@@ -17,6 +17,11 @@
 # took 1.18 s per network-step (inference, T = 50). One network alone took 0.80 s per step
 # (gonogo, T = 40), which is about 1.0 s at T = 50, so batching gains nothing there. Single runs
 # also finish every few minutes, so a stop loses little. Results are bit-identical either way.
+#
+# llvmpipe's threads flush subnormal floats (scripts/flush-subnormals.sh) unless
+# GRID_FLUSH_SUBNORMALS=0. Networks whose weights shrink under the L1 cost (W, WD, WD*) otherwise
+# ran 2-3.5x slower per epoch once their gradients decayed through the subnormal range; replays
+# of finished runs with flushing were bit-identical (docs/results/6_6_2/README.md).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=${GRID_ROOT:-/work/grid}
@@ -38,12 +43,14 @@ case "$cmd" in
   start)
     pinned_worktree "$repo" "$root" "$results" "${2:-}"
     data=${CORTICAL_RNN_DATA:-$(cd "$repo/../shared/data" && pwd)}
+    flush=() flushed=no
+    [ "${GRID_FLUSH_SUBNORMALS:-1}" = 0 ] || { flush=("$repo/scripts/flush-subnormals.sh"); flushed=yes; }
     (
       cd "$root/worktree"
       steps | while read -r mode variants seed extra; do
-        echo "== $(date -u +%FT%TZ) $mode $variants seed $seed $extra"
+        echo "== $(date -u +%FT%TZ) $mode $variants seed $seed $extra (subnormals flushed: $flushed)"
         # shellcheck disable=SC2086
-        nice -n 19 node bin/cortical-rnn.js sweep --data "$data" --field 6_6_2 --tasks all --variants "$variants" \
+        nice -n 19 ${flush[@]+"${flush[@]}"} node bin/cortical-rnn.js sweep --data "$data" --field 6_6_2 --tasks all --variants "$variants" \
           --mode "$mode" --seeds 1 --seed-start "$seed" --models-per-batch "${GRID_MODELS_PER_BATCH:-1}" --out "$root/out" $extra
       done
     ) >>"$root/grid.log" 2>&1 </dev/null &

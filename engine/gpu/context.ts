@@ -20,6 +20,8 @@ export interface AdapterSummary {
   subgroupMaxSize: number;
   features: string[];
   limits: Record<string, number>;
+  /** Whether f32 subnormals survive arithmetic here: probed by createGpuContext (subnormals.ts). */
+  subnormals: 'kept' | 'flushed' | 'mixed' | 'unknown';
 }
 
 /** Limits that matter to the kernels; requested at the adapter's maximum. */
@@ -135,6 +137,7 @@ export class GpuContext {
       subgroupMaxSize: (info as { subgroupMaxSize?: number }).subgroupMaxSize ?? 0,
       features: [...device.features].sort(),
       limits,
+      subnormals: 'unknown',
     };
     const ctx = new GpuContext(platform, adapter, device, summary);
     await ctx.loadShaders();
@@ -152,7 +155,7 @@ export class GpuContext {
   /** One line naming the adapter, as printed by tests and benchmarks. */
   describe(): string {
     const s = this.summary;
-    return `${s.description} [vendor ${s.vendor}, ${s.architecture}, backend ${s.backend}${s.isFallbackAdapter ? ', software' : ''}]`;
+    return `${s.description} [vendor ${s.vendor}, ${s.architecture}, backend ${s.backend}${s.isFallbackAdapter ? ', software' : ''}, subnormals ${s.subnormals}]`;
   }
 
   private async loadShaders(): Promise<void> {

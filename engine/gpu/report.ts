@@ -7,6 +7,13 @@ import type { GpuBackend } from './backend.ts';
 
 const BYTE_LIMITS = new Set(['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxUniformBufferBindingSize']);
 
+const SUBNORMAL_NOTES = {
+  kept: 'kept (f32 below 2^-126 computed in full; a CPU adapter takes a slow path on each: scripts/flush-subnormals.sh)',
+  flushed: 'flushed to zero',
+  mixed: 'flushed by some threads only',
+  unknown: 'not probed',
+} as const;
+
 export function adapterReport(b: GpuBackend): { rows: [string, string][]; limits: [string, string][] } {
   const s = b.ctx.summary;
   return {
@@ -18,6 +25,7 @@ export function adapterReport(b: GpuBackend): { rows: [string, string][]; limits
       ['backend', `${s.backend}${s.isFallbackAdapter ? ' (software adapter)' : ''}`],
       ['features', s.features.join(', ')],
       ['subgroups', s.subgroupMinSize && s.subgroupMaxSize ? `${s.subgroupMinSize}..${s.subgroupMaxSize} lanes` : 'size not reported'],
+      ['subnormals', SUBNORMAL_NOTES[s.subnormals]],
       ['matmul', `${b.matmulKernel} tiles${b.matmulKernel === 'subgroup' ? ' (registers shared by subgroupBroadcast)' : ' (staged in workgroup memory)'}`],
     ],
     limits: Object.entries(s.limits).map(([k, v]) => [k, BYTE_LIMITS.has(k) ? `${formatBytes(v)} (${v})` : String(v)]),
