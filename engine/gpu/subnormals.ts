@@ -11,6 +11,7 @@
  * flushed (FTZ or DAZ): every OUT[i] is 0. Enough invocations run to reach every worker thread.
  */
 import { runKernel } from './program.ts';
+import { grid1d } from './tensor.ts';
 import type { AdapterSummary, GpuContext } from './context.ts';
 
 export type SubnormalMode = Exclude<AdapterSummary['subnormals'], 'unknown'>;
@@ -23,8 +24,8 @@ export async function probeSubnormals(ctx: GpuContext): Promise<SubnormalMode> {
   const n = PROBE_INVOCATIONS;
   const out = ctx.acquireBuffer(4 * n, 'subnormal_probe');
   try {
-    const groups = n / PROBE_WORKGROUP;
-    runKernel(ctx, 'peakFma', { bind: { OUT: out }, uniform: { n, iters: 1, rowPitch: n, mul: 0, add: SUBNORMAL }, groups: [groups] });
+    const g = grid1d(n, PROBE_WORKGROUP);
+    runKernel(ctx, 'peakFma', { bind: { OUT: out }, uniform: { n, iters: 1, rowPitch: g.rowPitch, mul: 0, add: SUBNORMAL }, groups: g.groups });
     const v = new Float32Array(await ctx.readBuffer(out, 0, 4 * n));
     let zeros = 0;
     for (const x of v) if (x === 0) zeros++;
