@@ -6,7 +6,9 @@
  * interval lies on its side, fails when it lies on the other, and is undecided otherwise.
  *
  * Few seeds cannot decide much: with k seeds the sign-flip test cannot go below p = 2/2^k, and
- * pairwise tests with Holm's correction are weaker still, so the intervals come first.
+ * pairwise tests with Holm's correction are weaker still, so the intervals come first. Below
+ * MIN_SEEDS_FOR_VERDICT seeds a claim stays undecided whatever its interval: with two clusters the
+ * bootstrap interval is only the range of the two seed means.
  */
 import { clusterBootstrapMean, signFlipTest, type BootstrapCI } from '../analysis/stats.ts';
 import type { FinalRecord } from './record.ts';
@@ -112,6 +114,9 @@ function differenceOfContrasts(x: Map<number, number[]>, y: Map<number, number[]
   return out;
 }
 
+/** The fewest seeds behind a verdict (the minimum; the sign-flip p is then ≥ 0.25). */
+export const MIN_SEEDS_FOR_VERDICT = 3;
+
 function judge(id: string, claim: string, contrast: string, bySeed: Map<number, number[]>, threshold = 0, side: 'above' | 'below' = 'above'): ClaimResult {
   const clusters = [...bySeed.values()];
   if (!clusters.length) return { id, claim, contrast, verdict: 'undecided', effect: null, p: null, seeds: 0 };
@@ -119,7 +124,8 @@ function judge(id: string, claim: string, contrast: string, bySeed: Map<number, 
   const seedMeans = clusters.map((c) => c.reduce((a, b) => a + b, 0) / c.length - threshold);
   const p = signFlipTest(seedMeans);
   const [lo, hi] = side === 'above' ? [effect.lo - threshold, effect.hi - threshold] : [threshold - effect.hi, threshold - effect.lo];
-  const verdict = lo > 0 ? 'holds' : hi < 0 ? 'does not hold' : 'undecided';
+  const decided = clusters.length >= MIN_SEEDS_FOR_VERDICT;
+  const verdict = !decided ? 'undecided' : lo > 0 ? 'holds' : hi < 0 ? 'does not hold' : 'undecided';
   return { id, claim, contrast, verdict, effect, p, seeds: clusters.length };
 }
 

@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU } from '../analysis/stats.ts';
 import { writeFileAtomic } from './files.ts';
-import { paperClaims, type ClaimResult } from './claims.ts';
+import { MIN_SEEDS_FOR_VERDICT, paperClaims, type ClaimResult } from './claims.ts';
 import { sernnSection } from './sernn_report.ts';
 import { sernnFamily } from './sernn.ts';
 import { RUN_SCHEMA, toJson, type FinalRecord } from './record.ts';
@@ -153,7 +153,7 @@ function claimsSection(groups: Group[], json: Record<string, unknown>): string {
     return `<tr><td>${esc(first.claim)}<br><small>${esc(first.contrast)}</small></td>${byMode.map((m) => cell(m.claims.find((c) => c.id === id))).join('')}</tr>`;
   });
   return [
-    '<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds; a claim <em>holds</em> when the interval lies on its side, <em>does not hold</em> when it lies on the other, and is <em>undecided</em> otherwise. The sign-flip test on per-seed means cannot go below p = 2/2<sup>k</sup> with k seeds (0.25 with 3), and pairwise tests with Holm correction cannot reach significance with so few seeds either: the intervals are the primary evidence, and each row says how many seeds back it.</p>',
+    `<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds; a claim <em>holds</em> when the interval lies on its side, <em>does not hold</em> when it lies on the other, and is <em>undecided</em> otherwise, or when fewer than ${MIN_SEEDS_FOR_VERDICT} seeds back it. The sign-flip test on per-seed means cannot go below p = 2/2<sup>k</sup> with k seeds (0.25 with 3), and pairwise tests with Holm correction cannot reach significance with so few seeds either: the intervals are the primary evidence, and each row says how many seeds back it.</p>`,
     `<table><thead><tr><th rowspan="2">claim</th>${head}</tr><tr>${sub}</tr></thead><tbody>${rows.join('')}</tbody></table>`,
   ].join('\n');
 }

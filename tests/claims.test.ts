@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clusterBootstrapMean, signFlipTest } from '../analysis/stats.ts';
-import { paperClaims, type ClaimRun } from '../experiments/claims.ts';
+import { MIN_SEEDS_FOR_VERDICT, paperClaims, type ClaimRun } from '../experiments/claims.ts';
 import type { FinalRecord } from '../experiments/record.ts';
 
 describe('cluster bootstrap and sign-flip test', () => {
@@ -61,6 +61,15 @@ describe('planned contrasts', () => {
     const noise = paperClaims(runs(5, (v, s) => 0.7 + (((s * 13 + v.length * 7) % 5) - 2) / 10));
     expect(noise.find((c) => c.id === 'full-vs-W-gonogo')!.verdict).toBe('undecided');
     expect(good.every((c) => c.seeds === 5 || c.effect === null)).toBe(true);
+  });
+
+  it(`fewer than ${MIN_SEEDS_FOR_VERDICT} seeds decide nothing, however clear the effect`, () => {
+    const full = (v: string, s: number) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.9 : 0.6) + jitter(s);
+    const two = paperClaims(runs(MIN_SEEDS_FOR_VERDICT - 1, full)).find((c) => c.id === 'full-vs-W-gonogo')!;
+    expect(two.effect!.lo).toBeGreaterThan(0); // the interval alone would call it
+    expect(two.verdict).toBe('undecided');
+    const three = paperClaims(runs(MIN_SEEDS_FOR_VERDICT, full)).find((c) => c.id === 'full-vs-W-gonogo')!;
+    expect(three.verdict).toBe('holds');
   });
 
   it('the largest factor: init beats geometry and communicability when its pairs differ most', () => {
