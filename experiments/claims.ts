@@ -73,7 +73,11 @@ function lookup(runs: ClaimRun[], value: Value) {
   return (variant: string, task: string, seed: number) => m.get(`${variant}|${task}|${seed}`) ?? null;
 }
 
-/** Per seed, the differences a − b over the given pairs and tasks where both runs exist. */
+/**
+ * Per seed, the differences a − b over the given pairs and tasks. A seed enters only when it has
+ * every pair on every task: a half-finished seed would otherwise count as a whole seed while
+ * backing the claim with one task (and a diverged run leaves its seed out of the contrast).
+ */
 function pairedBySeed(
   runs: ClaimRun[],
   value: Value,
@@ -98,7 +102,7 @@ function pairedBySeed(
         if (x !== null && y !== null) d.push(x - y);
       }
     }
-    if (d.length) out.set(s, d);
+    if (d.length === tasks.length * pairs.length) out.set(s, d);
   }
   return out;
 }
@@ -214,7 +218,7 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
   return out;
 }
 
-/** Per seed, the values themselves (of the fully constrained variants), for a level claim. */
+/** Per seed, the values themselves (of the fully constrained variants on every task), for a level claim. */
 function absolute(runs: ClaimRun[], value: Value, tasks: string[]): Map<number, number[]> {
   const out = new Map<number, number[]>();
   for (const r of runs) {
@@ -224,5 +228,6 @@ function absolute(runs: ClaimRun[], value: Value, tasks: string[]): Map<number, 
     if (!out.has(r.seed)) out.set(r.seed, []);
     out.get(r.seed)!.push(v);
   }
+  for (const [s, vs] of out) if (vs.length < FULL.length * tasks.length) out.delete(s);
   return out;
 }

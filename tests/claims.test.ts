@@ -72,6 +72,21 @@ describe('planned contrasts', () => {
     expect(three.verdict).toBe('holds');
   });
 
+  it('a seed backs a claim only when it has every run of the contrast on every task', () => {
+    const full = (v: string, s: number) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.9 : 0.6) + jitter(s);
+    const three = runs(3, full);
+    const halfDone = three.filter((r) => r.seed < 3 || r.task === 'gonogo'); // seed 3 has only Go/NoGo
+    const get = (c: ReturnType<typeof paperClaims>, id: string) => c.find((x) => x.id === id)!;
+    expect(get(paperClaims(halfDone), 'full-vs-W-gonogo').seeds).toBe(3); // a one-task claim: seed 3 is whole
+    expect(get(paperClaims(halfDone), 'full-vs-W-pdm').seeds).toBe(2);
+    expect(get(paperClaims(halfDone), 'init-gain').seeds).toBe(2); // pools both tasks: seed 3 is half
+    expect(get(paperClaims(halfDone), 'init-gain').verdict).toBe('undecided');
+    expect(get(paperClaims(three), 'init-gain').seeds).toBe(3);
+    const noW3 = three.filter((r) => !(r.seed === 3 && r.variant === 'W*D*C*' && r.task === 'pdm'));
+    expect(get(paperClaims(noW3), 'full-vs-W-pdm').seeds).toBe(2); // a missing run of a pair's mean
+    expect(get(paperClaims(noW3), 'init-gain').seeds).toBe(2);
+  });
+
   it('the largest factor: init beats geometry and communicability when its pairs differ most', () => {
     // accuracy = 0.5 + 0.3·W* + 0.05·D* + 0.02·C
     const acc = (v: string) => 0.5 + (v.startsWith('W*') ? 0.3 : 0) + (v.includes('D*') ? 0.05 : 0) + (v.includes('C') ? 0.02 : 0);

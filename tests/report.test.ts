@@ -78,7 +78,7 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
   const out = join(tmp, 'sweep');
   beforeAll(async () => {
     const base = { out, dataDir: DATA, backend: backend(), protocol: TINY, field: '5_3_4', tasks: ['gonogo'], seeds: [1, 2], quiet: true };
-    await sweep({ ...base, variants: parseVariantList('W,W*D*C'), modes: ['paper', 'corrected'], positive: false });
+    await sweep({ ...base, variants: parseVariantList('W,W*D*C,W*D*C*'), modes: ['paper', 'corrected'], positive: false });
     await sweep({ ...base, variants: parseVariantList('W*D*C'), seeds: [1], modes: ['corrected'], positive: true });
     // one diverging run in the positive-only table (forced with a huge learning rate)
     await runOne(
@@ -108,6 +108,7 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     const claims = (r.report.json as { claims: Record<string, { id: string; seeds: number }[]> }).claims;
     expect(Object.keys(claims).sort()).toEqual(['5_3_4-corrected', '5_3_4-paper']);
     expect(claims['5_3_4-corrected']!.find((c) => c.id === 'positive-retained')).toBeDefined();
+    expect(claims['5_3_4-paper']!.find((c) => c.id === 'full-vs-W-gonogo')!.seeds).toBe(2);
     for (const id of [
       'table2-5_3_4-corrected',
       'table2-5_3_4-paper',
@@ -131,7 +132,7 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
       expect(html).toContain(h);
     // Table 2 rows: one per variant
     const t2 = html.slice(html.indexOf('id="table2-5_3_4-corrected"'), html.indexOf('</table>', html.indexOf('id="table2-5_3_4-corrected"')));
-    expect(t2.match(/<th scope="row">/g)).toHaveLength(2);
+    expect(t2.match(/<th scope="row">/g)).toHaveLength(3);
     expect(t2).toContain('W*D*C');
     // Table 3 counts the diverged positive-only run
     const t3 = html.slice(html.indexOf('id="table3-5_3_4-corrected-positive"'), html.indexOf('</table>', html.indexOf('id="table3-5_3_4-corrected-positive"')));
@@ -158,11 +159,11 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
 
   it("report.json's numbers agree with the runs' final.json files", () => {
     const data = loadSweepDir(out);
-    expect(data.runs).toHaveLength(2 * 2 * 2 + 1 + 1);
+    expect(data.runs).toHaveLength(3 * 2 * 2 + 1 + 1);
     const built = buildReport(data);
     type Cell = { n: number; diverged: number; test: { mean: number } | null; paper: { mean: number } | null };
     const j = built.json as { summary: unknown; modeComparison: unknown[] } & Record<string, Record<string, Record<string, Cell>>>;
-    expect(j.summary).toMatchObject({ runs: 10, diverged: 1, modes: ['corrected', 'paper'] });
+    expect(j.summary).toMatchObject({ runs: 14, diverged: 1, modes: ['corrected', 'paper'] });
     const cell = j['table2-5_3_4-paper']['W*D*C']['gonogo'];
     const finals = [1, 2].map((s) => readFinal(join(out, 'runs', 'paper', '5_3_4', 'gonogo', 'WsDsC', `seed-${s}`))!);
     const mean = (finals[0]!.accuracy!.test + finals[1]!.accuracy!.test) / 2;
@@ -170,13 +171,13 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     expect(cell.n).toBe(2);
     expect(j['table3-5_3_4-corrected-positive']['W']['gonogo'].diverged).toBe(1);
     expect(j['table3-5_3_4-corrected-positive']['W']['gonogo'].test).toBeNull();
-    expect(j.modeComparison.length).toBe(2);
+    expect(j.modeComparison.length).toBe(3);
   });
 
   it('the CLI writes the report and fails clearly on a directory without runs', async () => {
     const run = promisify(execFile);
     const r = await run('node', ['bin/cortical-rnn.js', 'report', out, '--out', join(tmp, 'cli.html')], { env: { ...process.env } });
-    expect(r.stdout).toMatch(/report: 10 runs \(9 ok, 1 diverged; mode corrected, paper\)/);
+    expect(r.stdout).toMatch(/report: 14 runs \(13 ok, 1 diverged; mode corrected, paper\)/);
     expect(existsSync(join(tmp, 'cli.html'))).toBe(true);
     expect(existsSync(join(tmp, 'cli.json'))).toBe(true);
     await expect(run('node', ['bin/cortical-rnn.js', 'report', tmp])).rejects.toMatchObject({
