@@ -74,10 +74,20 @@ function lookup(runs: ClaimRun[], value: Value) {
 }
 
 /**
- * Per seed, the differences a − b over the given pairs and tasks. A seed enters only when it has
- * every pair on every task: a half-finished seed would otherwise count as a whole seed while
- * backing the claim with one task (and a diverged run leaves its seed out of the contrast).
+ * Per seed, the values `of(seed)` returns, for the seeds where none is missing (null). This is the
+ * one place a seed is admitted to a claim: a half-finished seed would otherwise count as a whole
+ * seed while backing the claim with one task (and a diverged run leaves its seed out of it).
  */
+function completeSeeds(runs: ClaimRun[], of: (seed: number) => (number | null)[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const s of [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y)) {
+    const vs = of(s);
+    if (vs.length && vs.every((v) => v !== null)) out.set(s, vs as number[]);
+  }
+  return out;
+}
+
+/** Per seed, the differences a − b over the given pairs and tasks (complete seeds only). */
 function pairedBySeed(
   runs: ClaimRun[],
   value: Value,
@@ -91,20 +101,15 @@ function pairedBySeed(
     const xs = (Array.isArray(vs) ? vs : [vs]).map((v) => get(v, t, s));
     return xs.some((x) => x === null) ? null : (xs as number[]).reduce((p, q) => p + q, 0) / xs.length;
   };
-  const seeds = [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y);
-  const out = new Map<number, number[]>();
-  for (const s of seeds) {
-    const d: number[] = [];
-    for (const t of tasks) {
-      for (const [pa, pb] of pairs) {
+  return completeSeeds(runs, (s) =>
+    tasks.flatMap((t) =>
+      pairs.map(([pa, pb]) => {
         const x = mean(a, pa, t, s);
         const y = mean(b, pb, t, s);
-        if (x !== null && y !== null) d.push(x - y);
-      }
-    }
-    if (d.length === tasks.length * pairs.length) out.set(s, d);
-  }
-  return out;
+        return x !== null && y !== null ? x - y : null;
+      }),
+    ),
+  );
 }
 
 /** Per seed, one value minus another contrast's (both per-seed means), for "a is larger than b". */
@@ -220,14 +225,6 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
 
 /** Per seed, the values themselves (of the fully constrained variants on every task), for a level claim. */
 function absolute(runs: ClaimRun[], value: Value, tasks: string[]): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  for (const r of runs) {
-    if (!FULL.includes(r.variant) || !tasks.includes(r.task)) continue;
-    const v = value(r.rec);
-    if (v === null) continue;
-    if (!out.has(r.seed)) out.set(r.seed, []);
-    out.get(r.seed)!.push(v);
-  }
-  for (const [s, vs] of out) if (vs.length < FULL.length * tasks.length) out.delete(s);
-  return out;
+  const get = lookup(runs, value);
+  return completeSeeds(runs, (s) => tasks.flatMap((t) => FULL.map((v) => get(v, t, s))));
 }

@@ -50,6 +50,7 @@ function runs(
 
 describe('planned contrasts', () => {
   const jitter = (s: number) => ((s * 37) % 7) / 1000;
+  const fullJittered = (v: string, s: number) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.9 : 0.6) + jitter(s);
   it('a clear effect holds, the opposite does not, noise is undecided', () => {
     const full = (v: string) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.9 : 0.6);
     const good = paperClaims(runs(5, (v, s) => full(v) + jitter(s)));
@@ -64,17 +65,15 @@ describe('planned contrasts', () => {
   });
 
   it(`fewer than ${MIN_SEEDS_FOR_VERDICT} seeds decide nothing, however clear the effect`, () => {
-    const full = (v: string, s: number) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.9 : 0.6) + jitter(s);
-    const two = paperClaims(runs(MIN_SEEDS_FOR_VERDICT - 1, full)).find((c) => c.id === 'full-vs-W-gonogo')!;
+    const two = paperClaims(runs(MIN_SEEDS_FOR_VERDICT - 1, fullJittered)).find((c) => c.id === 'full-vs-W-gonogo')!;
     expect(two.effect!.lo).toBeGreaterThan(0); // the interval alone would call it
     expect(two.verdict).toBe('undecided');
-    const three = paperClaims(runs(MIN_SEEDS_FOR_VERDICT, full)).find((c) => c.id === 'full-vs-W-gonogo')!;
+    const three = paperClaims(runs(MIN_SEEDS_FOR_VERDICT, fullJittered)).find((c) => c.id === 'full-vs-W-gonogo')!;
     expect(three.verdict).toBe('holds');
   });
 
   it('a seed backs a claim only when it has every run of the contrast on every task', () => {
-    const full = (v: string, s: number) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.9 : 0.6) + jitter(s);
-    const three = runs(3, full);
+    const three = runs(3, fullJittered);
     const halfDone = three.filter((r) => r.seed < 3 || r.task === 'gonogo'); // seed 3 has only Go/NoGo
     const get = (c: ReturnType<typeof paperClaims>, id: string) => c.find((x) => x.id === id)!;
     expect(get(paperClaims(halfDone), 'full-vs-W-gonogo').seeds).toBe(3); // a one-task claim: seed 3 is whole
