@@ -31,6 +31,8 @@ export interface ClaimResult {
   /** Two-sided sign-flip p over seeds. */
   p: number | null;
   seeds: number;
+  /** The seeds of this mode that do not back the claim, and why, so that none drops out silently. */
+  leftOut: { seed: number; why: Absent }[];
 }
 
 const FULL = ['W*D*C', 'W*D*C*'];
@@ -63,62 +65,63 @@ const metric =
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   };
 
-/** The value of (variant, task, seed), or null when that run is missing or diverged. */
+/** Why a seed does not back a claim, worst first: a run of the contrast diverged, is not there, or lacks the value. */
+const ABSENT = ['run diverged', 'run missing', 'value missing'] as const;
+type Absent = (typeof ABSENT)[number];
+/** A value, or why there is none. */
+type Cell = number | Absent;
+const worst = (cells: Cell[]): Absent | null => ABSENT.find((a) => cells.includes(a)) ?? null;
+/** f of the values, or the worst reason one is absent. */
+function combine(cells: Cell[], f: (xs: number[]) => number): Cell {
+  return worst(cells) ?? f(cells as number[]);
+}
+const mean = (xs: number[]) => xs.reduce((p, q) => p + q, 0) / xs.length;
+
+/** The value of (variant, task, seed), or why there is none. */
 function lookup(runs: ClaimRun[], value: Value) {
-  const m = new Map<string, number>();
-  for (const r of runs) {
-    const v = value(r.rec);
-    if (v !== null) m.set(`${r.variant}|${r.task}|${r.seed}`, v);
-  }
-  return (variant: string, task: string, seed: number) => m.get(`${variant}|${task}|${seed}`) ?? null;
+  const m = new Map<string, Cell>();
+  for (const r of runs) m.set(`${r.variant}|${r.task}|${r.seed}`, r.rec.status === 'diverged' ? 'run diverged' : (value(r.rec) ?? 'value missing'));
+  return (variant: string, task: string, seed: number): Cell => m.get(`${variant}|${task}|${seed}`) ?? 'run missing';
 }
 
+/** Per seed of the runs: the values a claim rests on, or why that seed does not back it. */
+type BySeed = Map<number, number[] | Absent>;
+
+const seedsOf = (runs: ClaimRun[]) => [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y);
+
 /**
- * Per seed, the values `of(seed)` returns, for the seeds where none is missing (null). This is the
- * one place a seed is admitted to a claim: a half-finished seed would otherwise count as a whole
- * seed while backing the claim with one task (and a diverged run leaves its seed out of it).
+ * Per seed, the values `of(seed)` returns when all are there. This is the one place a seed is
+ * admitted to a claim: a half-finished seed would otherwise count as a whole seed while backing
+ * the claim with one task, and a diverged run leaves its seed out (the claim says so).
  */
-function completeSeeds(runs: ClaimRun[], of: (seed: number) => (number | null)[]): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  for (const s of [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y)) {
-    const vs = of(s);
-    if (vs.length && vs.every((v) => v !== null)) out.set(s, vs as number[]);
+function completeSeeds(runs: ClaimRun[], of: (seed: number) => Cell[]): BySeed {
+  const out: BySeed = new Map();
+  for (const s of seedsOf(runs)) {
+    const cells = of(s);
+    out.set(s, cells.length ? (worst(cells) ?? (cells as number[])) : 'run missing');
   }
   return out;
 }
 
-/** Per seed, the differences a − b over the given pairs and tasks (complete seeds only). */
-function pairedBySeed(
-  runs: ClaimRun[],
-  value: Value,
-  pairs: [string | string[], string | string[]][],
-  tasks: string[],
-  other: ClaimRun[] = runs,
-): Map<number, number[]> {
+/** Per seed, the differences a − b over the given pairs and tasks (or why the seed has none). */
+function pairedBySeed(runs: ClaimRun[], value: Value, pairs: [string | string[], string | string[]][], tasks: string[], other: ClaimRun[] = runs): BySeed {
   const a = lookup(runs, value);
   const b = lookup(other, value);
-  const mean = (get: typeof a, vs: string | string[], t: string, s: number) => {
-    const xs = (Array.isArray(vs) ? vs : [vs]).map((v) => get(v, t, s));
-    return xs.some((x) => x === null) ? null : (xs as number[]).reduce((p, q) => p + q, 0) / xs.length;
-  };
-  return completeSeeds(runs, (s) =>
-    tasks.flatMap((t) =>
-      pairs.map(([pa, pb]) => {
-        const x = mean(a, pa, t, s);
-        const y = mean(b, pb, t, s);
-        return x !== null && y !== null ? x - y : null;
-      }),
-    ),
-  );
+  const meanOf = (get: typeof a, vs: string | string[], t: string, s: number) =>
+    combine(
+      [vs].flat().map((v) => get(v, t, s)),
+      mean,
+    );
+  return completeSeeds(runs, (s) => tasks.flatMap((t) => pairs.map(([pa, pb]) => combine([meanOf(a, pa, t, s), meanOf(b, pb, t, s)], ([x, y]) => x! - y!))));
 }
 
 /** Per seed, one value minus another contrast's (both per-seed means), for "a is larger than b". */
-function differenceOfContrasts(x: Map<number, number[]>, y: Map<number, number[]>): Map<number, number[]> {
-  const mean = (v: number[]) => v.reduce((p, q) => p + q, 0) / v.length;
-  const out = new Map<number, number[]>();
+function differenceOfContrasts(x: BySeed, y: BySeed): BySeed {
+  const out: BySeed = new Map();
   for (const [s, dx] of x) {
-    const dy = y.get(s);
-    if (dy) out.set(s, [mean(dx) - mean(dy)]);
+    const dy = y.get(s) ?? 'run missing';
+    const absent = worst([dx, dy].filter((d): d is Absent => typeof d === 'string'));
+    out.set(s, absent ?? [mean(dx as number[]) - mean(dy as number[])]);
   }
   return out;
 }
@@ -126,16 +129,17 @@ function differenceOfContrasts(x: Map<number, number[]>, y: Map<number, number[]
 /** The fewest seeds behind a verdict (the issue's minimum; the sign-flip p is then ≥ 0.25). */
 export const MIN_SEEDS_FOR_VERDICT = 3;
 
-function judge(id: string, claim: string, contrast: string, bySeed: Map<number, number[]>, threshold = 0, side: 'above' | 'below' = 'above'): ClaimResult {
-  const clusters = [...bySeed.values()];
-  if (!clusters.length) return { id, claim, contrast, verdict: 'undecided', effect: null, p: null, seeds: 0 };
+function judge(id: string, claim: string, contrast: string, bySeed: BySeed, threshold = 0, side: 'above' | 'below' = 'above'): ClaimResult {
+  const clusters = [...bySeed.values()].filter((v): v is number[] => typeof v !== 'string');
+  const leftOut = [...bySeed].flatMap(([seed, v]) => (typeof v === 'string' ? [{ seed, why: v }] : []));
+  if (!clusters.length) return { id, claim, contrast, verdict: 'undecided', effect: null, p: null, seeds: 0, leftOut };
   const effect = clusterBootstrapMean(clusters, { seed: 7 });
-  const seedMeans = clusters.map((c) => c.reduce((a, b) => a + b, 0) / c.length - threshold);
+  const seedMeans = clusters.map((c) => mean(c) - threshold);
   const p = signFlipTest(seedMeans);
   const [lo, hi] = side === 'above' ? [effect.lo - threshold, effect.hi - threshold] : [threshold - effect.hi, threshold - effect.lo];
   const decided = clusters.length >= MIN_SEEDS_FOR_VERDICT;
   const verdict = !decided ? 'undecided' : lo > 0 ? 'holds' : hi < 0 ? 'does not hold' : 'undecided';
-  return { id, claim, contrast, verdict, effect, p, seeds: clusters.length };
+  return { id, claim, contrast, verdict, effect, p, seeds: clusters.length, leftOut };
 }
 
 /**
@@ -224,7 +228,7 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
 }
 
 /** Per seed, the values themselves (of the fully constrained variants on every task), for a level claim. */
-function absolute(runs: ClaimRun[], value: Value, tasks: string[]): Map<number, number[]> {
+function absolute(runs: ClaimRun[], value: Value, tasks: string[]): BySeed {
   const get = lookup(runs, value);
   return completeSeeds(runs, (s) => tasks.flatMap((t) => FULL.map((v) => get(v, t, s))));
 }

@@ -140,11 +140,13 @@ function claimsSection(groups: Group[], json: Record<string, unknown>): string {
   }));
   json.claims = Object.fromEntries(byMode.map(({ g, claims }) => [`${g.field}-${g.mode}`, claims]));
   const ids = uniq(byMode.flatMap((m) => m.claims.map((c) => c.id)));
+  const leftOut = (c: ClaimResult) => (c.leftOut.length ? `left out: ${c.leftOut.map((l) => `seed ${l.seed} (${l.why})`).join(', ')}` : '');
   const cell = (c: ClaimResult | undefined) => {
-    if (!c || !c.effect) return '<td>—</td><td>—</td><td>no pairs</td>';
+    if (!c || !c.effect) return `<td>—</td><td>—${c?.leftOut.length ? `<br><small>${esc(leftOut(c))}</small>` : ''}</td><td>no pairs</td>`;
     const e = c.effect;
     const interval = Number.isFinite(e.lo) ? `[${fmt(e.lo)}, ${fmt(e.hi)}]` : '(one seed: no interval)';
-    return `<td>${fmt(e.estimate)} ${interval}</td><td>${fmtP(c.p ?? NaN)} (${c.seeds} seed${c.seeds === 1 ? '' : 's'})</td><td class="verdict ${c.verdict.replace(/ /g, '-')}">${esc(c.verdict)}</td>`;
+    const seeds = [`${c.seeds} seed${c.seeds === 1 ? '' : 's'}`, leftOut(c)].filter(Boolean).join('; ');
+    return `<td>${fmt(e.estimate)} ${interval}</td><td>${fmtP(c.p ?? NaN)} (${esc(seeds)})</td><td class="verdict ${c.verdict.replace(/ /g, '-')}">${esc(c.verdict)}</td>`;
   };
   const head = byMode.map(({ g }) => `<th colspan="3">${esc(g.field)}, ${esc(g.mode)} mode</th>`).join('');
   const sub = byMode.map(() => '<th>effect [95% CI]</th><th>sign-flip p</th><th>verdict</th>').join('');
@@ -153,7 +155,7 @@ function claimsSection(groups: Group[], json: Record<string, unknown>): string {
     return `<tr><td>${esc(first.claim)}<br><small>${esc(first.contrast)}</small></td>${byMode.map((m) => cell(m.claims.find((c) => c.id === id))).join('')}</tr>`;
   });
   return [
-    `<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds; a claim <em>holds</em> when the interval lies on its side, <em>does not hold</em> when it lies on the other, and is <em>undecided</em> otherwise, or when fewer than ${MIN_SEEDS_FOR_VERDICT} seeds back it. A seed backs a claim only when it has every run the contrast pairs, on every task the claim covers: a half-finished seed, or one with a diverged run in the contrast, is left out of it. The sign-flip test on per-seed means cannot go below p = 2/2<sup>k</sup> with k seeds (0.25 with 3), and pairwise tests with Holm correction cannot reach significance with so few seeds either: the intervals are the primary evidence, and each row says how many seeds back it.</p>`,
+    `<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds; a claim <em>holds</em> when the interval lies on its side, <em>does not hold</em> when it lies on the other, and is <em>undecided</em> otherwise, or when fewer than ${MIN_SEEDS_FOR_VERDICT} seeds back it. A seed backs a claim only when it has every run the contrast pairs, on every task the claim covers: a half-finished seed, or one with a diverged run in the contrast, is left out of it, and the row names it. The sign-flip test on per-seed means cannot go below p = 2/2<sup>k</sup> with k seeds (0.25 with 3), and pairwise tests with Holm correction cannot reach significance with so few seeds either: the intervals are the primary evidence, and each row says how many seeds back it.</p>`,
     `<table><thead><tr><th rowspan="2">claim</th>${head}</tr><tr>${sub}</tr></thead><tbody>${rows.join('')}</tbody></table>`,
   ].join('\n');
 }

@@ -86,6 +86,31 @@ describe('planned contrasts', () => {
     expect(get(paperClaims(noW3), 'init-gain').seeds).toBe(2);
   });
 
+  it('names every seed a claim leaves out, and why: a run diverged, is missing, or lacks the value', () => {
+    const get = (c: ReturnType<typeof paperClaims>, id: string) => c.find((x) => x.id === id)!;
+    const three = runs(3, fullJittered, () => ({ Q_cnm: 0.4, entropy_kde_bits: 3, sigma_paper: 1.5, sigma_matched: 1.2 }));
+    expect(paperClaims(three).every((c) => c.leftOut.length === 0)).toBe(true);
+    const diverged = three.map((r) =>
+      r.seed === 2 && r.variant === 'W' && r.task === 'pdm' ? { ...r, rec: { status: 'diverged', divergence: { step: 3 } } as unknown as FinalRecord } : r,
+    );
+    const halfDone = diverged.filter((r) => !(r.seed === 3 && r.task === 'pdm'));
+    const claims = paperClaims(halfDone);
+    expect(get(claims, 'full-vs-W-pdm').leftOut).toEqual([
+      { seed: 2, why: 'run diverged' },
+      { seed: 3, why: 'run missing' },
+    ]);
+    expect(get(claims, 'full-vs-W-pdm').seeds).toBe(1);
+    expect(get(claims, 'full-vs-W-gonogo').leftOut).toEqual([]); // W diverged on PDM only
+    expect(get(claims, 'full-vs-partial-pdm').leftOut).toEqual([{ seed: 3, why: 'run missing' }]); // W is not in it
+    expect(get(claims, 'init-vs-geometry').leftOut).toEqual([{ seed: 3, why: 'run missing' }]);
+    // a run that finished without the metric (σ of a disconnected graph, say)
+    const noQ = three.map((r) =>
+      r.seed === 1 && r.variant === 'W*D*C' && r.task === 'gonogo' ? { ...r, rec: { ...r.rec, metrics: {} } as unknown as FinalRecord } : r,
+    );
+    expect(get(paperClaims(noQ), 'modular').leftOut).toEqual([{ seed: 1, why: 'value missing' }]);
+    expect(get(paperClaims(noQ), 'full-vs-W-gonogo').leftOut).toEqual([]);
+  });
+
   it('the largest factor: init beats geometry and communicability when its pairs differ most', () => {
     // accuracy = 0.5 + 0.3·W* + 0.05·D* + 0.02·C
     const acc = (v: string) => 0.5 + (v.startsWith('W*') ? 0.3 : 0) + (v.includes('D*') ? 0.05 : 0) + (v.includes('C') ? 0.02 : 0);

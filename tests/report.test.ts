@@ -105,9 +105,11 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     expect(html).toMatch(/<th colspan="3">5_3_4, corrected mode<\/th><th colspan="3">5_3_4, paper mode<\/th>/);
     expect(html).toMatch(/Fully constrained networks beat the baseline W \(gonogo\)/);
     expect(html).toMatch(/class="verdict (holds|does-not-hold|undecided)"/);
-    const claims = (r.report.json as { claims: Record<string, { id: string; seeds: number }[]> }).claims;
+    const claims = (r.report.json as { claims: Record<string, { id: string; seeds: number; leftOut: unknown[] }[]> }).claims;
     expect(Object.keys(claims).sort()).toEqual(['5_3_4-corrected', '5_3_4-paper']);
-    expect(claims['5_3_4-corrected']!.find((c) => c.id === 'positive-retained')).toBeDefined();
+    // positive-only ran W*D*C but not W*D*C*: the claim names its seed as left out, and why
+    expect(claims['5_3_4-corrected']!.find((c) => c.id === 'positive-retained')!.leftOut).toEqual([{ seed: 1, why: 'run missing' }]);
+    expect(html).toContain('left out: seed 1 (run missing)');
     expect(claims['5_3_4-paper']!.find((c) => c.id === 'full-vs-W-gonogo')!.seeds).toBe(2);
     for (const id of [
       'table2-5_3_4-corrected',

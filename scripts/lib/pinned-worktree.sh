@@ -13,6 +13,8 @@ pinned_worktree() {
     commit=$(node -e "const m=require(process.argv[1]);const c=m.invocations.map(i=>i.code&&i.code.commit).filter(Boolean);console.log(c[0]||'')" "$results/sweep.json")
   fi
   commit=${commit:-$(git -C "$repo" rev-parse HEAD)}
+  # The worktree borrows REPO's packages; without them every run would fail with a module error.
+  [ -d "$repo/node_modules" ] || { echo "$(basename "$0"): $repo/node_modules is missing; run scripts/setup.sh (or npm ci) there first" >&2; exit 1; }
   mkdir -p "$root/out"
   if [ ! -d "$root/worktree" ]; then
     git -C "$repo" worktree add --detach "$root/worktree" "$commit"
