@@ -58,16 +58,18 @@ case "$cmd" in
     echo "paper-grid: running at $commit (pid $(cat "$root/grid.pid")), log $root/grid.log"
     ;;
   collect)
-    # Per finished run: config.json, metrics.csv, final.json; weights (last W_rec, positions) for
-    # seed 1 of W*D*C and W, which the report's figures use. Plus sweep.json.
+    # Per finished run: config.json, final.json, metrics.csv; weights (last W_rec, positions) for
+    # seed 1 of W*D*C and W, which the report's figures use. Plus sweep.json. A run that diverged
+    # in its first epoch has neither metrics.csv nor epoch weights.
     cd "$root/out"
     n=0
     while IFS= read -r f; do
       d=$(dirname "$f"); mkdir -p "$results/$d"
-      cp "$d/config.json" "$d/metrics.csv" "$d/final.json" "$results/$d/"
+      cp "$d/config.json" "$d/final.json" "$results/$d/"
+      if [ -f "$d/metrics.csv" ]; then cp "$d/metrics.csv" "$results/$d/"; fi
       case "$d" in */WsDsC/seed-1|*/W/seed-1)
-        last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1)
-        cp "$d/$last" "$d/positions_um.npy" "$results/$d/" ;;
+        last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1 || true)
+        if [ -n "$last" ]; then cp "$d/$last" "$d/positions_um.npy" "$results/$d/"; fi ;;
       esac
       n=$((n + 1))
     done < <(find runs -name final.json | sort)
