@@ -7,7 +7,7 @@
 # ceilings of bench profile): with only the reference BLAS (libblas3) torch's matmuls run about
 # 12x slower, and the peer would measure that BLAS; with --services, Redis and Slurm (with
 # munge) for the distributed-sweep tests, which scripts/services.sh starts. .ci/run asks for
-# --browser and --services. Idempotent; needs root (or sudo).
+# --browser, --services and --peers. Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive

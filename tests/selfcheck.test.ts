@@ -4,11 +4,14 @@
  * also run with the subgroup tiles at 16, 8 and 4 lanes (512-, 256- and 128-bit vectors), each
  * in a child process, since the vector width is fixed when the Vulkan driver loads.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../engine/cpu/backend.ts';
 import { kernelSelfCheck, type CheckResult } from '../engine/selfcheck.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
+
+const execFileAsync = promisify(execFile);
 
 describe('kernel self-checks', () => {
   const gpu = useGpu();
@@ -25,11 +28,13 @@ describe('kernel self-checks', () => {
   ] as const) {
     it.skipIf(!hasAdapter)(
       `subgroup tiles at ${lanes} lanes (llvmpipe, ${bits}-bit vectors) match the CPU twins`,
-      () => {
-        const line = execFileSync(process.execPath, ['--import', 'tsx', 'tests/helpers/lanes_selfcheck.ts'], {
+      async () => {
+        // Asynchronously: a child that runs for minutes would otherwise block this worker's event
+        // loop past vitest's 60 s RPC timeout, which fails the whole run with an unhandled error.
+        const { stdout: line } = await execFileAsync(process.execPath, ['--import', 'tsx', 'tests/helpers/lanes_selfcheck.ts'], {
           env: { ...process.env, LP_NATIVE_VECTOR_WIDTH: String(bits) },
           encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'ignore'],
+          maxBuffer: 64 << 20,
         });
         const out = JSON.parse(line.trim().split('\n').pop()!) as { adapter: string; lanes: number[]; tileLanes?: number; results?: CheckResult[] };
         if (!/llvmpipe/.test(out.adapter)) return expect(out.adapter).not.toMatch(/llvmpipe/); // the variable is llvmpipe's
