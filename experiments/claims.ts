@@ -70,7 +70,7 @@ const ABSENT = ['run diverged', 'run missing', 'value missing'] as const;
 type Absent = (typeof ABSENT)[number];
 /** A value, or why there is none. */
 type Cell = number | Absent;
-const worst = (cells: Cell[]): Absent | null => ABSENT.find((a) => cells.includes(a)) ?? null;
+const worst = (cells: (Cell | number[])[]): Absent | null => ABSENT.find((a) => cells.includes(a)) ?? null;
 /** f of the values, or the worst reason one is absent. */
 function combine(cells: Cell[], f: (xs: number[]) => number): Cell {
   return worst(cells) ?? f(cells as number[]);
@@ -120,8 +120,7 @@ function differenceOfContrasts(x: BySeed, y: BySeed): BySeed {
   const out: BySeed = new Map();
   for (const [s, dx] of x) {
     const dy = y.get(s) ?? 'run missing';
-    const absent = worst([dx, dy].filter((d): d is Absent => typeof d === 'string'));
-    out.set(s, absent ?? [mean(dx as number[]) - mean(dy as number[])]);
+    out.set(s, worst([dx, dy]) ?? [mean(dx as number[]) - mean(dy as number[])]);
   }
   return out;
 }

@@ -64,9 +64,7 @@ case "$cmd" in
     cd "$root/out"
     n=0
     while IFS= read -r f; do
-      d=$(dirname "$f"); mkdir -p "$results/$d"
-      cp "$d/config.json" "$d/final.json" "$results/$d/"
-      if [ -f "$d/metrics.csv" ]; then cp "$d/metrics.csv" "$results/$d/"; fi
+      d=$(dirname "$f"); copy_run_record "$d" "$results/$d"
       case "$d" in */WsDsC/seed-1|*/W/seed-1)
         last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1 || true)
         if [ -n "$last" ]; then cp "$d/$last" "$d/positions_um.npy" "$results/$d/"; fi ;;

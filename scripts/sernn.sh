@@ -26,8 +26,7 @@ case "${1:-}" in
     cd "$root/out"
     n=0
     while IFS= read -r f; do
-      d=$(dirname "$f"); mkdir -p "$results/$d"
-      cp "$d/config.json" "$d/metrics.csv" "$d/final.json" "$results/$d/"
+      d=$(dirname "$f"); copy_run_record "$d" "$results/$d"
       n=$((n + 1))
     done < <(find runs -name final.json | sort)
     cp sweep.json "$results/sweep.json"

@@ -26,3 +26,11 @@ pinned_worktree() {
     cp -n "$results/sweep.json" "$root/out/" 2>/dev/null || true
   fi
 }
+
+# Copies one finished run's record (config.json, final.json, and metrics.csv when an epoch
+# finished: a run that diverged in its first has none) from SRC to DEST, made if missing.
+copy_run_record() {
+  mkdir -p "$2"
+  cp "$1/config.json" "$1/final.json" "$2/"
+  if [ -f "$1/metrics.csv" ]; then cp "$1/metrics.csv" "$2/"; fi
+}
