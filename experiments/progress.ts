@@ -13,11 +13,14 @@ export interface ProgressOptions {
   tty?: boolean;
 }
 
+/** Whole seconds below an hour, whole minutes above; rounded before splitting, so 119.6 s is 2m00s. */
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '?';
-  if (s < 60) return `${s.toFixed(0)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+  const sec = Math.round(s);
+  if (sec < 60) return `${sec}s`;
+  if (sec < 3600) return `${Math.floor(sec / 60)}m${String(sec % 60).padStart(2, '0')}s`;
+  const min = Math.round(s / 60);
+  return `${Math.floor(min / 60)}h${String(min % 60).padStart(2, '0')}m`;
 }
 
 export class Progress {
