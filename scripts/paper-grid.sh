@@ -33,14 +33,13 @@ cmd=${1:-}
 # The order of work: both modes for seeds 1-3, then Table 3 and the controls, then more seeds.
 # A positive-only seed runs the two fully constrained variants first: the positive-retained
 # claim compares only those, so it is decided a seed sooner when work stops mid-seed.
+positive() { echo "paper W*D*C,W*D*C* $1 --positive"; echo "paper paper $1 --positive"; }
 steps() {
   for s in 1 2 3; do echo "paper paper $s"; echo "corrected paper $s"; done
-  for s in 1 2 3; do echo "paper W*D*C,W*D*C* $s --positive"; echo "paper paper $s --positive"; done
+  for s in 1 2 3; do positive "$s"; done
   for s in 1 2 3; do echo "corrected extra $s"; done
   for s in 4 5; do echo "paper paper $s"; echo "corrected paper $s"; done
-  for s in $(seq 6 20); do
-    echo "paper paper $s"; echo "corrected paper $s"; echo "paper W*D*C,W*D*C* $s --positive"; echo "paper paper $s --positive"
-  done
+  for s in $(seq 6 20); do echo "paper paper $s"; echo "corrected paper $s"; positive "$s"; done
 }
 
 case "$cmd" in
