@@ -123,6 +123,26 @@ describe('planned contrasts', () => {
     expect(get('geometry-gain').verdict).toBe('holds');
   });
 
+  it('our controls: W*D*C against each extra control, judged only where the control was run', () => {
+    const ids = ['init-structure-vs-spectrum', 'function-vs-anatomy'];
+    const acc = (v: string, s: number) => (v === 'W*D*C' ? 0.9 : v === 'Wctrl-D*C' ? 0.6 : v === 'Wanat-D*C' ? 0.9 + jitter(s) : 0.7);
+    const base = runs(3, acc);
+    expect(paperClaims(base).filter((c) => ids.includes(c.id))).toEqual([]);
+    const controls = ['Wctrl-D*C', 'Wanat-D*C'].flatMap((variant) =>
+      base
+        .filter((r) => r.variant === 'W*D*C')
+        .map((r) => ({ ...r, variant, rec: { status: 'ok', accuracy: { test: acc(variant, r.seed) } } as unknown as FinalRecord })),
+    );
+    const c = paperClaims([...base, ...controls]);
+    const get = (id: string) => c.find((x) => x.id === id)!;
+    expect(get('init-structure-vs-spectrum').effect!.estimate).toBeCloseTo(0.3, 10);
+    expect(get('init-structure-vs-spectrum').verdict).toBe('holds');
+    expect(get('init-structure-vs-spectrum').seeds).toBe(3);
+    expect(get('function-vs-anatomy').effect!.estimate).toBeCloseTo(-0.004, 10); // −jitter: 2, 4, 6 thousandths
+    expect(get('function-vs-anatomy').verdict).toBe('does not hold');
+    expect(get('full-vs-W-gonogo').seeds).toBe(3); // the controls change no paper claim
+  });
+
   it('metric claims: modular, low entropy and σ > 1 against both nulls; positive-only retention', () => {
     const constrained = (v: string) => v === 'W*D*C' || v === 'W*D*C*';
     const metrics = (v: string, s: number) => ({
