@@ -131,9 +131,7 @@ function refuseMixedProtocols(dir: string, recs: FinalRecord[]): void {
  * the verdict.
  */
 function claimsSection(groups: Group[], json: Record<string, unknown>): string {
-  // paper mode first: the claims are the paper's, corrected mode checks them
-  const modeRank = (g: Group) => (g.mode === 'paper' ? 0 : 1);
-  const normal = groups.filter((g) => !g.positive).sort((a, b) => a.field.localeCompare(b.field) || modeRank(a) - modeRank(b));
+  const normal = groups.filter((g) => !g.positive);
   if (!normal.length) return '<p class="note">No runs without the positive-only constraint.</p>';
   const asClaimRuns = (g: Group | undefined) => (g ? g.rows.map((r) => ({ variant: r.variant, task: r.task, seed: r.seed, rec: r.rec })) : []);
   const byMode = normal.map((g) => ({

@@ -87,7 +87,9 @@ export function groupsOf(runs: RunRow[]): Group[] {
     if (!g) m.set(key, (g = { key, field: r.field, mode: r.mode, positive: r.positive, rows: [] }));
     g.rows.push(r);
   }
-  return [...m.values()].sort((a, b) => a.field.localeCompare(b.field) || Number(a.positive) - Number(b.positive) || a.mode.localeCompare(b.mode));
+  // paper mode before corrected mode: the claims are the paper's, corrected mode checks them
+  const modeRank = (g: Group) => (g.mode === 'paper' ? 0 : 1);
+  return [...m.values()].sort((a, b) => a.field.localeCompare(b.field) || Number(a.positive) - Number(b.positive) || modeRank(a) - modeRank(b));
 }
 
 const NETWORK_METRICS: Array<{ key: string; label: string }> = [
