@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 interface LockOwner {
   pid: number;
@@ -29,13 +29,24 @@ function alive(pid: number): boolean {
   }
 }
 
-async function readOwner(path: string): Promise<LockOwner | null> {
+/** The lock's owner; null when there is no lock; 'unreadable' when it is not an owner record. */
+async function readOwner(path: string): Promise<LockOwner | null | 'unreadable'> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LockOwner;
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const owner = JSON.parse(text) as LockOwner;
+    return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : 'unreadable';
   } catch {
-    return null; // vanished, or half-written by its creator this instant
+    return 'unreadable';
   }
 }
+
+let lockAttempts = 0;
 
 /**
  * Takes DIR/.lock for `what` (e.g. 'sweep'). With `wait` (default) a live holder is waited for,
@@ -45,42 +56,57 @@ export async function lockDir(dir: string, what: string, o: { wait?: boolean; po
   const path = join(dir, '.lock');
   const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), what };
   let announced = false;
-  for (;;) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(JSON.stringify(me) + '\n');
-      await fh.close();
-      return {
-        path,
-        release: async () => {
-          const owner = await readOwner(path);
-          if (owner && owner.pid === me.pid && owner.host === me.host) await rm(path, { force: true });
-        },
-      };
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EEXIST') throw e;
-    }
-    const owner = await readOwner(path);
-    if (owner && owner.host === me.host && !alive(owner.pid)) {
-      // Stale: break it by renaming (only one breaker wins the rename), then try again.
-      const stale = `${path}.stale-${owner.pid}-${process.pid}`;
+  // The lock appears with its owner already written (a private file linked into place), so a
+  // second writer never reads a half-written lock and never has to call its holder "unknown".
+  const mine = `${path}.new-${me.host}-${me.pid}-${++lockAttempts}`;
+  await writeFile(mine, JSON.stringify(me) + '\n');
+  try {
+    for (;;) {
       try {
-        await rename(path, stale);
-        await rm(stale, { force: true });
-        o.log?.(`${what}: broke the stale lock of ${owner.what} pid ${owner.pid} (no longer running) in ${dir}`);
-      } catch {
-        // someone else broke it first
+        await link(mine, path);
+        return {
+          path,
+          release: async () => {
+            const owner = await readOwner(path);
+            if (owner && owner !== 'unreadable' && owner.pid === me.pid && owner.host === me.host) await rm(path, { force: true });
+          },
+        };
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EEXIST') throw e;
       }
-      continue;
+      const owner = await readOwner(path);
+      if (!owner) continue; // released this instant: try again at once
+      if (owner !== 'unreadable' && owner.host === me.host && !alive(owner.pid)) {
+        // Stale: break it by renaming (only one breaker wins the rename), then try again. If what
+        // was renamed is not the stale lock (another breaker already replaced it with a live
+        // one), it is put back.
+        const stale = `${path}.stale-${owner.pid}-${process.pid}`;
+        try {
+          await rename(path, stale);
+          const taken = await readOwner(stale);
+          if (taken !== null && (taken === 'unreadable' || taken.pid !== owner.pid || taken.startedAt !== owner.startedAt))
+            await link(stale, path).catch(() => {});
+          else o.log?.(`${what}: broke the stale lock of ${owner.what} pid ${owner.pid} (no longer running) in ${dir}`);
+          await rm(stale, { force: true });
+        } catch {
+          // someone else broke it first
+        }
+        continue;
+      }
+      const who =
+        owner === 'unreadable'
+          ? 'the writer of an unreadable lock (remove it if no one is writing here)'
+          : `${owner.what} pid ${owner.pid} on ${owner.host} since ${owner.startedAt}`;
+      if (o.wait === false) {
+        throw new Error(`${path}: expected no other writer in this directory, got ${who}; wait for it to finish or use another --out`);
+      }
+      if (!announced) {
+        o.log?.(`${what}: waiting for ${who} to finish writing ${dir} (${path})`);
+        announced = true;
+      }
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
     }
-    const who = owner ? `${owner.what} pid ${owner.pid} on ${owner.host} since ${owner.startedAt}` : 'another process';
-    if (o.wait === false) {
-      throw new Error(`${path}: expected no other writer in this directory, got ${who}; wait for it to finish or use another --out`);
-    }
-    if (!announced) {
-      o.log?.(`${what}: waiting for ${who} to finish writing ${dir} (${path})`);
-      announced = true;
-    }
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
+  } finally {
+    await rm(mine, { force: true });
   }
 }

@@ -4,7 +4,7 @@
  * done); a lock left by a dead process is broken; a live one is refused when asked not to wait.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,5 +62,40 @@ describe('results directory lock', () => {
     );
     await lock.release();
     expect(existsSync(join(dir, '.lock'))).toBe(false);
+  });
+
+  it('a second writer never sees a half-written lock: it always names the holder', async () => {
+    // Many writers race for each of 20 fresh directories; whoever loses must name the winner.
+    for (let round = 0; round < 20; round++) {
+      const dir = join(tmp, `race-${round}`);
+      mkdirSync(dir, { recursive: true });
+      const lines: string[] = [];
+      const tries = Array.from({ length: 6 }, (_, i) => lockDir(dir, `writer-${i}`, { pollMs: 5, log: (l) => lines.push(l) }));
+      // Each writer, once it holds the lock, checks it is alone and gives it back.
+      let holders = 0;
+      await Promise.all(
+        tries.map(async (t) => {
+          const lock = await t;
+          holders++;
+          expect(holders).toBe(1);
+          await new Promise((r) => setTimeout(r, 2));
+          holders--;
+          await lock.release();
+        }),
+      );
+      for (const l of lines) expect(l).toMatch(/^writer-\d: waiting for writer-\d pid \d+ on \S+ since \S+ to finish writing/);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(readdirSync(dir)).toEqual([]); // no lock and no private lock file left behind
+    }
+  });
+
+  it('an unreadable lock is named as such, not broken and not mistaken for a holder', async () => {
+    const dir = join(tmp, 'garbage');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.lock'), 'not json');
+    await expect(lockDir(dir, 'train', { wait: false })).rejects.toThrow(
+      /\.lock: expected no other writer in this directory, got the writer of an unreadable lock \(remove it/,
+    );
+    expect(readFileSync(join(dir, '.lock'), 'utf8')).toBe('not json');
   });
 });
