@@ -64,29 +64,52 @@ describe('results directory lock', () => {
     expect(existsSync(join(dir, '.lock'))).toBe(false);
   });
 
-  it('a second writer never sees a half-written lock: it always names the holder', async () => {
-    // Many writers race for each of 20 fresh directories; whoever loses must name the winner.
-    for (let round = 0; round < 20; round++) {
-      const dir = join(tmp, `race-${round}`);
-      mkdirSync(dir, { recursive: true });
-      const lines: string[] = [];
-      const tries = Array.from({ length: 6 }, (_, i) => lockDir(dir, `writer-${i}`, { pollMs: 5, log: (l) => lines.push(l) }));
-      // Each writer, once it holds the lock, checks it is alone and gives it back.
-      let holders = 0;
-      await Promise.all(
-        tries.map(async (t) => {
-          const lock = await t;
+  it('the lock is never seen half-written, so a waiting writer always names the holder', { timeout: 60_000 }, async () => {
+    // Another process reads the lock as fast as it can while 8 writers take it in turn, 25 times
+    // each: every lock it sees must be a whole owner record.
+    const dir = join(tmp, 'race');
+    mkdirSync(dir, { recursive: true });
+    const stop = join(tmp, 'race.stop');
+    const reader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const [lock, stop] = process.argv.slice(1); let whole = 0, partial = 0;
+         process.stdout.write('ready\\n');
+         while (!fs.existsSync(stop)) {
+           let text; try { text = fs.readFileSync(lock, 'utf8'); } catch { continue; }
+           try { JSON.parse(text).pid.toFixed(); whole++; } catch { partial++; }
+         }
+         process.stdout.write(JSON.stringify({ whole, partial }) + '\\n');`,
+        join(dir, '.lock'),
+        stop,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    await new Promise<void>((ready) => reader.stdout.on('data', (d) => (out += d) && out.includes('ready') && ready()));
+    const lines: string[] = [];
+    let holders = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        for (let k = 0; k < 25; k++) {
+          const lock = await lockDir(dir, `writer-${i}`, { pollMs: 1, log: (l) => lines.push(l) });
           holders++;
-          expect(holders).toBe(1);
-          await new Promise((r) => setTimeout(r, 2));
+          expect(holders).toBe(1); // alone while it holds the lock
+          await new Promise((r) => setTimeout(r, 1));
           holders--;
           await lock.release();
-        }),
-      );
-      for (const l of lines) expect(l).toMatch(/^writer-\d: waiting for writer-\d pid \d+ on \S+ since \S+ to finish writing/);
-      expect(lines.length).toBeGreaterThan(0);
-      expect(readdirSync(dir)).toEqual([]); // no lock and no private lock file left behind
-    }
+        }
+      }),
+    );
+    writeFileSync(stop, '');
+    await new Promise((r) => reader.on('close', r));
+    const seen = JSON.parse(out.slice(out.indexOf('{'))) as { whole: number; partial: number };
+    expect(seen.partial).toBe(0);
+    expect(seen.whole).toBeGreaterThan(0); // the reader really saw locks come and go
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatch(/^writer-\d: waiting for writer-\d pid \d+ on \S+ since \S+ to finish writing/);
+    expect(readdirSync(dir)).toEqual([]); // no lock and no private lock file left behind
   });
 
   it('an unreadable lock is named as such, not broken and not mistaken for a holder', async () => {
