@@ -46,6 +46,11 @@ async function readOwner(path: string): Promise<LockOwner | null | 'unreadable'>
   }
 }
 
+/** Whether `x`, read from a lock file, is the record `owner` wrote (the same taking of the lock). */
+function isRecord(x: LockOwner | null | 'unreadable', owner: LockOwner): boolean {
+  return x !== null && x !== 'unreadable' && x.pid === owner.pid && x.host === owner.host && x.startedAt === owner.startedAt;
+}
+
 let lockAttempts = 0;
 
 /**
@@ -67,8 +72,7 @@ export async function lockDir(dir: string, what: string, o: { wait?: boolean; po
         return {
           path,
           release: async () => {
-            const owner = await readOwner(path);
-            if (owner && owner !== 'unreadable' && owner.pid === me.pid && owner.host === me.host) await rm(path, { force: true });
+            if (isRecord(await readOwner(path), me)) await rm(path, { force: true });
           },
         };
       } catch (e) {
@@ -84,8 +88,7 @@ export async function lockDir(dir: string, what: string, o: { wait?: boolean; po
         try {
           await rename(path, stale);
           const taken = await readOwner(stale);
-          if (taken !== null && (taken === 'unreadable' || taken.pid !== owner.pid || taken.startedAt !== owner.startedAt))
-            await link(stale, path).catch(() => {});
+          if (taken !== null && !isRecord(taken, owner)) await link(stale, path).catch(() => {});
           else o.log?.(`${what}: broke the stale lock of ${owner.what} pid ${owner.pid} (no longer running) in ${dir}`);
           await rm(stale, { force: true });
         } catch {
