@@ -1,0 +1,201 @@
+/**
+ * What the modules follow: partition agreement (NMI, ARI, permutation p) against scikit-learn
+ * 1.2 and hand-computed values, the field labellings against scipy's average linkage and
+ * constructed cases, and filling committed runs' final.json from their recorded modules.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../engine/rng.ts';
+import {
+  adjustedRandIndex,
+  connectomeModules,
+  depthBins,
+  functionalClusters,
+  indexResidue,
+  moduleAlignment,
+  moduleCount,
+  mutualInformation,
+  normalizedMutualInfo,
+  partitionAgreement,
+  spatialClusters,
+} from '../analysis/index.ts';
+import { fillModuleAlignment } from '../experiments/modules_follow.ts';
+
+const ref = JSON.parse(readFileSync(new URL('./fixtures/analysis/partitions.json', import.meta.url), 'utf8')) as {
+  pairs: { a: number[]; b: number[]; mi: number; nmi: number; ari: number }[];
+  linkage: { n: number; corr: number[]; clusters: Record<string, number[]> };
+};
+
+describe('partition agreement', () => {
+  it('matches scikit-learn on random, related and degenerate label pairs', () => {
+    expect(ref.pairs.length).toBeGreaterThan(10);
+    for (const p of ref.pairs) {
+      expect(mutualInformation(p.a, p.b)).toBeCloseTo(p.mi, 12);
+      expect(normalizedMutualInfo(p.a, p.b)).toBeCloseTo(p.nmi, 12);
+      expect(adjustedRandIndex(p.a, p.b)).toBeCloseTo(p.ari, 12);
+    }
+  });
+
+  it('gives hand-computed values', () => {
+    // the same partition under other label values
+    expect(normalizedMutualInfo([0, 0, 1, 1, 2], [7, 7, 3, 3, 9])).toBe(1);
+    expect(adjustedRandIndex([0, 0, 1, 1, 2], [7, 7, 3, 3, 9])).toBe(1);
+    // crossed: every cell of the 3 × 2 table holds one neuron, so I = 0, and
+    // ARI = (0 − 3·3/15) / ((3 + 3)/2 − 9/15): margins C(2,2)·3 = 3 and C(3,2)·2 = 6, so
+    // E = 3·6/15 = 1.2 and ARI = −1.2 / (4.5 − 1.2)
+    expect(normalizedMutualInfo([0, 0, 1, 1, 2, 2], [0, 1, 0, 1, 0, 1])).toBe(0);
+    expect(adjustedRandIndex([0, 0, 1, 1, 2, 2], [0, 1, 0, 1, 0, 1])).toBeCloseTo(-1.2 / 3.3, 14);
+    // b splits one half of a: H(a) = ln 2, H(b) = 1.5 ln 2, and I = H(a) = ln 2 because b
+    // refines a, so NMI = ln 2 / ((ln 2 + 1.5 ln 2) / 2) = 0.8
+    expect(normalizedMutualInfo([0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 2, 2, 2, 2])).toBeCloseTo(0.8, 14);
+    expect(() => normalizedMutualInfo([0, 1], [0])).toThrow(/same neurons, got 2 and 1 labels/);
+  });
+
+  it('gives the smallest p to a partition that matches, and is seeded', () => {
+    const labels = indexResidue(60, 3);
+    const same = Int32Array.from(labels, (l) => 2 - l);
+    const a = partitionAgreement(same, labels, new Rng(1, 'test'), 1000);
+    expect(a).toMatchObject({ nmi: 1, ari: 1, shuffles: 1000 });
+    expect(a.p_nmi).toBe(1 / 1001);
+    expect(a.p_ari).toBe(1 / 1001);
+    const rnd = new Rng(2, 'labels');
+    const other = Int32Array.from({ length: 60 }, () => rnd.int(4));
+    const x = partitionAgreement(other, labels, new Rng(3, 'test'), 500);
+    expect(partitionAgreement(other, labels, new Rng(3, 'test'), 500)).toEqual(x);
+  });
+
+  it('is a valid test: under independence P(p ≤ α) stays near α', () => {
+    const rng = new Rng(9, 'null');
+    const trials = 200;
+    let below = 0;
+    for (let t = 0; t < trials; t++) {
+      const a = Int32Array.from({ length: 80 }, () => rng.int(3));
+      const b = Int32Array.from({ length: 80 }, () => rng.int(4));
+      if (partitionAgreement(a, b, rng.fork(t), 199).p_nmi <= 0.05) below++;
+    }
+    // binomial(200, 0.05): mean 10, sd 3.1; the bounds are about ±2.6 sd
+    expect(below).toBeGreaterThanOrEqual(2);
+    expect(below).toBeLessThanOrEqual(18);
+  });
+});
+
+describe('field labellings', () => {
+  it('index residue and equal-count depth bins', () => {
+    expect(Array.from(indexResidue(7, 3))).toEqual([0, 1, 2, 0, 1, 2, 0]);
+    // depths (y) 30, 10, 20, 50, 40, 60 → ranks 2, 0, 1, 4, 3, 5 → bins of two
+    const pos = [0, 30, 0, 0, 10, 0, 0, 20, 0, 0, 50, 0, 0, 40, 0, 0, 60, 0];
+    expect(Array.from(depthBins(pos, 6, 3))).toEqual([1, 0, 0, 2, 1, 2]);
+    expect(() => depthBins([1, 2], 6)).toThrow(/expected \[6, 3\] positions in µm, got 2 entries/);
+  });
+
+  it('k-means finds well-separated spatial clusters, seeded', () => {
+    const rng = new Rng(4, 'blobs');
+    const centres = [
+      [0, 0, 0],
+      [500, 0, 0],
+      [0, 500, 500],
+    ];
+    const truth = Int32Array.from({ length: 90 }, (_, i) => i % 3);
+    const pos = Array.from(truth).flatMap((c) => centres[c]!.map((x) => x + 20 * rng.normal()));
+    const found = spatialClusters(pos, 90, 3, 1);
+    expect(adjustedRandIndex(found, truth)).toBe(1);
+    expect(Array.from(spatialClusters(pos, 90, 3, 1))).toEqual(Array.from(found));
+    expect(() => spatialClusters(pos, 90, 0, 1)).toThrow(/k: expected an integer in \[1, 90\], got 0/);
+  });
+
+  it('functional clusters are scipy average linkage cut into k (fcluster maxclust)', () => {
+    const { n, corr, clusters } = ref.linkage;
+    for (const [k, labels] of Object.entries(clusters)) {
+      const ours = functionalClusters(corr, n, Number(k));
+      expect(new Set(ours).size).toBe(Number(k));
+      expect(adjustedRandIndex(ours, labels)).toBe(1);
+    }
+  });
+
+  it('connectome modules: each connected group its own module, neurons without synapses one class', () => {
+    const n = 8;
+    const K = new Float64Array(n * n);
+    const link = (i: number, j: number) => (K[i * n + j] = 2);
+    const edges = [
+      [0, 1],
+      [1, 2],
+      [2, 0], // a triangle
+      [3, 4],
+      [5, 4],
+      [3, 5], // another, its edges in either direction
+    ];
+    for (const [i, j] of edges) link(i!, j!);
+    const m = connectomeModules(K, n);
+    expect(m[0]).toBe(m[1]);
+    expect(m[1]).toBe(m[2]);
+    expect(m[3]).toBe(m[4]);
+    expect(m[0]).not.toBe(m[3]);
+    expect(m[6]).toBe(m[7]); // 6 and 7 have no synapse in the field
+    expect(m[6]).not.toBe(m[0]);
+    expect(m[6]).not.toBe(m[3]);
+  });
+
+  it('module count ignores singletons and alignment compares module members only', () => {
+    expect(moduleCount([0, 0, 1, 1, 2, 3, 4])).toBe(2);
+    expect(moduleCount([0, 1, 2])).toBe(2);
+    const n = 30;
+    const rng = new Rng(6, 'pos');
+    const inputs = { positionsUm: Array.from({ length: n * 3 }, () => 100 * rng.uniform()), corr: null, K: null };
+    // modules = index mod 3, except two neurons left alone (singletons)
+    const modules = Array.from(indexResidue(n, 3));
+    modules[28] = 10;
+    modules[29] = 11;
+    const a = moduleAlignment(modules, inputs, 1, 200);
+    expect(a.members).toBe(28);
+    expect(a.k).toBe(3);
+    expect(a.labellings.index_mod3).toMatchObject({ nmi: 1, ari: 1 });
+    expect(a.labellings.functional).toBeNull();
+    expect(a.labellings.connectome).toBeNull();
+    expect(a.labellings.depth!.nmi).toBeLessThan(0.5);
+  });
+});
+
+const DATA = '../shared/data';
+const GRID = 'docs/results/6_6_2';
+const haveData = existsSync(join(DATA, 'microns-fields', '6_6_2')) && existsSync(join(GRID, 'runs'));
+
+describe.runIf(haveData)('module alignment of committed runs', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cortical-modules-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const runs = ['paper/6_6_2/pdm/WDsC/seed-1', 'corrected/6_6_2/pdm/WDsC/seed-1', 'paper/6_6_2/pdm/W/seed-1'];
+
+  it('fills final.json from the recorded modules, changes nothing else, and is idempotent', async () => {
+    const out = join(tmp, 'fill');
+    for (const r of runs) cpSync(join(GRID, 'runs', r), join(out, 'runs', r), { recursive: true });
+    const before = runs.map((r) => JSON.parse(readFileSync(join(out, 'runs', r, 'final.json'), 'utf8')));
+    for (const b of before) delete b.metrics.module_alignment;
+    const first = await fillModuleAlignment(out, DATA);
+    expect(first).toMatchObject({ written: 3, unchanged: 0, skipped: [] });
+    const after = runs.map((r) => JSON.parse(readFileSync(join(out, 'runs', r, 'final.json'), 'utf8')));
+    after.forEach((a, i) => {
+      const { module_alignment: ma, ...rest } = a.metrics;
+      expect({ ...a, metrics: rest }).toEqual(before[i]);
+      expect(ma.cnm.labellings.index_mod3.shuffles).toBe(1000);
+    });
+    // paper mode's WD*C modules follow the index construction; corrected mode's follow space
+    const [paper, corrected] = after.map((a) => a.metrics.module_alignment.cnm.labellings);
+    expect(paper.index_mod3.nmi).toBeGreaterThan(paper.spatial.nmi);
+    expect(corrected.spatial.nmi).toBeGreaterThan(corrected.index_mod3.nmi);
+    expect(await fillModuleAlignment(out, DATA)).toMatchObject({ written: 0, unchanged: 3 });
+  });
+
+  it('refuses data other than the run was trained on, and a corrupt final.json, in one line', async () => {
+    const out = join(tmp, 'bad');
+    cpSync(join(GRID, 'runs', runs[0]!), join(out, 'runs', runs[0]!), { recursive: true });
+    const cfgFile = join(out, 'runs', runs[0]!, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    writeFileSync(cfgFile, JSON.stringify({ ...cfg, data: { ...cfg.data, digest: 'sha256:00' } }));
+    await expect(fillModuleAlignment(out, DATA)).rejects.toThrow(
+      /config\.json: field "data\.digest": expected the digest of field 6_6_2 in .*, got sha256:00; pass --data/,
+    );
+    writeFileSync(join(out, 'runs', runs[0]!, 'final.json'), '{"schema": "cortical-rnn/run/1", "status": "o');
+    await expect(fillModuleAlignment(out, DATA)).rejects.toThrow(/final\.json: expected a run's final record as JSON, got unparseable text/);
+  });
+});
