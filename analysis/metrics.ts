@@ -8,6 +8,7 @@ import { totalWeight, weightDensity } from './function.ts';
 import { kdeEntropyBits, rowwiseEntropyBits } from './entropy.ts';
 import { density, thresholdTop10 } from './graph.ts';
 import { greedyModularityCNM, louvain, modularityQ } from './modularity.ts';
+import { moduleAlignment, type LabellingInputs, type ModuleAlignment } from './module_alignment.ts';
 import {
   averageClustering,
   globalEfficiency,
@@ -30,6 +31,8 @@ export interface AnalyzeOptions {
   swapsPerEdge?: number;
   /** Unit positions, row-major [n, dims] (any dims); adds wiring-cost metrics. */
   positions?: ArrayLike<number>;
+  /** The field's labellings' inputs; adds `module_alignment` (what the modules follow). */
+  labellings?: LabellingInputs;
 }
 
 export interface NetworkMetrics {
@@ -71,6 +74,8 @@ export interface NetworkMetrics {
   wiring_cost?: number;
   /** Mean Euclidean length of the graph's edges, when positions are given. */
   mean_edge_length?: number;
+  /** Agreement of the CNM and Louvain modules with each labelling of the field, when its inputs are given. */
+  module_alignment?: { cnm: ModuleAlignment; louvain: ModuleAlignment };
 }
 
 /** Euclidean distance between units i and j of a row-major [n, dims] position array. */
@@ -126,6 +131,7 @@ export function analyzeNetwork(W: Float64Array | Float32Array, n: number, opts: 
     total_weight: totalWeight(W),
   };
 
+  if (opts.labellings) out.module_alignment = { cnm: moduleAlignment(cnm, opts.labellings, seed), louvain: moduleAlignment(louv, opts.labellings, seed) };
   if (opts.positions) {
     const dims = opts.positions.length / n;
     if (!Number.isInteger(dims) || dims < 1) throw new Error(`analyzeNetwork: positions must have n*dims entries, got ${opts.positions.length}`);

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { analyzeNetwork, type NetworkMetrics } from '../analysis/metrics.ts';
+import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
 import { inferenceFunction, type FunctionMetrics } from './function.ts';
 
@@ -22,6 +23,8 @@ export interface AnalysisJob {
   nNull?: number;
   nMatched?: number;
   positions?: Float64Array;
+  /** The field's labellings' inputs, for what the modules follow (real fields only). */
+  labellings?: LabellingInputs;
   /** The inference task's functional analysis, which runs the network on fresh trials. */
   fn?: { cfg: RnnConfig; params: HostParams; inputNoise: number };
 }
@@ -35,7 +38,13 @@ export interface AnalysisResult {
 
 export function analyseRun(job: AnalysisJob): AnalysisResult {
   const t0 = performance.now();
-  const metrics = analyzeNetwork(job.W_rec, job.n, { seed: job.seed, nNull: job.nNull, nMatched: job.nMatched, positions: job.positions });
+  const metrics = analyzeNetwork(job.W_rec, job.n, {
+    seed: job.seed,
+    nNull: job.nNull,
+    nMatched: job.nMatched,
+    positions: job.positions,
+    labellings: job.labellings,
+  });
   const fn = job.fn && job.positions ? inferenceFunction(job.fn.cfg, job.fn.params, job.positions, { seed: job.seed, inputNoise: job.fn.inputNoise }) : null;
   return { metrics, fn, seconds: (performance.now() - t0) / 1000 };
 }

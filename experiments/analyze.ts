@@ -16,6 +16,7 @@ import { writeFileAtomic } from './files.ts';
 import { OptionError } from '../engine/errors.ts';
 import { rnnConfigFor, toJson, type RunSpec } from './record.ts';
 import type { Protocol } from './protocol.ts';
+import { recordedFieldLabellings } from './modules_follow.ts';
 
 interface RunConfig {
   spec: RunSpec & { canonicalTask?: string };
@@ -48,6 +49,8 @@ export interface AnalyzeRunOptions {
   /** Re-evaluate the test accuracy from params_final on this backend. */
   backend?: Backend;
   write?: boolean;
+  /** The data directory of the run's field: adds what the modules follow (`module_alignment`). */
+  dataDir?: string;
 }
 
 export interface AnalyzeRunResult {
@@ -82,7 +85,14 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
   const W = readMatrix(join(dir, file), [n, n]);
   const posFile = join(dir, 'positions_um.npy');
   const positions = existsSync(posFile) ? readMatrix(posFile, [n, 3]) : undefined;
-  const metrics = analyzeNetwork(W, n, { seed: cfg.spec.seed, nNull: o.nNull ?? cfg.protocol.nNull, nMatched: o.nMatched ?? cfg.protocol.nMatched, positions });
+  const labellings = o.dataDir ? (recordedFieldLabellings(dir, cfg.spec.field, o.dataDir) ?? undefined) : undefined;
+  const metrics = analyzeNetwork(W, n, {
+    seed: cfg.spec.seed,
+    nNull: o.nNull ?? cfg.protocol.nNull,
+    nMatched: o.nMatched ?? cfg.protocol.nMatched,
+    positions,
+    labellings,
+  });
 
   let accuracy: AnalyzeRunResult['accuracy'] = null;
   if (o.backend) {

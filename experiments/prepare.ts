@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIELDS_DIR, loadField } from '../connectome/fields.ts';
 import { dirSource } from '../connectome/files.ts';
+import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import { fieldContext, syntheticField, syntheticGrid, type FieldContext, type FieldSource } from './setup.ts';
 
 /** The digest of a field's files (see FieldSource). */
@@ -40,4 +41,14 @@ export function prepareField(dataDir: string, name: string): FieldContext {
   const ctx = fieldContext(field, fieldSource(dataDir, name));
   fieldCache.set(key, ctx);
   return ctx;
+}
+
+/**
+ * What the module labellings are computed from: the field's positions in µm, its activity
+ * correlation (null where it has none) and its synapse counts. Null for a synthetic grid field,
+ * whose neurons have no anatomy to follow.
+ */
+export function labellingInputs(ctx: FieldContext): LabellingInputs | null {
+  if (!ctx.field) return null;
+  return { positionsUm: ctx.positionsUm, corr: ctx.functional?.corr ?? null, K: ctx.K };
 }

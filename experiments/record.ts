@@ -177,3 +177,20 @@ export function okRecord(
     finishedAt: new Date().toISOString(),
   };
 }
+
+/** Checks a parsed final.json read from `p` (named in errors): the fields a reader relies on. */
+export function checkFinalRecord(j: FinalRecord, p: string): FinalRecord {
+  const bad = (field: string, expected: string, got: unknown) => new Error(`${p}: field "${field}": expected ${expected}, got ${JSON.stringify(got)}`);
+  if (j.schema !== RUN_SCHEMA) throw bad('schema', `"${RUN_SCHEMA}"`, j.schema);
+  if (j.status !== 'ok' && j.status !== 'diverged') throw bad('status', "'ok' or 'diverged'", j.status);
+  const s = j.spec;
+  if (!s || typeof s.field !== 'string' || typeof s.task !== 'string' || typeof s.variant !== 'string' || !Number.isInteger(s.seed))
+    throw bad('spec', '{field, task, variant, seed, mode, positive}', s);
+  if (s.mode !== 'paper' && s.mode !== 'corrected') throw bad('spec.mode', "'paper' or 'corrected'", s.mode);
+  if (j.status === 'ok') {
+    if (!j.accuracy || typeof j.accuracy.test !== 'number' || typeof j.accuracy.paper !== 'number')
+      throw bad('accuracy', 'numbers test and paper for an ok run', j.accuracy);
+    if (!j.metrics) throw bad('metrics', 'the network metrics of an ok run', j.metrics);
+  } else if (!j.divergence || !Number.isInteger(j.divergence.step)) throw bad('divergence', 'the step and tensor of a diverged run', j.divergence);
+  return j;
+}

@@ -23,15 +23,17 @@ import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engin
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { makeDir, writeFileAtomic } from './files.ts';
 import { modeSettings, type Protocol } from './protocol.ts';
-import { prepareField } from './prepare.ts';
 import { variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
 import { codeVersion } from './provenance.ts';
 import { analyseRuns, type AnalysisJob, type AnalysisResult } from './analysis.ts';
 import { getTask } from '../tasks/index.ts';
+import type { LabellingInputs } from '../analysis/module_alignment.ts';
+import { labellingInputs, prepareField } from './prepare.ts';
 import {
   CSV_HEADER,
   RUN_SCHEMA,
+  checkFinalRecord,
   csvRow,
   divergedRecord,
   npyF4,
@@ -62,6 +64,18 @@ export function runRelDir(s: RunSpec): string {
   return join('runs', `${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variantSlug(s.variant), ...lambdaPart(s), `seed-${s.seed}`);
 }
 
+/** Reads and checks one final.json; errors name the file and the field. */
+export function readFinalStrict(dir: string): FinalRecord {
+  const p = join(dir, 'final.json');
+  let j: FinalRecord;
+  try {
+    j = JSON.parse(readFileSync(p, 'utf8')) as FinalRecord;
+  } catch (e) {
+    throw new Error(`${p}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
+  }
+  return checkFinalRecord(j, p);
+}
+
 /** The final record of a run directory, or null when the run is not done (no or bad final.json). */
 export function readFinal(dir: string): FinalRecord | null {
   const p = join(dir, 'final.json');
@@ -85,6 +99,7 @@ interface PreparedRun {
   reg: ReturnType<typeof setupRun>['reg'];
   splits: ReturnType<typeof setupRun>['splits'];
   positionsUm: ArrayLike<number>;
+  labellings: LabellingInputs | null;
   base: RecordBase;
   rows: string[];
   seen: EpochInfo[];
@@ -155,6 +170,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
     reg,
     splits,
     positionsUm: ctx.positionsUm,
+    labellings: labellingInputs(ctx),
     base: recordBase(spec, n, p, o.backend.describe(), codeVersion()),
     rows: [CSV_HEADER],
     seen: [],
@@ -202,6 +218,7 @@ function analysisJob(r: PreparedRun, final: HostParams): AnalysisJob {
   const p = r.o.protocol;
   const job: AnalysisJob = { W_rec: Float64Array.from(final.W_rec), n: r.n, seed: r.spec.seed, nNull: p.nNull, nMatched: p.nMatched };
   if (r.positionsUm) job.positions = Float64Array.from(r.positionsUm);
+  if (r.labellings) job.labellings = r.labellings;
   if (getTask(r.spec.task).name === 'inference') job.fn = { cfg: r.cfg, params: final, inputNoise: p.inputNoise };
   return job;
 }

@@ -288,8 +288,13 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(rec.accuracy!.test).toBeGreaterThanOrEqual(0);
     expect(rec.accuracy!.paper).toBe(rec.history[1]!.trainAccuracy);
     // analyze recomputes the same metrics and the same test accuracy from the saved files
-    const an = await analyzeRun(dir, { backend: cpu });
+    const an = await analyzeRun(dir, { backend: cpu, dataDir: DATA });
     expect(an.metrics.Q_cnm).toBeCloseTo(rec.metrics!.Q_cnm, 6);
+    // what the modules follow: recorded by the run, recomputed alike by analyze
+    const alignment = rec.metrics!.module_alignment!;
+    expect(alignment.cnm.labellings.index_mod3!.shuffles).toBe(1000);
+    expect(alignment.louvain.labellings.functional).not.toBeNull();
+    expect(an.metrics.module_alignment).toEqual(alignment);
     expect(an.metrics.sigma_paper).toBeCloseTo(rec.metrics!.sigma_paper, 6);
     expect(an.accuracy!.test).toBe(rec.accuracy!.test);
     expect(existsSync(join(dir, 'analysis.json'))).toBe(true);
