@@ -2,15 +2,26 @@
  * The paper's claims (arXiv 2606.14975), each as a planned contrast between variants that differ
  * in the factor the claim is about, paired by task and seed. The evidence is the mean paired
  * difference with a cluster-bootstrap 95% interval over seeds (all of one seed's pairs move
- * together), and a sign-flip test on the per-seed mean differences. A claim holds when the
- * interval lies on its side, fails when it lies on the other, and is undecided otherwise.
+ * together), and an exact sign-flip test on the per-seed mean differences d_i (effect minus the
+ * claim's threshold).
  *
- * Few seeds cannot decide much: with k seeds the sign-flip test cannot go below p = 2/2^k, and
- * pairwise tests with Holm's correction are weaker still, so the intervals come first. Below
- * MIN_SEEDS_FOR_VERDICT seeds a claim stays undecided whatever its interval: with two clusters the
- * bootstrap interval is only the range of the two seed means.
+ * The claims are directional and fixed in advance, so the test is one-sided: pOneSided is the
+ * share of the 2^k sign patterns of the k seeds whose mean is at least the observed one, oriented
+ * so that the claim's side is positive (every pattern up to 20 seeds; a seeded Monte Carlo above,
+ * see signFlipTestOneSided); pAgainst is the same test in the other direction. A claim
+ * holds only when pOneSided < ALPHA and the interval lies on its side; with the interval on its
+ * side but pOneSided ≥ ALPHA it is "consistent, not decided". Mirrored, pAgainst < ALPHA with the
+ * interval on the other side is "does not hold", and the interval alone there "against, not
+ * decided". Anything else is undecided. With k seeds the least one-sided p is 2^−k, so five
+ * seeds are the fewest that can decide (1/32 < 0.05); three seeds all on one side give only
+ * 1/8. Below MIN_SEEDS_FOR_VERDICT seeds a claim stays undecided whatever its interval: with two
+ * clusters the bootstrap interval is only the range of the two seed means.
+ *
+ * Each paperClaims call is one family: pHolm is pOneSided Holm-adjusted over its claims that
+ * have a p, and seedsNeeded says how many seeds a claim would need to pass Holm's level for its
+ * rank at the effect and spread observed (see seedsNeededFor).
  */
-import { clusterBootstrapMean, signFlipTest, type BootstrapCI } from '../analysis/stats.ts';
+import { clusterBootstrapMean, holmAdjust, signFlipTest, signFlipTestOneSided, studentTCdf, type BootstrapCI } from '../analysis/stats.ts';
 import type { FinalRecord } from './record.ts';
 
 /** A finished run as the claims see it. */
@@ -21,15 +32,34 @@ export interface ClaimRun {
   rec: FinalRecord;
 }
 
+/** From decided for the claim to decided against it; the two "not decided" have their interval on a side but their one-sided p ≥ ALPHA. */
+export type Verdict = 'holds' | 'consistent, not decided' | 'undecided' | 'against, not decided' | 'does not hold';
+
+/** The verdict as an HTML class name: 'consistent, not decided' → 'consistent-not-decided'. */
+export const verdictClass = (v: Verdict): string => v.replace(/,/g, '').replace(/ /g, '-');
+
+/** Seed counts past which seedsNeeded stops looking. */
+export const SEEDS_NEEDED_CAP = 1000;
+/** A seed count; '>1000' when more than SEEDS_NEEDED_CAP; null when no count would do (see seedsNeededFor). */
+export type SeedsNeeded = number | `>${typeof SEEDS_NEEDED_CAP}` | null;
+
 export interface ClaimResult {
   id: string;
   claim: string;
   /** How the effect is computed (which variants minus which). */
   contrast: string;
-  verdict: 'holds' | 'does not hold' | 'undecided';
+  verdict: Verdict;
   effect: BootstrapCI | null;
-  /** Two-sided sign-flip p over seeds. */
+  /** Two-sided sign-flip p over the per-seed mean differences, for reference; the verdict does not use it. */
   p: number | null;
+  /** One-sided exact sign-flip p in the claim's direction (≥ 2^−seeds). */
+  pOneSided: number | null;
+  /** One-sided exact sign-flip p in the opposite direction: the evidence that the claim fails. */
+  pAgainst: number | null;
+  /** pOneSided Holm-adjusted over the claims of one paperClaims call that have a p. */
+  pHolm: number | null;
+  /** Seeds this claim would need to pass Holm's level at its observed effect (seedsNeededFor). */
+  seedsNeeded: SeedsNeeded;
   seeds: number;
   /** The seeds of this mode that do not back the claim, and why, so that none drops out silently. */
   leftOut: { seed: number; why: Absent }[];
@@ -143,20 +173,90 @@ function differenceOfContrasts(x: BySeed, y: BySeed): BySeed {
   return out;
 }
 
-/** The fewest seeds behind a verdict (the issue's minimum; the sign-flip p is then ≥ 0.25). */
+/**
+ * The fewest seeds behind any verdict: with two the bootstrap interval is only the range of the
+ * two seed means. (The one-sided test needs five for p < ALPHA in any case.)
+ */
 export const MIN_SEEDS_FOR_VERDICT = 3;
+/** The level of the one-sided tests and of Holm's correction. */
+export const ALPHA = 0.05;
 
-function judge(id: string, claim: string, contrast: string, bySeed: BySeed, threshold = 0, side: 'above' | 'below' = 'above'): ClaimResult {
+/** A claim's result before its family is known, with its per-seed differences oriented so that the claim's side is positive. */
+interface Judged {
+  result: ClaimResult;
+  oriented: number[];
+}
+
+/** The verdict from the seeds, the interval oriented to the claim's side [lo, hi], and the two one-sided p. */
+function verdictOf(seeds: number, lo: number, hi: number, pOneSided: number, pAgainst: number): Verdict {
+  if (seeds < MIN_SEEDS_FOR_VERDICT) return 'undecided';
+  if (lo > 0) return pOneSided < ALPHA ? 'holds' : 'consistent, not decided';
+  if (hi < 0) return pAgainst < ALPHA ? 'does not hold' : 'against, not decided';
+  return 'undecided';
+}
+
+/** One claim's evidence: the bootstrap interval, the two one-sided p and the verdict; `side` is where the claim puts the effect against `threshold`. */
+function judge(id: string, claim: string, contrast: string, bySeed: BySeed, threshold = 0, side: 'above' | 'below' = 'above'): Judged {
   const clusters = [...bySeed.values()].filter((v): v is number[] => typeof v !== 'string');
   const leftOut = [...bySeed].flatMap(([seed, v]) => (typeof v === 'string' ? [{ seed, why: v }] : []));
-  if (!clusters.length) return { id, claim, contrast, verdict: 'undecided', effect: null, p: null, seeds: 0, leftOut };
+  const noFamily = { pHolm: null, seedsNeeded: null };
+  if (!clusters.length) {
+    const none = { verdict: 'undecided' as const, effect: null, p: null, pOneSided: null, pAgainst: null, seeds: 0 };
+    return { result: { id, claim, contrast, ...none, ...noFamily, leftOut }, oriented: [] };
+  }
   const effect = clusterBootstrapMean(clusters, { seed: 7 });
   const seedMeans = clusters.map((c) => mean(c) - threshold);
-  const p = signFlipTest(seedMeans);
+  const pOneSided = signFlipTestOneSided(seedMeans, side);
+  const pAgainst = signFlipTestOneSided(seedMeans, side === 'above' ? 'below' : 'above');
   const [lo, hi] = side === 'above' ? [effect.lo - threshold, effect.hi - threshold] : [threshold - effect.hi, threshold - effect.lo];
-  const decided = clusters.length >= MIN_SEEDS_FOR_VERDICT;
-  const verdict = !decided ? 'undecided' : lo > 0 ? 'holds' : hi < 0 ? 'does not hold' : 'undecided';
-  return { id, claim, contrast, verdict, effect, p, seeds: clusters.length, leftOut };
+  const verdict = verdictOf(clusters.length, lo, hi, pOneSided, pAgainst);
+  const p = signFlipTest(seedMeans);
+  const result = { id, claim, contrast, verdict, effect, p, pOneSided, pAgainst, ...noFamily, seeds: clusters.length, leftOut };
+  return { result, oriented: seedMeans.map((d) => (side === 'above' ? d : -d)) };
+}
+
+/**
+ * The seeds a claim would need to pass `level` at its observed effect: the smallest n such that
+ *   (a) a one-sided one-sample t-test on n seed means with the observed mean x̄ and standard
+ *       deviation s (k − 1 in the denominator, k seeds observed) of the oriented per-seed differences,
+ *       t = x̄ / (s / √n) on n − 1 degrees of freedom, gives P(T ≥ t) < level, and
+ *   (b) 2^−n < level: the exact sign-flip p is at least 2^−n, so fewer seeds cannot pass
+ *       whatever the effect (n ≥ 5 for level ≤ 0.05).
+ * s = 0 leaves (b) alone. A projection, not a power calculation: it assumes the next seeds look
+ * like these. null when x̄ ≤ 0 (the effect is zero or on the wrong side) or with one seed (no s);
+ * `>${SEEDS_NEEDED_CAP}` when no n up to SEEDS_NEEDED_CAP passes.
+ */
+export function seedsNeededFor(oriented: number[], level: number): SeedsNeeded {
+  const k = oriented.length;
+  const xBar = k ? mean(oriented) : NaN;
+  if (k < 2 || !(xBar > 0)) return null;
+  const sd = Math.sqrt(oriented.reduce((a, v) => a + (v - xBar) ** 2, 0) / (k - 1));
+  let n = 2;
+  while (n <= SEEDS_NEEDED_CAP && 2 ** -n >= level) n++;
+  for (; n <= SEEDS_NEEDED_CAP; n++) if (studentTCdf(-xBar / (sd / Math.sqrt(n)), n - 1) < level) return n;
+  return `>${SEEDS_NEEDED_CAP}`;
+}
+
+/**
+ * The claims of one paperClaims call as a family: pHolm is pOneSided Holm-adjusted over those that
+ * have a p, and seedsNeeded uses Holm's threshold for each claim's rank r among the m of them
+ * (ascending pOneSided, ties in claim order): ALPHA / (m − r + 1).
+ */
+function asFamily(judged: Judged[]): ClaimResult[] {
+  const tested = judged.filter((j) => j.result.pOneSided !== null);
+  const adjusted = holmAdjust(tested.map((j) => j.result.pOneSided!));
+  const m = tested.length;
+  const rank = new Map(
+    tested
+      .map((j, i) => ({ j, i }))
+      .sort((a, b) => a.j.result.pOneSided! - b.j.result.pOneSided! || a.i - b.i)
+      .map(({ j }, r) => [j, r + 1]),
+  );
+  return judged.map((j) => {
+    const i = tested.indexOf(j);
+    if (i < 0) return j.result;
+    return { ...j.result, pHolm: adjusted[i]!, seedsNeeded: seedsNeededFor(j.oriented, ALPHA / (m - rank.get(j)! + 1)) };
+  });
 }
 
 /**
@@ -165,7 +265,7 @@ function judge(id: string, claim: string, contrast: string, bySeed: BySeed, thre
  */
 export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimResult[] {
   const tasks = [...new Set(runs.map((r) => r.task))].sort();
-  const out: ClaimResult[] = [];
+  const out: Judged[] = [];
   for (const t of tasks) {
     out.push(
       judge(
@@ -245,7 +345,7 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
       ),
     );
   }
-  return out;
+  return asFamily(out);
 }
 
 /** Per seed, the values themselves (of the fully constrained variants on every task), for a level claim. */

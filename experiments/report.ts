@@ -15,10 +15,11 @@ import { join, relative } from 'node:path';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU } from '../analysis/stats.ts';
 import { writeFileAtomic } from './files.ts';
-import { MIN_SEEDS_FOR_VERDICT, paperClaims, type ClaimResult } from './claims.ts';
+import { ALPHA, MIN_SEEDS_FOR_VERDICT, SEEDS_NEEDED_CAP, paperClaims, verdictClass, type ClaimResult } from './claims.ts';
 import { sernnSection } from './sernn_report.ts';
 import { sernnFamily } from './sernn.ts';
-import { RUN_SCHEMA, toJson, type FinalRecord } from './record.ts';
+import { toJson, type FinalRecord } from './record.ts';
+import { readFinalStrict } from './run.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { getVariant } from './variants.ts';
 import { modeSettings } from './protocol.ts';
@@ -40,30 +41,6 @@ import {
   type RunRow,
 } from './tables.ts';
 import { esc } from './style.ts';
-
-/** Reads and checks one final.json; errors name the file and the field. */
-function readFinalStrict(dir: string): FinalRecord {
-  const p = join(dir, 'final.json');
-  let j: FinalRecord;
-  try {
-    j = JSON.parse(readFileSync(p, 'utf8')) as FinalRecord;
-  } catch (e) {
-    throw new Error(`${p}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
-  }
-  const bad = (field: string, expected: string, got: unknown) => new Error(`${p}: field "${field}": expected ${expected}, got ${JSON.stringify(got)}`);
-  if (j.schema !== RUN_SCHEMA) throw bad('schema', `"${RUN_SCHEMA}"`, j.schema);
-  if (j.status !== 'ok' && j.status !== 'diverged') throw bad('status', "'ok' or 'diverged'", j.status);
-  const s = j.spec;
-  if (!s || typeof s.field !== 'string' || typeof s.task !== 'string' || typeof s.variant !== 'string' || !Number.isInteger(s.seed))
-    throw bad('spec', '{field, task, variant, seed, mode, positive}', s);
-  if (s.mode !== 'paper' && s.mode !== 'corrected') throw bad('spec.mode', "'paper' or 'corrected'", s.mode);
-  if (j.status === 'ok') {
-    if (!j.accuracy || typeof j.accuracy.test !== 'number' || typeof j.accuracy.paper !== 'number')
-      throw bad('accuracy', 'numbers test and paper for an ok run', j.accuracy);
-    if (!j.metrics) throw bad('metrics', 'the network metrics of an ok run', j.metrics);
-  } else if (!j.divergence || !Number.isInteger(j.divergence.step)) throw bad('divergence', 'the step and tensor of a diverged run', j.divergence);
-  return j;
-}
 
 export interface ReportData {
   dir: string;
@@ -127,8 +104,9 @@ function refuseMixedProtocols(dir: string, recs: FinalRecord[]): void {
 
 /**
  * The claims table: one row per claim, one column block per mode (paper and corrected side by
- * side), each with the effect, its bootstrap interval, the sign-flip p, the seeds behind it and
- * the verdict.
+ * side), each with the effect and its bootstrap interval, the one-sided sign-flip p, its Holm
+ * adjustment over the mode's claims, the seeds behind it (and the seeds it would need) and the
+ * verdict.
  */
 function claimsSection(groups: Group[], json: Record<string, unknown>): string {
   const normal = groups.filter((g) => !g.positive);
@@ -141,21 +119,26 @@ function claimsSection(groups: Group[], json: Record<string, unknown>): string {
   json.claims = Object.fromEntries(byMode.map(({ g, claims }) => [`${g.field}-${g.mode}`, claims]));
   const ids = uniq(byMode.flatMap((m) => m.claims.map((c) => c.id)));
   const leftOut = (c: ClaimResult) => (c.leftOut.length ? `left out: ${c.leftOut.map((l) => `seed ${l.seed} (${l.why})`).join(', ')}` : '');
+  const seedsCell = (c: ClaimResult | undefined) => {
+    const needed = c?.seedsNeeded === null || c?.seedsNeeded === undefined ? '' : ` (${c.seedsNeeded} needed)`;
+    const note = c?.leftOut.length ? `<br><small>${esc(leftOut(c))}</small>` : '';
+    return `<td>${c?.seeds ?? 0}${esc(needed)}${note}</td>`;
+  };
   const cell = (c: ClaimResult | undefined) => {
-    if (!c || !c.effect) return `<td>—</td><td>—${c?.leftOut.length ? `<br><small>${esc(leftOut(c))}</small>` : ''}</td><td>no pairs</td>`;
+    if (!c || !c.effect) return `<td>—</td><td>—</td><td>—</td>${seedsCell(c)}<td>no pairs</td>`;
     const e = c.effect;
     const interval = Number.isFinite(e.lo) ? `[${fmt(e.lo)}, ${fmt(e.hi)}]` : '(one seed: no interval)';
-    const seeds = [`${c.seeds} seed${c.seeds === 1 ? '' : 's'}`, leftOut(c)].filter(Boolean).join('; ');
-    return `<td>${fmt(e.estimate)} ${interval}</td><td>${fmtP(c.p ?? NaN)} (${esc(seeds)})</td><td class="verdict ${c.verdict.replace(/ /g, '-')}">${esc(c.verdict)}</td>`;
+    const verdict = `<td class="verdict ${verdictClass(c.verdict)}">${esc(c.verdict)}</td>`;
+    return `<td>${fmt(e.estimate)} ${interval}</td><td>${fmtP(c.pOneSided ?? NaN)}</td><td>${fmtP(c.pHolm ?? NaN)}</td>${seedsCell(c)}${verdict}`;
   };
-  const head = byMode.map(({ g }) => `<th colspan="3">${esc(g.field)}, ${esc(g.mode)} mode</th>`).join('');
-  const sub = byMode.map(() => '<th>effect [95% CI]</th><th>sign-flip p</th><th>verdict</th>').join('');
+  const head = byMode.map(({ g }) => `<th colspan="5">${esc(g.field)}, ${esc(g.mode)} mode</th>`).join('');
+  const sub = byMode.map(() => '<th>effect [95% CI]</th><th>one-sided p</th><th>Holm p</th><th>seeds (needed)</th><th>verdict</th>').join('');
   const rows = ids.map((id) => {
     const first = byMode.flatMap((m) => m.claims).find((c) => c.id === id)!;
     return `<tr><td>${esc(first.claim)}<br><small>${esc(first.contrast)}</small></td>${byMode.map((m) => cell(m.claims.find((c) => c.id === id))).join('')}</tr>`;
   });
   return [
-    `<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds; a claim <em>holds</em> when the interval lies on its side, <em>does not hold</em> when it lies on the other, and is <em>undecided</em> otherwise, or when fewer than ${MIN_SEEDS_FOR_VERDICT} seeds back it. A seed backs a claim only when it has every run the contrast pairs, on every task the claim covers: a half-finished seed, or one with a diverged run in the contrast, is left out of it, and the row names it. The sign-flip test on per-seed means cannot go below p = 2/2<sup>k</sup> with k seeds (0.25 with 3), and pairwise tests with Holm correction cannot reach significance with so few seeds either: the intervals are the primary evidence, and each row says how many seeds back it. Rows marked <em>Control (ours)</em> are not claims of the paper: they pair W*D*C with our extra controls (same distance and regulariser, another initialisation) where those were run.</p>`,
+    `<p>Each claim is a planned contrast between variants that differ in the factor it is about, paired by task and seed. The effect is the mean paired difference (accuracy or metric units) with a cluster-bootstrap 95% interval over seeds. The claims are directional and fixed in advance, so the test is one-sided: the exact sign-flip test over the k per-seed mean differences (effect minus the claim's threshold, signed so that the claim's side is positive), p = the share of the 2<sup>k</sup> sign patterns whose mean is at least the observed one. A claim <em>holds</em> only when p &lt; ${ALPHA} <em>and</em> the interval lies on its side; with the interval on its side but p ≥ ${ALPHA} it is <em>consistent, not decided</em>. Mirrored, the test in the other direction below ${ALPHA} with the interval on the other side means it <em>does not hold</em>, and the interval alone there <em>against, not decided</em>; anything else is <em>undecided</em>, as is every claim backed by fewer than ${MIN_SEEDS_FOR_VERDICT} seeds. The least one-sided p with k seeds is 2<sup>−k</sup>, so 5 seeds is the minimum to decide either way (1/32); 3 seeds all on one side give only 1/8. The Holm p adjusts the one-sided p over each mode's family (every claim of that mode with a p). <em>Needed</em> is the smallest number of seeds n ≥ 5 at which a one-sided one-sample t-test with the observed mean and standard deviation of the per-seed differences (t = mean / (sd / √n)) would pass Holm's threshold for the claim's rank r among the m claims of its mode, ${ALPHA} / (m − r + 1), and 2<sup>−n</sup> is below that threshold too: a projection that assumes further seeds look like these, blank when the effect is zero or on the wrong side or one seed backs the claim, and &gt;${SEEDS_NEEDED_CAP} past ${SEEDS_NEEDED_CAP}. A seed backs a claim only when it has every run the contrast pairs, on every task the claim covers: a half-finished seed, or one with a diverged run in the contrast, is left out of it, and the row names it. Rows marked <em>Control (ours)</em> are not claims of the paper: they pair W*D*C with our extra controls (same distance and regulariser, another initialisation) where those were run.</p>`,
     `<table><thead><tr><th rowspan="2">claim</th>${head}</tr><tr>${sub}</tr></thead><tbody>${rows.join('')}</tbody></table>`,
   ].join('\n');
 }
@@ -388,7 +371,7 @@ function modeComparison(runs: RunRow[], json: Record<string, unknown>): string |
 const CSS = `body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.6em 0 1.4em;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th[scope=row]{text-align:left}thead th{background:#f2f2f2}.div{color:#b00}.sig td{background:#fff4d6}.note{color:#666}
-figure{margin:1em 0}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:2em}code{background:#f4f4f4;padding:0 3px}.verdict.holds{color:#1a7f37;font-weight:600}.verdict.does-not-hold{color:#b3261e;font-weight:600}.verdict.undecided{color:#666}p.missing{color:#b3261e}`;
+figure{margin:1em 0}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:2em}code{background:#f4f4f4;padding:0 3px}.verdict.holds{color:#1a7f37;font-weight:600}.verdict.does-not-hold{color:#b3261e;font-weight:600}.verdict.consistent-not-decided{color:#1a7f37}.verdict.against-not-decided{color:#b3261e}.verdict.undecided{color:#666}p.missing{color:#b3261e}`;
 
 export interface BuiltReport {
   html: string;

@@ -1,10 +1,11 @@
 /**
- * The claims machinery: the cluster bootstrap and the sign-flip test against hand-computed
- * values, and the verdicts of the planned contrasts on constructed runs whose effects are known.
+ * The claims machinery: the cluster bootstrap and the sign-flip tests against hand-computed
+ * values, the verdicts of the planned contrasts on constructed runs whose effects are known, the
+ * Holm family and the seeds a claim would need.
  */
 import { describe, expect, it } from 'vitest';
-import { clusterBootstrapMean, signFlipTest } from '../analysis/stats.ts';
-import { MIN_SEEDS_FOR_VERDICT, paperClaims, type ClaimRun } from '../experiments/claims.ts';
+import { clusterBootstrapMean, holmAdjust, signFlipTest, signFlipTestOneSided, studentTQuantile } from '../analysis/stats.ts';
+import { ALPHA, MIN_SEEDS_FOR_VERDICT, paperClaims, seedsNeededFor, verdictClass, type ClaimRun } from '../experiments/claims.ts';
 import type { FinalRecord } from '../experiments/record.ts';
 
 describe('cluster bootstrap and sign-flip test', () => {
@@ -12,6 +13,15 @@ describe('cluster bootstrap and sign-flip test', () => {
     expect(signFlipTest([1, 1, 1])).toBeCloseTo(2 / 8, 12); // only all-plus and all-minus reach |3|
     expect(signFlipTest([3, -1, -1, -1])).toBeCloseTo(1, 12); // |sum| = 0: every pattern is as extreme
     expect(signFlipTest([5, 1, 1, 1, 1])).toBeCloseTo(2 / 32, 12);
+  });
+  it('one-sided sign-flip p: the share of sign patterns whose mean is at least the observed one', () => {
+    // d = [1, 2, -0.5], observed sum 2.5; the 8 patterns ±1 ±2 ±0.5 sum to
+    //   3.5, 2.5 (observed), 1.5, 0.5, -0.5, -1.5, -2.5, -3.5
+    // 'above': sums ≥ 2.5 are 3.5 and 2.5 → 2/8; 'below' (sums ≤ 2.5): all but 3.5 → 7/8
+    expect(signFlipTestOneSided([1, 2, -0.5], 'above')).toBe(2 / 8);
+    expect(signFlipTestOneSided([1, 2, -0.5], 'below')).toBe(7 / 8);
+    expect(signFlipTestOneSided([1, 1, 1])).toBe(1 / 8); // three seeds on one side: 0.125, not evidence
+    expect(signFlipTestOneSided([1, 1, 1, 1, 1])).toBe(1 / 32); // five is the fewest below 0.05
   });
   it('bootstrap: the mean of all values, a percentile interval over clusters, NaN with one cluster', () => {
     const same = clusterBootstrapMean([[1, 1], [1], [1, 1, 1]]);
@@ -69,7 +79,7 @@ describe('planned contrasts', () => {
     expect(two.effect!.lo).toBeGreaterThan(0); // the interval alone would call it
     expect(two.verdict).toBe('undecided');
     const three = paperClaims(runs(MIN_SEEDS_FOR_VERDICT, fullJittered)).find((c) => c.id === 'full-vs-W-gonogo')!;
-    expect(three.verdict).toBe('holds');
+    expect(three.verdict).toBe('consistent, not decided'); // the interval is on its side, but p = 1/8
   });
 
   it('a seed backs a claim only when it has every run of the contrast on every task', () => {
@@ -114,13 +124,15 @@ describe('planned contrasts', () => {
   it('the largest factor: init beats geometry and communicability when its pairs differ most', () => {
     // accuracy = 0.5 + 0.3·W* + 0.05·D* + 0.02·C
     const acc = (v: string) => 0.5 + (v.startsWith('W*') ? 0.3 : 0) + (v.includes('D*') ? 0.05 : 0) + (v.includes('C') ? 0.02 : 0);
-    const c = paperClaims(runs(4, (v, s) => acc(v) + jitter(s)));
+    const c = paperClaims(runs(5, (v, s) => acc(v) + jitter(s)));
     const get = (id: string) => c.find((x) => x.id === id)!;
     expect(get('init-gain').effect!.estimate).toBeCloseTo(0.3, 10);
     expect(get('geometry-gain').effect!.estimate).toBeCloseTo(0.05, 10);
     expect(get('init-vs-geometry').verdict).toBe('holds');
     expect(get('init-vs-communicability').verdict).toBe('holds');
     expect(get('geometry-gain').verdict).toBe('holds');
+    const four = paperClaims(runs(4, (v, s) => acc(v) + jitter(s)));
+    expect(four.find((x) => x.id === 'init-gain')!.verdict).toBe('consistent, not decided'); // p = 1/16
   });
 
   it('our controls: W*D*C against each extra control, judged only where the control was run', () => {
@@ -136,11 +148,20 @@ describe('planned contrasts', () => {
     const c = paperClaims([...base, ...controls]);
     const get = (id: string) => c.find((x) => x.id === id)!;
     expect(get('init-structure-vs-spectrum').effect!.estimate).toBeCloseTo(0.3, 10);
-    expect(get('init-structure-vs-spectrum').verdict).toBe('holds');
+    expect(get('init-structure-vs-spectrum').verdict).toBe('consistent, not decided'); // 3 seeds: p = 1/8
     expect(get('init-structure-vs-spectrum').seeds).toBe(3);
     expect(get('function-vs-anatomy').effect!.estimate).toBeCloseTo(-0.004, 10); // −jitter: 2, 4, 6 thousandths
-    expect(get('function-vs-anatomy').verdict).toBe('does not hold');
+    expect(get('function-vs-anatomy').verdict).toBe('against, not decided');
     expect(get('full-vs-W-gonogo').seeds).toBe(3); // the controls change no paper claim
+    const base5 = runs(5, acc);
+    const controls5 = ['Wctrl-D*C', 'Wanat-D*C'].flatMap((variant) =>
+      base5
+        .filter((r) => r.variant === 'W*D*C')
+        .map((r) => ({ ...r, variant, rec: { status: 'ok', accuracy: { test: acc(variant, r.seed) } } as unknown as FinalRecord })),
+    );
+    const five = paperClaims([...base5, ...controls5]);
+    expect(five.find((x) => x.id === 'init-structure-vs-spectrum')!.verdict).toBe('holds');
+    expect(five.find((x) => x.id === 'function-vs-anatomy')!.verdict).toBe('does not hold');
   });
 
   it('metric claims: modular, low entropy and σ > 1 against both nulls; positive-only retention', () => {
@@ -151,8 +172,8 @@ describe('planned contrasts', () => {
       sigma_paper: constrained(v) ? 1.8 + jitter(s) : 1,
       sigma_matched: constrained(v) ? 0.95 + jitter(s) : 1,
     });
-    const base = runs(4, () => 0.8, metrics);
-    const pos = runs(4, (v, s) => 0.79 - jitter(s), metrics);
+    const base = runs(5, () => 0.8, metrics);
+    const pos = runs(5, (v, s) => 0.79 - jitter(s), metrics);
     const c = paperClaims(base, pos);
     const get = (id: string) => c.find((x) => x.id === id)!;
     expect(get('modular').verdict).toBe('holds');
@@ -163,8 +184,88 @@ describe('planned contrasts', () => {
     expect(
       paperClaims(
         base,
-        runs(4, () => 0.5, metrics),
+        runs(5, () => 0.5, metrics),
       ).find((x) => x.id === 'positive-retained')!.verdict,
     ).toBe('does not hold');
+  });
+});
+
+describe('one-sided verdicts, the Holm family and the seeds needed', () => {
+  /** The claim "fully constrained beat W (Go/NoGo)" with per-seed effect `effects[seed − 1]`. */
+  const fullVsW = (effects: number[]) =>
+    paperClaims(runs(effects.length, (v, s) => (v === 'W*D*C' || v === 'W*D*C*' ? 0.6 + effects[s - 1]! : 0.6))).find((c) => c.id === 'full-vs-W-gonogo')!;
+
+  it('three seeds on its side with the interval above 0 are consistent, not decided (p = 1/8)', () => {
+    const c = fullVsW([0.1, 0.2, 0.15]);
+    expect(c.effect!.lo).toBeGreaterThan(0);
+    expect(c.pOneSided).toBe(1 / 8);
+    expect(c.verdict).toBe('consistent, not decided');
+    expect(verdictClass(c.verdict)).toBe('consistent-not-decided');
+  });
+
+  it('five seeds on its side hold (p = 1/32); five against do not hold; three against are against, not decided', () => {
+    const up = fullVsW([0.1, 0.2, 0.15, 0.12, 0.18]);
+    expect([up.pOneSided, up.pAgainst, up.verdict]).toEqual([1 / 32, 1, 'holds']);
+    const down = fullVsW([-0.1, -0.2, -0.15, -0.12, -0.18]);
+    expect([down.pOneSided, down.pAgainst, down.verdict]).toEqual([1, 1 / 32, 'does not hold']);
+    expect(down.effect!.hi).toBeLessThan(0);
+    const downThree = fullVsW([-0.1, -0.2, -0.15]);
+    expect([downThree.pAgainst, downThree.verdict]).toEqual([1 / 8, 'against, not decided']);
+    expect(verdictClass(downThree.verdict)).toBe('against-not-decided');
+  });
+
+  it('mixed signs are undecided', () => {
+    const c = fullVsW([0.1, -0.1, 0.05, -0.08, 0.02]);
+    expect(c.effect!.lo).toBeLessThan(0);
+    expect(c.effect!.hi).toBeGreaterThan(0);
+    expect(c.pOneSided).toBeGreaterThan(ALPHA);
+    expect(c.pAgainst).toBeGreaterThan(ALPHA);
+    expect(c.verdict).toBe('undecided');
+  });
+
+  it('pHolm is holmAdjust of pOneSided over the claims of one call that have a p', () => {
+    const jitter = (s: number) => ((s * 37) % 7) / 1000;
+    const acc = (v: string, s: number) => 0.5 + (v.startsWith('W*') ? 0.3 : 0) + (v.includes('D*') ? 0.05 * s - 0.1 : 0) + jitter(s);
+    const claims = paperClaims(runs(5, acc)); // no metrics: the metric claims have no seeds and no p
+    const tested = claims.filter((c) => c.pOneSided !== null);
+    expect(tested.length).toBeGreaterThan(5);
+    expect(tested.length).toBeLessThan(claims.length);
+    expect(tested.map((c) => c.pHolm)).toEqual(Array.from(holmAdjust(tested.map((c) => c.pOneSided!))));
+    expect(claims.filter((c) => c.pOneSided === null).every((c) => c.pHolm === null && c.seedsNeeded === null)).toBe(true);
+    expect(new Set(tested.map((c) => c.pOneSided)).size).toBeGreaterThan(1); // not a trivial family
+  });
+
+  it('seedsNeeded: the t-test projection at the Holm threshold, never below the sign-flip floor of 5', () => {
+    // all seeds alike (sd 0): only the floor binds, 2^−n < level: 5 at 0.05, 9 at 0.05/17
+    expect(seedsNeededFor([1, 1, 1], 0.05)).toBe(5);
+    expect(seedsNeededFor([1, 1, 1], 0.05 / 17)).toBe(9);
+    // mean 0.1, sd 0.2: t = 0.5·√n must pass the one-sided 95% t quantile on n − 1 df
+    const n = seedsNeededFor([0.1, -0.1, 0.3], 0.05) as number;
+    expect(0.5 * Math.sqrt(n)).toBeGreaterThan(studentTQuantile(0.95, n - 1));
+    expect(0.5 * Math.sqrt(n - 1)).toBeLessThanOrEqual(studentTQuantile(0.95, n - 2));
+    expect(n).toBe(13);
+    expect(seedsNeededFor([0.001, -1, 1.002], 0.05)).toBe('>1000');
+    for (const wrong of [[-1, -2], [1, -1], [1]]) expect(seedsNeededFor(wrong, 0.05)).toBeNull(); // wrong side, zero, one seed
+  });
+
+  it('seedsNeeded is at least 5 and falls as the effect grows', () => {
+    const noise = [-0.2, 0.2, 0, -0.1, 0.1];
+    const needed = [0.02, 0.05, 0.1, 0.2, 0.4].map(
+      (shift) =>
+        seedsNeededFor(
+          noise.map((v) => v + shift),
+          ALPHA,
+        ) as number,
+    );
+    expect(needed.every((k) => k >= 5)).toBe(true);
+    for (let i = 1; i < needed.length; i++) expect(needed[i]).toBeLessThanOrEqual(needed[i - 1]!);
+    expect(needed[0]).toBeGreaterThan(needed[2]!);
+    expect(needed.at(-1)).toBe(5);
+    // in the report's family, through paperClaims: larger per-seed effects need fewer seeds
+    const small = fullVsW(noise.map((v) => v + 0.05)).seedsNeeded as number;
+    const large = fullVsW(noise.map((v) => v + 0.2)).seedsNeeded as number;
+    expect(small).toBeGreaterThan(large);
+    expect(large).toBeGreaterThanOrEqual(5);
+    expect(fullVsW([-0.1, -0.2, -0.15]).seedsNeeded).toBeNull();
   });
 });

@@ -18,6 +18,8 @@ import {
   rankWithTies,
   regularizedBeta,
   regularizedGammaP,
+  SIGN_FLIP_EXACT_MAX,
+  signFlipTestOneSided,
   studentTCdf,
   studentTQuantile,
 } from '../analysis/index.ts';
@@ -193,5 +195,43 @@ describe('rank tests', () => {
       expect(relErr(out[k]!.p, want.p)).toBeLessThan(1e-12);
       expect(relErr(out[k]!.pHolm, want.pHolm)).toBeLessThan(1e-12);
     });
+  });
+});
+
+describe('one-sided sign-flip test', () => {
+  it('hand cases: the share of the 2^k sign patterns whose mean is at least the observed one', () => {
+    // ±1 ±2 ±0.5 sum to 3.5, 2.5 (observed), 1.5, 0.5, −0.5, −1.5, −2.5, −3.5: two reach 2.5
+    expect(signFlipTestOneSided([1, 2, -0.5], 'above')).toBe(2 / 8);
+    // 'below' tests −d: sums ≤ 2.5 are all but 3.5
+    expect(signFlipTestOneSided([1, 2, -0.5], 'below')).toBe(7 / 8);
+    expect(signFlipTestOneSided([-1, -2, 0.5], 'below')).toBe(2 / 8); // the mirror
+    expect(signFlipTestOneSided([1, 1, 1, 1, 1])).toBe(1 / 32); // the observed pattern alone
+    expect(signFlipTestOneSided([1, 1, 1, 1, 1], 'below')).toBe(1); // every pattern is ≥ −5
+    expect(signFlipTestOneSided([0, 0, 0])).toBe(1); // every pattern ties
+    expect(Number.isNaN(signFlipTestOneSided([]))).toBe(true);
+  });
+
+  it('rounding does not break ties: 0.1 + 0.2 − 0.3 ties with −0.1 − 0.2 + 0.3', () => {
+    // exact sums 0.6, 0.4, 0.2, 0 (observed), 0, −0.2, −0.4, −0.6: five are ≥ 0
+    expect(signFlipTestOneSided([0.1, 0.2, -0.3])).toBe(5 / 8);
+    expect(signFlipTestOneSided([0.1, 0.2, -0.3], 'below')).toBe(5 / 8);
+  });
+
+  it(`is exact up to k = ${SIGN_FLIP_EXACT_MAX}: counts a Monte Carlo could not give`, () => {
+    expect(SIGN_FLIP_EXACT_MAX).toBe(20);
+    expect(signFlipTestOneSided(new Array(20).fill(1))).toBe(2 ** -20);
+    // 19 ones and a −1 (sum 18): a pattern's sum is 20 − 2·(number of −1s), ≥ 18 with at most one: 1 + 20 patterns
+    expect(signFlipTestOneSided([...new Array(19).fill(1), -1])).toBe(21 / 2 ** 20);
+    // 6 ones and 6 minus ones (sum 0): P(sum ≥ 0) = (2^12 + C(12, 6)) / 2 / 2^12
+    expect(signFlipTestOneSided([...new Array(6).fill(1), ...new Array(6).fill(-1)])).toBe((4096 + 924) / 2 / 4096);
+  });
+
+  it('above 20 clusters: a seeded Monte Carlo close to the exact value, reproducible, never 0', () => {
+    const d = [...new Array(12).fill(1), ...new Array(12).fill(-1)];
+    const exact = 0.5 + 2704156 / 2 ** 25; // (2^24 + C(24, 12)) / 2 / 2^24
+    const p = signFlipTestOneSided(d);
+    expect(Math.abs(p - exact)).toBeLessThan(0.01);
+    expect(signFlipTestOneSided(d)).toBe(p);
+    expect(signFlipTestOneSided(new Array(24).fill(1))).toBeGreaterThan(0);
   });
 });
