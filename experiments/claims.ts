@@ -113,6 +113,17 @@ const metric =
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   };
 
+/**
+ * How much more the CNM modules follow the best of the real labellings (depth, spatial,
+ * functional) than the index residue mod 3 that paper mode's coordinate construction imposes:
+ * max(NMI_b, NMI_c, NMI_d) − NMI_a. Positive when the modules follow the cortex more.
+ */
+const followsCortexMoreThanIndex: Value = (r) => {
+  const l = r.status === 'ok' ? r.metrics?.module_alignment?.cnm.labellings : undefined;
+  const real = l ? [l.depth, l.spatial, l.functional].flatMap((a) => (a ? [a.nmi] : [])) : [];
+  return l?.index_mod3 && real.length ? Math.max(...real) - l.index_mod3.nmi : null;
+};
+
 /** Why a seed does not back a claim, worst first: a run of the contrast diverged, is not there, or lacks the value. */
 const ABSENT = ['run diverged', 'run missing', 'value missing'] as const;
 type Absent = (typeof ABSENT)[number];
@@ -307,6 +318,12 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
   const vsW = (key: string) => pairedBySeed(runs, metric(key), [[FULL, 'W']], tasks);
   out.push(
     judge('modular', 'Constrained networks are more modular than W', 'Q (CNM): mean(W*D*C, W*D*C*) − W', vsW('Q_cnm')),
+    judge(
+      'modules-follow-cortex',
+      'The modules follow anatomy (b, c) or function (d) more than the index construction (a)',
+      'NMI of the CNM modules: max(depth, spatial, functional) − index mod 3, of W*D*C, W*D*C*',
+      absolute(runs, followsCortexMoreThanIndex, tasks),
+    ),
     judge(
       'low-entropy',
       'Constrained networks have lower weight entropy than W',

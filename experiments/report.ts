@@ -24,6 +24,7 @@ import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { getVariant } from './variants.ts';
 import { modeSettings } from './protocol.ts';
 import { heatmap, lineChart, scatter3d } from './svg.ts';
+import { modulesSection } from './modules_report.ts';
 import {
   accuracyTable,
   cellStats,
@@ -371,7 +372,7 @@ function modeComparison(runs: RunRow[], json: Record<string, unknown>): string |
 const CSS = `body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.6em 0 1.4em;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th[scope=row]{text-align:left}thead th{background:#f2f2f2}.div{color:#b00}.sig td{background:#fff4d6}.note{color:#666}
-figure{margin:1em 0}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:2em}code{background:#f4f4f4;padding:0 3px}.verdict.holds{color:#1a7f37;font-weight:600}.verdict.does-not-hold{color:#b3261e;font-weight:600}.verdict.consistent-not-decided{color:#1a7f37}.verdict.against-not-decided{color:#b3261e}.verdict.undecided{color:#666}p.missing{color:#b3261e}`;
+figure{margin:1em 0}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:2em}code{background:#f4f4f4;padding:0 3px}.verdict.holds{color:#1a7f37;font-weight:600}.verdict.does-not-hold{color:#b3261e;font-weight:600}.verdict.consistent-not-decided{color:#1a7f37}.verdict.against-not-decided{color:#b3261e}.verdict.undecided{color:#666}p.missing{color:#b3261e}.pair{display:flex;flex-wrap:wrap;gap:1em}`;
 
 export interface BuiltReport {
   html: string;
@@ -469,6 +470,7 @@ export function buildReport(data: ReportData): BuiltReport {
     }
     json.figures = figJson;
     sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });
+    sections.push({ id: 'modules', title: 'What the modules follow — anatomy, function or the index construction', html: modulesSection(groups, json) });
     sections.push({ id: 'claims', title: "The paper's claims — planned contrasts over seeds", html: claimsSection(groups, json) });
     const cmp = modeComparison(paperRuns, json);
     sections.push({

@@ -246,6 +246,8 @@ export function scatter3d(o: {
   positions: ArrayLike<number>;
   groups: number[];
   axisLabels?: [string, string, string];
+  /** The legend's name of each group (default "module 1", "module 2", …). */
+  groupNames?: string[];
   width?: number;
   height?: number;
   azimuthDeg?: number;
@@ -306,7 +308,7 @@ export function scatter3d(o: {
   const k = Math.max(...o.groups) + 1;
   for (let g = 0; g < Math.min(k, 12); g++) {
     parts.push(`<circle cx="${Wd - 80}" cy="${30 + g * 14}" r="4" fill="${colour(g)}"/>`);
-    parts.push(`<text x="${Wd - 72}" y="${34 + g * 14}">module ${g + 1}</text>`);
+    parts.push(`<text x="${Wd - 72}" y="${34 + g * 14}">${esc(o.groupNames?.[g] ?? `module ${g + 1}`)}</text>`);
   }
   if (k > 12) parts.push(`<text x="${Wd - 80}" y="${34 + 12 * 14}">+${k - 12} more</text>`);
   parts.push('</svg>');

@@ -1,10 +1,11 @@
 /**
  * The report's tables without a file system: runs grouped by (field, mode, positive), Table 2
  * and 3 (accuracy per variant × task, mean and 95% t-CI, diverged runs counted) and the network
- * metrics per variant. report.ts puts them in the HTML report; the browser workbench shows the
+ * metrics per variant, and what the modules follow. report.ts puts them in the HTML report; the browser workbench shows the
  * same tables from the same code, so both show the same numbers.
  */
 import { meanCI, type MeanCI } from '../analysis/stats.ts';
+import { LABELLINGS, type LabellingName } from '../analysis/module_alignment.ts';
 import type { FinalRecord } from './record.ts';
 import type { Mode } from './protocol.ts';
 import { ALL_VARIANTS } from './variants.ts';
@@ -161,4 +162,82 @@ export function metricsTable(g: Group, id: string, json: Record<string, unknown>
   }
   json[id] = data;
   return out.join('\n');
+}
+
+/** How the report names each labelling of `module_alignment`, in the order (a)–(e). */
+export const LABELLING_NAMES: Record<LabellingName, string> = {
+  index_mod3: '(a) index mod 3 (construction)',
+  depth: '(b) depth, 3 bins',
+  spatial: '(c) spatial k-means',
+  functional: '(d) functional clusters',
+  connectome: '(e) connectome modules',
+};
+
+/** Runs with p below this count as following a labelling. */
+export const ALIGNMENT_P = 0.01;
+
+/** One variant × labelling cell: the mean NMI over seeds, its interval, and the runs with p < ALIGNMENT_P. */
+export interface AlignmentCell {
+  /** Per seed, the mean NMI over the seed's tasks. */
+  seedValues: number[];
+  nmi: MeanCI | null;
+  significant: number;
+  runs: number;
+}
+
+/** The CNM modules' NMI with a labelling of one finished run, with its permutation p; null where absent. */
+export function alignmentOf(rec: FinalRecord, name: LabellingName): { nmi: number; p: number } | null {
+  const a = rec.status === 'ok' ? rec.metrics?.module_alignment?.cnm.labellings[name] : null;
+  return a ? { nmi: a.nmi, p: a.p_nmi } : null;
+}
+
+/** The cell of `rows` (one variant) for one labelling; seeds average their tasks first, so a seed counts once. */
+export function alignmentCell(rows: RunRow[], name: LabellingName): AlignmentCell {
+  const bySeed = new Map<number, number[]>();
+  let significant = 0;
+  let runs = 0;
+  for (const r of rows) {
+    const a = alignmentOf(r.rec, name);
+    if (!a) continue;
+    runs++;
+    if (a.p < ALIGNMENT_P) significant++;
+    bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), a.nmi]);
+  }
+  const seedValues = [...bySeed.keys()].sort((x, y) => x - y).map((s) => bySeed.get(s)!.reduce((p, q) => p + q, 0) / bySeed.get(s)!.length);
+  return { seedValues, nmi: boundedCI(seedValues, 0, 1), significant, runs };
+}
+
+/**
+ * A mean with its 95% t-interval over seeds, clipped to the metric's range [lo, hi]; below three
+ * seeds the interval is left out (NaN), since two values bound nothing.
+ */
+export function boundedCI(values: number[], lo: number, hi: number): MeanCI | null {
+  if (!values.length) return null;
+  const c = meanCI(values);
+  if (values.length < 3) return { ...c, lo: NaN, hi: NaN };
+  return { ...c, lo: Math.max(lo, c.lo), hi: Math.min(hi, c.hi) };
+}
+
+/**
+ * What the modules follow: one row per variant, one column per labelling (a)–(e), each cell the
+ * mean NMI of the CNM modules with the labelling over seeds [95% interval], and how many runs
+ * follow it at p < ALIGNMENT_P.
+ */
+export function modulesTable(g: Group, id: string, json: Record<string, unknown>): string {
+  const data: Record<string, Record<string, AlignmentCell>> = {};
+  const body = sortedVariants(g.rows).map((v) => {
+    const rows = g.rows.filter((r) => r.variant === v);
+    data[v] = {};
+    const tds = LABELLINGS.map((name) => {
+      const c = alignmentCell(rows, name);
+      data[v]![name] = c;
+      if (!c.nmi) return '<td>—</td>';
+      const seeds = `${c.seedValues.length} seed${c.seedValues.length === 1 ? '' : 's'}`;
+      return `<td>${fmtCI(c.nmi)} <small>(${seeds}; ${c.significant}/${c.runs} p&lt;${ALIGNMENT_P})</small></td>`;
+    });
+    return `<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`;
+  });
+  json[id] = data;
+  const head = LABELLINGS.map((name) => `<th>${esc(LABELLING_NAMES[name])}</th>`).join('');
+  return `<table id="${id}" class="modules"><thead><tr><th>variant</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }

@@ -199,3 +199,47 @@ describe.runIf(haveData)('module alignment of committed runs', () => {
     await expect(fillModuleAlignment(out, DATA)).rejects.toThrow(/final\.json: expected a run's final record as JSON, got unparseable text/);
   });
 });
+
+describe.runIf(haveData)('the report section on what the modules follow', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cortical-modules-report-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('tables NMI per variant × labelling over seeds, draws modules beside their labelling, and adds the claim row', async () => {
+    const { buildReport, loadSweepDir } = await import('../experiments/report.ts');
+    const out = join(tmp, 'grid');
+    const seeds = [1, 2, 3];
+    for (const mode of ['paper', 'corrected'])
+      for (const v of ['W', 'WsDsC', 'WsDsCs'])
+        for (const s of seeds) {
+          const r = `${mode}/6_6_2/pdm/${v}/seed-${s}`;
+          cpSync(join(GRID, 'runs', r), join(out, 'runs', r), { recursive: true });
+        }
+    await fillModuleAlignment(out, DATA);
+    const { html, json } = buildReport(loadSweepDir(out));
+    const table = (mode: string) =>
+      json[`modules-6_6_2-${mode}`] as Record<string, Record<string, { seedValues: number[]; nmi: { mean: number; lo: number; hi: number } }>>;
+    // every cell rests on the three seeds, and its interval lies within [0, 1]
+    for (const mode of ['paper', 'corrected'])
+      for (const cells of Object.values(table(mode)))
+        for (const c of Object.values(cells)) {
+          expect(c.seedValues).toHaveLength(3);
+          expect(c.nmi.lo).toBeGreaterThanOrEqual(0);
+          expect(c.nmi.hi).toBeLessThanOrEqual(1);
+        }
+    // the mean is the mean of the seed values, each read from the runs' final.json
+    const seed1 = JSON.parse(readFileSync(join(out, 'runs/paper/6_6_2/pdm/WsDsC/seed-1/final.json'), 'utf8'));
+    expect(table('paper')['W*D*C']!.index_mod3!.seedValues[0]).toBe(seed1.metrics.module_alignment.cnm.labellings.index_mod3.nmi);
+    expect(table('paper')['W*D*C']!.index_mod3!.nmi.mean).toBeGreaterThan(table('paper')['W*D*C']!.spatial!.nmi.mean);
+    expect(table('corrected')['W*D*C']!.spatial!.nmi.mean).toBeGreaterThan(table('corrected')['W*D*C']!.index_mod3!.nmi.mean);
+    expect(html).toContain('What the modules follow');
+    expect(json.moduleFigures).toEqual([
+      expect.objectContaining({ group: '6_6_2-paper', labelling: 'index_mod3' }),
+      expect.objectContaining({ group: '6_6_2-corrected', labelling: 'spatial' }),
+    ]);
+    const claims = json.claims as Record<string, { id: string; seeds: number; effect: { estimate: number } }[]>;
+    const row = (mode: string) => claims[`6_6_2-${mode}`]!.find((c) => c.id === 'modules-follow-cortex')!;
+    expect(row('paper').seeds).toBe(3);
+    expect(row('paper').effect.estimate).toBeLessThan(0);
+    expect(row('corrected').effect.estimate).toBeGreaterThan(0);
+  });
+});

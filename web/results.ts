@@ -7,7 +7,7 @@
 import { parseCsv, numberColumn } from '../connectome/csv.ts';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { RUN_SCHEMA, type FinalRecord } from '../experiments/record.ts';
-import { accuracyTable, groupsOf, metricsTable, type RunRow } from '../experiments/tables.ts';
+import { accuracyTable, groupsOf, metricsTable, modulesTable, type RunRow } from '../experiments/tables.ts';
 import { esc } from '../experiments/style.ts';
 import type { Manifest } from '../experiments/sweep.ts';
 import { lineChart, heatmap } from './plots.ts';
@@ -154,6 +154,8 @@ async function openSweep(root: string, finals: string[], files: string[]): Promi
     ...groups.filter((g) => g.positive).map((g) => head(g) + accuracyTable(g, `table3-${tag(g)}`, json)),
     '<h2>Network metrics</h2>',
     ...groups.map((g) => head(g) + metricsTable(g, `metrics-${tag(g)}`, json)),
+    ...(groups.some((g) => g.rows.some((r) => r.rec.metrics?.module_alignment)) ? ['<h2>What the modules follow (NMI with each labelling)</h2>'] : []),
+    ...groups.filter((g) => g.rows.some((r) => r.rec.metrics?.module_alignment)).map((g) => head(g) + modulesTable(g, `modules-${tag(g)}`, json)),
   ];
   $('#res-tables').innerHTML = html.join('\n');
   // sweep.json (when the folder has one): how the sweep was run, first line of the view.
