@@ -85,7 +85,7 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
   const W = readMatrix(join(dir, file), [n, n]);
   const posFile = join(dir, 'positions_um.npy');
   const positions = existsSync(posFile) ? readMatrix(posFile, [n, 3]) : undefined;
-  const labellings = o.dataDir ? (recordedFieldLabellings(dir, cfg.spec.field, o.dataDir) ?? undefined) : undefined;
+  const labellings = o.dataDir ? recordedFieldLabellings(dir, cfg.spec.field, o.dataDir) : undefined;
   const metrics = analyzeNetwork(W, n, {
     seed: cfg.spec.seed,
     nNull: o.nNull ?? cfg.protocol.nNull,

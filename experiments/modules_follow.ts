@@ -18,7 +18,7 @@ export interface ModuleAlignmentFill {
   written: number;
   /** Runs whose recorded alignment was already the one computed. */
   unchanged: number;
-  /** Runs left as they are, with why: diverged, or a field without anatomy (a synthetic grid). */
+  /** Runs left as they are, with why (a diverged run has no modules). */
   skipped: { dir: string; why: string }[];
 }
 
@@ -38,13 +38,12 @@ function recordedDigest(dir: string): string {
 
 /**
  * The labellings' inputs of the field a run directory was trained on, read from `dataDir` after
- * checking that its files are the ones the run recorded (config.json `data.digest`). Null for a
- * synthetic grid field.
+ * checking that its files are the ones the run recorded (config.json `data.digest`; a synthetic
+ * grid field's is its name).
  */
-export function recordedFieldLabellings(dir: string, field: string, dataDir: string): LabellingInputs | null {
+export function recordedFieldLabellings(dir: string, field: string, dataDir: string): LabellingInputs {
   const ctx = prepareField(dataDir, field);
   const inputs = labellingInputs(ctx);
-  if (!inputs) return null;
   const digest = recordedDigest(dir);
   if (digest !== ctx.source.digest)
     throw new Error(
@@ -73,10 +72,6 @@ export async function fillModuleAlignment(out: string, dataDir: string, log: (li
         `${join(dir, 'final.json')}: field "metrics.communities": expected ${rec.n} module labels per partition (CNM and Louvain), got none or another count`,
       );
     const inputs = recordedFieldLabellings(dir, rec.spec.field, dataDir);
-    if (!inputs) {
-      result.skipped.push({ dir, why: `field ${rec.spec.field} is a synthetic grid: no anatomy to follow` });
-      continue;
-    }
     const alignment = { cnm: moduleAlignment(m.communities, inputs, rec.spec.seed), louvain: moduleAlignment(m.communities_louvain, inputs, rec.spec.seed) };
     if (JSON.stringify(m.module_alignment) === JSON.stringify(alignment)) {
       result.unchanged++;

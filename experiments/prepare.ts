@@ -45,10 +45,10 @@ export function prepareField(dataDir: string, name: string): FieldContext {
 
 /**
  * What the module labellings are computed from: the field's positions in µm, its activity
- * correlation (null where it has none) and its synapse counts. Null for a synthetic grid field,
- * whose neurons have no anatomy to follow.
+ * correlation (null where it has none) and its synapse counts. A synthetic grid field has its
+ * grid coordinates and neither correlation nor synapses.
  */
-export function labellingInputs(ctx: FieldContext): LabellingInputs | null {
-  if (!ctx.field) return null;
+export function labellingInputs(ctx: FieldContext): LabellingInputs {
+  if (!ctx.field) return { positionsUm: ctx.positionsUm, corr: null, K: null };
   return { positionsUm: ctx.positionsUm, corr: ctx.functional?.corr ?? null, K: ctx.K };
 }

@@ -99,7 +99,7 @@ interface PreparedRun {
   reg: ReturnType<typeof setupRun>['reg'];
   splits: ReturnType<typeof setupRun>['splits'];
   positionsUm: ArrayLike<number>;
-  labellings: LabellingInputs | null;
+  labellings: LabellingInputs;
   base: RecordBase;
   rows: string[];
   seen: EpochInfo[];
@@ -218,7 +218,7 @@ function analysisJob(r: PreparedRun, final: HostParams): AnalysisJob {
   const p = r.o.protocol;
   const job: AnalysisJob = { W_rec: Float64Array.from(final.W_rec), n: r.n, seed: r.spec.seed, nNull: p.nNull, nMatched: p.nMatched };
   if (r.positionsUm) job.positions = Float64Array.from(r.positionsUm);
-  if (r.labellings) job.labellings = r.labellings;
+  job.labellings = r.labellings;
   if (getTask(r.spec.task).name === 'inference') job.fn = { cfg: r.cfg, params: final, inputNoise: p.inputNoise };
   return job;
 }

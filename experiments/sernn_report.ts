@@ -10,6 +10,8 @@
  *    weight density (±0.05) and test accuracy (±0.03), both at least 0.9 accurate, as the paper
  *    compares the families; the effect is the mean paired difference with a bootstrap 95%
  *    interval over pairs and a sign-flip p;
+ *  - what the modules follow: per family and λ, the NMI of the CNM modules with the grid's
+ *    spatial clusters, its depth bins and the index residue;
  *  - the sweet spot: the λ where seRNNs are accurate (≥ 0.9), small-world (σ > 1), more modular
  *    than at the family's weakest λ, and co-localised (interval of r above 0), all at once.
  */
@@ -17,7 +19,8 @@ import { clusterBootstrapMean, meanCI, signFlipTest, type BootstrapCI } from '..
 import type { FinalRecord } from './record.ts';
 import { sernnFamily } from './sernn.ts';
 import { lineChart, type Series } from './svg.ts';
-import { fmt, fmtP } from './tables.ts';
+import { ALIGNMENT_P, LABELLING_NAMES, alignmentOf, fmt, fmtP } from './tables.ts';
+import type { LabellingName } from '../analysis/module_alignment.ts';
 import { esc } from './style.ts';
 
 /** A finished seRNN-sweep run as this section reads it. */
@@ -258,9 +261,46 @@ export function sernnSection(runs: SernnRun[], json: Record<string, unknown>): s
     ...figures(cs, runs).map((s) => `<figure class="curve">${s}</figure>`),
     `<h3>Matched comparison: seRNN − L1 at equal sparsity and accuracy</h3><p>Each seRNN network is paired with the nearest unused L1 network whose weight density is within ${MATCH_DENSITY} and test accuracy within ${MATCH_ACCURACY}, both at least ${HIGH_ACCURACY} accurate (${pairs.length} pairs). The effect is the mean paired difference with a bootstrap 95% interval over pairs; a claim <em>holds</em> when the interval lies on its side.</p>`,
     `<table><thead><tr><th>claim</th><th>effect [95% CI]</th><th>sign-flip p</th><th>pairs</th><th>verdict</th></tr></thead><tbody>${claimRows}</tbody></table>`,
+    modulesOnTheGrid(cs, json),
     `<h3>The sweet spot</h3><p>seRNN strengths where the networks are accurate (mean test accuracy ≥ ${HIGH_ACCURACY}), small-world (mean σ > 1, paper null), more modular than at the weakest λ, and co-localised (95% interval of r over seeds above 0), all at once: <strong>${
       inSpot.length ? inSpot.map((l) => `λ = ${esc(String(l))}`).join(', ') : 'none here'
     }</strong>.</p>`,
     `<table><thead><tr><th>λ (seRNN)</th><th>accurate</th><th>small-world</th><th>more modular</th><th>co-localised</th></tr></thead><tbody>${spotRows}</tbody></table>`,
+  ].join('\n');
+}
+
+/** The labellings that a grid of units has: positions only, no activity or synapses. */
+const GRID_LABELLINGS: LabellingName[] = ['spatial', 'depth', 'index_mod3'];
+
+/**
+ * Do the modules follow the units' places on the grid? Per family and λ, the mean NMI of the CNM
+ * modules with each grid labelling over the networks that have one, and how many follow it at
+ * p < ALIGNMENT_P.
+ */
+function modulesOnTheGrid(cs: Cell[], json: Record<string, unknown>): string {
+  const rows = cs.map((c) => {
+    const byLabelling = Object.fromEntries(
+      GRID_LABELLINGS.map((name) => {
+        const a = c.ok.flatMap((r) => alignmentOf(r.rec, name) ?? []);
+        return [name, { nmi: meanOf(a.map((x) => x.nmi)), significant: a.filter((x) => x.p < ALIGNMENT_P).length, networks: a.length }];
+      }),
+    );
+    return { family: c.family, lambda: c.lambda, ...byLabelling } as { family: Family; lambda: number } & Record<
+      LabellingName,
+      { nmi: number; significant: number; networks: number }
+    >;
+  });
+  if (!rows.some((r) => GRID_LABELLINGS.some((name) => r[name].networks))) return '';
+  (json.sernn as Record<string, unknown>).modules = rows;
+  const names = GRID_LABELLINGS.map((name) => LABELLING_NAMES[name].replace(/ \(construction\)$/, ''));
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${r.family}</td><td>${esc(String(r.lambda))}</td>${GRID_LABELLINGS.map((name) => `<td>${fmt(r[name].nmi)} <small>(${r[name].significant}/${r[name].networks} p&lt;${ALIGNMENT_P})</small></td>`).join('')}</tr>`,
+    )
+    .join('');
+  return [
+    `<h3>What the modules follow on the grid</h3><p>The CNM modules of each network against labellings of its 100 units by their place on the 5 × 5 × 4 grid: k-means of the grid coordinates (k = the modules with at least two units), the y coordinate in three equal-count bins (units of one y level split by index where a bin boundary falls inside it), and the index mod 3 as a check that carries no meaning here. NMI as in the paper grid's section, mean over the networks of each cell; in brackets, the networks whose modules follow the labelling at p &lt; ${ALIGNMENT_P} (1,000 shuffles).</p>`,
+    `<table><thead><tr><th>family</th><th>λ</th>${names.map((n) => `<th>${esc(n)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`,
   ].join('\n');
 }

@@ -169,8 +169,15 @@ describe.runIf(haveData)('module alignment of committed runs', () => {
   it('fills final.json from the recorded modules, changes nothing else, and is idempotent', async () => {
     const out = join(tmp, 'fill');
     for (const r of runs) cpSync(join(GRID, 'runs', r), join(out, 'runs', r), { recursive: true });
-    const before = runs.map((r) => JSON.parse(readFileSync(join(out, 'runs', r, 'final.json'), 'utf8')));
-    for (const b of before) delete b.metrics.module_alignment;
+    // the committed records carry their alignment already: strip it, as before it was filled in
+    const committed = runs.map((r) => JSON.parse(readFileSync(join(out, 'runs', r, 'final.json'), 'utf8')).metrics.module_alignment);
+    const before = runs.map((r) => {
+      const f = join(out, 'runs', r, 'final.json');
+      const rec = JSON.parse(readFileSync(f, 'utf8'));
+      delete rec.metrics.module_alignment;
+      writeFileSync(f, JSON.stringify(rec, null, 2) + '\n');
+      return rec;
+    });
     const first = await fillModuleAlignment(out, DATA);
     expect(first).toMatchObject({ written: 3, unchanged: 0, skipped: [] });
     const after = runs.map((r) => JSON.parse(readFileSync(join(out, 'runs', r, 'final.json'), 'utf8')));
@@ -178,12 +185,29 @@ describe.runIf(haveData)('module alignment of committed runs', () => {
       const { module_alignment: ma, ...rest } = a.metrics;
       expect({ ...a, metrics: rest }).toEqual(before[i]);
       expect(ma.cnm.labellings.index_mod3.shuffles).toBe(1000);
+      // seeded: the same numbers as the committed record's, where it has them
+      if (committed[i]) expect(ma).toEqual(committed[i]);
     });
     // paper mode's WD*C modules follow the index construction; corrected mode's follow space
     const [paper, corrected] = after.map((a) => a.metrics.module_alignment.cnm.labellings);
     expect(paper.index_mod3.nmi).toBeGreaterThan(paper.spatial.nmi);
     expect(corrected.spatial.nmi).toBeGreaterThan(corrected.index_mod3.nmi);
     expect(await fillModuleAlignment(out, DATA)).toMatchObject({ written: 0, unchanged: 3 });
+  });
+
+  it('fills a grid-embedded seRNN run from its grid coordinates alone', async () => {
+    const out = join(tmp, 'grid-field');
+    const run = 'corrected/grid-5x5x4/inference/WDC/lambda-0.139/seed-1';
+    cpSync(join('docs/results/sernn/runs', run), join(out, 'runs', run), { recursive: true });
+    const f = join(out, 'runs', run, 'final.json');
+    const rec = JSON.parse(readFileSync(f, 'utf8'));
+    delete rec.metrics.module_alignment;
+    writeFileSync(f, JSON.stringify(rec, null, 2) + '\n');
+    expect(await fillModuleAlignment(out, DATA)).toMatchObject({ written: 1 });
+    const l = JSON.parse(readFileSync(join(out, 'runs', run, 'final.json'), 'utf8')).metrics.module_alignment.cnm.labellings;
+    expect(l.functional).toBeNull();
+    expect(l.connectome).toBeNull();
+    expect(l.spatial.nmi).toBeGreaterThan(l.index_mod3.nmi);
   });
 
   it('refuses data other than the run was trained on, and a corrupt final.json, in one line', async () => {
