@@ -177,7 +177,7 @@ export const LABELLING_NAMES: Record<LabellingName, string> = {
 export const ALIGNMENT_P = 0.01;
 
 /** One variant × labelling cell: the mean NMI over seeds, its interval, and the runs with p < ALIGNMENT_P. */
-export interface AlignmentCell {
+interface AlignmentCell {
   /** Per seed, the mean NMI over the seed's tasks. */
   seedValues: number[];
   nmi: MeanCI | null;
@@ -192,7 +192,7 @@ export function alignmentOf(rec: FinalRecord, name: LabellingName): { nmi: numbe
 }
 
 /** The cell of `rows` (one variant) for one labelling; seeds average their tasks first, so a seed counts once. */
-export function alignmentCell(rows: RunRow[], name: LabellingName): AlignmentCell {
+function alignmentCell(rows: RunRow[], name: LabellingName): AlignmentCell {
   const bySeed = new Map<number, number[]>();
   let significant = 0;
   let runs = 0;
@@ -211,7 +211,7 @@ export function alignmentCell(rows: RunRow[], name: LabellingName): AlignmentCel
  * A mean with its 95% t-interval over seeds, clipped to the metric's range [lo, hi]; below three
  * seeds the interval is left out (NaN), since two values bound nothing.
  */
-export function boundedCI(values: number[], lo: number, hi: number): MeanCI | null {
+function boundedCI(values: number[], lo: number, hi: number): MeanCI | null {
   if (!values.length) return null;
   const c = meanCI(values);
   if (values.length < 3) return { ...c, lo: NaN, hi: NaN };
