@@ -7,6 +7,7 @@ export * from './labellings.ts';
 export * from './metrics.ts';
 export * from './modularity.ts';
 export * from './module_alignment.ts';
+export * from './modularity_weighted.ts';
 export * from './partition.ts';
 export * from './smallworld.ts';
 export * from './stats.ts';
