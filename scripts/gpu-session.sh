@@ -30,7 +30,7 @@ pack_to=${PACK:-$out/session.tar.gz}
 left() { echo $((budget - ($(date +%s) - t0))); }
 pack() {
   # Results only: the grid's weights stay behind except seed 1 of W and W*D*C (the report's figures).
-  tar -C "$out" -czf "$pack_to.tmp" logs $(cd "$out" && find grid -name sweep.json -o -name config.json -o -name metrics.csv -o -name final.json \
+  tar -C "$out" -czf "$pack_to.tmp" logs $(cd "$out" && find grid -name sweep.json -o -name 'report.*' -o -name config.json -o -name metrics.csv -o -name final.json \
     -o \( -path '*/WsDsC/seed-1/*' -o -path '*/W/seed-1/*' \) \( -name 'positions_um.npy' -o -name 'W_rec_epoch*.npy' \) 2>/dev/null | sort) 2>/dev/null
   mv "$pack_to.tmp" "$pack_to"
 }
@@ -72,9 +72,12 @@ blocks=(
 for b in "${blocks[@]}"; do
   read -r mode variants from count extra <<<"$b"
   # shellcheck disable=SC2086
-  TAIL=4 stage "grid-$mode-$variants-$from${extra:+-positive}" "$(left)" "${cli[@]}" sweep --data "${CORTICAL_RNN_DATA:-../shared/data}" \
+  # 30 s stay for the report, which the last block would otherwise spend.
+  TAIL=4 stage "grid-$mode-$variants-$from${extra:+-positive}" "$(($(left) - 30))" "${cli[@]}" sweep --data "${CORTICAL_RNN_DATA:-../shared/data}" \
     --field 6_6_2 --tasks all --variants "$variants" --mode "$mode" --seeds "$count" --seed-start "$from" \
     --models-per-batch "$k" --out "$grid" $extra
 done
+# The grid's report (Table 2, what the modules follow, the claims): a few seconds for 20 seeds.
+[ -d "$grid/runs" ] && TAIL=2 stage report 30 "${cli[@]}" report "$grid"
 pack
 echo "gpu-session: done after $(($(date +%s) - t0)) s; $(cd "$out" && find grid -name final.json 2>/dev/null | wc -l) grid runs finished"
