@@ -40,6 +40,7 @@ stage() {
   shift 2
   [ "$(left)" -lt 20 ] && { echo "== $name skipped: budget spent"; return; }
   [ "$limit" -gt "$(left)" ] && limit=$(left)
+  [ "$limit" -lt 1 ] && { echo "== $name skipped: budget spent"; return; }
   s=$(date +%s)
   echo "== $(date -u +%T) $name (limit ${limit} s)"
   timeout -k 5 "$limit" "$@" >"$out/logs/$name.txt" 2>&1
