@@ -4,7 +4,8 @@
 # pinned to the commit recorded in docs/results/sernn/sweep.json (else HEAD).
 #
 #   scripts/sernn.sh start [COMMIT]   # worktree, seeded with the committed finished runs, then the sweep
-#   scripts/sernn.sh collect          # config.json, metrics.csv, final.json per run + sweep.json + report
+#   scripts/sernn.sh collect          # config.json, metrics.csv, final.json and W_rec at epoch 9 and at
+#                                     # the end per run (40 KB each at N = 100) + sweep.json + report
 #   scripts/sernn.sh stop
 #
 # Work dir: $SERNN_ROOT (default /work/sernn): worktree/, out/ (all files), sernn.log.
@@ -27,6 +28,12 @@ case "${1:-}" in
     n=0
     while IFS= read -r f; do
       d=$(dirname "$f"); copy_run_record "$d" "$results/$d"
+      # Weights at epoch 9 (the seRNN authors' analysis epoch) and at the end, so any metric can be
+      # recomputed without retraining.
+      last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1 || true)
+      for w in W_rec_epoch09.npy "$last"; do
+        if [ -n "$w" ] && [ -f "$d/$w" ]; then cp "$d/$w" "$results/$d/"; fi
+      done
       n=$((n + 1))
     done < <(find runs -name final.json | sort)
     cp sweep.json "$results/sweep.json"
