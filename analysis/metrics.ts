@@ -6,9 +6,17 @@ import { Rng } from '../engine/rng.ts';
 import { degreeAssortativity } from './assortativity.ts';
 import { totalWeight, weightDensity } from './function.ts';
 import { kdeEntropyBits, rowwiseEntropyBits } from './entropy.ts';
-import { density, thresholdTop10 } from './graph.ts';
+import { density, thresholdTop10, type Graph } from './graph.ts';
 import { greedyModularityCNM, louvain, modularityQ } from './modularity.ts';
 import { moduleAlignment, type LabellingInputs, type ModuleAlignment } from './module_alignment.ts';
+import {
+  binaryTopKModularity,
+  normalisedModularity,
+  rewiredNullQ,
+  spectralModularityDir,
+  spectralModularityUnd,
+  undirectedAbs,
+} from './modularity_weighted.ts';
 import {
   averageClustering,
   globalEfficiency,
@@ -44,6 +52,18 @@ export interface NetworkMetrics {
   edges: number;
   Q_cnm: number;
   Q_louvain: number;
+  /** Newman's spectral Q on the full weighted |W| symmetrised, diagonal kept (BCT modularity_und(abs(W)), the seRNN authors' measure). */
+  Q_weighted: number;
+  /** The same with the diagonal zeroed (neither seRNN cost term penalises self-connections; L1 does). */
+  Q_weighted_offdiag: number;
+  /** Leicht–Newman directed spectral Q on |W| (BCT modularity_dir(abs(W))). */
+  Q_directed: number;
+  /** CNM Q of the binary top-5 % and top-20 % graphs (Q_cnm is top-10 %). */
+  Q_top5: number;
+  Q_top20: number;
+  /** Q_cnm over the mean CNM Q of the degree-preserving rewired nulls of σ_matched, and its z-score against them. */
+  Q_cnm_norm: number;
+  Q_cnm_z: number;
   /** CNM module label per neuron (0 = largest module). */
   communities: number[];
   communities_louvain: number[];
@@ -76,6 +96,23 @@ export interface NetworkMetrics {
   mean_edge_length?: number;
   /** Agreement of the CNM and Louvain modules with each labelling of the field, when its inputs are given. */
   module_alignment?: { cnm: ModuleAlignment; louvain: ModuleAlignment };
+}
+
+/**
+ * Q by the other definitions of the field (see each field of NetworkMetrics): weighted and
+ * directed spectral Q on |W|, binary Q at 5 % and 20 %, and Q_cnm against rewired nulls.
+ */
+function modularityByDefinition(W: ArrayLike<number>, n: number, g: Graph, qCnm: number, seed: number, nMatched: number, swapsPerEdge: number) {
+  const nulls = nMatched > 0 ? normalisedModularity(qCnm, rewiredNullQ(g, nMatched, seed, swapsPerEdge)) : { qNorm: NaN, z: NaN };
+  return {
+    Q_weighted: spectralModularityUnd(undirectedAbs(W, n, true), n).q,
+    Q_weighted_offdiag: spectralModularityUnd(undirectedAbs(W, n, false), n).q,
+    Q_directed: spectralModularityDir(W, n).q,
+    Q_top5: binaryTopKModularity(W, n, 0.05).q,
+    Q_top20: binaryTopKModularity(W, n, 0.2).q,
+    Q_cnm_norm: nulls.qNorm,
+    Q_cnm_z: nulls.z,
+  };
 }
 
 /** Euclidean distance between units i and j of a row-major [n, dims] position array. */
@@ -112,6 +149,7 @@ export function analyzeNetwork(W: Float64Array | Float32Array, n: number, opts: 
     edges: g.edgeCount,
     Q_cnm: modularityQ(g, cnm),
     Q_louvain: modularityQ(g, louv),
+    ...modularityByDefinition(W, n, g, modularityQ(g, cnm), seed, nMatched, opts.swapsPerEdge ?? 10),
     communities: Array.from(cnm),
     communities_louvain: Array.from(louv),
     n_modules_cnm: Math.max(-1, ...cnm) + 1,

@@ -10,6 +10,7 @@ import { Rng } from '../engine/rng.ts';
 import { degrees, edgeList, type Graph, graphFromEdges, thresholdTop10 } from '../analysis/graph.ts';
 import { canonicalLabels, communitiesFromLabels, greedyModularityCNM, modularityQ } from '../analysis/modularity.ts';
 import { maslovSneppenRewire } from '../analysis/smallworld.ts';
+import { analyzeNetwork } from '../analysis/metrics.ts';
 import {
   binaryTopKModularity,
   directedModularityQ,
@@ -367,5 +368,23 @@ describe('Q against degree-preserving rewired nulls', () => {
 
   it('graphs without edges give Q = 0 nulls', () => {
     expect(Array.from(rewiredNullQ(graphFromEdges(5, []), 3, 1))).toEqual([0, 0, 0]);
+  });
+});
+
+describe("every Q definition in a run's metrics", () => {
+  it('analyzeNetwork records each definition as its own function computes it', () => {
+    const n = 40;
+    const rng = new Rng(21, 'metrics-q');
+    const W = Float64Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) % 4 === (k % n) % 4 ? 1.5 : 0.3) * rng.normal());
+    const m = analyzeNetwork(W, n, { seed: 3, nNull: 10, nMatched: 8 });
+    expect(m.Q_weighted).toBe(spectralModularityUnd(undirectedAbs(W, n, true), n).q);
+    expect(m.Q_weighted_offdiag).toBe(spectralModularityUnd(undirectedAbs(W, n, false), n).q);
+    expect(m.Q_directed).toBe(spectralModularityDir(W, n).q);
+    expect(m.Q_top5).toBe(binaryTopKModularity(W, n, 0.05).q);
+    expect(m.Q_top20).toBe(binaryTopKModularity(W, n, 0.2).q);
+    const nulls = normalisedModularity(m.Q_cnm, rewiredNullQ(thresholdTop10(W, n), 8, 3));
+    expect(m.Q_cnm_norm).toBe(nulls.qNorm);
+    expect(m.Q_cnm_z).toBe(nulls.z);
+    expect(m.Q_cnm_z).toBeGreaterThan(0); // planted blocks beat their rewired nulls
   });
 });
