@@ -26,6 +26,7 @@ import { modeSettings } from './protocol.ts';
 import { heatmap, lineChart, scatter3d } from './svg.ts';
 import { modulesSection } from './modules_report.ts';
 import {
+  ACCURACY_RANGE,
   accuracyTable,
   cellStats,
   ci,
@@ -350,7 +351,7 @@ function modeComparison(runs: RunRow[], json: Record<string, unknown>): string |
         const d = ca.test && cb.test ? cb.test.mean - ca.test.mean : NaN;
         data.push({ field, positive: pos === 'true', task: t, variant: v, paper: ca, corrected: cb, deltaTest: d, p, Q: { paper: qa, corrected: qb } });
         body.push(
-          `<tr><td>${esc(t)}</td><th scope="row">${esc(v)}</th><td>${fmtCI(ca.test)}${ca.diverged ? ` <span class="div">(${ca.diverged} div.)</span>` : ''}</td><td>${fmtCI(cb.test)}${cb.diverged ? ` <span class="div">(${cb.diverged} div.)</span>` : ''}</td><td>${fmt(d)}</td><td>${fmtP(p)}</td><td>${fmtCI(qa)}</td><td>${fmtCI(qb)}</td></tr>`,
+          `<tr><td>${esc(t)}</td><th scope="row">${esc(v)}</th><td>${fmtCI(ca.test, 3, ACCURACY_RANGE)}${ca.diverged ? ` <span class="div">(${ca.diverged} div.)</span>` : ''}</td><td>${fmtCI(cb.test, 3, ACCURACY_RANGE)}${cb.diverged ? ` <span class="div">(${cb.diverged} div.)</span>` : ''}</td><td>${fmt(d)}</td><td>${fmtP(p)}</td><td>${fmtCI(qa, 3, [-0.5, 1])}</td><td>${fmtCI(qb, 3, [-0.5, 1])}</td></tr>`,
         );
       }
     }

@@ -64,11 +64,20 @@ export function cellStats(rows: RunRow[]): CellStats {
 }
 
 export const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
-export function fmtCI(c: MeanCI | null, d = 3): string {
+/** The fewest values whose t-interval is shown: two values bound nothing (their interval is their range times 12.7). */
+const MIN_FOR_INTERVAL = 3;
+
+/**
+ * A mean with its 95% interval, clipped to the value's range when one is given; below
+ * MIN_FOR_INTERVAL values the interval is left out and the count shown instead.
+ */
+export function fmtCI(c: MeanCI | null, d = 3, range: readonly [number, number] = [-Infinity, Infinity]): string {
   if (!c) return '—';
-  if (c.n < 2 || !Number.isFinite(c.lo)) return `${fmt(c.mean, d)} (n=${c.n})`;
-  return `${fmt(c.mean, d)} [${fmt(c.lo, d)}, ${fmt(c.hi, d)}]`;
+  if (c.n < MIN_FOR_INTERVAL || !Number.isFinite(c.lo)) return `${fmt(c.mean, d)} (n=${c.n})`;
+  return `${fmt(c.mean, d)} [${fmt(Math.max(range[0], c.lo), d)}, ${fmt(Math.min(range[1], c.hi), d)}]`;
 }
+/** Accuracies lie in [0, 1]. */
+export const ACCURACY_RANGE = [0, 1] as const;
 export const fmtP = (p: number) => (!Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 /** The groups of a report: one per (field, mode, positive). */
@@ -93,16 +102,17 @@ export function groupsOf(runs: RunRow[]): Group[] {
   return [...m.values()].sort((a, b) => a.field.localeCompare(b.field) || Number(a.positive) - Number(b.positive) || modeRank(a) - modeRank(b));
 }
 
-const NETWORK_METRICS: Array<{ key: string; label: string }> = [
-  { key: 'Q_cnm', label: 'Q (CNM)' },
-  { key: 'Q_louvain', label: 'Q (Louvain)' },
-  { key: 'sigma_paper', label: 'σ (paper null)' },
-  { key: 'sigma_matched', label: 'σ (degree-matched null)' },
-  { key: 'swp', label: 'SWP φ' },
-  { key: 'entropy_kde_bits', label: 'entropy (KDE, bits)' },
-  { key: 'entropy_rowwise_bits', label: 'entropy (row-wise, bits)' },
-  { key: 'clustering', label: 'clustering' },
-  { key: 'efficiency', label: 'efficiency' },
+/** Each metric with the range its values can take (Newman's Q lies in [−1/2, 1]). */
+const NETWORK_METRICS: Array<{ key: string; label: string; range: readonly [number, number] }> = [
+  { key: 'Q_cnm', label: 'Q (CNM)', range: [-0.5, 1] },
+  { key: 'Q_louvain', label: 'Q (Louvain)', range: [-0.5, 1] },
+  { key: 'sigma_paper', label: 'σ (paper null)', range: [0, Infinity] },
+  { key: 'sigma_matched', label: 'σ (degree-matched null)', range: [0, Infinity] },
+  { key: 'swp', label: 'SWP φ', range: [0, 1] },
+  { key: 'entropy_kde_bits', label: 'entropy (KDE, bits)', range: [-Infinity, Infinity] },
+  { key: 'entropy_rowwise_bits', label: 'entropy (row-wise, bits)', range: [0, Infinity] },
+  { key: 'clustering', label: 'clustering', range: [0, 1] },
+  { key: 'efficiency', label: 'efficiency', range: [0, 1] },
 ];
 
 export function metricValues(rows: RunRow[], key: string): number[] {
@@ -131,7 +141,7 @@ export function accuracyTable(g: Group, id: string, json: Record<string, unknown
       const div = c.diverged
         ? ` <span class="div">(${c.diverged} diverged${c.divergedSteps.length ? `, steps ${c.divergedSteps.join(', ')}` : ''})</span>`
         : '';
-      return `<td>${fmtCI(c.test)}</td><td>${fmtCI(c.paper)}</td><td>${c.n}${div}</td>`;
+      return `<td>${fmtCI(c.test, 3, ACCURACY_RANGE)}</td><td>${fmtCI(c.paper, 3, ACCURACY_RANGE)}</td><td>${c.n}${div}</td>`;
     });
     body.push(`<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`);
   }
@@ -152,7 +162,7 @@ export function metricsTable(g: Group, id: string, json: Record<string, unknown>
       const tds = NETWORK_METRICS.map((m) => {
         const c = ci(metricValues(rows, m.key));
         data[t]![v]![m.key] = c;
-        return `<td>${fmtCI(c)}</td>`;
+        return `<td>${fmtCI(c, 3, m.range)}</td>`;
       });
       return `<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`;
     });

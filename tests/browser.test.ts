@@ -9,7 +9,7 @@
  * CORTICAL_RNN_REQUIRE_GPU=1 (CI sets both), which fail it instead. Screenshots of the views
  * go to results/browser/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -247,6 +247,18 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     await page.waitForFunction((id) => document.querySelector('#res-run-title')?.textContent === id, final.id);
     await page.waitForFunction(() => (document.querySelector('#res-epoch') as HTMLSelectElement | null)?.value);
     expect(await page.textContent('#res-test-acc')).toBe(String(final.accuracy!.test));
+    // the trained weights are shown first (the initial ones come first in the list), and only
+    // they can be drawn by the recorded modules in 3D
+    const options = await page.$$eval('#res-epoch option', (os) => os.map((o) => o.textContent));
+    const epochs = readdirSync(join(RESULTS, rel))
+      .filter((f) => /^W_rec_epoch\d+\.npy$/.test(f))
+      .sort();
+    expect(existsSync(join(RESULTS, rel, 'W_rec_init.npy'))).toBe(true);
+    expect(options).toEqual(['W_rec_init', ...epochs.map((f) => f.slice(0, -4))]);
+    expect(await page.$eval('#res-epoch', (s) => (s as HTMLSelectElement).value)).toMatch(new RegExp(`/${epochs.at(-1)}$`));
+    expect(await page.$eval('#res-3d', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+    await page.selectOption('#res-epoch', { label: 'W_rec_init' });
+    await page.waitForFunction(() => (document.querySelector('#res-3d') as HTMLButtonElement).disabled);
     // Table 2 and the metrics, cell by cell, as `cortical-rnn report` writes them.
     const report = buildReport(loadSweepDir(RESULTS));
     for (const id of ['table2-5_3_4-corrected', 'metrics-5_3_4-corrected-gonogo']) {

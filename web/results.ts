@@ -102,7 +102,11 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
     { yMin: 0, yMax: 1, xLabel: 'epoch' },
   );
 
-  const weights = files.filter((f) => f.startsWith(`${r.dir}/W_rec_`) && f.endsWith('.npy')).sort();
+  // W_rec_init first, then the epochs in order: by name, "init" would sort after "epoch".
+  const epochOf = (f: string) => (/_init\.npy$/.test(f) ? 0 : Number(/_epoch(\d+)\.npy$/.exec(f)?.[1] ?? Infinity));
+  const weights = files.filter((f) => f.startsWith(`${r.dir}/W_rec_`) && f.endsWith('.npy')).sort((a, b) => epochOf(a) - epochOf(b) || a.localeCompare(b));
+  // The recorded modules are those of the last epoch's W_rec: only that matrix is drawn by them.
+  const trained = weights.filter((f) => Number.isFinite(epochOf(f)) && epochOf(f) > 0).at(-1) ?? null;
   const pick = $<HTMLSelectElement>('#res-epoch');
   const to3d = $<HTMLButtonElement>('#res-3d');
   pick.replaceChildren(...weights.map((f) => el('option', { value: f, textContent: f.slice(r.dir.length + 1, -4) })));
@@ -120,10 +124,14 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
     current = toFloat64(a);
     heatmap(canvas, current, rec.n);
   };
-  pick.value = weights.at(-1) ?? '';
-  pick.onchange = () => void drawWeights();
+  pick.value = trained ?? weights.at(-1) ?? '';
+  const can3d = () => !!(current && rec.metrics && pick.value === trained && files.includes(`${r.dir}/positions_um.npy`));
+  pick.onchange = async () => {
+    await drawWeights();
+    to3d.disabled = !can3d();
+  };
   await drawWeights();
-  to3d.disabled = !(current && rec.metrics && files.includes(`${r.dir}/positions_um.npy`));
+  to3d.disabled = !can3d();
   to3d.onclick = async () => {
     if (!current || !rec.metrics) return;
     const pos = toFloat64(parseNpy(new Uint8Array(await (await fetchOk(`${r.dir}/positions_um.npy`)).arrayBuffer()), `/${r.dir}/positions_um.npy`));
