@@ -2,6 +2,7 @@
  * What the trainer consumes: datasets of trials, their splits, and time-major batches. Tasks
  * (tasks/) produce Datasets; the engine only batches them, so it needs nothing from above.
  */
+import { OptionError, ShapeError } from './errors.ts';
 import type { Rng } from './rng.ts';
 
 /** Trials of one task, row-major: inputs [trials, T, nIn], labels and masks [trials, T]. */
@@ -51,7 +52,9 @@ export interface Batch {
  * batchSize does not divide nTrials, unless `dropLast` is set.
  */
 export function batchOrder(dataset: Dataset, batchSize: number, rng: Rng, dropLast = false): Int32Array[] {
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize <= 0) {
+    throw new OptionError('batchSize', 'a positive integer', String(batchSize), { message: `batches: batchSize must be a positive integer, got ${batchSize}` });
+  }
   const order = rng.permutation(dataset.nTrials);
   const out: Int32Array[] = [];
   for (let s = 0; s < order.length; s += batchSize) {
@@ -75,7 +78,9 @@ export function gatherBatch(dataset: Dataset, indices: ArrayLike<number>, noise 
   const lossMask = dataset.lossMask ? new Float32Array(T * B) : scoreMask;
   for (let b = 0; b < B; b++) {
     const n = indices[b]!;
-    if (!Number.isInteger(n) || n < 0 || n >= dataset.nTrials) throw new Error(`gatherBatch: trial index ${n} out of range [0, ${dataset.nTrials})`);
+    if (!Number.isInteger(n) || n < 0 || n >= dataset.nTrials) {
+      throw new ShapeError('gatherBatch', { message: `gatherBatch: trial index ${n} out of range [0, ${dataset.nTrials})` });
+    }
     for (let t = 0; t < T; t++) {
       const src = n * T + t;
       const dst = t * B + b;
@@ -86,7 +91,7 @@ export function gatherBatch(dataset: Dataset, indices: ArrayLike<number>, noise 
     }
   }
   if (noise > 0) {
-    if (!rng) throw new Error('gatherBatch: input noise needs an rng');
+    if (!rng) throw new OptionError('rng', 'an Rng when noise > 0', 'none', { message: 'gatherBatch: input noise needs an rng' });
     for (let i = 0; i < x.length; i++) x[i]! += noise * rng.normal();
   }
   return { T, B, x, labels, lossMask, scoreMask };

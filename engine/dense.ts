@@ -1,8 +1,22 @@
 /**
  * Small float64 dense linear algebra on row-major arrays. It serves the CPU reference backend,
- * the initialisers and the connectome code; nothing here touches the GPU.
+ * the initialisers, the fixture readers and the connectome code; nothing here touches the GPU.
  * A matrix is (data, rows, cols) with data[i * cols + j] = M[i][j].
  */
+import { ShapeError } from './errors.ts';
+
+/** Row-major Float64Array from nested lists (the fixtures' matrix format). */
+export function fromNested(rows: ReadonlyArray<ReadonlyArray<number>>): Float64Array {
+  const r = rows.length;
+  const c = r === 0 ? 0 : rows[0]!.length;
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    const row = rows[i]!;
+    if (row.length !== c) throw new ShapeError('fromNested', { message: `fromNested: ragged rows (row ${i} has ${row.length} entries, expected ${c})` });
+    for (let j = 0; j < c; j++) out[i * c + j] = row[j]!;
+  }
+  return out;
+}
 
 /** C = A·B for A [m, k] and B [k, n]. Accumulates in float64. */
 export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
@@ -48,7 +62,7 @@ export function norm1(a: ArrayLike<number>, n: number): number {
  * R [n, n] upper triangular.
  */
 export function qr(a: ArrayLike<number>, m: number, n: number): { q: Float64Array; r: Float64Array } {
-  if (m < n) throw new Error(`qr: need rows >= cols, got ${m}x${n}`);
+  if (m < n) throw new ShapeError('qr', { message: `qr: need rows >= cols, got ${m}x${n}` });
   const r = Float64Array.from(a as ArrayLike<number>);
   const vs: Float64Array[] = [];
   for (let k = 0; k < n; k++) {

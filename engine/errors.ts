@@ -47,13 +47,16 @@ export class DeviceLostError extends EngineError {
   }
 }
 
-/** Operand shapes do not fit the op. */
+/**
+ * Operand shapes or sizes do not fit the op. The message reads `shape error in '<op>': <detail>`,
+ * or is `{ message }` word for word where callers already match an older wording.
+ */
 export class ShapeError extends EngineError {
   constructor(
     readonly op: string,
-    detail: string,
+    detail: string | { message: string },
   ) {
-    super(`shape error in '${op}': ${detail}`);
+    super(typeof detail === 'string' ? `shape error in '${op}': ${detail}` : detail.message);
   }
 }
 
@@ -69,13 +72,18 @@ export class NonFiniteError extends EngineError {
   }
 }
 
-/** A bad value of a named option (a CLI flag or a library option): a usage error. */
+/**
+ * A bad value of a named option (a CLI flag, a library option or argument): a usage error. The
+ * message reads `<option>: expected <expected>, got <got>`, or is `whole.message` word for word
+ * where callers already match an older wording.
+ */
 export class OptionError extends EngineError {
   constructor(
     readonly option: string,
     readonly expected: string,
     readonly got: string,
+    whole?: { message: string },
   ) {
-    super(`${option}: expected ${expected}, got ${got}`);
+    super(whole?.message ?? `${option}: expected ${expected}, got ${got}`);
   }
 }

@@ -7,6 +7,7 @@
  * distinction does not matter (Qᵀ is orthogonal too) except when matching a specific draw.
  */
 import { qr } from './dense.ts';
+import { OptionError, ShapeError } from './errors.ts';
 import type { Rng } from './rng.ts';
 
 /**
@@ -68,27 +69,29 @@ export function fromMatrix(data: ArrayLike<number> | ArrayLike<number>[], n: num
   const first = data.length > 0 ? (data as ArrayLike<unknown>)[0] : undefined;
   if (first !== undefined && typeof first === 'object') {
     const rows = data as ArrayLike<number>[];
-    if (rows.length !== n) throw new Error(`fromMatrix: expected ${n} rows, got ${rows.length}`);
+    if (rows.length !== n) throw new ShapeError('fromMatrix', { message: `fromMatrix: expected ${n} rows, got ${rows.length}` });
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
-      if (row.length !== n) throw new Error(`fromMatrix: row ${i} has ${row.length} entries, expected ${n}`);
+      if (row.length !== n) throw new ShapeError('fromMatrix', { message: `fromMatrix: row ${i} has ${row.length} entries, expected ${n}` });
       for (let j = 0; j < n; j++) out[i * n + j] = checkEntry(row[j], i, j);
     }
     return out;
   }
   const flat = data as ArrayLike<number>;
-  if (flat.length !== n * n) throw new Error(`fromMatrix: expected ${n}×${n} = ${n * n} entries, got ${flat.length}`);
+  if (flat.length !== n * n) throw new ShapeError('fromMatrix', { message: `fromMatrix: expected ${n}×${n} = ${n * n} entries, got ${flat.length}` });
   for (let k = 0; k < flat.length; k++) out[k] = checkEntry(flat[k], Math.floor(k / n), k % n);
   return out;
 }
 
 function checkEntry(v: unknown, i: number, j: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new Error(`fromMatrix: entry [${i}][${j}] must be a finite number, got ${String(v)}`);
+    throw new OptionError(`entry [${i}][${j}]`, 'a finite number', String(v), {
+      message: `fromMatrix: entry [${i}][${j}] must be a finite number, got ${String(v)}`,
+    });
   }
   return v;
 }
 
 function checkDim(fn: string, what: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${fn}: ${what} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0) throw new ShapeError(fn, { message: `${fn}: ${what} must be a positive integer, got ${v}` });
 }

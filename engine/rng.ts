@@ -7,6 +7,7 @@
  *   x = (k + stream * 0x9E3779B9) mod 2^32; x ^= x>>16; x *= 0x7feb352d; x ^= x>>15;
  *   x *= 0x846ca68b; x ^= x>>16; u = (x + 0.5) / 2^32
  */
+import { OptionError } from './errors.ts';
 
 /** The workload's 32-bit integer hash of counter k in a stream. */
 export function hash32(stream: number, k: number): number {
@@ -51,7 +52,7 @@ export class Rng {
     readonly seed: number,
     label: number | string = 0,
   ) {
-    if (!Number.isInteger(seed)) throw new Error(`Rng: seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new OptionError('seed', 'an integer', String(seed), { message: `Rng: seed must be an integer, got ${seed}` });
     this.key = deriveKey(seed >>> 0, label);
   }
 

@@ -6,7 +6,8 @@
  * Tolerances (the README's): value relative error ≤ 1e-5; gradient max absolute error ≤
  * 1e-4 · max|gradient|.
  */
-import { fromNested } from './regularizers/cpu.ts';
+import { fromNested } from './dense.ts';
+import { ShapeError } from './errors.ts';
 import type { RecurrentRegularizer } from './regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from './regularizers/communicability.ts';
 import type { Backend } from './tensor.ts';
@@ -61,7 +62,9 @@ export async function verifyRegularizerFixture(backend: Backend, fixture: Regula
   const fx: RegularizerFixture = typeof fixture === 'string' ? (JSON.parse(fixture) as RegularizerFixture) : fixture;
   if (fx.format !== 'regularizer_ref/1') throw new Error(`verifyRegularizerFixture: format '${fx.format}', expected 'regularizer_ref/1'`);
   const n = fx.W.length;
-  if (fx.n !== undefined && fx.n !== n) throw new Error(`verifyRegularizerFixture: n = ${fx.n} but W has ${n} rows`);
+  if (fx.n !== undefined && fx.n !== n) {
+    throw new ShapeError('verifyRegularizerFixture', { message: `verifyRegularizerFixture: n = ${fx.n} but W has ${n} rows` });
+  }
   const W = backend.fromArray(fromNested(fx.W), [n, n]);
   const regs = fixtureRegularizers(fx);
   const checks: RegularizerCheck[] = [];

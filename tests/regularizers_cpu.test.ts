@@ -4,23 +4,20 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { uniformAt } from '../engine/rng.ts';
 import { expm } from '../engine/expm/cpu.ts';
+import { fromNested } from '../engine/dense.ts';
+import { DEFAULT_S_MIN } from '../engine/regularizers/constants.ts';
 import {
-  activeNeurons,
   backpropCommunicability,
   communicability,
-  DEFAULT_S_MIN,
   emd,
-  empiricalCommunicability,
-  empiricalCommunicabilityFull,
-  fromNested,
   l1,
-  makeEmdTarget,
   rnnRegularizer,
   rnnRegularizerFromFixture,
   wd,
   wdc,
   type RnnFixtureLike,
 } from '../engine/regularizers/cpu.ts';
+import { activeNeurons, empiricalCommunicability, empiricalCommunicabilityFull, makeEmdTarget } from '../engine/regularizers/target.ts';
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 const FIXTURES = process.env.CORTICAL_RNN_FIXTURES ?? resolve(process.cwd(), '../shared/fixtures');

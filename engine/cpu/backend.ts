@@ -3,6 +3,7 @@
  * the fallback engine when no WebGPU adapter exists. All arithmetic runs in float64; with
  * precision 'f32' results are rounded to float32 on store, like a float32 device.
  */
+import { checkCrossEntropy } from '../checks.ts';
 import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
@@ -385,15 +386,4 @@ export class CpuBackend implements Backend {
   }
   async sync(): Promise<void> {}
   destroy(): void {}
-}
-
-/** Validates the shapes of a cross-entropy call; returns [problems K, rows per problem, classes]. */
-export function checkCrossEntropy(logits: Tensor, labels: Tensor, mask?: Tensor): [number, number, number] {
-  const rank = logits.shape.length;
-  if (rank !== 2 && rank !== 3)
-    throw new ShapeError('softmaxCrossEntropy', `logits must be [rows, classes] or [K, rows, classes], got ${fmtShape(logits.shape)}`);
-  const [K, rows, classes] = (rank === 3 ? logits.shape : [1, ...logits.shape]) as [number, number, number];
-  if (labels.size !== K * rows) throw new ShapeError('softmaxCrossEntropy', `labels ${fmtShape(labels.shape)} do not match ${K * rows} rows`);
-  if (mask && mask.size !== K * rows) throw new ShapeError('softmaxCrossEntropy', `mask ${fmtShape(mask.shape)} does not match ${K * rows} rows`);
-  return [K, rows, classes];
 }

@@ -21,6 +21,7 @@
  *   ⟨G, L_exp(A, E)⟩ = ⟨L_exp(Aᵀ, G), E⟩, so the gradient of f(A) = ⟨G, exp(A)⟩ is L_exp(Aᵀ, G).
  */
 import { norm1, transpose } from '../dense.ts';
+import { OptionError, ShapeError } from '../errors.ts';
 
 /** b_k = (2m − k)! / (k! (m − k)!), k = 0..m, computed exactly in BigInt and rounded once. */
 export function padeCoefficients(m: number): number[] {
@@ -320,7 +321,7 @@ function padeUV(A: Float64Array, n: number, m: 3 | 5 | 7 | 9 | 13, E?: Float64Ar
  * normalisation does for a zero column), rather than an exception.
  */
 export function expm(A: ArrayLike<number>, n: number): Float64Array {
-  if (A.length !== n * n) throw new Error(`expm: expected ${n * n} entries, got ${A.length}`);
+  if (A.length !== n * n) throw new ShapeError('expm', { message: `expm: expected ${n * n} entries, got ${A.length}` });
   if (n === 0) return new Float64Array(0);
   const nrm = norm1(A, n);
   if (!allFinite(A)) return new Float64Array(n * n).fill(NaN); // inf/NaN in: NaN out
@@ -345,7 +346,7 @@ export function expm(A: ArrayLike<number>, n: number): Float64Array {
  * the exact derivative of the scaled-and-squared Padé approximant).
  */
 export function expmFrechet(A: ArrayLike<number>, E: ArrayLike<number>, n: number): { expA: Float64Array; L: Float64Array } {
-  if (A.length !== n * n || E.length !== n * n) throw new Error(`expmFrechet: expected ${n * n} entries`);
+  if (A.length !== n * n || E.length !== n * n) throw new ShapeError('expmFrechet', { message: `expmFrechet: expected ${n * n} entries` });
   if (n === 0) return { expA: new Float64Array(0), L: new Float64Array(0) };
   const nrm = norm1(A, n);
   if (!allFinite(A) || !allFinite(E)) return { expA: new Float64Array(n * n).fill(NaN), L: new Float64Array(n * n).fill(NaN) };
@@ -397,6 +398,12 @@ export function expmFrechetAdjoint(A: ArrayLike<number>, G: ArrayLike<number>, n
   return { expA: transpose(expA, n, n), grad: L };
 }
 
+function nonzeroSink(j: number): OptionError {
+  return new OptionError('sinks', 'columns of A that are zero', `column ${j} with a nonzero entry`, {
+    message: `expmWithSinks: column ${j} is not zero (expected every sink column of A to be zero)`,
+  });
+}
+
 /**
  * exp(A) when the columns `sinks` of A are entirely zero (units with no outgoing edges, in the
  * engine's layout). Ordering the units as [I (the others), J (the sinks)],
@@ -407,12 +414,12 @@ export function expmFrechetAdjoint(A: ArrayLike<number>, G: ArrayLike<number>, n
  * exactly 0. Throws if a column in `sinks` is not zero.
  */
 export function expmWithSinks(A: ArrayLike<number>, n: number, sinks: ArrayLike<number>): Float64Array {
-  if (A.length !== n * n) throw new Error(`expmWithSinks: expected ${n * n} entries, got ${A.length}`);
+  if (A.length !== n * n) throw new ShapeError('expmWithSinks', { message: `expmWithSinks: expected ${n * n} entries, got ${A.length}` });
   const I: number[] = [];
   const J: number[] = [];
   for (let j = 0; j < n; j++) (sinks[j] ? J : I).push(j);
   if (J.length === 0) return expm(A, n);
-  for (const j of J) for (let i = 0; i < n; i++) if (A[i * n + j] !== 0) throw new Error(`expmWithSinks: column ${j} is not zero`);
+  for (const j of J) for (let i = 0; i < n; i++) if (A[i * n + j] !== 0) throw nonzeroSink(j);
   const m = I.length;
   const m2 = 2 * m;
   const big = new Float64Array(m2 * m2);

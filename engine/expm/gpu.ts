@@ -38,6 +38,7 @@
  * `expmFrechetBlockGpu` is the alternative block form (expm of [[M, E], [0, M]], top-right
  * block), kept for the benchmark: twice the size, eight times the flops per product.
  */
+import { ShapeError } from '../errors.ts';
 import { runKernel } from '../gpu/program.ts';
 import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
 import type { Tensor } from '../tensor.ts';
@@ -331,7 +332,7 @@ export function releaseExpmState(st: ExpmState): void {
 
 function asGpu(be: GpuOps, t: Tensor, n: number): GpuTensor {
   const g = be.gpuTensor(t);
-  if (g.size !== n * n) throw new Error(`expm: expected an ${n}×${n} matrix, got ${g.shape.join('×')}`);
+  if (g.size !== n * n) throw new ShapeError('expm', { message: `expm: expected an ${n}×${n} matrix, got ${g.shape.join('×')}` });
   return g.offset === 0 ? g : be.materialize(g);
 }
 

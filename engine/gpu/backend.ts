@@ -2,7 +2,8 @@
  * The WebGPU backend: each op is one kernel from shaders/, with shapes in a uniform and the
  * pipeline cached per specialisation. Ops only encode work; reads and sync() submit it.
  */
-import { ShapeError } from '../errors.ts';
+import { checkCrossEntropy } from '../checks.ts';
+import { OptionError, ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
   Tensor,
@@ -23,7 +24,6 @@ import {
   type StepRange,
   type UnaryOp,
 } from '../tensor.ts';
-import { checkCrossEntropy } from '../cpu/backend.ts';
 import type { GpuContext } from './context.ts';
 import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
 import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
@@ -88,9 +88,17 @@ export class GpuBackend implements GpuOps {
   }
 
   set matmulKernel(kernel: MatmulKernel) {
-    if (kernel !== 'workgroup' && kernel !== 'subgroup') throw new Error(`unknown matmul kernel '${kernel}': expected 'workgroup' or 'subgroup'`);
+    if (kernel !== 'workgroup' && kernel !== 'subgroup') {
+      throw new OptionError('matmulKernel', "'workgroup' or 'subgroup'", `'${kernel}'`, {
+        message: `unknown matmul kernel '${kernel}': expected 'workgroup' or 'subgroup'`,
+      });
+    }
     const why = kernel === 'subgroup' ? subgroupMatmulUnsupported(this.ctx) : null;
-    if (why) throw new Error(`the subgroup matmul cannot run on ${this.ctx.describe()}: ${why}`);
+    if (why) {
+      throw new OptionError('matmulKernel', `a kernel that runs on ${this.ctx.describe()}`, `'subgroup' (${why})`, {
+        message: `the subgroup matmul cannot run on ${this.ctx.describe()}: ${why}`,
+      });
+    }
     this.matmulDesign = kernel;
   }
 

@@ -13,6 +13,7 @@
  * point of it at N <= 512; it is chosen there (not measured in this repository's CI, which
  * has no GPU: `cortical-rnn bench rnn` prints both designs so the choice can be checked).
  */
+import { ShapeError } from '../errors.ts';
 import type { RnnDesign } from '../tensor.ts';
 import type { GpuContext } from './context.ts';
 
@@ -77,8 +78,10 @@ export function persistentShape(ctx: GpuContext, N: number, B: number): { BS: nu
 
 export function chooseDesign(ctx: GpuContext, N: number, B: number, requested: RnnDesign | 'auto' = 'auto'): RnnDesign {
   if (requested === 'persistent') {
-    if (!persistentShape(ctx, N, B))
-      throw new Error(`the persistent RNN kernel needs N <= ${Math.floor(ctx.limits.maxComputeWorkgroupStorageSize! / 12 / 64) * 64}; got N = ${N}`);
+    if (!persistentShape(ctx, N, B)) {
+      const maxN = Math.floor(ctx.limits.maxComputeWorkgroupStorageSize! / 12 / 64) * 64;
+      throw new ShapeError('chooseDesign', { message: `the persistent RNN kernel needs N <= ${maxN}; got N = ${N}` });
+    }
     return 'persistent';
   }
   if (requested === 'per-step') return 'per-step';

@@ -1,10 +1,14 @@
 /**
  * The communicability-distance regularisers (WD, WDC, EMD) as `RecurrentRegularizer`s: each
  * is a wiring cost (cost.ts) that every backend computes (`Backend.wiringCost`): the GPU with
- * the kernels of gpu.ts, the CPU reference with the float64 twins of cpu.ts.
+ * the kernels of gpu.ts, the CPU reference with the float64 twins of cpu.ts. The EMD target is
+ * built once in float64 (target.ts) whichever backend trains.
  */
-import { DEFAULT_S_MIN, EMD_EPS, makeEmdTarget, type EmdTarget, type EmdTargetData } from './cpu.ts';
-import type { EmdCost, ExpmStats, WdCost, WdcCost } from './cost.ts';
+import { checkDistances } from '../checks.ts';
+import { OptionError } from '../errors.ts';
+import { DEFAULT_S_MIN, EMD_EPS } from './constants.ts';
+import type { EmdCost, EmdTarget, EmdTargetData, ExpmStats, WdCost, WdcCost } from './cost.ts';
+import { makeEmdTarget } from './target.ts';
 import type { RecurrentRegularizer } from './regularizer.ts';
 import type { Backend, Tensor } from '../tensor.ts';
 
@@ -61,10 +65,6 @@ function fmtFloor(s: number | null): string {
   return s === null || s === 0 ? 's_min none (paper-compat)' : `s_min = ${s}`;
 }
 
-function checkN(name: string, D: Float64Array, n: number): void {
-  if (D.length !== n * n) throw new Error(`${name}: D has ${D.length} entries, W is ${n}×${n}`);
-}
-
 /** R = λ Σ |W|∘D, dR/dW = λ D∘sign(W). */
 export class WdRegularizer implements RecurrentRegularizer, WdCost {
   readonly kind = 'WD' as const;
@@ -79,7 +79,7 @@ export class WdRegularizer implements RecurrentRegularizer, WdCost {
     return `WD: λ·Σ|W_rec|∘D, λ = ${this.lambda}`;
   }
   apply(backend: Backend, W: Tensor, n: number): { value: Tensor; grad: Tensor } {
-    checkN(this.name, this.D, n);
+    checkDistances(this.name, this.D, n);
     return backend.wiringCost(this, W, n);
   }
 }
@@ -96,7 +96,9 @@ abstract class CommunicabilityRegularizer implements RecurrentRegularizer {
   readonly stats: ExpmStats = { norm: null, squarings: null, encoded: 0, overflows: 0 };
 
   constructor(o: WdcOptions | EmdOptions) {
-    if (!Number.isFinite(o.lambda)) throw new Error(`${new.target.name}: lambda must be finite`);
+    if (!Number.isFinite(o.lambda)) {
+      throw new OptionError('lambda', 'a finite number', String(o.lambda), { message: `${new.target.name}: lambda must be finite` });
+    }
     this.lambda = o.lambda;
     this.D = Float64Array.from(o.D);
     this.sMin = floorOf(o);
@@ -121,7 +123,7 @@ export class WdcRegularizer extends CommunicabilityRegularizer implements WdcCos
   }
 
   apply(backend: Backend, W: Tensor, n: number): { value: Tensor; grad: Tensor } {
-    checkN(this.name, this.D, n);
+    checkDistances(this.name, this.D, n);
     return backend.wiringCost(this, W, n);
   }
 }
@@ -148,7 +150,11 @@ export class EmdRegularizer extends CommunicabilityRegularizer implements EmdCos
     if (o.target && typeof o.target === 'object') {
       this.target = o.target;
     } else {
-      if (!o.K) throw new Error('EMD: give the empirical connectome K or a prebuilt target');
+      if (!o.K) {
+        throw new OptionError('K', 'the empirical connectome K or a prebuilt target', 'neither', {
+          message: 'EMD: give the empirical connectome K or a prebuilt target',
+        });
+      }
       const kind: EmdTarget = o.target ?? (o.paperCompat ? 'paper' : 'floor-one-synapse');
       this.target = makeEmdTarget(o.K, n, { target: kind, synapseFloor: o.synapseFloor });
     }
@@ -165,7 +171,7 @@ export class EmdRegularizer extends CommunicabilityRegularizer implements EmdCos
   }
 
   apply(backend: Backend, W: Tensor, n: number): { value: Tensor; grad: Tensor } {
-    checkN(this.name, this.D, n);
+    checkDistances(this.name, this.D, n);
     return backend.wiringCost(this, W, n);
   }
 }

@@ -2,7 +2,17 @@
  * The wiring costs as the backends see them: what `Backend.wiringCost` computes R and dR/dW
  * from. The classes in communicability.ts build them from their options and describe them.
  */
-import type { EmdTargetData } from './cpu.ts';
+
+/** How the EMD target C_emp treats neurons without outgoing synapses (see target.ts). */
+export type EmdTarget = 'paper' | 'floor-one-synapse' | 'active-only';
+
+/** An EMD target: C_emp and, for 'active-only', the neurons compared. */
+export interface EmdTargetData {
+  target: EmdTarget;
+  Cemp: Float64Array;
+  /** null: all N² entries are compared */
+  active: Uint8Array | null;
+}
 
 /** Lagged statistics of the GPU expm (from the plan read back after each call). */
 export interface ExpmStats {

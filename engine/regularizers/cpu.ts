@@ -1,6 +1,6 @@
 /**
  * Float64 CPU twin of the communicability regularisers: values and hand-written gradients dR/dW.
- * It is the oracle for the GPU kernels (issue 4) and computes the empirical target C_emp.
+ * It is the CPU backend's implementation and the oracle for the GPU kernels.
  *
  * Layout: row-major n×n, W[i][j] = data[i * n + j] = weight from unit j (pre) to unit i (post).
  * Strengths are COLUMN sums (out-strength), as in the reproduced paper and ../shared/fixtures.
@@ -43,60 +43,24 @@
  * the engine's corrected mode and the canonical workload's `s_floor`) floors s; `sMin: null` or 0
  * reproduces the paper.
  *
- * ── EMD target and neurons without outgoing synapses ────────────────────────────────────────
- * The paper builds C_emp from |K| with zero strengths replaced by 1e-10 (`target: 'paper'`). A
- * neuron j with no outgoing synapses has a zero column of K, so s_j = 1e-10 multiplies ROW j of M
- * (its incoming synapses) by 1e5: C_emp gets entries ~1e5 (field 6_6_2: 1,064 entries > 1) that
- * no trained network can match, and the EMD's sort pairs the largest model entries with them.
- * Corrected targets:
- *  - `'floor-one-synapse'` (recommended corrected default): s_j = max(Σ_i |K[i][j]|, 1), i.e. the
- *    strength of a silent neuron is floored at one synapse (K counts synapses). Row j of M is then
- *    K[j][b]/sqrt(s_b), of the same order as every other entry; all N² entries are compared, so
- *    the target distribution has the same size as the model's.
- *  - `'active-only'`: compare only the rows/columns of neurons with nonzero out-strength in K
- *    (the set I, see `activeNeurons`). Silent neurons are sinks of M_emp (zero columns), so the
- *    I×I block of the paper's C_emp equals expm of the I×I block of M_emp (with the full-network
- *    strengths s_i, i ∈ I): the 1e-10 rule never touches it (`expmWithSinks` computes it so,
- *    directly on the block). The entries outside I×I are NaN ("not compared"), so using this
- *    target without the `active` mask fails loudly. The model's C is computed on the full network and restricted
- *    to I×I likewise; P = |I|². On sparse fields this keeps few entries (5_3_4: 12 of 70).
+ * The EMD target C_emp (and what 'paper', 'floor-one-synapse' and 'active-only' do with neurons
+ * without outgoing synapses) is built in target.ts, for every backend.
  */
-import { expm, expmFrechetAdjoint, expmWithSinks } from '../expm/cpu.ts';
+import { checkSquare } from '../checks.ts';
+import { OptionError } from '../errors.ts';
+import { fromNested } from '../dense.ts';
+import { expmFrechetAdjoint } from '../expm/cpu.ts';
+import { DEFAULT_S_MIN, EMD_EPS } from './constants.ts';
+import { normalizedCommunicability, type Communicability } from './float64.ts';
 
-export type EmdTarget = 'paper' | 'floor-one-synapse' | 'active-only';
-
-/** The engine's corrected strength floor (the canonical workload's s_floor). */
-export const DEFAULT_S_MIN = 1e-4;
-/** The epsilon the paper adds to the strengths in the EMD variant (C*). */
-export const EMD_EPS = 1e-10;
-/** The paper's replacement for zero strengths of the empirical connectome. */
-const PAPER_ZERO_STRENGTH = 1e-10;
+// Code outside the engine imports the target kinds from here.
+export type { EmdTarget } from './cost.ts';
 
 export interface StrengthOptions {
   /** Floor of s (default 1e-4). null or 0: no floor (paper-compat; zero columns give inf/NaN). */
   sMin?: number | null;
   /** Added to the raw column sums before the floor (default 0; the EMD variant uses 1e-10). */
   eps?: number;
-}
-
-export interface Communicability {
-  n: number;
-  /** |W| */
-  A: Float64Array;
-  /** raw column sums Σ_i A[i][j] */
-  sRaw: Float64Array;
-  /** strengths used: max(sRaw + eps, sMin) */
-  s: Float64Array;
-  /** 1 where the floor is active (its gradient is 0 there) */
-  floored: Uint8Array;
-  /** s^(-1/2) */
-  d: Float64Array;
-  /** diag(s)^-½ A diag(s)^-½ */
-  M: Float64Array;
-  /** expm(M), diagonal included */
-  expM: Float64Array;
-  /** expm(M) with its diagonal set to 0 */
-  C: Float64Array;
 }
 
 export interface RegResult {
@@ -110,26 +74,9 @@ function floorOf(opts: StrengthOptions | undefined): number {
   return v === null ? 0 : v;
 }
 
-function checkSquare(x: ArrayLike<number>, n: number, what: string): void {
-  if (x.length !== n * n) throw new Error(`${what}: expected ${n}×${n} = ${n * n} entries, got ${x.length}`);
-}
-
 /** sign(w) with sign(0) = 0: the subgradient of |w| used throughout. */
 function signOf(w: number): number {
   return w > 0 ? 1 : w < 0 ? -1 : 0;
-}
-
-/** Row-major Float64Array from nested lists (fixture format). */
-export function fromNested(rows: ReadonlyArray<ReadonlyArray<number>>): Float64Array {
-  const r = rows.length;
-  const c = r === 0 ? 0 : rows[0]!.length;
-  const out = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) {
-    const row = rows[i]!;
-    if (row.length !== c) throw new Error('fromNested: ragged rows');
-    for (let j = 0; j < c; j++) out[i * c + j] = row[j]!;
-  }
-  return out;
 }
 
 /** Normalised communicability of |W| (or of any nonnegative matrix): A, s, M, expm(M), C. */
@@ -152,24 +99,7 @@ export function communicability(W: ArrayLike<number>, n: number, opts?: Strength
     } else s[j] = v;
     d[j] = 1 / Math.sqrt(s[j]!);
   }
-  return finish(A, sRaw, s, floored, d, n);
-}
-
-function finish(
-  A: Float64Array,
-  sRaw: Float64Array,
-  s: Float64Array,
-  floored: Uint8Array,
-  d: Float64Array,
-  n: number,
-  exp: (M: Float64Array, n: number) => Float64Array = expm,
-): Communicability {
-  const M = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M[i * n + j] = d[i]! * A[i * n + j]! * d[j]!;
-  const expM = exp(M, n);
-  const C = Float64Array.from(expM);
-  for (let i = 0; i < n; i++) C[i * n + i] = 0;
-  return { n, A, sRaw, s, floored, d, M, expM, C };
+  return normalizedCommunicability(A, sRaw, s, floored, d, n);
 }
 
 /**
@@ -261,102 +191,6 @@ export function wdc(W: ArrayLike<number>, D: ArrayLike<number>, n: number, opts:
   return { value: lam * sum, grad: throughAbs(GA, W), comm };
 }
 
-/** Column sums of |K|. */
-function absColumnSums(K: ArrayLike<number>, n: number): Float64Array {
-  const s = new Float64Array(n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[j]! += Math.abs(K[i * n + j]!);
-  return s;
-}
-
-/** Neurons with nonzero out-strength in K (nonzero column of |K|): 1 = active. */
-export function activeNeurons(K: ArrayLike<number>, n: number): Uint8Array {
-  checkSquare(K, n, 'activeNeurons');
-  const s = absColumnSums(K, n);
-  const act = new Uint8Array(n);
-  for (let j = 0; j < n; j++) act[j] = s[j]! > 0 ? 1 : 0;
-  return act;
-}
-
-export interface EmpiricalOptions {
-  /** default 'paper' */
-  target?: EmdTarget;
-  /** The strength floor of 'floor-one-synapse' (default 1: one synapse). */
-  synapseFloor?: number;
-}
-
-/**
- * C_emp = offdiag(expm(diag(s)^-½ |K| diag(s)^-½)) in float64, with K in W layout
- * (K[post][pre]) and s its column sums:
- *  - 'paper': zero strengths replaced by 1e-10 (the paper's rule);
- *  - 'floor-one-synapse': s_j = max(s_j, synapseFloor = 1);
- *  - 'active-only': the I×I block (I = `activeNeurons(K)`) of the paper's C_emp, which is
- *    offdiag(expm(M_emp[I, I])); entries outside I×I are NaN. Use with `emd(..., { active })`.
- * Silent neurons are sinks, so the matrix is computed with `expmWithSinks` (exact block formula;
- * the plain expm of the paper's matrix leaves rounding of ~1e-7 in entries that are exactly 0).
- */
-export function empiricalCommunicability(K: ArrayLike<number>, n: number, opts?: EmpiricalOptions): Float64Array {
-  const C = empiricalCommunicabilityFull(K, n, opts).C;
-  if ((opts?.target ?? 'paper') !== 'active-only') return C;
-  const act = activeNeurons(K, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (!act[i] || !act[j]) C[i * n + j] = NaN;
-  return C;
-}
-
-/**
- * The full-network quantities behind `empiricalCommunicability` ('active-only' gives the paper's
- * full matrices, whose I×I block is the active-only target up to rounding).
- */
-export function empiricalCommunicabilityFull(K: ArrayLike<number>, n: number, opts?: EmpiricalOptions): Communicability {
-  checkSquare(K, n, 'empiricalCommunicability');
-  const target = opts?.target ?? 'paper';
-  const A = new Float64Array(n * n);
-  for (let k = 0; k < n * n; k++) A[k] = Math.abs(K[k]!);
-  const sRaw = absColumnSums(K, n);
-  const s = new Float64Array(n);
-  const floored = new Uint8Array(n);
-  const d = new Float64Array(n);
-  const unit = opts?.synapseFloor ?? 1;
-  for (let j = 0; j < n; j++) {
-    let v = sRaw[j]!;
-    if (target === 'floor-one-synapse') {
-      if (v < unit) {
-        v = unit;
-        floored[j] = 1;
-      }
-    } else if (target === 'paper' || target === 'active-only') {
-      if (v === 0) {
-        v = PAPER_ZERO_STRENGTH;
-        floored[j] = 1;
-      }
-    } else throw new Error(`empiricalCommunicability: unknown target ${String(target)}`);
-    s[j] = v;
-    d[j] = 1 / Math.sqrt(v);
-  }
-  // Silent neurons (zero columns) are sinks: exact block formula instead of a plain expm whose
-  // norm the 1e-10 rule inflates to ~1e5 (see expmWithSinks).
-  const silent = new Uint8Array(n);
-  for (let j = 0; j < n; j++) silent[j] = sRaw[j] === 0 ? 1 : 0;
-  return finish(A, sRaw, s, floored, d, n, (M, nn) => expmWithSinks(M, nn, silent));
-}
-
-/** An EMD target: C_emp and, for 'active-only', the neurons compared. */
-export interface EmdTargetData {
-  target: EmdTarget;
-  Cemp: Float64Array;
-  /** null: all N² entries are compared */
-  active: Uint8Array | null;
-}
-
-/** Builds the EMD target from an empirical connectome K (W layout). */
-export function makeEmdTarget(K: ArrayLike<number>, n: number, opts?: EmpiricalOptions): EmdTargetData {
-  const target = opts?.target ?? 'paper';
-  return {
-    target,
-    Cemp: empiricalCommunicability(K, n, opts),
-    active: target === 'active-only' ? activeNeurons(K, n) : null,
-  };
-}
-
 export interface EmdOptions extends StrengthOptions {
   lambda: number;
   mu: number;
@@ -405,7 +239,9 @@ export function emd(
     c[k] = C[idx[k]!]!;
     ce[k] = Cemp[idx[k]!]!;
     if (Number.isNaN(ce[k]!)) {
-      throw new Error('emd: C_emp is NaN on a compared entry (an active-only target needs opts.active)');
+      throw new OptionError('emd: opts.active', 'the active neurons of an active-only target', 'a NaN C_emp entry among the compared ones', {
+        message: 'emd: C_emp is NaN on a compared entry (an active-only target needs opts.active)',
+      });
     }
   }
   // stable ascending sort of c by value, ties by position (row-major order)

@@ -14,6 +14,7 @@
  *   comm_grad        dR/dW = (G_M d_i d_j + g_s_j + direct term) ∘ sign(W), and (WD, WDC) the
  *                    value's per-workgroup partials; the value is their sum.
  */
+import { checkDistances } from '../checks.ts';
 import { decodePlan, encodeExpmForward, encodeExpmFrechet, encodePlan, releaseExpmState, type ExpmState } from '../expm/gpu.ts';
 import { runKernel } from '../gpu/program.ts';
 import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
@@ -37,7 +38,7 @@ export function wiringCostGpu(
   constants: DeviceConstants,
   stage: GpuStage = 'full',
 ): { value: Tensor; grad: Tensor } | null {
-  if (cost.D.length !== n * n) throw new Error(`${cost.kind}: D has ${cost.D.length} entries, W is ${n}×${n}`);
+  checkDistances(cost.kind, cost.D, n);
   const Wg = be.gpuTensor(W);
   const D = constants('D', () => ({ data: cost.D, shape: [cost.D.length] }));
   if (cost.kind === 'WD') {

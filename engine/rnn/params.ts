@@ -3,6 +3,7 @@
  * unit i (postsynaptic), so the recurrent drive is W_rec h.
  *   W_in [N, nIn], W_rec [N, N], b [N], W_out [nOut, N], b_out [nOut] (optional)
  */
+import { ShapeError } from '../errors.ts';
 import { glorotUniform, orthogonal } from '../init.ts';
 import type { Rng } from '../rng.ts';
 
@@ -56,7 +57,9 @@ export function initParams(cfg: RnnConfig, rng: Rng, recurrent: RecurrentInit = 
   const N = cfg.nHidden;
   let W_rec: Float64Array;
   if (recurrent.kind === 'matrix') {
-    if (recurrent.W.length !== N * N) throw new Error(`initial W_rec has ${recurrent.W.length} entries, expected ${N}x${N} = ${N * N}`);
+    if (recurrent.W.length !== N * N) {
+      throw new ShapeError('initParams', { message: `initial W_rec has ${recurrent.W.length} entries, expected ${N}x${N} = ${N * N}` });
+    }
     W_rec = Float64Array.from(recurrent.W);
   } else {
     W_rec = orthogonal(N, rng.fork('W_rec'), recurrent.gain ?? 1);
@@ -117,8 +120,10 @@ export function packArena(cfg: RnnConfig, p: HostParams, layout = arenaLayout(cf
   const arena = new Float64Array(layout.total);
   for (const name of layout.names) {
     const v = p[name];
-    if (!v) throw new Error(`parameter ${name} missing`);
-    if (v.length !== layout.sizes[name]) throw new Error(`parameter ${name} has ${v.length} entries, expected ${layout.sizes[name]}`);
+    if (!v) throw new ShapeError('packArena', { message: `parameter ${name} missing` });
+    if (v.length !== layout.sizes[name]) {
+      throw new ShapeError('packArena', { message: `parameter ${name} has ${v.length} entries, expected ${layout.sizes[name]}` });
+    }
     arena.set(v, layout.offsets[name]);
   }
   return arena;

@@ -13,7 +13,7 @@ import type { Backend } from '../tensor.ts';
 import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
 import { batchOrder, gatherBatch, type Batch, type Dataset, type Splits } from '../data.ts';
 import { RnnTrainer, type AdamOptions } from './trainer.ts';
-import type { NonFiniteError } from '../errors.ts';
+import { ShapeError, type NonFiniteError } from '../errors.ts';
 import type { RnnDesign } from '../tensor.ts';
 import type { HostParams, RnnConfig } from './params.ts';
 
@@ -108,10 +108,12 @@ function maskedCrossEntropy(logits: ArrayLike<number>, batch: Batch, nOut: numbe
 
 /** Accuracy (at the scored steps) and mean loss of model k on sets[k], without noise or updates. */
 export async function evaluate(trainer: RnnTrainer, sets: Dataset[], batchSize = 128): Promise<{ accuracy: number; loss: number }[]> {
-  if (sets.length !== trainer.K) throw new Error(`evaluate: expected ${trainer.K} datasets (one per model), got ${sets.length}`);
+  if (sets.length !== trainer.K) {
+    throw new ShapeError('evaluate', { message: `evaluate: expected ${trainer.K} datasets (one per model), got ${sets.length}` });
+  }
   const nOut = trainer.cfg.nOut;
   const n = sets[0]!.nTrials;
-  if (sets.some((ds) => ds.nTrials !== n)) throw new Error('evaluate: every model needs a dataset of the same size');
+  if (sets.some((ds) => ds.nTrials !== n)) throw new ShapeError('evaluate', { message: 'evaluate: every model needs a dataset of the same size' });
   const acc = sets.map(() => ({ correct: 0, total: 0, loss: 0, weight: 0 }));
   for (let start = 0; start < n; start += batchSize) {
     const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
@@ -140,7 +142,9 @@ export async function trainNetworks(
   const K = networks.length;
   const batchSize = opts.batchSize ?? 128;
   const nTrain = networks[0]!.splits.train.nTrials;
-  if (networks.some((m) => m.splits.train.nTrials !== nTrain)) throw new Error('train: every network needs the same number of training trials');
+  if (networks.some((m) => m.splits.train.nTrials !== nTrain)) {
+    throw new ShapeError('train', { message: 'train: every network needs the same number of training trials' });
+  }
   const stepsPerEpoch = Math.ceil(nTrain / batchSize);
   const epochs = opts.epochs ?? (opts.steps ? Math.ceil(opts.steps / stepsPerEpoch) : 10);
   const maxSteps = opts.steps ?? epochs * stepsPerEpoch;

@@ -12,7 +12,7 @@
  */
 import { Tape, type Var } from '../autograd.ts';
 import type { Batch } from '../data.ts';
-import { NonFiniteError } from '../errors.ts';
+import { NonFiniteError, ShapeError } from '../errors.ts';
 import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
 import { allSteps, type Backend, type RnnDesign, type RnnNet, type StepRange, type Tensor } from '../tensor.ts';
 import { arenaLayout, constrainRecurrent, packArena, unpackArena, type ArenaLayout, type HostParams, type RnnConfig } from './params.ts';
@@ -99,7 +99,7 @@ export class RnnTrainer {
     const be = backend;
     const N = cfg.nHidden;
     this.K = models.length;
-    if (!this.K) throw new Error('RnnTrainer needs at least one model');
+    if (!this.K) throw new ShapeError('RnnTrainer', { message: 'RnnTrainer needs at least one model' });
     this.layout = arenaLayout(cfg);
     this.S = this.layout.total;
     this.net = { cfg, layout: this.layout, K: this.K, design: opts.design ?? 'auto' };
@@ -107,8 +107,9 @@ export class RnnTrainer {
     const anyMask = models.some((s) => s.recurrentMask);
     const mask = anyMask ? new Float64Array(this.K * N * N) : null;
     models.forEach((spec, k) => {
-      if (spec.recurrentMask && spec.recurrentMask.length !== N * N)
-        throw new Error(`model ${k}: recurrent mask has ${spec.recurrentMask.length} entries, expected ${N * N}`);
+      if (spec.recurrentMask && spec.recurrentMask.length !== N * N) {
+        throw new ShapeError('RnnTrainer', { message: `model ${k}: recurrent mask has ${spec.recurrentMask.length} entries, expected ${N * N}` });
+      }
       if (mask && spec.recurrentMask) mask.set(spec.recurrentMask, k * N * N);
     });
     this.theta = be.keep(be.zeros([this.K * this.S]));
@@ -145,7 +146,7 @@ export class RnnTrainer {
 
   /** The batches of all models as device tensors: x [K·T·B·nIn], labels and loss masks [K·T·B]. */
   private upload(batches: Batch[]): { T: number; B: number; x: Tensor; labels: Tensor; mask: Tensor } {
-    if (batches.length !== this.K) throw new Error(`expected ${this.K} batches (one per model), got ${batches.length}`);
+    if (batches.length !== this.K) throw new ShapeError('RnnTrainer', { message: `expected ${this.K} batches (one per model), got ${batches.length}` });
     const { T, B } = batches[0]!;
     const nIn = this.cfg.nIn;
     const n = T * B;
@@ -154,11 +155,13 @@ export class RnnTrainer {
     const labels = new Float64Array(this.K * n);
     const mask = new Float64Array(this.K * n);
     batches.forEach((b, k) => {
-      if (b.T !== T || b.B !== B) throw new Error(`batch ${k} is T=${b.T}, B=${b.B}; all models need T=${T}, B=${B}`);
+      if (b.T !== T || b.B !== B) throw new ShapeError('RnnTrainer', { message: `batch ${k} is T=${b.T}, B=${b.B}; all models need T=${T}, B=${B}` });
       const want = { x: n * nIn, labels: n, lossMask: n };
       for (const [key, len] of Object.entries(want)) {
         const got = (b as unknown as Record<string, ArrayLike<number>>)[key]!.length;
-        if (got !== len) throw new Error(`batch ${k}: ${key} has ${got} values, expected ${len} (T=${T}, B=${B}, nIn=${nIn})`);
+        if (got !== len) {
+          throw new ShapeError('RnnTrainer', { message: `batch ${k}: ${key} has ${got} values, expected ${len} (T=${T}, B=${B}, nIn=${nIn})` });
+        }
       }
       x.set(b.x, k * n * nIn);
       labels.set(b.labels, k * n);
