@@ -14,7 +14,7 @@ import type { Backend } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
 import { writeFileAtomic } from './files.ts';
 import { OptionError } from '../engine/errors.ts';
-import { rnnConfigFor, toJson, type RunSpec } from './record.ts';
+import { epochWeightFiles, rnnConfigFor, toJson, type RunSpec } from './record.ts';
 import type { Protocol } from './protocol.ts';
 import { recordedFieldLabellings } from './modules_follow.ts';
 
@@ -73,9 +73,7 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
   const ep = o.epoch ?? 'final';
   if (ep === 'init') file = 'W_rec_init.npy';
   else if (ep === 'final') {
-    const files = readdirSync(dir)
-      .filter((f) => /^W_rec_epoch\d+\.npy$/.test(f))
-      .sort();
+    const files = epochWeightFiles(readdirSync(dir));
     if (!files.length) throw new Error(`${dir}: expected W_rec_epochNN.npy files (a run that finished an epoch), found none`);
     file = files[files.length - 1]!;
   } else {

@@ -77,6 +77,12 @@ export function toJson(x: unknown): string {
   return JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
+/** The W_rec_epochNN.npy names among `names`, in epoch order (by number: "epoch100" sorts after "epoch99"). */
+export function epochWeightFiles(names: string[]): string[] {
+  const epochOf = (f: string) => Number(/^W_rec_epoch(\d+)\.npy$/.exec(f)![1]);
+  return names.filter((f) => /^W_rec_epoch\d+\.npy$/.test(f)).sort((a, b) => epochOf(a) - epochOf(b));
+}
+
 export function npyF4(W: ArrayLike<number>, shape: number[]): Uint8Array {
   return encodeNpy(Float32Array.from(W), shape, '<f4');
 }

@@ -18,7 +18,7 @@ import { writeFileAtomic } from './files.ts';
 import { ALPHA, MIN_SEEDS_FOR_VERDICT, SEEDS_NEEDED_CAP, paperClaims, verdictClass, type ClaimResult } from './claims.ts';
 import { sernnSection } from './sernn_report.ts';
 import { sernnFamily } from './sernn.ts';
-import { toJson, type FinalRecord } from './record.ts';
+import { epochWeightFiles, toJson, type FinalRecord } from './record.ts';
 import { readFinalStrict } from './run.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { getVariant } from './variants.ts';
@@ -275,10 +275,7 @@ function learningCurves(g: Group): string[] {
   return svgs;
 }
 
-const weightFiles = (dir: string) =>
-  readdirSync(dir)
-    .filter((f) => /^W_rec_epoch\d+\.npy$/.test(f))
-    .sort();
+const weightFiles = (dir: string) => epochWeightFiles(readdirSync(dir));
 
 /**
  * The heat map and the 3D scatter of one representative run: W*D*C of the lowest seed whose
