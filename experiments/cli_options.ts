@@ -22,6 +22,14 @@ export function withProtocolOptions<T>(y: Argv<T>) {
     .option('n-matched', { type: 'number', describe: 'degree-preserving rewirings for σ_matched (default 50)' });
 }
 
+/** `--redo-corrupt`, of the commands that resume (sweep, sernn, quickstart) or check for a finished run (train). */
+export const REDO_CORRUPT_OPTION = {
+  type: 'boolean',
+  default: false,
+  describe:
+    'retrain runs whose final.json is corrupt (unparseable, another schema or incomplete) instead of stopping; the old file is kept as final.json.corrupt-<time> in the run directory',
+} as const;
+
 /** The protocol flags the train and sweep commands accept (λ and μ are fixed by the paper). */
 export type ProtocolArgs = Omit<ProtocolOverrides, 'lambda' | 'mu'>;
 

@@ -29,11 +29,11 @@ import { getTask } from '../tasks/index.ts';
 import { makeDir } from './files.ts';
 import { formatDuration } from './progress.ts';
 import { PAPER_PROTOCOL, resolveProtocol, type Mode, type Protocol } from './protocol.ts';
-import { readFinal, runGroup, runRelDir } from './run.ts';
-import { lambdaPart, rnnConfigFor, runId, type RunSpec } from './record.ts';
+import { CorruptRunRecordError, readRunRecord, runGroup, runRelDir, setAsideRecords } from './run.ts';
+import { lambdaPart, rnnConfigFor, runId, type FinalRecord, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
 import { syntheticGrid } from './setup.ts';
-import { doneRun, manifestWriter, newInvocation, planRuns, protocolMismatch, readManifest, splitDone, type SweepPlan } from './sweep.ts';
+import { corruptRefusal, doneRun, manifestWriter, newInvocation, planRuns, protocolMismatch, readManifest, splitDone, type SweepPlan } from './sweep.ts';
 import { getVariant, variantSlug } from './variants.ts';
 import { lockDir } from './lock.ts';
 
@@ -251,6 +251,8 @@ export interface QueueSweepOptions extends SweepPlan {
   protocol: Protocol;
   preset?: string | null;
   allowMixedCommits?: boolean;
+  /** Retrain runs whose final.json is corrupt, setting it aside first (see `splitDone`). */
+  redoCorrupt?: boolean;
   /** Attempts of a job that throws (a bad job, a broken worker); a diverged run is a result. */
   attempts?: number;
   pollMs?: number;
@@ -284,7 +286,7 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
     const inv = newInvocation(o, `queue ${o.queue.shown}/${name}`, planned.length);
     inv.queue = `${o.queue.shown}/${name}`;
     const { save, record } = manifestWriter(o.out, inv);
-    const { todo, skipped } = splitDone(planned, o, inv, record);
+    const { todo, skipped } = splitDone(planned, { ...o, log }, inv, record);
     await save();
     log(`sweep: ${planned.length} runs planned, ${skipped.length} already done, ${todo.length} to run on the workers of ${o.queue.shown}/${name} → ${o.out}`);
 
@@ -321,13 +323,11 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
         const spec = ids.get(id)!;
         if (state === 'completed') {
           const dir = join(o.out, runRelDir(spec));
-          const rec = readFinal(dir);
-          if (rec) {
+          const rec = completedRecord(dir);
+          if (typeof rec !== 'string') {
             record(dir, rec);
             ran.push(rec.id);
-          } else {
-            failed.push({ id: runId(spec), reason: `the job completed but ${join(dir, 'final.json')} is missing: do the workers write to this --out?` });
-          }
+          } else failed.push({ id: runId(spec), reason: rec });
           pending.delete(id);
           changed = true;
         } else if (state === 'failed' || state === 'unknown') {
@@ -364,6 +364,16 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
     await queue.close().catch(() => {});
     conn.disconnect();
     await lock.release();
+  }
+}
+
+/** The record a completed job wrote into `dir`, or why there is none to count (a missing or corrupt final.json). */
+function completedRecord(dir: string): FinalRecord | string {
+  try {
+    return readRunRecord(dir) ?? `the job completed but ${join(dir, 'final.json')} is missing: do the workers write to this --out?`;
+  } catch (e) {
+    if (e instanceof CorruptRunRecordError) return corruptRefusal(e).message;
+    throw e;
   }
 }
 
@@ -661,12 +671,14 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
 
 /**
  * Moves a complete run directory into place: a directory that is already complete there (the
- * same run, finished by another worker) wins and ours is dropped; a partial one is replaced.
+ * same run, finished by another worker) wins and ours is dropped; a partial one is replaced,
+ * keeping the corrupt records set aside in it. A corrupt final.json there is refused.
  */
 async function publish(tmp: string, target: string): Promise<void> {
-  if (readFinal(target)) return;
+  if (finishedThere(target)) return;
   await makeDir(join(target, '..'));
   if (existsSync(target)) {
+    for (const name of setAsideRecords(target)) await rename(join(target, name), join(tmp, name));
     const aside = `${tmp}.old`;
     await rename(target, aside).catch(() => {});
     await rm(aside, { recursive: true, force: true });
@@ -674,9 +686,19 @@ async function publish(tmp: string, target: string): Promise<void> {
   try {
     await rename(tmp, target);
   } catch (e) {
-    // Another worker renamed the same run into place between our check and our rename.
-    if (readFinal(target)) return;
-    throw e;
+    // Another worker renamed the same run into place between our check and our rename: its
+    // run stands, and the records set aside go back beside it.
+    if (!finishedThere(target)) throw e;
+    for (const name of setAsideRecords(tmp)) await rename(join(tmp, name), join(target, name)).catch(() => {});
+  }
+}
+
+/** Whether `target` holds a finished run; a corrupt final.json is refused, never replaced. */
+function finishedThere(target: string): boolean {
+  try {
+    return readRunRecord(target) !== null;
+  } catch (e) {
+    throw e instanceof CorruptRunRecordError ? corruptRefusal(e) : e;
   }
 }
 

@@ -9,19 +9,21 @@
  *   params_final/*.npy   every final parameter, <f8 (for `analyze` and re-evaluation)
  *   final.json           status, accuracies, network metrics, timings — written atomically LAST:
  *                        a run is done exactly when final.json exists.
+ *   final.json.corrupt-<time>  a corrupt final.json set aside by `--redo-corrupt` (kept when the
+ *                        run is retrained, so that nothing is lost; <time> is ISO 8601, basic format)
  *
  * A run that hits NaN/Inf (NonFiniteError) ends with status 'diverged', the step and the
  * tensor; it has no accuracies or metrics (null, never NaN).
  */
-import { rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../connectome/npy.ts';
 import type { NonFiniteError } from '../engine/errors.ts';
 import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
-import { makeDir, writeFileAtomic } from './files.ts';
+import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
 import { modeSettings, type Protocol } from './protocol.ts';
 import { variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
@@ -32,7 +34,6 @@ import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import { labellingInputs, prepareField } from './prepare.ts';
 import {
   CSV_HEADER,
-  RUN_SCHEMA,
   checkFinalRecord,
   csvRow,
   divergedRecord,
@@ -64,28 +65,87 @@ export function runRelDir(s: RunSpec): string {
   return join('runs', `${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variantSlug(s.variant), ...lambdaPart(s), `seed-${s.seed}`);
 }
 
-/** Reads and checks one final.json; errors name the file and the field. */
-export function readFinalStrict(dir: string): FinalRecord {
-  const p = join(dir, 'final.json');
-  let j: FinalRecord;
-  try {
-    j = JSON.parse(readFileSync(p, 'utf8')) as FinalRecord;
-  } catch (e) {
-    throw new Error(`${p}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
+/** A final.json that exists but is not a run's final record: unparseable, another schema, or incomplete. */
+export class CorruptRunRecordError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'CorruptRunRecordError';
   }
-  return checkFinalRecord(j, p);
 }
 
-/** The final record of a run directory, or null when the run is not done (no or bad final.json). */
-export function readFinal(dir: string): FinalRecord | null {
+/**
+ * The reader of a run's final.json: the record, or null when there is no final.json (the run is
+ * not done). One that exists but is unparseable, of another schema or fails `checkFinalRecord`
+ * throws a CorruptRunRecordError naming the file and what is wrong: it is never "not done",
+ * which would have it deleted and retrained.
+ */
+export function readRunRecord(dir: string): FinalRecord | null {
   const p = join(dir, 'final.json');
-  if (!existsSync(p)) return null;
+  let text: string;
   try {
-    const j = JSON.parse(readFileSync(p, 'utf8')) as FinalRecord;
-    return j && j.schema === RUN_SCHEMA && (j.status === 'ok' || j.status === 'diverged') ? j : null;
-  } catch {
-    return null;
+    text = readFileSync(p, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return null;
+    throw new Error(`${p}: expected to read the run's final record, got ${fsProblem(e) ?? (e as Error).message}`, { cause: e });
   }
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new CorruptRunRecordError(p, `${p}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
+  }
+  if (!j || typeof j !== 'object' || Array.isArray(j))
+    throw new CorruptRunRecordError(p, `${p}: expected a run's final record (a JSON object), got ${JSON.stringify(j).slice(0, 80)}`);
+  try {
+    return checkFinalRecord(j as FinalRecord, p);
+  } catch (e) {
+    throw new CorruptRunRecordError(p, (e as Error).message, { cause: e });
+  }
+}
+
+/** The final record of a run that must be done (the report, analyze): `readRunRecord`, with no final.json an error. */
+export function readFinalStrict(dir: string): FinalRecord {
+  const rec = readRunRecord(dir);
+  if (!rec) throw new Error(`${join(dir, 'final.json')}: expected a run's final record, got no such file`);
+  return rec;
+}
+
+const SET_ASIDE_PREFIX = 'final.json.corrupt-';
+
+/**
+ * Renames the corrupt final.json of run directory `dir` to final.json.corrupt-<time>, so that the
+ * run counts as not done while the file is kept; returns the new path. The time is ISO 8601 in
+ * its basic format (no ':', which some file systems and tools refuse).
+ */
+export function setAsideCorruptRecord(dir: string): string {
+  const file = join(dir, 'final.json');
+  const aside = join(dir, SET_ASIDE_PREFIX + new Date().toISOString().replace(/[-:]/g, ''));
+  try {
+    renameSync(file, aside);
+  } catch (e) {
+    throw new Error(`${file}: expected to rename it to ${aside}, got ${fsProblem(e) ?? (e as Error).message}`, { cause: e });
+  }
+  return aside;
+}
+
+/** The names of the corrupt records set aside in a run directory (none when there is no such directory). */
+export function setAsideRecords(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((e) => e.startsWith(SET_ASIDE_PREFIX));
+  } catch {
+    return [];
+  }
+}
+
+/** Empties a run directory for a fresh run, keeping the corrupt records set aside in it. */
+async function clearRunDir(dir: string): Promise<void> {
+  const kept = setAsideRecords(dir);
+  if (!kept.length) return await rm(dir, { recursive: true, force: true });
+  for (const e of await readdir(dir)) if (!kept.includes(e)) await rm(join(dir, e), { recursive: true, force: true });
 }
 
 /** A run set up and its directory started (config and initial weights written). */
@@ -113,7 +173,7 @@ async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
   const p = o.protocol;
   const { variant, task, n, init, reg, cfg, params, splits, stepsPerEpoch, totalSteps } = setupRun(spec, ctx, p);
 
-  await rm(o.dir, { recursive: true, force: true });
+  await clearRunDir(o.dir);
   await makeDir(join(o.dir, 'params_final'));
   const config = {
     schema: 'cortical-rnn/run-config/1',

@@ -1,9 +1,12 @@
 /**
  * The grid of runs: tasks × variants × seeds for one field, mode(s) and positivity, resumable.
  *
- * Resumption: a run is done exactly when its final.json exists and parses (run.ts writes it
- * atomically, last). A rerun skips done runs and redoes every other planned run from scratch
- * (a partial directory is deleted first), so a killed sweep loses no run and duplicates none.
+ * Resumption: a run is done exactly when its final.json exists (run.ts writes it atomically,
+ * last). A rerun skips done runs and redoes every other planned run from scratch (a partial
+ * directory is deleted first), so a killed sweep loses no run and duplicates none. A final.json
+ * that exists but is corrupt (unparseable, another schema, incomplete) stops the sweep, naming
+ * it: it is retrained only when asked (`redoCorrupt`, --redo-corrupt), and then set aside as
+ * final.json.corrupt-<time> in its run directory, never deleted.
  * The manifest sweep.json (rewritten atomically after every run) lists each invocation and
  * every run's status, keyed by run id.
  */
@@ -13,7 +16,7 @@ import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeDir, writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
-import { readFinal, runGroup, runRelDir } from './run.ts';
+import { CorruptRunRecordError, readRunRecord, runGroup, runRelDir, setAsideCorruptRecord } from './run.ts';
 import { rnnConfigFor, runId, toJson, type FinalRecord, type RunSpec } from './record.ts';
 import { modelsPerBatch } from '../engine/rnn/trainer.ts';
 import { prepareField } from './prepare.ts';
@@ -54,6 +57,8 @@ export interface SweepOptions extends SweepPlan {
   modelsPerBatch?: number;
   /** Resume a directory whose finished runs came from another commit (off by default). */
   allowMixedCommits?: boolean;
+  /** Retrain runs whose final.json is corrupt, setting it aside (off by default: such a run stops the sweep). */
+  redoCorrupt?: boolean;
   /** Run only this shard of the grid (`--shard I/N`). */
   shard?: Shard;
   quiet?: boolean;
@@ -314,12 +319,31 @@ export function protocolMismatch(path: string, expected: Protocol, got: Protocol
   );
 }
 
+/** The refusal to resume over a corrupt final.json: what is wrong, and the explicit way to retrain it. */
+export function corruptRefusal(e: CorruptRunRecordError): Error {
+  return new Error(`${e.message}; rerun with --redo-corrupt to retrain it`, { cause: e });
+}
+
 /**
  * The final record of a planned run that is done in `dir`, or null when it is to be (re)done;
- * a done run from another protocol (or, unless allowed, another commit) is refused.
+ * a done run from another protocol (or, unless allowed, another commit) is refused. A corrupt
+ * final.json is refused with what to do, unless `onCorrupt` takes it (the run is then to be
+ * redone, and the caller sets the file aside).
  */
-export function doneRun(dir: string, protocol: Protocol, o: { commit?: string; allowMixedCommits?: boolean } = {}): FinalRecord | null {
-  const done = readFinal(dir);
+export function doneRun(
+  dir: string,
+  protocol: Protocol,
+  o: { commit?: string; allowMixedCommits?: boolean; onCorrupt?: (e: CorruptRunRecordError) => void } = {},
+): FinalRecord | null {
+  let done: FinalRecord | null;
+  try {
+    done = readRunRecord(dir);
+  } catch (e) {
+    if (!(e instanceof CorruptRunRecordError)) throw e;
+    if (!o.onCorrupt) throw corruptRefusal(e);
+    o.onCorrupt(e);
+    return null;
+  }
   if (!done) return null;
   if (done.protocol && !sameProtocol(done.protocol, protocol)) throw protocolMismatch(join(dir, 'final.json'), protocol, done.protocol);
   if (!o.allowMixedCommits && o.commit && done.code?.commit && done.code.commit !== o.commit) {
@@ -332,23 +356,31 @@ export function doneRun(dir: string, protocol: Protocol, o: { commit?: string; a
 
 /**
  * The planned runs split into those to (re)do and those done (each checked against the protocol
- * and commit by `doneRun`, then recorded); sets the invocation's `skipped`.
+ * and commit by `doneRun`, then recorded); sets the invocation's `skipped`. With `redoCorrupt`,
+ * the corrupt final.json files are set aside (one log line each) once every run has been
+ * checked, so that a refusal leaves the directory as it was.
  */
 export function splitDone(
   planned: RunSpec[],
-  o: { out: string; protocol: Protocol; allowMixedCommits?: boolean },
+  o: { out: string; protocol: Protocol; allowMixedCommits?: boolean; redoCorrupt?: boolean; log?: (line: string) => void },
   inv: Invocation,
   record: (dir: string, rec: FinalRecord) => void,
 ): { todo: RunSpec[]; skipped: string[] } {
   const todo: RunSpec[] = [];
   const skipped: string[] = [];
+  const corrupt: { dir: string; e: CorruptRunRecordError }[] = [];
   for (const spec of planned) {
     const dir = join(o.out, runRelDir(spec));
-    const done = doneRun(dir, o.protocol, { commit: inv.code?.commit ?? undefined, allowMixedCommits: o.allowMixedCommits });
+    const onCorrupt = o.redoCorrupt ? (e: CorruptRunRecordError) => corrupt.push({ dir, e }) : undefined;
+    const done = doneRun(dir, o.protocol, { commit: inv.code?.commit ?? undefined, allowMixedCommits: o.allowMixedCommits, onCorrupt });
     if (done) {
       record(dir, done);
       skipped.push(done.id);
     } else todo.push(spec);
+  }
+  for (const { dir, e } of corrupt) {
+    const aside = setAsideCorruptRecord(dir);
+    o.log?.(`sweep: ${e.message}; retraining it (--redo-corrupt), the corrupt file kept as ${aside}`);
   }
   inv.skipped = skipped.length;
   return { todo, skipped };
@@ -369,7 +401,7 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
   if (o.shard) inv.shard = `${o.shard.index}/${o.shard.count}`;
   const { manifest, save, record } = manifestWriter(o.out, inv, { lockEachSave: Boolean(o.shard) });
 
-  const { todo, skipped } = splitDone(planned, o, inv, record);
+  const { todo, skipped } = splitDone(planned, { ...o, log }, inv, record);
   await save();
   const which = o.shard ? ` (shard ${o.shard.index}/${o.shard.count})` : '';
   log(`sweep: ${planned.length} runs planned${which}, ${skipped.length} already done, ${todo.length} to run → ${o.out}`);

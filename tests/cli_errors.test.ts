@@ -3,8 +3,8 @@
  * stderr naming the flag or file and what was expected (no stack trace, no driver warnings),
  * exit status 2 for usage errors and 1 for the rest; a stack trace only under --verbose.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,22 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['bin/cortical-rnn.js', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stderr.split('\n').filter((l) => l.length > 0) };
+}
+
+/** `cli` without blocking the test worker (a long spawnSync starves vitest's own messages). */
+function cliAsync(args: string[]): Promise<ReturnType<typeof cli>> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/cortical-rnn.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, lines: stderr.split('\n').filter((l) => l.length > 0) });
+    });
+  });
 }
 
 /** [args, exit status, what the one line must say] */
@@ -82,4 +98,45 @@ describe('results are never silently replaced', () => {
     const forced = cli([...args, ...tiny, '--overwrite']);
     expect(forced.code, forced.stderr).toBe(0);
   });
+
+  it(
+    'train and sweep refuse a corrupt final.json, naming it and --redo-corrupt; with --redo-corrupt they retrain it, keeping it aside',
+    { timeout: 300_000 },
+    async () => {
+      const out = join(tmp, 'corrupt');
+      const common = ['--quick', '--out', out, '--backend', 'cpu', '--train-trials', '128', '--test-trials', '64', '--val-trials', '64', '--epochs', '1'];
+      const train = ['train', ...common, '--task', 'gonogo', '--variant', 'W', '--seed', '3', '--n-null', '4', '--n-matched', '2'];
+      const sweep = ['sweep', ...common, '--tasks', 'gonogo', '--variants', 'W', '--seeds', '1', '--seed-start', '3', '--n-null', '4', '--n-matched', '2'];
+      const first = await cliAsync(train);
+      expect(first.code, first.stderr).toBe(0);
+      const dir = join(out, 'runs', 'corrected', '5_3_4', 'gonogo', 'W', 'seed-3');
+      const file = join(dir, 'final.json');
+      const corrupt = readFileSync(file, 'utf8').slice(0, 30);
+      writeFileSync(file, corrupt);
+      const files = readdirSync(dir).sort();
+      const refusal = `cortical-rnn: ${file}: expected a run's final record as JSON, got unparseable text (`;
+      // --overwrite replaces a finished run; a corrupt one is not, and still asks for --redo-corrupt
+      for (const args of [train, [...train, '--overwrite'], sweep]) {
+        const r = await cliAsync(args);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.lines.filter((l) => l.startsWith('cortical-rnn:'))).toHaveLength(1);
+        expect(r.lines.at(-1)!.startsWith(refusal), r.stderr).toBe(true);
+        expect(r.lines.at(-1)).toMatch(/\); rerun with --redo-corrupt to retrain it$/);
+        expect(readdirSync(dir).sort()).toEqual(files);
+        expect(readFileSync(file, 'utf8')).toBe(corrupt);
+      }
+      const kept = () => readdirSync(dir).filter((e) => e.startsWith('final.json.corrupt-'));
+      for (const [k, args] of [train, sweep].entries()) {
+        writeFileSync(file, corrupt);
+        const r = await cliAsync([...args, '--redo-corrupt']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(
+          /: expected a run's final record as JSON, got unparseable text \(.*\); retraining it \(--redo-corrupt\), the corrupt file kept as \S+final\.json\.corrupt-\d{8}T\d{6}\.\d{3}Z\n/,
+        );
+        expect(kept()).toHaveLength(k + 1);
+        for (const f of kept()) expect(readFileSync(join(dir, f), 'utf8')).toBe(corrupt);
+        expect(JSON.parse(readFileSync(file, 'utf8')).status).toBe('ok');
+      }
+    },
+  );
 });

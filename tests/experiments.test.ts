@@ -18,8 +18,8 @@ import { ALL_VARIANTS, EXTRA_VARIANTS, PAPER_VARIANTS, getVariant, parseVariantL
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, parseModes, resolveProtocol, type Protocol } from '../experiments/protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, wStarDraw } from '../experiments/setup.ts';
 import { prepareField } from '../experiments/prepare.ts';
-import { readFinal, runOne, runRelDir } from '../experiments/run.ts';
-import { runId } from '../experiments/record.ts';
+import { readFinalStrict, readRunRecord, runOne, runRelDir } from '../experiments/run.ts';
+import { RUN_SCHEMA, runId } from '../experiments/record.ts';
 import { parseSeeds, parseTaskList, planRuns, readManifest, sweep } from '../experiments/sweep.ts';
 import { analyzeRun } from '../experiments/analyze.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
@@ -203,8 +203,8 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(first.ran).toHaveLength(2);
     const specs = planRuns(plan);
     const dirs = specs.map((s) => join(out, runRelDir(s)));
-    expect(readFinal(dirs[0]!)).not.toBeNull();
-    expect(readFinal(dirs[1]!)).not.toBeNull();
+    expect(readRunRecord(dirs[0]!)).not.toBeNull();
+    expect(readRunRecord(dirs[1]!)).not.toBeNull();
     expect(existsSync(dirs[2]!)).toBe(false);
     // a run killed mid-way: a partial directory without final.json (with a stale file in it)
     mkdirSync(dirs[2]!, { recursive: true });
@@ -219,7 +219,7 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(second.skipped).toEqual([runId(specs[1]!)]);
     expect(second.ran.sort()).toEqual([runId(specs[0]!), runId(specs[2]!), runId(specs[3]!)].sort());
     // every planned run is present exactly once, and the done run was not redone
-    for (const d of dirs) expect(readFinal(d)?.status).toBe('ok');
+    for (const d of dirs) expect(readRunRecord(d)?.status).toBe('ok');
     expect(readFileSync(join(dirs[1]!, 'final.json'), 'utf8')).toBe(keptFinal);
     expect(existsSync(join(dirs[2]!, 'W_rec_epoch09.npy'))).toBe(false);
     expect(JSON.parse(readFileSync(join(dirs[2]!, 'config.json'), 'utf8')).id).toBe(runId(specs[2]!));
@@ -236,13 +236,80 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     // every run and every invocation records the commit that produced it
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
     expect(JSON.parse(readFileSync(join(dirs[0]!, 'config.json'), 'utf8')).code.commit).toBe(head);
-    expect(readFinal(dirs[0]!)!.code!.commit).toBe(head);
+    expect(readRunRecord(dirs[0]!)!.code!.commit).toBe(head);
     expect(readManifest(out)!.invocations.every((i) => i.code?.commit === head)).toBe(true);
     // a grid comes from one commit: resuming runs of another commit is refused unless asked for
     const f = join(dirs[3]!, 'final.json');
     writeFileSync(f, readFileSync(f, 'utf8').replace(head, '0'.repeat(40)));
     await expect(sweep(opts)).rejects.toThrow(/final\.json: field "code\.commit": expected this checkout's commit [0-9a-f]{40}, got 0{40}/);
     expect((await sweep({ ...opts, allowMixedCommits: true })).ran).toHaveLength(0);
+  });
+
+  it('a corrupt or foreign final.json stops the resume, naming it; --redo-corrupt retrains it and keeps the file aside', async () => {
+    const out = join(tmp, 'corrupt');
+    const plan = { field: '5_3_4', tasks: ['gonogo'], variants: parseVariantList('W'), seeds: [1, 2], modes: ['corrected' as const], positive: false };
+    const lines: string[] = [];
+    const opts = { ...plan, out, dataDir: DATA, backend: cpu, protocol: TINY, quiet: true, log: (l: string) => lines.push(l) };
+    await sweep(opts);
+    const dirs = planRuns(plan).map((s) => join(out, runRelDir(s)));
+    const files = dirs.map((d) => join(d, 'final.json'));
+    const good = files.map((f) => readFileSync(f, 'utf8'));
+    const weights = dirs.map((d) => readFileSync(join(d, 'W_rec_epoch02.npy')));
+    const manifest = readFileSync(join(out, 'sweep.json'), 'utf8');
+    const hint = '; rerun with --redo-corrupt to retrain it';
+    /** The sweep is refused with exactly this message, and leaves every file as it was. */
+    const refused = async (message: string | RegExp) => {
+      const before = dirs.map((d) => readdirSync(d).sort());
+      const contents = files.map((f) => readFileSync(f, 'utf8'));
+      const e = (await sweep(opts).catch((x: unknown) => x)) as Error;
+      expect(e).toBeInstanceOf(Error);
+      if (typeof message === 'string') expect(e.message).toBe(message);
+      else expect(e.message).toMatch(message);
+      expect(dirs.map((d) => readdirSync(d).sort())).toEqual(before);
+      expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(contents);
+      expect(readFileSync(join(out, 'sweep.json'), 'utf8')).toBe(manifest);
+    };
+    // unparseable (a truncated write)
+    writeFileSync(files[0]!, good[0]!.slice(0, 40));
+    const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await refused(new RegExp(`^${esc(files[0]!)}: expected a run's final record as JSON, got unparseable text \\(.+\\)${esc(hint)}$`));
+    // of another schema (valid JSON)
+    writeFileSync(files[0]!, good[0]!);
+    writeFileSync(files[1]!, JSON.stringify({ schema: 'someone-else/record/1', status: 'ok' }));
+    await refused(`${files[1]}: field "schema": expected "${RUN_SCHEMA}", got "someone-else/record/1"${hint}`);
+    // of this schema but incomplete
+    const incomplete = { ...JSON.parse(good[1]!), metrics: null };
+    writeFileSync(files[1]!, JSON.stringify(incomplete));
+    await refused(`${files[1]}: field "metrics": expected the network metrics of an ok run, got null${hint}`);
+    // the report's reader refuses the same file alike (without the resume's hint)
+    expect(() => readFinalStrict(dirs[1]!)).toThrow(`${files[1]}: field "metrics": expected the network metrics of an ok run, got null`);
+    expect(readRunRecord(join(out, 'no-such-run'))).toBeNull();
+    expect(() => readFinalStrict(join(out, 'no-such-run'))).toThrow(/no-such-run\/final\.json: expected a run's final record, got no such file$/);
+
+    // --redo-corrupt: both retrained, their old files kept aside, one log line each
+    writeFileSync(files[0]!, good[0]!.slice(0, 40));
+    lines.length = 0;
+    const redo = await sweep({ ...opts, redoCorrupt: true });
+    expect(redo.ran.sort()).toEqual(planRuns(plan).map(runId).sort());
+    const setAside = lines.filter((l) => l.includes('--redo-corrupt'));
+    expect(setAside).toHaveLength(2);
+    for (const [k, d] of dirs.entries()) {
+      const kept = readdirSync(d).filter((e) => e.startsWith('final.json.corrupt-'));
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatch(/^final\.json\.corrupt-\d{8}T\d{6}\.\d{3}Z$/);
+      expect(readFileSync(join(d, kept[0]!), 'utf8')).toBe(k === 0 ? good[0]!.slice(0, 40) : JSON.stringify(incomplete));
+      expect(setAside[k]).toMatch(
+        new RegExp(`^sweep: ${esc(files[k]!)}: .*; retraining it \\(--redo-corrupt\\), the corrupt file kept as ${esc(join(d, kept[0]!))}$`),
+      );
+      // retrained exactly as before
+      expect(readFileSync(join(d, 'W_rec_epoch02.npy')).equals(weights[k]!)).toBe(true);
+      expect(readRunRecord(d)!.accuracy).toEqual(JSON.parse(good[k]!).accuracy);
+    }
+    // and then nothing is left to do; the kept files stay
+    const again = await sweep(opts);
+    expect(again.ran).toHaveLength(0);
+    expect(again.skipped).toHaveLength(2);
+    for (const d of dirs) expect(readdirSync(d).filter((e) => e.startsWith('final.json.corrupt-'))).toHaveLength(1);
   });
 
   it('writes config, per-epoch CSV, W_rec per epoch as NumPy <f4, and final.json', async () => {
@@ -319,7 +386,7 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(parsed.divergence.message).toMatch(/non-finite value .* at training step \d+/);
     delete parsed.divergence;
     expect(JSON.stringify(parsed)).not.toMatch(/NaN|Infinity/);
-    const back = readFinal(dir)!;
+    const back = readRunRecord(dir)!;
     expect(back.status).toBe('diverged');
     expect(back.divergence!.step).toBe(rec.divergence!.step);
     expect(back.steps).toBe(rec.divergence!.step);

@@ -6,7 +6,7 @@
  * is one line within seconds; forged jobs are refused and write nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { jobIdOf, validateJob } from '../experiments/queue.ts';
 import { PAPER_PROTOCOL, resolveProtocol } from '../experiments/protocol.ts';
 import { planRuns } from '../experiments/sweep.ts';
-import { readFinal, runRelDir } from '../experiments/run.ts';
+import { readRunRecord, runRelDir } from '../experiments/run.ts';
 import type { RunSpec } from '../experiments/record.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { alive, cliProc, cliRun, haveRedis, killStarted, redisUrl, DATA, dataEnv, GRID, haveData, TINY } from './helpers/services.ts';
@@ -50,7 +50,7 @@ const cli = (args: string[], timeoutMs = 300_000) => cliRun(args, env, timeoutMs
 function expectExactly(out: string, plan: RunSpec[]): void {
   expect(runDirs(out)).toEqual(plan.map((s) => runRelDir(s)).sort());
   for (const s of plan) {
-    const f = readFinal(join(out, runRelDir(s)));
+    const f = readRunRecord(join(out, runRelDir(s)));
     expect(f, runRelDir(s)).not.toBeNull();
     expect(f!.spec.variant).toBe(s.variant);
     expect(f!.protocol).toEqual(PROTOCOL);
@@ -216,11 +216,11 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     const tKill = Date.now();
     const ea = await a.exit;
     expect(ea.signal ?? ea.code).toBeTruthy();
-    expect(readFinal(join(out, runRelDir(spec)))).toBeNull();
+    expect(readRunRecord(join(out, runRelDir(spec)))).toBeNull();
 
     const b = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--models-per-batch', '1', '--idle-exit', '2', ...FAST], env);
     const dir = join(out, runRelDir(spec));
-    while (!readFinal(dir)) await new Promise((r) => setTimeout(r, 100));
+    while (!readRunRecord(dir)) await new Promise((r) => setTimeout(r, 100));
     timings.kill_to_redone_s = (Date.now() - tKill) / 1000;
     const c = await coord.exit;
     expect(c.code, coord.out()).toBe(0);
@@ -411,6 +411,71 @@ describe.skipIf(!haveRedis || !haveData)('sweeps through a Redis queue', () => {
     expect(readdirSync(join(out, '.partial'))).toEqual([]);
     expect(existsSync(join(tmp, 'escape')) || existsSync(join(tmpdir(), 'escape'))).toBe(false);
   });
+
+  it(
+    'a corrupt final.json: coordinator and worker refuse it, naming it and --redo-corrupt; sweep --queue --redo-corrupt has it retrained, kept aside',
+    { timeout: 300_000 },
+    async () => {
+      const out = join(tmp, 'corrupt');
+      const one = ['--field', '5_3_4', '--tasks', 'gonogo', '--variants', 'W', '--seeds', '1', ...TINY];
+      const l = await cli(['sweep', ...one, '--out', out]);
+      expect(l.code, l.stderr).toBe(0);
+      const spec = PLAN[0]!;
+      const dir = join(out, runRelDir(spec));
+      const original = join(tmp, 'corrupt-original');
+      cpSync(dir, original, { recursive: true });
+      const file = join(dir, 'final.json');
+      const corrupt = readFileSync(file, 'utf8').slice(0, 30);
+      writeFileSync(file, corrupt);
+      const files = readdirSync(dir).sort();
+      const refusal = new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a run's final record as JSON, got unparseable text \\(.+\\); rerun with --redo-corrupt to retrain it$`,
+      );
+      const untouched = () => {
+        expect(readdirSync(dir).sort()).toEqual(files);
+        expect(readFileSync(file, 'utf8')).toBe(corrupt);
+      };
+
+      // The coordinator stops before enqueuing anything.
+      const name = queueName();
+      const c = await cli(['sweep', ...one, '--queue', redisUrl, '--queue-name', name, '--out', out]);
+      expect(c.code, c.stderr).toBe(1);
+      expect(c.lines.filter((x) => x.startsWith('cortical-rnn:'))).toHaveLength(1);
+      expect(c.lines.at(-1)!.replace(/^cortical-rnn: /, '')).toMatch(refusal);
+      untouched();
+      const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      const q = new Queue(name, { connection: conn });
+      expect(Object.values(await q.getJobCounts()).every((n) => n === 0)).toBe(true);
+      // A worker handed the run's job refuses it (not retried) and leaves the directory alone.
+      await q.add('corrupt', { schema: 'cortical-rnn/job/1', spec, protocol: PROTOCOL }, { jobId: 'corrupt', attempts: 3 });
+      const w = cliProc(['worker', '--queue', redisUrl, '--queue-name', name, '--out', out, '--idle-exit', '2', ...FAST], env);
+      expect((await w.exit).code, w.out()).toBe(0);
+      const job = (await q.getFailed())[0]!;
+      expect(job.failedReason).toMatch(refusal);
+      expect(job.attemptsMade).toBe(1);
+      await q.close();
+      conn.disconnect();
+      untouched();
+
+      // --redo-corrupt: the coordinator sets the file aside and enqueues the run; a worker retrains it.
+      const name2 = queueName();
+      const coord = cliProc(['sweep', ...one, '--queue', redisUrl, '--queue-name', name2, '--out', out, '--redo-corrupt'], env);
+      const w2 = cliProc(['worker', '--queue', redisUrl, '--queue-name', name2, '--out', out, '--idle-exit', '2', ...FAST], env);
+      expect((await coord.exit).code, coord.out()).toBe(0);
+      expect((await w2.exit).code, w2.out()).toBe(0);
+      expect(coord.out()).toMatch(
+        /final\.json: expected .*; retraining it \(--redo-corrupt\), the corrupt file kept as \S+final\.json\.corrupt-\d{8}T\d{6}\.\d{3}Z\n/,
+      );
+      expect(coord.out()).toMatch(/sweep done: 1 runs \(1 run by the workers, 0 already done\)/);
+      const kept = readdirSync(dir).filter((e) => e.startsWith('final.json.corrupt-'));
+      expect(kept).toHaveLength(1);
+      expect(readFileSync(join(dir, kept[0]!), 'utf8')).toBe(corrupt);
+      expectExactly(out, [spec]);
+      // the retrained run is the run it was
+      rmSync(join(dir, kept[0]!));
+      expectSameRun(original, dir);
+    },
+  );
 
   it("a job of another protocol than the directory's is refused with the local resume's message", { timeout: 300_000 }, async () => {
     const out = join(tmp, 'other-protocol');

@@ -13,7 +13,7 @@ import { CpuBackend } from '../engine/cpu/backend.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { PAPER_PROTOCOL, type Protocol } from '../experiments/protocol.ts';
 import { sweep } from '../experiments/sweep.ts';
-import { runOne, readFinal } from '../experiments/run.ts';
+import { runOne, readRunRecord } from '../experiments/run.ts';
 import { buildReport, loadSweepDir, writeReport } from '../experiments/report.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { encodePng } from '../experiments/svg.ts';
@@ -167,7 +167,7 @@ describe('report of a tiny sweep', { skip: !haveData }, () => {
     const j = built.json as { summary: unknown; modeComparison: unknown[] } & Record<string, Record<string, Record<string, Cell>>>;
     expect(j.summary).toMatchObject({ runs: 14, diverged: 1, modes: ['corrected', 'paper'] });
     const cell = j['table2-5_3_4-paper']['W*D*C']['gonogo'];
-    const finals = [1, 2].map((s) => readFinal(join(out, 'runs', 'paper', '5_3_4', 'gonogo', 'WsDsC', `seed-${s}`))!);
+    const finals = [1, 2].map((s) => readRunRecord(join(out, 'runs', 'paper', '5_3_4', 'gonogo', 'WsDsC', `seed-${s}`))!);
     const mean = (finals[0]!.accuracy!.test + finals[1]!.accuracy!.test) / 2;
     expect(cell.test!.mean).toBeCloseTo(mean, 12);
     expect(cell.n).toBe(2);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planRuns } from '../experiments/sweep.ts';
-import { readFinal, runRelDir } from '../experiments/run.ts';
+import { readRunRecord, runRelDir } from '../experiments/run.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { cliProc, cliRun, haveRedis, haveSlurm, killStarted, redisUrl, dataEnv, GRID, haveData, TINY } from './helpers/services.ts';
 import { listFiles, runDirs } from './helpers/runs.ts';
@@ -34,7 +34,7 @@ const cli = (args: string[]) => cliRun(args, env);
 
 function expectExactly(out: string): void {
   expect(runDirs(out)).toEqual(PLAN.map((s) => runRelDir(s)).sort());
-  for (const s of PLAN) expect(readFinal(join(out, runRelDir(s)))?.status, runRelDir(s)).toMatch(/^(ok|diverged)$/);
+  for (const s of PLAN) expect(readRunRecord(join(out, runRelDir(s)))?.status, runRelDir(s)).toMatch(/^(ok|diverged)$/);
 }
 
 describe('slurm scripts', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAPER_PROTOCOL, type Protocol } from '../experiments/protocol.ts';
 import { planRuns, sweep } from '../experiments/sweep.ts';
-import { readFinal, runRelDir } from '../experiments/run.ts';
+import { readRunRecord, runRelDir } from '../experiments/run.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 
@@ -31,8 +31,8 @@ describe.skipIf(!hasAdapter || !haveData)('batched sweeps', () => {
     for (const spec of planRuns(plan)) {
       const a = join(tmp, 'one', runRelDir(spec));
       const b = join(tmp, 'two', runRelDir(spec));
-      const fa = readFinal(a)!;
-      const fb = readFinal(b)!;
+      const fa = readRunRecord(a)!;
+      const fb = readRunRecord(b)!;
       expect(fb.status).toBe(fa.status);
       expect(fb.accuracy).toEqual(fa.accuracy);
       expect(fb.testLoss).toBe(fa.testLoss);

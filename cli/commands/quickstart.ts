@@ -15,8 +15,9 @@ import { parseVariantList } from '../../experiments/variants.ts';
 import { writeReport } from '../../experiments/report.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
+import { REDO_CORRUPT_OPTION } from '../../experiments/cli_options.ts';
 
-type Args = { backend: (typeof BACKEND_CHOICES)[number]; out: string; fixtures: string; data?: string };
+type Args = { backend: (typeof BACKEND_CHOICES)[number]; out: string; fixtures: string; data?: string; redoCorrupt: boolean };
 
 export const command: CommandModule<object, Args> = {
   command: 'quickstart',
@@ -24,7 +25,8 @@ export const command: CommandModule<object, Args> = {
   builder: (y) =>
     withBackendOption(y)
       .option('out', { type: 'string', default: 'results/quick', describe: 'sweep and report directory' })
-      .option('fixtures', { type: 'string', default: process.env.CORTICAL_RNN_FIXTURES ?? '../shared/fixtures', describe: 'reference fixtures directory' }),
+      .option('fixtures', { type: 'string', default: process.env.CORTICAL_RNN_FIXTURES ?? '../shared/fixtures', describe: 'reference fixtures directory' })
+      .option('redo-corrupt', REDO_CORRUPT_OPTION) as never,
   handler: async (args) => {
     const dataDir = resolveDataDir(args.data);
     await withBackend(args, async (backend) => {
@@ -53,6 +55,7 @@ export const command: CommandModule<object, Args> = {
         positive: false,
         protocol: resolveProtocol(QUICK_PRESET.protocol, {}),
         preset: 'quick',
+        redoCorrupt: args.redoCorrupt,
       });
       const out = await writeReport(args.out);
       console.log(`sweep: ${r.planned.length} runs (${r.ran.length} trained now) in ${formatDuration(r.wallSeconds)}; report: ${out.html}`);

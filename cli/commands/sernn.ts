@@ -12,7 +12,7 @@ import { parseSeeds, sweep } from '../../experiments/sweep.ts';
 import { sernnPlan, SERNN_PROTOCOL } from '../../experiments/sernn.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { checkQueueName, parseQueueUrl, queueSweep, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
-import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
+import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
 
 type Args = ProtocolArgs & {
@@ -24,6 +24,7 @@ type Args = ProtocolArgs & {
   backend: (typeof BACKEND_CHOICES)[number];
   modelsPerBatch?: number;
   allowMixedCommits: boolean;
+  redoCorrupt: boolean;
   queue?: string;
   queueName: string;
 };
@@ -43,6 +44,7 @@ export const command: CommandModule<object, Args> = {
       .option('out', { type: 'string', default: 'results/sernn', describe: 'results directory' })
       .option('models-per-batch', { type: 'number', describe: 'networks trained together (default: from the adapter; 1 on CPU adapters)' })
       .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' })
+      .option('redo-corrupt', REDO_CORRUPT_OPTION)
       .option('queue', { type: 'string', describe: 'coordinate `cortical-rnn worker`s through this Redis instead of training here (see sweep --queue)' })
       .option('queue-name', { type: 'string', default: DEFAULT_QUEUE_NAME, describe: 'the BullMQ queue (one per sweep directory)' }) as never,
   handler: async (a) => {
@@ -62,6 +64,7 @@ export const command: CommandModule<object, Args> = {
         protocol,
         preset: 'sernn',
         allowMixedCommits: a.allowMixedCommits,
+        redoCorrupt: a.redoCorrupt,
       });
       if (r.failed.length)
         throw new Error(`sernn --queue: expected every network to finish, got ${r.failed.length} failed: ${r.failed.map((f) => f.id).join('; ')}`);
@@ -80,6 +83,7 @@ export const command: CommandModule<object, Args> = {
         preset: 'sernn',
         modelsPerBatch: a.modelsPerBatch,
         allowMixedCommits: a.allowMixedCommits,
+        redoCorrupt: a.redoCorrupt,
       });
       const div = Object.values(r.manifest.runs).filter((x) => x.status === 'diverged').length;
       process.stdout.write(

@@ -1,7 +1,8 @@
 /**
  * `cortical-rnn sweep --field 6_6_2 --tasks all --variants paper --seeds 20 [--positive] [--mode …] [--out DIR] [--quick]`
  * runs the grid, resumably: a killed sweep rerun with the same arguments continues where it
- * stopped (runs with a final.json are skipped, partial ones redone).
+ * stopped (runs with a final.json are skipped, partial ones redone). A corrupt final.json stops
+ * it; `--redo-corrupt` retrains such runs, keeping the old file aside.
  *
  * `--queue redis://HOST:PORT` makes it the coordinator of `cortical-rnn worker`s (it enqueues
  * the runs and waits); `--shard I/N` runs a deterministic 1/N of the grid.
@@ -13,7 +14,7 @@ import { PAPER_PROTOCOL, QUICK_PRESET, parseModes, resolveProtocol } from '../..
 import { parseLambdas, parseSeeds, parseTaskList, sweep } from '../../experiments/sweep.ts';
 import { parseVariantList } from '../../experiments/variants.ts';
 import { formatDuration } from '../../experiments/progress.ts';
-import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
+import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
 import { checkQueueName, parseQueueUrl, queueSweep, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
 import { parseShard } from '../../experiments/shards.ts';
@@ -32,6 +33,7 @@ type Args = ProtocolArgs & {
   backend: (typeof BACKEND_CHOICES)[number];
   modelsPerBatch?: number;
   allowMixedCommits: boolean;
+  redoCorrupt: boolean;
   lambdas?: string;
   queue?: string;
   queueName: string;
@@ -58,6 +60,7 @@ export const command: CommandModule<object, Args> = {
       })
       .option('lambdas', { type: 'string', describe: "regularisation strengths, e.g. '0.001,0.01,0.1': one run per λ and variant (default: the protocol's λ)" })
       .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' })
+      .option('redo-corrupt', REDO_CORRUPT_OPTION)
       .option('queue', {
         type: 'string',
         describe:
@@ -91,6 +94,7 @@ export const command: CommandModule<object, Args> = {
       protocol,
       preset: q ? 'quick' : null,
       allowMixedCommits: a.allowMixedCommits,
+      redoCorrupt: a.redoCorrupt,
     };
     if (a.queue !== undefined) {
       // The coordinator trains nothing: no adapter, only Redis and the shared --out.

@@ -8,14 +8,16 @@ import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
-import { readFinal, runOne, runRelDir } from '../../experiments/run.ts';
+import { CorruptRunRecordError, readRunRecord, runOne, runRelDir, setAsideCorruptRecord } from '../../experiments/run.ts';
+import { corruptRefusal } from '../../experiments/sweep.ts';
 import { lockDir } from '../../experiments/lock.ts';
 import { prepareField } from '../../experiments/prepare.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
-import { overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
+import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
 import { makeDir } from '../../experiments/files.ts';
+import type { FinalRecord } from '../../experiments/record.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
@@ -29,6 +31,7 @@ type Args = ProtocolArgs & {
   quick: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
   overwrite: boolean;
+  redoCorrupt: boolean;
   lambda?: number;
 };
 
@@ -47,7 +50,8 @@ export const command: CommandModule<object, Args> = {
         describe: 'paper: the released code (bugs included); corrected: fixed geometry, floors and targets',
       })
       .option('lambda', { type: 'number', describe: "this run's regularisation strength λ (default: the protocol's 0.3); the run id gets lambda-<λ>" })
-      .option('overwrite', { type: 'boolean', default: false, describe: 'replace a finished run in the run directory' }) as never,
+      .option('overwrite', { type: 'boolean', default: false, describe: 'replace a finished run in the run directory' })
+      .option('redo-corrupt', REDO_CORRUPT_OPTION) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.seed) || a.seed < 0) throw new OptionError('--seed', 'an integer ≥ 0', `${a.seed}`);
     const mode = modeSettings(a.mode as Mode).mode;
@@ -86,7 +90,7 @@ export const command: CommandModule<object, Args> = {
     await makeDir(a.out);
     const lock = await lockDir(a.out, 'train', { log: (l) => process.stderr.write(l + '\n') });
     try {
-      const done = readFinal(dir);
+      const done = finishedRun(dir, a.redoCorrupt);
       if (done && !a.overwrite) {
         throw new Error(
           `${join(dir, 'final.json')}: expected no finished run here, got run ${done.id} (finished ${done.finishedAt}); pass --overwrite to replace it, or another --out`,
@@ -98,3 +102,19 @@ export const command: CommandModule<object, Args> = {
     }
   },
 };
+
+/**
+ * The finished run in `dir`, or null. A corrupt final.json is refused with what to do; with
+ * --redo-corrupt it is set aside (kept) and the run is retrained.
+ */
+function finishedRun(dir: string, redoCorrupt: boolean): FinalRecord | null {
+  try {
+    return readRunRecord(dir);
+  } catch (e) {
+    if (!(e instanceof CorruptRunRecordError)) throw e;
+    if (!redoCorrupt) throw corruptRefusal(e);
+    const aside = setAsideCorruptRecord(dir);
+    process.stderr.write(`train: ${e.message}; retraining it (--redo-corrupt), the corrupt file kept as ${aside}\n`);
+    return null;
+  }
+}
