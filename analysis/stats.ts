@@ -528,3 +528,185 @@ export function signFlipTestOneSided(d: ArrayLike<number>, side: 'above' | 'belo
   if (exact) return hits / patterns;
   return (1 + hits) / (1 + SIGN_FLIP_DRAWS);
 }
+
+// ---------------------------------------------------------------- two-sample comparison and OLS
+
+/** Two-sided p of a Student-t statistic: P(|T| ≥ |t|) = I_{ν/(ν+t²)}(ν/2, ½), exact far into the tails. */
+function studentTTwoSidedP(t: number, df: number): number {
+  if (Number.isNaN(t) || !(df > 0)) return NaN;
+  if (!Number.isFinite(t)) return 0;
+  return Math.min(1, regularizedBeta(df / (df + t * t), df / 2, 0.5));
+}
+
+/** Sample mean and variance (ddof = 1) of x. */
+function meanVar(x: ArrayLike<number>): { n: number; mean: number; variance: number } {
+  const n = x.length;
+  let mean = 0;
+  for (let k = 0; k < n; k++) mean += x[k]!;
+  mean /= n;
+  let ss = 0;
+  for (let k = 0; k < n; k++) ss += (x[k]! - mean) ** 2;
+  return { n, mean, variance: n > 1 ? ss / (n - 1) : NaN };
+}
+
+export interface WelchTTest {
+  /** (x̄_a − x̄_b) / √(s_a²/n_a + s_b²/n_b). */
+  t: number;
+  /** Welch–Satterthwaite degrees of freedom. */
+  df: number;
+  /** Two-sided p. */
+  p: number;
+  nA: number;
+  nB: number;
+  meanA: number;
+  meanB: number;
+}
+
+/**
+ * Welch's two-sample t-test (unequal variances), two-sided, as scipy
+ * `ttest_ind(a, b, equal_var=False)`. With s² the sample variances (ddof = 1):
+ *   t = (x̄_a − x̄_b) / √(s_a²/n_a + s_b²/n_b),
+ *   ν = (s_a²/n_a + s_b²/n_b)² / [(s_a²/n_a)²/(n_a − 1) + (s_b²/n_b)²/(n_b − 1)],
+ *   p = P(|T_ν| ≥ |t|).
+ * NaN with fewer than two values in either sample. Both variances 0: t = ±∞ and p = 0 when the
+ * means differ, NaN when they are equal (scipy's answers there).
+ */
+export function welchTTest(a: ArrayLike<number>, b: ArrayLike<number>): WelchTTest {
+  const A = meanVar(a);
+  const B = meanVar(b);
+  const base = { nA: A.n, nB: B.n, meanA: A.mean, meanB: B.mean };
+  if (A.n < 2 || B.n < 2) return { t: NaN, df: NaN, p: NaN, ...base };
+  const va = A.variance / A.n;
+  const vb = B.variance / B.n;
+  const t = (A.mean - B.mean) / Math.sqrt(va + vb);
+  if (va + vb === 0) return { t, df: NaN, p: Number.isNaN(t) ? NaN : 0, ...base };
+  const df = (va + vb) ** 2 / (va ** 2 / (A.n - 1) + vb ** 2 / (B.n - 1));
+  return { t, df, p: studentTTwoSidedP(t, df), ...base };
+}
+
+/**
+ * Cohen's d with the pooled standard deviation:
+ *   d = (x̄_a − x̄_b) / s_p,  s_p = √[((n_a − 1) s_a² + (n_b − 1) s_b²) / (n_a + n_b − 2)],
+ * s² the sample variances (ddof = 1). NaN when either sample is empty or n_a + n_b < 3; ±∞ when
+ * s_p = 0 and the means differ.
+ */
+export function cohensD(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const A = meanVar(a);
+  const B = meanVar(b);
+  if (!A.n || !B.n || A.n + B.n < 3) return NaN;
+  const ss = (A.n > 1 ? (A.n - 1) * A.variance : 0) + (B.n > 1 ? (B.n - 1) * B.variance : 0);
+  return (A.mean - B.mean) / Math.sqrt(ss / (A.n + B.n - 2));
+}
+
+export interface TwoSampleBootstrapCI {
+  /** The statistic of the samples themselves. */
+  estimate: number;
+  lo: number;
+  hi: number;
+  level: number;
+  /** Resamples whose statistic was not NaN (the interval's basis). */
+  resamples: number;
+}
+
+/**
+ * Percentile bootstrap of a two-sample statistic: each of `resamples` draws resamples a and b
+ * with replacement, each within itself (the groups stay apart, their sizes fixed); the interval
+ * is the (1 ∓ level)/2 percentiles of the statistic over the draws (sorted[⌊q·B⌋], as
+ * clusterBootstrapMean). Draws whose statistic is NaN (e.g. a draw of identical values) are left
+ * out. Seeded, so a report is reproducible. NaN bounds when either sample has fewer than 2 values.
+ */
+export function twoSampleBootstrap(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  statistic: (a: number[], b: number[]) => number,
+  o: { resamples?: number; level?: number; seed?: number } = {},
+): TwoSampleBootstrapCI {
+  const level = o.level ?? 0.95;
+  const xa = Array.from(a);
+  const xb = Array.from(b);
+  const estimate = statistic(xa, xb);
+  if (xa.length < 2 || xb.length < 2) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  const rng = new Rng(o.seed ?? 1, 'two-sample-bootstrap');
+  const draw = (x: number[]) => x.map(() => x[rng.int(x.length)]!);
+  const stats: number[] = [];
+  for (let k = 0; k < (o.resamples ?? 10000); k++) {
+    const s = statistic(draw(xa), draw(xb));
+    if (!Number.isNaN(s)) stats.push(s);
+  }
+  const B = stats.length;
+  if (!B) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  stats.sort((x, y) => x - y);
+  const q = (p: number) => stats[Math.min(B - 1, Math.max(0, Math.floor(p * B)))]!;
+  return { estimate, lo: q((1 - level) / 2), hi: q((1 + level) / 2), level, resamples: B };
+}
+
+/** Cohen's d (cohensD) with its percentile bootstrap interval, resampling within each sample. */
+export function cohensDBootstrap(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  o: { resamples?: number; level?: number; seed?: number } = {},
+): TwoSampleBootstrapCI {
+  return twoSampleBootstrap(a, b, cohensD, o);
+}
+
+export interface OlsFit {
+  /** β̂ = (XᵀX)⁻¹Xᵀy, one per column of X. */
+  coef: number[];
+  /** √(s² [(XᵀX)⁻¹]_jj), s² = RSS / (n − p). */
+  se: number[];
+  /** β̂_j / se_j. */
+  t: number[];
+  /** Two-sided p of t_j against Student t with n − p degrees of freedom. */
+  p: number[];
+  df: number;
+  n: number;
+  rss: number;
+}
+
+/** (M)⁻¹ of a small symmetric positive semi-definite matrix by Gauss–Jordan with partial pivoting; null when singular. */
+function invertSmall(M: number[][]): number[][] | null {
+  const p = M.length;
+  const scale = Math.max(...M.map((row, i) => Math.abs(row[i]!)));
+  const A = M.map((row, i) => [...row, ...Array.from({ length: p }, (_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < p; c++) {
+    let piv = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[piv]![c]!)) piv = r;
+    // a pivot lost to rounding means a column is a combination of the others
+    if (!(Math.abs(A[piv]![c]!) > 1e-12 * scale)) return null;
+    [A[c], A[piv]] = [A[piv]!, A[c]!];
+    const pivot = A[c]![c]!;
+    for (let j = 0; j < 2 * p; j++) A[c]![j]! /= pivot;
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = A[r]![c]!;
+      for (let j = 0; j < 2 * p; j++) A[r]![j]! -= f * A[c]![j]!;
+    }
+  }
+  return A.map((row) => row.slice(p));
+}
+
+/**
+ * Ordinary least squares y ~ X (X row-major, n rows of p columns; include a column of ones for
+ * an intercept) by the normal equations, β̂ = (XᵀX)⁻¹Xᵀy, with the textbook standard errors
+ * se_j = √(s² [(XᵀX)⁻¹]_jj), s² = Σ(y − Xβ̂)² / (n − p), t_j = β̂_j / se_j and two-sided p from
+ * Student t with n − p degrees of freedom. Meant for a handful of columns. All NaN when XᵀX is
+ * singular (a column is a combination of the others, e.g. a constant covariate beside the
+ * intercept); se, t and p NaN when n ≤ p.
+ */
+export function olsFit(X: ReadonlyArray<ArrayLike<number>>, y: ArrayLike<number>): OlsFit {
+  const n = X.length;
+  const p = n ? X[0]!.length : 0;
+  if (y.length !== n) throw new Error(`olsFit: ${n} rows of X but ${y.length} values of y`);
+  const df = n - p;
+  const XtX = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => X.reduce((s, row) => s + row[i]! * row[j]!, 0)));
+  const Xty = Array.from({ length: p }, (_, i) => X.reduce((s, row, k) => s + row[i]! * y[k]!, 0));
+  const inv = p ? invertSmall(XtX) : null;
+  const nan = () => new Array<number>(p).fill(NaN);
+  if (!inv) return { coef: nan(), se: nan(), t: nan(), p: nan(), df, n, rss: NaN };
+  const coef = inv.map((row) => row.reduce((s, v, j) => s + v * Xty[j]!, 0));
+  const rss = X.reduce((s, row, k) => s + (y[k]! - coef.reduce((f, b, j) => f + b * row[j]!, 0)) ** 2, 0);
+  const s2 = df > 0 ? rss / df : NaN;
+  const se = inv.map((row, j) => Math.sqrt(s2 * row[j]!));
+  const t = coef.map((b, j) => b / se[j]!);
+  return { coef, se, t, p: t.map((tj) => studentTTwoSidedP(tj, df)), df, n, rss };
+}

@@ -1,11 +1,14 @@
 /**
  * Statistics against textbook values and against scipy.stats 1.10 (numbers stored by
- * tests/fixtures/analysis/make_refs.py in tests/fixtures/analysis/stats.json).
+ * tests/fixtures/analysis/make_refs.py in tests/fixtures/analysis/stats.json, and for the
+ * two-sample comparison and OLS by make_sernn_stats_refs.py in sernn_stats.json).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   chiSquareSf,
+  cohensD,
+  cohensDBootstrap,
   holmAdjust,
   kruskalWallis,
   kruskalWallisByFactor,
@@ -14,6 +17,7 @@ import {
   mannWhitneyU,
   meanCI,
   normalSf,
+  olsFit,
   pairwiseMannWhitney,
   rankWithTies,
   regularizedBeta,
@@ -22,9 +26,12 @@ import {
   signFlipTestOneSided,
   studentTCdf,
   studentTQuantile,
+  twoSampleBootstrap,
+  welchTTest,
 } from '../analysis/index.ts';
 
 const ref = JSON.parse(readFileSync(new URL('./fixtures/analysis/stats.json', import.meta.url), 'utf8'));
+const twoSampleRef = JSON.parse(readFileSync(new URL('./fixtures/analysis/sernn_stats.json', import.meta.url), 'utf8'));
 
 function relErr(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
@@ -233,5 +240,121 @@ describe('one-sided sign-flip test', () => {
     expect(Math.abs(p - exact)).toBeLessThan(0.01);
     expect(signFlipTestOneSided(d)).toBe(p);
     expect(signFlipTestOneSided(new Array(24).fill(1))).toBeGreaterThan(0);
+  });
+});
+
+describe("Welch's t-test and Cohen's d", () => {
+  it('hand cases: t = −13/√91 for 1..4 against 2, 5, 7; d = −3 for 1, 2, 3 against 4, 5, 6', () => {
+    // means 5/2 and 14/3, variances 5/3 and 19/3: t = (−13/6) / √(5/12 + 19/9) = −13/√91
+    const w = welchTTest([1, 2, 3, 4], [2, 5, 7]);
+    expect(w.t).toBeCloseTo(-13 / Math.sqrt(91), 14);
+    // ν = (91/36)² / ((5/12)²/3 + (19/9)²/2)
+    expect(w.df).toBeCloseTo((91 / 36) ** 2 / ((5 / 12) ** 2 / 3 + (19 / 9) ** 2 / 2), 12);
+    expect([w.nA, w.nB, w.meanA, w.meanB]).toEqual([4, 3, 2.5, 14 / 3]);
+    // equal means: t = 0, p = 1
+    expect(welchTTest([1, 2, 3], [0, 2, 4]).p).toBeCloseTo(1, 14);
+    // means 2 and 5, both variances 1: pooled SD 1
+    expect(cohensD([1, 2, 3], [4, 5, 6])).toBe(-3);
+    expect(cohensD([4, 5, 6], [1, 2, 3])).toBe(3);
+  });
+
+  it('degenerate samples: NaN below two values, ±∞ and p = 0 with no spread, as scipy', () => {
+    expect(Number.isNaN(welchTTest([1], [1, 2, 3]).t)).toBe(true);
+    expect(Number.isNaN(welchTTest([], []).p)).toBe(true);
+    const flat = welchTTest([1, 1, 1], [2, 2, 2]);
+    expect(flat.t).toBe(-Infinity);
+    expect(flat.p).toBe(0);
+    expect(Number.isNaN(welchTTest([1, 1, 1], [1, 1, 1]).p)).toBe(true);
+    expect(Number.isNaN(cohensD([], [1, 2]))).toBe(true);
+    expect(Number.isNaN(cohensD([1], [2]))).toBe(true);
+    expect(cohensD([1], [2, 4])).toBeCloseTo(-2 / Math.SQRT2, 14); // s_p² = (1·2)/1
+  });
+
+  it('match scipy.stats.ttest_ind(equal_var=False) and the pooled-SD d', () => {
+    for (const r of twoSampleRef.welch) {
+      const w = welchTTest(r.a, r.b);
+      expect(relErr(w.t, r.t)).toBeLessThan(1e-12);
+      expect(relErr(w.df, r.df)).toBeLessThan(1e-12);
+      expect(relErr(w.p, r.p)).toBeLessThan(1e-10);
+      expect(relErr(cohensD(r.a, r.b), r.d)).toBeLessThan(1e-12);
+    }
+  });
+});
+
+describe('two-sample percentile bootstrap', () => {
+  it('resamples within each sample: a constant shift gives a zero-width interval', () => {
+    const diff = (a: number[], b: number[]) => a.reduce((s, x) => s + x, 0) / a.length - b.reduce((s, x) => s + x, 0) / b.length;
+    const ci = twoSampleBootstrap([1, 1, 1], [0, 0, 0, 0], diff, { resamples: 500 });
+    expect([ci.estimate, ci.lo, ci.hi, ci.resamples]).toEqual([1, 1, 1, 500]);
+    // separated samples: every resample keeps the sign
+    const sep = twoSampleBootstrap([5, 6, 7], [1, 2, 3], diff, { resamples: 2000 });
+    expect(sep.lo).toBeGreaterThan(0);
+    expect(sep.hi).toBeLessThanOrEqual(6);
+  });
+
+  it("Cohen's d: seeded and reproducible, NaN bounds below two values, draws of identical values left out", () => {
+    const a = [0.3, 0.5, 0.2, 0.6, 0.4, 0.55];
+    const b = [0.1, 0.25, 0.15, 0.3, 0.2];
+    const ci = cohensDBootstrap(a, b, { seed: 3 });
+    expect(ci.estimate).toBe(cohensD(a, b));
+    expect(cohensDBootstrap(a, b, { seed: 3 })).toEqual(ci);
+    expect(ci.lo).toBeLessThan(ci.estimate);
+    expect(ci.hi).toBeGreaterThan(ci.estimate);
+    expect(Number.isNaN(cohensDBootstrap([1], [1, 2]).lo)).toBe(true);
+    // two values each: some draws repeat one value in both samples (s_p = 0, equal means: NaN)
+    const small = cohensDBootstrap([1, 2], [1, 2], { resamples: 4000 });
+    expect(small.resamples).toBeLessThan(4000);
+    expect(small.resamples).toBeGreaterThan(0);
+  });
+
+  it("Cohen's d interval agrees with scipy.stats.bootstrap (percentile) within Monte Carlo error", () => {
+    for (const r of twoSampleRef.bootstrap) {
+      const ci = cohensDBootstrap(r.a, r.b, { resamples: 40_000 });
+      expect(relErr(ci.estimate, r.d)).toBeLessThan(1e-12);
+      expect(Math.abs(ci.lo - r.lo)).toBeLessThan(0.03);
+      expect(Math.abs(ci.hi - r.hi)).toBeLessThan(0.03);
+    }
+  });
+});
+
+describe('ordinary least squares', () => {
+  it('hand cases: an exact line, a singular design, too few rows', () => {
+    const X = [0, 1, 2, 3].map((x) => [1, x]);
+    const exact = olsFit(X, [2, 5, 8, 11]);
+    expect(exact.coef[0]).toBeCloseTo(2, 12);
+    expect(exact.coef[1]).toBeCloseTo(3, 12);
+    expect(exact.rss).toBeLessThan(1e-20);
+    expect(exact.df).toBe(2);
+    // a covariate constant beside the intercept: XᵀX is singular
+    const singular = olsFit(
+      [0, 1, 2].map((x) => [1, x, 0.5]),
+      [1, 2, 4],
+    );
+    expect(singular.coef.every(Number.isNaN)).toBe(true);
+    // as many rows as columns: a fit but no standard errors
+    const square = olsFit(
+      [
+        [1, 0],
+        [1, 1],
+      ],
+      [1, 3],
+    );
+    expect(square.coef[1]).toBeCloseTo(2, 12);
+    expect(square.se.every(Number.isNaN)).toBe(true);
+    expect(() => olsFit([[1], [1]], [1])).toThrow(/olsFit/);
+  });
+
+  it('matches numpy lstsq and the textbook standard errors, t and p', () => {
+    for (const r of twoSampleRef.ols) {
+      const fit = olsFit(r.X, r.y);
+      expect(fit.df).toBe(r.df);
+      expect(relErr(fit.rss, r.rss)).toBeLessThan(1e-9);
+      r.coef.forEach((c: number, j: number) => {
+        expect(Math.abs(fit.coef[j]! - c)).toBeLessThan(1e-9 * Math.max(1, Math.abs(c)));
+        expect(relErr(fit.se[j]!, r.se[j])).toBeLessThan(1e-9);
+        expect(Math.abs(fit.t[j]! - r.t[j])).toBeLessThan(1e-8 * Math.max(1, Math.abs(r.t[j])));
+        expect(relErr(fit.p[j]!, r.p[j])).toBeLessThan(1e-7);
+      });
+    }
   });
 });
