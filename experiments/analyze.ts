@@ -9,7 +9,7 @@ import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { analyzeNetwork, type NetworkMetrics } from '../analysis/metrics.ts';
 import { RnnTrainer } from '../engine/rnn/trainer.ts';
 import { evaluate } from '../engine/rnn/train.ts';
-import type { HostParams } from '../engine/rnn/params.ts';
+import { activeParams, paramShape, type HostParams } from '../engine/rnn/params.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
 import { writeFileAtomic } from './files.ts';
@@ -97,8 +97,7 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
     const task = getTask(cfg.spec.task);
     const rc = rnnConfigFor(task, n);
     const p = {} as HostParams;
-    const shapes: Record<string, number[]> = { W_in: [n, rc.nIn], W_rec: [n, n], b: [n], W_out: [rc.nOut, n], b_out: [rc.nOut] };
-    for (const [k, s] of Object.entries(shapes)) (p as Record<string, Float64Array>)[k] = readMatrix(join(dir, 'params_final', `${k}.npy`), s);
+    for (const k of activeParams(rc)) p[k] = readMatrix(join(dir, 'params_final', `${k}.npy`), paramShape(rc, k));
     const splits = makeSplits(task, cfg.spec.seed, cfg.protocol.splits);
     const trainer = new RnnTrainer(o.backend, rc, [{ params: p }]);
     try {

@@ -29,12 +29,12 @@ import { getTask } from '../tasks/index.ts';
 import { makeDir } from './files.ts';
 import { formatDuration } from './progress.ts';
 import { PAPER_PROTOCOL, resolveProtocol, type Mode, type Protocol } from './protocol.ts';
-import { CorruptRunRecordError, readRunRecord, runGroup, runRelDir, setAsideRecords } from './run.ts';
-import { lambdaPart, rnnConfigFor, runId, type FinalRecord, type RunSpec } from './record.ts';
+import { CorruptRunRecordError, readRunRecord, runGroup, setAsideRecords } from './run.ts';
+import { rnnConfigFor, runId, runKey, runRelDir, type FinalRecord, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
 import { syntheticGrid } from './setup.ts';
 import { corruptRefusal, doneRun, manifestWriter, newInvocation, planRuns, protocolMismatch, readManifest, splitDone, type SweepPlan } from './sweep.ts';
-import { getVariant, variantSlug } from './variants.ts';
+import { getVariant } from './variants.ts';
 import { lockDir } from './lock.ts';
 
 export const DEFAULT_QUEUE_NAME = 'cortical-rnn';
@@ -133,15 +133,7 @@ export interface RunJob {
  */
 export function jobIdOf(spec: RunSpec, protocol: Protocol): string {
   const digest = createHash('sha256').update(JSON.stringify(protocol)).digest('hex').slice(0, 12);
-  return [
-    `${spec.mode}${spec.positive ? '-positive' : ''}`,
-    spec.field,
-    spec.task,
-    variantSlug(spec.variant),
-    ...lambdaPart(spec),
-    `seed-${spec.seed}`,
-    digest,
-  ].join('.');
+  return `${runKey(spec)}.${digest}`;
 }
 
 /** Bounds a job's numbers are held to (far beyond any real protocol, short of absurd). */

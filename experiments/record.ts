@@ -13,7 +13,7 @@ import type { EpochInfo } from '../engine/rnn/train.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
 import type { Mode, Protocol } from './protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, type FieldContext } from './setup.ts';
-import { getVariant } from './variants.ts';
+import { getVariant, variantSlug } from './variants.ts';
 import type { CodeVersion } from './provenance.ts';
 import type { FunctionMetrics } from './function.ts';
 
@@ -60,11 +60,27 @@ export interface FinalRecord {
 }
 
 /**
- * The run's identity, e.g. `corrected/6_6_2/gonogo/W*D*C/seed-1` (`-positive` after the mode for
- * positive-only runs); a run with its own λ has `lambda-<λ>` before the seed.
+ * The parts that name a run, in order: mode (with `-positive` for positive-only runs), field,
+ * task, variant, `lambda-<λ>` when the spec sets its own λ, and `seed-<k>`. Every spelling of a
+ * run's identity (its id, its directory, its queue job) is these parts, joined.
  */
+function identityParts(s: RunSpec, variant: string): string[] {
+  return [`${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variant, ...lambdaPart(s), `seed-${s.seed}`];
+}
+
+/** The run's id, e.g. `corrected/6_6_2/gonogo/W*D*C/seed-1`. */
 export function runId(s: RunSpec): string {
-  return [`${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, s.variant, ...lambdaPart(s), `seed-${s.seed}`].join('/');
+  return identityParts(s, s.variant).join('/');
+}
+
+/** The run's directory relative to a sweep root: runs/<mode>[-positive]/<field>/<task>/<slug>[/lambda-<λ>]/seed-<k>. */
+export function runRelDir(s: RunSpec): string {
+  return ['runs', ...identityParts(s, variantSlug(s.variant))].join('/');
+}
+
+/** The run's key without path separators (the slug for the variant), e.g. `paper.6_6_2.pdm.WsDsC.seed-1`, for queue job ids. */
+export function runKey(s: RunSpec): string {
+  return identityParts(s, variantSlug(s.variant)).join('.');
 }
 
 /** `lambda-<λ>` (shortest round-trip decimal, e.g. lambda-0.003) when the spec sets λ. */

@@ -20,12 +20,11 @@ import { readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../connectome/npy.ts';
 import type { NonFiniteError } from '../engine/errors.ts';
-import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
+import { activeParams, paramShape, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
 import { modeSettings, type Protocol } from './protocol.ts';
-import { variantSlug } from './variants.ts';
 import { Progress } from './progress.ts';
 import { codeVersion } from './provenance.ts';
 import { analyseRuns, type AnalysisJob, type AnalysisResult } from './analysis.ts';
@@ -38,7 +37,6 @@ import {
   csvRow,
   divergedRecord,
   npyF4,
-  lambdaPart,
   okRecord,
   recordBase,
   runId,
@@ -58,11 +56,6 @@ export interface RunOptions {
   dir: string;
   design?: RnnDesign | 'auto';
   progress?: { label?: string; quiet?: boolean; tty?: boolean; stream?: { write(s: string): unknown; isTTY?: boolean } };
-}
-
-/** The run directory relative to a sweep root: runs/<mode>[-positive]/<field>/<task>/<slug>/seed-<k>. */
-export function runRelDir(s: RunSpec): string {
-  return join('runs', `${s.mode}${s.positive ? '-positive' : ''}`, s.field, s.task, variantSlug(s.variant), ...lambdaPart(s), `seed-${s.seed}`);
 }
 
 /** A final.json that exists but is not a run's final record: unparseable, another schema, or incomplete. */
@@ -260,11 +253,9 @@ async function finishDiverged(r: PreparedRun, e: NonFiniteError, trainS: number)
 }
 
 async function finishOk(r: PreparedRun, done: RunOutcome & { final: HostParams }, analysis: AnalysisResult): Promise<FinalRecord> {
-  const { n, cfg } = r;
-  for (const [k, v] of Object.entries(done.final) as [string, Float64Array][]) {
-    const shape = k === 'W_rec' ? [n, n] : k === 'W_in' ? [n, cfg.nIn] : k === 'W_out' ? [cfg.nOut, n] : [v.length];
-    await writeFileAtomic(join(r.o.dir, 'params_final', `${k}.npy`), encodeNpy(Float64Array.from(v), shape, '<f8'));
-  }
+  const { cfg } = r;
+  for (const k of activeParams(cfg))
+    await writeFileAtomic(join(r.o.dir, 'params_final', `${k}.npy`), encodeNpy(Float64Array.from(done.final[k]!), paramShape(cfg, k), '<f8'));
   const { metrics, fn } = analysis;
   const last = done.history[done.history.length - 1]!;
   const rec = okRecord(r.base, done, metrics, analysis.seconds, (Date.now() - r.tStart) / 1000, fn);

@@ -18,7 +18,8 @@ import { ALL_VARIANTS, EXTRA_VARIANTS, PAPER_VARIANTS, getVariant, parseVariantL
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, parseModes, resolveProtocol, type Protocol } from '../experiments/protocol.ts';
 import { geometryD, initialRecurrent, makeRegularizer, wStarDraw } from '../experiments/setup.ts';
 import { prepareField } from '../experiments/prepare.ts';
-import { readFinalStrict, readRunRecord, runOne, runRelDir } from '../experiments/run.ts';
+import { readFinalStrict, readRunRecord, runOne } from '../experiments/run.ts';
+import { runRelDir } from '../experiments/record.ts';
 import { RUN_SCHEMA, runId } from '../experiments/record.ts';
 import { parseSeeds, parseTaskList, planRuns, readManifest, sweep } from '../experiments/sweep.ts';
 import { analyzeRun } from '../experiments/analyze.ts';

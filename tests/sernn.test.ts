@@ -7,12 +7,12 @@ import type { Backend } from '../engine/tensor.ts';
 import { PAPER_PROTOCOL, type Protocol } from '../experiments/protocol.ts';
 import { sweep } from '../experiments/sweep.ts';
 import { readRunRecord } from '../experiments/run.ts';
+import { runId, runRelDir } from '../experiments/record.ts';
 import { writeReport } from '../experiments/report.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 import { sernnStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
 import { planRuns } from '../experiments/sweep.ts';
-import { runRelDir } from '../experiments/run.ts';
-import { runId } from '../experiments/record.ts';
+
 import { syntheticGrid, initialRecurrent } from '../experiments/setup.ts';
 import { prepareField } from '../experiments/prepare.ts';
 import { getVariant } from '../experiments/variants.ts';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAPER_PROTOCOL, type Protocol } from '../experiments/protocol.ts';
 import { planRuns, sweep } from '../experiments/sweep.ts';
-import { readRunRecord, runRelDir } from '../experiments/run.ts';
+import { readRunRecord } from '../experiments/run.ts';
+import { runRelDir } from '../experiments/record.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 
