@@ -4,7 +4,7 @@
  */
 import { Rng } from '../engine/rng.ts';
 import { degreeAssortativity } from './assortativity.ts';
-import { totalWeight, weightDensity } from './function.ts';
+import { totalWeight, weightDensity } from './unit_coding.ts';
 import { kdeEntropyBits, rowwiseEntropyBits } from './entropy.ts';
 import { density, thresholdTop10, type Graph } from './graph.ts';
 import { greedyModularityCNM, louvain, modularityQ } from './modularity.ts';

@@ -12,7 +12,7 @@
  *    floored at 1e-4, the EMD target with silent neurons floored at one synapse, L1 with λ.
  */
 import type { DistanceMode } from '../connectome/geometry.ts';
-import type { EmdTarget } from '../engine/regularizers/cpu.ts';
+import type { EmdTarget } from '../engine/regularizers/cost.ts';
 import { OptionError } from '../engine/errors.ts';
 
 export type Mode = 'paper' | 'corrected';

@@ -1,21 +1,17 @@
 /**
- * A run's record without a file system: its spec and identity, the final.json schema and its
- * JSON, metrics.csv rows, the .npy encoding of weights, what a run is set up from (variant,
- * task, initial weights, regulariser, splits) and its final record. run.ts writes these to a
- * run directory; the browser workbench builds the same record and offers it as a download.
+ * A run's record without a file system: its spec and identity, the final.json schema, its check
+ * and its JSON, metrics.csv rows, the .npy encoding of weights, and its final record. run.ts
+ * writes these to a run directory; the browser workbench builds the same record and offers it as
+ * a download. What a run is set up from lives in setup.ts.
  */
 import { encodeNpy } from '../connectome/npy.ts';
 import type { NetworkMetrics } from '../analysis/metrics.ts';
 import type { NonFiniteError } from '../engine/errors.ts';
-import { Rng } from '../engine/rng.ts';
-import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
 import type { EpochInfo } from '../engine/rnn/train.ts';
-import { getTask, makeSplits } from '../tasks/index.ts';
 import type { Mode, Protocol } from './protocol.ts';
-import { geometryD, initialRecurrent, makeRegularizer, type FieldContext } from './setup.ts';
 import { getVariant, variantSlug } from './variants.ts';
 import type { CodeVersion } from './provenance.ts';
-import type { FunctionMetrics } from './function.ts';
+import type { FunctionMetrics } from './inference_coding.ts';
 
 export const RUN_SCHEMA = 'cortical-rnn/run/1';
 
@@ -46,7 +42,7 @@ export interface FinalRecord {
   steps: number;
   history: EpochInfo[];
   metrics: Omit<NetworkMetrics, never> | null;
-  /** The functional analyses (inference task only; see experiments/function.ts). */
+  /** The functional analyses (inference task only; see experiments/inference_coding.ts). */
   function?: FunctionMetrics | null;
   n: number;
   /** The protocol the run was trained with (a sweep refuses to mix protocols in one directory). */
@@ -84,7 +80,7 @@ export function runKey(s: RunSpec): string {
 }
 
 /** `lambda-<λ>` (shortest round-trip decimal, e.g. lambda-0.003) when the spec sets λ. */
-export function lambdaPart(s: RunSpec): string[] {
+function lambdaPart(s: RunSpec): string[] {
   return s.lambda === undefined ? [] : [`lambda-${String(s.lambda)}`];
 }
 
@@ -108,30 +104,6 @@ export const CSV_HEADER = 'epoch,step,mean_loss,mean_ce,mean_reg,train_accuracy,
 export function csvRow(e: EpochInfo): string {
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
   return [e.epoch + 1, e.step, f(e.meanLoss), f(e.meanCe), f(e.meanReg), f(e.trainAccuracy), f(e.evalAccuracy), f(e.evalLoss), f(e.seconds)].join(',');
-}
-
-export function rnnConfigFor(task: { nIn: number; nOut: number }, n: number): RnnConfig {
-  return { nIn: task.nIn, nHidden: n, nOut: task.nOut, alpha: 1, outputBias: true };
-}
-
-/** Everything a run trains from, drawn from its seed (the same in Node and in a browser). */
-export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
-  const variant = getVariant(spec.variant);
-  const task = getTask(spec.task);
-  const n = ctx.n;
-  const init = initialRecurrent(variant, ctx, spec.seed);
-  const D = geometryD(variant.geometry, ctx, spec.mode);
-  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K });
-  const cfg = rnnConfigFor(task, n);
-  const params: HostParams = initParams(
-    cfg,
-    new Rng(spec.seed, `init:${spec.field}`),
-    init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' },
-  );
-  const splits = makeSplits(task, spec.seed, p.splits);
-  const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
-  const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
-  return { variant, task, n, init, D, reg, cfg, params, splits, stepsPerEpoch, totalSteps };
 }
 
 /** The fields of a final record known before training. */

@@ -27,7 +27,7 @@ import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
 import { modeSettings, type Protocol } from './protocol.ts';
 import { Progress } from './progress.ts';
 import { codeVersion } from './provenance.ts';
-import { analyseRuns, type AnalysisJob, type AnalysisResult } from './analysis.ts';
+import { analyseTrainedRuns, type AnalysisJob, type AnalysisResult } from './trained_analysis.ts';
 import { getTask } from '../tasks/index.ts';
 import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import { labellingInputs, prepareField } from './prepare.ts';
@@ -40,13 +40,13 @@ import {
   okRecord,
   recordBase,
   runId,
-  setupRun,
   toJson,
   type FinalRecord,
   type RecordBase,
   type RunOutcome,
   type RunSpec,
 } from './record.ts';
+import { setupRun } from './setup.ts';
 
 export interface RunOptions {
   dataDir: string;
@@ -264,7 +264,7 @@ async function finishOk(r: PreparedRun, done: RunOutcome & { final: HostParams }
   return rec;
 }
 
-/** What `analyseRun` needs from a finished run. */
+/** What `analyseTrainedRun` needs from a finished run. */
 function analysisJob(r: PreparedRun, final: HostParams): AnalysisJob {
   const p = r.o.protocol;
   const job: AnalysisJob = { W_rec: Float64Array.from(final.W_rec), n: r.n, seed: r.spec.seed, nNull: p.nNull, nMatched: p.nMatched };
@@ -314,7 +314,7 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
     const evalS = (Date.now() - tEval) / 1000;
     const params = await trainer.getAllParams();
     const ok = runs.map((_, k) => k).filter((k) => !results[k]!.diverged);
-    const analyses = analyseRuns(ok.map((k) => analysisJob(runs[k]!, params[k]!)));
+    const analyses = analyseTrainedRuns(ok.map((k) => analysisJob(runs[k]!, params[k]!)));
     const out: FinalRecord[] = [];
     try {
       for (let k = 0; k < runs.length; k++) {

@@ -1,6 +1,7 @@
 /**
  * What a run needs from the data: a field's geometry (grid and real D), its connectome K, its
- * functional matrices (for W*), and per variant the initial W_rec and the regulariser.
+ * functional matrices (for W*), and per variant the initial W_rec and the regulariser; and
+ * `setupRun`, everything a run trains from, drawn from its seed.
  *
  * RNG streams (all from the run seed, never from the variant unless stated):
  *   W*        new Rng(seed, `wstar:<field>`)          — shared by W*D*C, W*D*C*, W*DC*
@@ -15,9 +16,13 @@ import type { Field } from '../connectome/fields.ts';
 import { Rng } from '../engine/rng.ts';
 import { L1Regularizer, type RecurrentRegularizer } from '../engine/regularizers/regularizer.ts';
 import { EmdRegularizer, WdcRegularizer, WdRegularizer } from '../engine/regularizers/communicability.ts';
-import type { EmdTarget } from '../engine/regularizers/cpu.ts';
+import type { EmdTarget } from '../engine/regularizers/cost.ts';
+import { initParams, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
+import { getTask, makeSplits } from '../tasks/index.ts';
+import type { RunSpec } from './record.ts';
+import type { Protocol } from './protocol.ts';
 import { modeSettings, type Mode } from './protocol.ts';
-import { needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
+import { getVariant, needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
 import { OptionError } from '../engine/errors.ts';
 
 export interface FieldContext {
@@ -214,4 +219,28 @@ export function makeRegularizer(kind: RegularizerKind, o: RegularizerOptions): R
       return new EmdRegularizer({ lambda: o.lambda, mu: o.mu, D: needD(), K: o.K, target, ...(s.sMin === null ? { paperCompat: true } : { sMin: s.sMin }) });
     }
   }
+}
+
+export function rnnConfigFor(task: { nIn: number; nOut: number }, n: number): RnnConfig {
+  return { nIn: task.nIn, nHidden: n, nOut: task.nOut, alpha: 1, outputBias: true };
+}
+
+/** Everything a run trains from, drawn from its seed (the same in Node and in a browser). */
+export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
+  const variant = getVariant(spec.variant);
+  const task = getTask(spec.task);
+  const n = ctx.n;
+  const init = initialRecurrent(variant, ctx, spec.seed);
+  const D = geometryD(variant.geometry, ctx, spec.mode);
+  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K });
+  const cfg = rnnConfigFor(task, n);
+  const params: HostParams = initParams(
+    cfg,
+    new Rng(spec.seed, `init:${spec.field}`),
+    init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' },
+  );
+  const splits = makeSplits(task, spec.seed, p.splits);
+  const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
+  const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
+  return { variant, task, n, init, D, reg, cfg, params, splits, stepsPerEpoch, totalSteps };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyseRuns, type AnalysisJob, type AnalysisResult } from '../experiments/analysis.ts';
-import { rnnConfigFor } from '../experiments/record.ts';
+import { analyseTrainedRuns, type AnalysisJob, type AnalysisResult } from '../experiments/trained_analysis.ts';
+import { rnnConfigFor } from '../experiments/setup.ts';
 import { Rng } from '../engine/rng.ts';
 import { initParams } from '../engine/rnn/params.ts';
 import { getTask } from '../tasks/index.ts';
@@ -23,7 +23,7 @@ function job(seed: number, n = 40): AnalysisJob {
 const numbers = (r: AnalysisResult[]) => r.map(({ metrics, fn }) => ({ metrics, fn }));
 const all = async (jobs: AnalysisJob[], threads: number) => {
   const out: AnalysisResult[] = [];
-  for await (const r of analyseRuns(jobs, threads)) out.push(r);
+  for await (const r of analyseTrainedRuns(jobs, threads)) out.push(r);
   return out;
 };
 

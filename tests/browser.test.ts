@@ -22,7 +22,8 @@ import { trainNetworks } from '../engine/rnn/train.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { prepareField } from '../experiments/prepare.ts';
 import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
-import { RUN_SCHEMA, setupRun, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { RUN_SCHEMA, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { setupRun } from '../experiments/setup.ts';
 import { parseNpy } from '../connectome/npy.ts';
 import { buildReport, loadSweepDir } from '../experiments/report.ts';
 

@@ -22,7 +22,7 @@ import { readFinalStrict, readRunRecord, runOne } from '../experiments/run.ts';
 import { runRelDir } from '../experiments/record.ts';
 import { RUN_SCHEMA, runId } from '../experiments/record.ts';
 import { parseSeeds, parseTaskList, planRuns, readManifest, sweep } from '../experiments/sweep.ts';
-import { analyzeRun } from '../experiments/analyze.ts';
+import { reanalyzeRunDir } from '../experiments/reanalyze.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
 
 const DATA = '../shared/data';
@@ -356,7 +356,7 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(rec.accuracy!.test).toBeGreaterThanOrEqual(0);
     expect(rec.accuracy!.paper).toBe(rec.history[1]!.trainAccuracy);
     // analyze recomputes the same metrics and the same test accuracy from the saved files
-    const an = await analyzeRun(dir, { backend: cpu, dataDir: DATA });
+    const an = await reanalyzeRunDir(dir, { backend: cpu, dataDir: DATA });
     expect(an.metrics.Q_cnm).toBeCloseTo(rec.metrics!.Q_cnm, 6);
     // what the modules follow: recorded by the run, recomputed alike by analyze
     const alignment = rec.metrics!.module_alignment!;
@@ -366,7 +366,7 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(an.metrics.sigma_paper).toBeCloseTo(rec.metrics!.sigma_paper, 6);
     expect(an.accuracy!.test).toBe(rec.accuracy!.test);
     expect(existsSync(join(dir, 'analysis.json'))).toBe(true);
-    await expect(analyzeRun(join(tmp, 'nope'))).rejects.toThrow(/config\.json: expected the run's config\.json, got no such file/);
+    await expect(reanalyzeRunDir(join(tmp, 'nope'))).rejects.toThrow(/config\.json: expected the run's config\.json, got no such file/);
   });
 
   it('records a diverging run as diverged with its step and tensor, never NaN metrics', async () => {

@@ -8,7 +8,8 @@ import { evaluate, trainNetworks, NonFiniteError, type EpochInfo, type RnnDesign
 import { analyzeNetwork } from '../analysis/metrics.ts';
 import { QUICK_PRESET, PAPER_TASKS, resolveProtocol, type Mode, type Protocol } from '../experiments/protocol.ts';
 import { ALL_VARIANTS } from '../experiments/variants.ts';
-import { divergedRecord, npyF4, okRecord, recordBase, setupRun, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { divergedRecord, npyF4, okRecord, recordBase, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { setupRun } from '../experiments/setup.ts';
 import { taskNames } from '../tasks/index.ts';
 import { fieldContextOf, listFields } from './data.ts';
 import { gpuBackend, showNetwork } from './state.ts';

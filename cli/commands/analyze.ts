@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeRun } from '../../experiments/analyze.ts';
+import { reanalyzeRunDir } from '../../experiments/reanalyze.ts';
 import { fillModuleAlignment } from '../../experiments/modules_follow.ts';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { OptionError } from '../../engine/errors.ts';
@@ -35,7 +35,7 @@ export const command: CommandModule<object, Args> = {
     if (typeof epoch === 'number' && !(Number.isInteger(epoch) && epoch >= 1))
       throw new OptionError('--epoch', `'final', 'init' or an epoch number ≥ 1`, `"${a.epoch}"`);
     const go = async (backend?: import('../../engine/tensor.ts').Backend) => {
-      const r = await analyzeRun(a.run, { epoch, nNull: a.nNull, nMatched: a.nMatched, backend, dataDir: resolveDataDir(a.data) });
+      const r = await reanalyzeRunDir(a.run, { epoch, nNull: a.nNull, nMatched: a.nMatched, backend, dataDir: resolveDataDir(a.data) });
       const m = r.metrics;
       const lines = [
         `${r.dir} (${r.file})`,

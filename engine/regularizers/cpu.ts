@@ -53,9 +53,6 @@ import { expmFrechetAdjoint } from '../expm/cpu.ts';
 import { DEFAULT_S_MIN, EMD_EPS } from './constants.ts';
 import { normalizedCommunicability, type Communicability } from './float64.ts';
 
-// Code outside the engine imports the target kinds from here.
-export type { EmdTarget } from './cost.ts';
-
 export interface StrengthOptions {
   /** Floor of s (default 1e-4). null or 0: no floor (paper-compat; zero columns give inf/NaN). */
   sMin?: number | null;

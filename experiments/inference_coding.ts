@@ -10,9 +10,9 @@
  *    been seen, the options not yet);
  *  - options coding is the partial η² by options beyond the goal of its mean rate over the choice
  *    period (the last 20 steps, when goal and options are combined).
- * See analysis/function.ts for the formulas.
+ * See analysis/unit_coding.ts for the formulas.
  */
-import { codingPreference, colocalisation, CODING_ETA2, meanActivity, mixedSelectivity, unitTuning } from '../analysis/function.ts';
+import { codingPreference, colocalisation, CODING_ETA2, meanActivity, mixedSelectivity, unitTuning } from '../analysis/unit_coding.ts';
 import { rnnForwardCpu } from '../engine/cpu/rnn.ts';
 import { gatherBatch } from '../engine/data.ts';
 import { Rng } from '../engine/rng.ts';

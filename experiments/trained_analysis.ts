@@ -1,6 +1,6 @@
 /**
  * The analyses of a trained run (graph metrics of W_rec and, on the inference task, the
- * functional metrics): one function, `analyseRun`, run inline or in worker threads.
+ * functional metrics): one function, `analyseTrainedRun`, run inline or in worker threads.
  *
  * A batch of networks trained side by side finishes all at once, and its analyses are then the
  * only work left, all of it on the CPU: on an H200 a batch of 55 inference networks trained in
@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { analyzeNetwork, type NetworkMetrics } from '../analysis/metrics.ts';
 import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import type { HostParams, RnnConfig } from '../engine/rnn/params.ts';
-import { inferenceFunction, type FunctionMetrics } from './function.ts';
+import { inferenceFunction, type FunctionMetrics } from './inference_coding.ts';
 
 export interface AnalysisJob {
   W_rec: Float64Array;
@@ -36,7 +36,7 @@ export interface AnalysisResult {
   seconds: number;
 }
 
-export function analyseRun(job: AnalysisJob): AnalysisResult {
+export function analyseTrainedRun(job: AnalysisJob): AnalysisResult {
   const t0 = performance.now();
   const metrics = analyzeNetwork(job.W_rec, job.n, {
     seed: job.seed,
@@ -66,10 +66,10 @@ function analysisThreads(): number {
  * what it finished). One job, or one thread, runs inline; otherwise up to `threads` workers each
  * take the next job as they finish one. Leaving the loop early stops the workers.
  */
-export async function* analyseRuns(jobs: AnalysisJob[], threads = analysisThreads()): AsyncGenerator<AnalysisResult> {
+export async function* analyseTrainedRuns(jobs: AnalysisJob[], threads = analysisThreads()): AsyncGenerator<AnalysisResult> {
   const nWorkers = Math.min(threads, jobs.length);
   if (nWorkers <= 1) {
-    for (const job of jobs) yield analyseRun(job);
+    for (const job of jobs) yield analyseTrainedRun(job);
     return;
   }
   const settled = jobs.map(() => {
@@ -109,13 +109,13 @@ interface AnalysisWorker {
 }
 
 /**
- * A worker on experiments/analysis_worker. From the TypeScript sources (a development checkout)
+ * A worker on experiments/trained_analysis_worker. From the TypeScript sources (a development checkout)
  * the worker registers tsx first, as bin/cortical-rnn.js does: hooks registered in this thread do
  * not reach a worker's.
  */
 function startWorker(): AnalysisWorker {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './analysis_worker.ts' : './analysis_worker.js', import.meta.url);
+  const entry = new URL(fromSource ? './trained_analysis_worker.ts' : './trained_analysis_worker.js', import.meta.url);
   let worker: Worker;
   if (fromSource) {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;

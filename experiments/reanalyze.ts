@@ -14,7 +14,8 @@ import type { Backend } from '../engine/tensor.ts';
 import { getTask, makeSplits } from '../tasks/index.ts';
 import { writeFileAtomic } from './files.ts';
 import { OptionError } from '../engine/errors.ts';
-import { epochWeightFiles, rnnConfigFor, toJson, type RunSpec } from './record.ts';
+import { epochWeightFiles, toJson, type RunSpec } from './record.ts';
+import { rnnConfigFor } from './setup.ts';
 import type { Protocol } from './protocol.ts';
 import { recordedFieldLabellings } from './modules_follow.ts';
 
@@ -41,7 +42,7 @@ function readMatrix(file: string, shape: number[]): Float64Array {
   return toFloat64(a);
 }
 
-export interface AnalyzeRunOptions {
+export interface ReanalyzeOptions {
   /** Which W_rec: 'final' (default: the last epoch), 'init', or an epoch number (1-based). */
   epoch?: 'final' | 'init' | number;
   nNull?: number;
@@ -53,7 +54,7 @@ export interface AnalyzeRunOptions {
   dataDir?: string;
 }
 
-export interface AnalyzeRunResult {
+export interface ReanalyzeResult {
   dir: string;
   file: string;
   metrics: NetworkMetrics;
@@ -62,7 +63,7 @@ export interface AnalyzeRunResult {
   differences: Record<string, number> | null;
 }
 
-export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promise<AnalyzeRunResult> {
+export async function reanalyzeRunDir(dir: string, o: ReanalyzeOptions = {}): Promise<ReanalyzeResult> {
   const cfg = readJson<RunConfig>(join(dir, 'config.json'), "the run's config.json");
   if (!cfg.spec || !cfg.protocol || !cfg.field || !Number.isInteger(cfg.field.n))
     throw new Error(
@@ -92,7 +93,7 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
     labellings,
   });
 
-  let accuracy: AnalyzeRunResult['accuracy'] = null;
+  let accuracy: ReanalyzeResult['accuracy'] = null;
   if (o.backend) {
     const task = getTask(cfg.spec.task);
     const rc = rnnConfigFor(task, n);
@@ -121,7 +122,7 @@ export async function analyzeRun(dir: string, o: AnalyzeRunOptions = {}): Promis
       if (accuracy && fin.accuracy) differences.test_accuracy = Math.abs(accuracy.test - fin.accuracy.test);
     }
   }
-  const result: AnalyzeRunResult = { dir, file, metrics, accuracy, differences };
+  const result: ReanalyzeResult = { dir, file, metrics, accuracy, differences };
   if (o.write !== false) await writeFileAtomic(join(dir, 'analysis.json'), toJson({ schema: 'cortical-rnn/analysis/1', ...result }));
   return result;
 }

@@ -9,7 +9,7 @@ import {
   totalWeight,
   unitTuning,
   weightDensity,
-} from '../analysis/function.ts';
+} from '../analysis/unit_coding.ts';
 import { Rng } from '../engine/rng.ts';
 
 describe('functional analyses (seRNN)', () => {
