@@ -43,7 +43,7 @@ describe('cluster bootstrap and sign-flip test', () => {
 function runs(
   seeds: number,
   acc: (variant: string, seed: number) => number,
-  m: (variant: string, seed: number) => Record<string, number> = () => ({}),
+  m: (variant: string, seed: number) => Record<string, unknown> = () => ({}),
 ): ClaimRun[] {
   const variants = ['W', 'WD', 'WD*', 'WDC', 'WD*C', 'W*D*C', 'W*D*C*', 'WD*C*', 'W*DC*'];
   const out: ClaimRun[] = [];
@@ -98,8 +98,15 @@ describe('planned contrasts', () => {
 
   it('names every seed a claim leaves out, and why: a run diverged, is missing, or lacks the value', () => {
     const get = (c: ReturnType<typeof paperClaims>, id: string) => c.find((x) => x.id === id)!;
-    const three = runs(3, fullJittered, () => ({ Q_cnm: 0.4, entropy_kde_bits: 3, sigma_paper: 1.5, sigma_matched: 1.2 }));
+    // module alignment: the modules follow space (NMI 0.5) more than the index (0.1)
+    const alignment = {
+      cnm: { labellings: { index_mod3: { nmi: 0.1 }, depth: { nmi: 0.3 }, spatial: { nmi: 0.5 }, functional: { nmi: 0.2 }, connectome: null } },
+    };
+    const three = runs(3, fullJittered, () => ({ Q_cnm: 0.4, entropy_kde_bits: 3, sigma_paper: 1.5, sigma_matched: 1.2, module_alignment: alignment }));
     expect(paperClaims(three).every((c) => c.leftOut.length === 0)).toBe(true);
+    // max(depth, spatial, functional) − index = 0.5 − 0.1 on every seed
+    expect(get(paperClaims(three), 'modules-follow-cortex').effect!.estimate).toBeCloseTo(0.4, 12);
+    expect(get(paperClaims(three), 'modules-follow-cortex').verdict).toBe('consistent, not decided');
     const diverged = three.map((r) =>
       r.seed === 2 && r.variant === 'W' && r.task === 'pdm' ? { ...r, rec: { status: 'diverged', divergence: { step: 3 } } as unknown as FinalRecord } : r,
     );
