@@ -11,10 +11,10 @@
  * mode (when both are present).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { kruskalWallisByFactor, pairwiseMannWhitney, mannWhitneyU } from '../analysis/stats.ts';
-import { writeFileAtomic } from './files.ts';
+import { makeDir, writeFileAtomic } from './files.ts';
 import { ALPHA, MIN_SEEDS_FOR_VERDICT, SEEDS_NEEDED_CAP, paperClaims, verdictClass, type ClaimResult } from './claims.ts';
 import { sernnSection } from './sernn_report.ts';
 import { sernnFamily } from './sernn.ts';
@@ -496,6 +496,7 @@ export async function writeReport(dir: string, out?: string): Promise<{ html: st
   const report = buildReport(data);
   const htmlPath = out ?? join(dir, 'report.html');
   const jsonPath = htmlPath.replace(/\.html?$/, '') + '.json';
+  await makeDir(dirname(htmlPath));
   await writeFileAtomic(htmlPath, report.html);
   await writeFileAtomic(jsonPath, toJson(report.json));
   return { html: htmlPath, json: jsonPath, report };

@@ -10,7 +10,7 @@
  * The manifest sweep.json (rewritten atomically after every run) lists each invocation and
  * every run's status, keyed by run id.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
@@ -193,8 +193,16 @@ export function readManifest(out: string): Manifest | null {
 export function findRunDirs(out: string): string[] {
   const root = join(out, 'runs');
   const found: string[] = [];
+  const seen = new Set<string>();
   const walk = (d: string) => {
     if (!existsSync(d)) return;
+    // A symbolic link back up the tree would be walked forever: each real folder is read once.
+    const real = realpathSync(d);
+    if (seen.has(real))
+      throw new Error(
+        `${d}: expected a tree of run directories, got a symbolic link to a folder already walked (${real}): a loop or a second way in; remove the link`,
+      );
+    seen.add(real);
     const entries = readdirSync(d);
     if (entries.includes('final.json')) found.push(d);
     for (const e of entries) {

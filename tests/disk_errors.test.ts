@@ -5,7 +5,7 @@
  * such error instead of failing every remaining run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,5 +71,29 @@ describe.skipIf(!haveData)('disk full and unwritable places', () => {
     const r = cli([...SWEEP, ...TINY, '--out', join(a, 'results')]);
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([`cortical-rnn: ${join(a, 'results')}: expected to create this directory, got a loop of symbolic links`]);
+  });
+});
+
+describe('reading results', () => {
+  it('a symbolic link back up the runs tree is named in one line, not walked forever', () => {
+    const out = join(tmp, 'loop-read');
+    const run = join(out, 'runs', 'corrected', '5_3_4', 'gonogo', 'WsDsC', 'seed-2');
+    mkdirSync(run, { recursive: true });
+    for (const f of ['config.json', 'final.json'])
+      writeFileSync(join(run, f), readFileSync(join('tests/fixtures/results-tiny', 'runs/corrected/5_3_4/gonogo/WsDsC/seed-2', f)));
+    symlinkSync(join(out, 'runs'), join(out, 'runs', 'corrected', 'back'));
+    const r = cli(['report', out]);
+    expect(r.code).toBe(1);
+    expect(r.lines).toEqual([
+      `cortical-rnn: ${join(out, 'runs', 'corrected', 'back')}: expected a tree of run directories, got a symbolic link to a folder already walked (${join(out, 'runs')}): a loop or a second way in; remove the link`,
+    ]);
+  });
+
+  it('report --out makes the folders it writes into', () => {
+    const target = join(tmp, 'reports', 'deep', 'report.html');
+    const r = cli(['report', 'tests/fixtures/results-tiny', '--out', target]);
+    expect(r.code).toBe(0);
+    expect(existsSync(target)).toBe(true);
+    expect(existsSync(join(tmp, 'reports', 'deep', 'report.json'))).toBe(true);
   });
 });
