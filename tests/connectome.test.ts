@@ -267,6 +267,24 @@ describe('field loader', () => {
     expect(text).toMatch(/6_6_2\s+312\s+316\s+338\s+positions, synapse counts, corr, sttc, precision/);
     expect(text).toMatch(/2857 neurons \(2115 with positions\), 29107 synapse pairs/);
   });
+  it('the data summary lists only the files a field has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crnn-'));
+    mkdirSync(join(dir, 'microns-fields/1_1_1'), { recursive: true });
+    const src = tinyField();
+    // no synapses.csv, and spike frames without their offsets
+    for (const rel of [
+      'microns-fields/fields.csv',
+      'microns-fields/1_1_1/meta.json',
+      'microns-fields/1_1_1/neurons.csv',
+      'microns-fields/1_1_1/spike_frames.npy',
+    ])
+      writeFileSync(join(dir, rel), src.readBytes(rel));
+    const line = dataSummary(dir)
+      .split('\n')
+      .find((l) => l.startsWith('1_1_1'))!;
+    expect(line).toMatch(/\spositions$/);
+    expect(dataSummary(dir)).toMatch(/microns-v1l234: not here \(none of its files\)$/);
+  });
   it('reads a field from a directory on disk', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crnn-'));
     mkdirSync(join(dir, 'microns-fields/1_1_1'), { recursive: true });

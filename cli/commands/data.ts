@@ -5,7 +5,7 @@
  * `cortical-rnn data check [FIELD…]` reads and validates every file of the named fields (all
  * fields and the V1 set by default) and fails naming each bad file.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
@@ -37,9 +37,13 @@ export function dataSummary(dataFlag?: string): string {
   for (const f of list) {
     const meta = readFieldMeta(src, f.field);
     const files = new Set(readdirSync(join(dir, FIELDS_DIR, f.field)));
-    const has = ['positions', 'synapse counts'];
-    if (files.has('spike_frames.npy')) has.push(`spikes (${meta.framePeriodS?.toFixed(4)} s frames)`);
-    if (files.has('corr.npy')) has.push('corr, sttc, precision');
+    // Each item only when its files are there: a listing that claims a missing file misleads.
+    const has = [
+      ...(files.has('neurons.csv') ? ['positions'] : []),
+      ...(files.has('synapses.csv') ? ['synapse counts'] : []),
+      ...(files.has('spike_frames.npy') && files.has('spike_offsets.npy') ? [`spikes (${meta.framePeriodS?.toFixed(4)} s frames)`] : []),
+      ...['corr', 'sttc', 'precision'].filter((m) => files.has(`${m}.npy`)),
+    ];
     if (meta.neurons !== f.neurons || meta.synapsePairs !== f.synapsePairs || meta.spikes !== f.spikes)
       has.push('WARNING: meta.json disagrees with fields.csv');
     totN += f.neurons;
@@ -49,6 +53,12 @@ export function dataSummary(dataFlag?: string): string {
   }
   out.push(['total'.padEnd(7), String(totN).padStart(8), String(totPairs).padStart(8), String(totSyn).padStart(8)].join('  '));
   const v1 = join(dir, V1_DIR);
+  const v1Files = ['neurons.csv', 'synapses.csv', 'responses.csv'];
+  if (!v1Files.every((f) => existsSync(join(v1, f)))) {
+    const present = v1Files.filter((f) => existsSync(join(v1, f)));
+    out.push('', `${V1_DIR}: not here (${present.length ? `only ${present.join(', ')}` : 'none of its files'})`);
+    return out.join('\n');
+  }
   const neurons = readFileSync(join(v1, 'neurons.csv'), 'utf8')
     .split('\n')
     .slice(1)
