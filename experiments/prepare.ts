@@ -8,7 +8,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIELDS_DIR, loadField } from '../connectome/fields.ts';
 import { dirSource } from '../connectome/files.ts';
-import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import { fieldContext, syntheticField, syntheticGrid, type FieldContext, type FieldSource } from './setup.ts';
 
 /** The digest of a field's files (see FieldSource). */
@@ -41,14 +40,4 @@ export function prepareField(dataDir: string, name: string): FieldContext {
   const ctx = fieldContext(field, fieldSource(dataDir, name));
   fieldCache.set(key, ctx);
   return ctx;
-}
-
-/**
- * What the module labellings are computed from: the field's positions in µm, its activity
- * correlation (null where it has none) and its synapse counts. A synthetic grid field has its
- * grid coordinates and neither correlation nor synapses.
- */
-export function labellingInputs(ctx: FieldContext): LabellingInputs {
-  if (!ctx.field) return { positionsUm: ctx.positionsUm, corr: null, K: null };
-  return { positionsUm: ctx.positionsUm, corr: ctx.functional?.corr ?? null, K: ctx.K };
 }

@@ -1,5 +1,6 @@
 /**
- * One training run: (field, task, variant, seed, mode, positive) → a run directory.
+ * A run on disk: its directory, written through the run lifecycle (experiments/lifecycle.ts owns
+ * what is written and when; here, where), and read back by one strict reader.
  *
  *   config.json          the run's full configuration (written first)
  *   metrics.csv          one row per epoch (rewritten atomically after each epoch)
@@ -18,35 +19,16 @@
 import { readdir, rm } from 'node:fs/promises';
 import { readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNpy } from '../connectome/npy.ts';
-import type { NonFiniteError } from '../engine/errors.ts';
-import { activeParams, paramShape, type HostParams, type RnnConfig } from '../engine/rnn/params.ts';
-import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
-import { modeSettings, type Protocol } from './protocol.ts';
+import type { Protocol } from './protocol.ts';
 import { Progress } from './progress.ts';
 import { codeVersion } from './provenance.ts';
-import { analyseTrainedRuns, type AnalysisJob, type AnalysisResult } from './trained_analysis.ts';
-import { getTask } from '../tasks/index.ts';
-import type { LabellingInputs } from '../analysis/module_alignment.ts';
-import { labellingInputs, prepareField } from './prepare.ts';
-import {
-  CSV_HEADER,
-  checkFinalRecord,
-  csvRow,
-  divergedRecord,
-  npyF4,
-  okRecord,
-  recordBase,
-  runId,
-  toJson,
-  type FinalRecord,
-  type RecordBase,
-  type RunOutcome,
-  type RunSpec,
-} from './record.ts';
-import { setupRun } from './setup.ts';
+import { analyseTrainedRuns } from './analysis_pool.ts';
+import { trainRunGroup, type LifecycleRun, type RunObserver, type RunSink } from './lifecycle.ts';
+import { prepareField } from './prepare.ts';
+import { checkFinalRecord, runId, type FinalRecord, type RunSpec } from './record.ts';
+import { protocolSteps } from './setup.ts';
 
 export interface RunOptions {
   dataDir: string;
@@ -141,137 +123,29 @@ async function clearRunDir(dir: string): Promise<void> {
   for (const e of await readdir(dir)) if (!kept.includes(e)) await rm(join(dir, e), { recursive: true, force: true });
 }
 
-/** A run set up and its directory started (config and initial weights written). */
-interface PreparedRun {
-  spec: RunSpec;
-  o: RunOptions;
-  tStart: number;
-  n: number;
-  cfg: RnnConfig;
-  params: HostParams;
-  reg: ReturnType<typeof setupRun>['reg'];
-  splits: ReturnType<typeof setupRun>['splits'];
-  positionsUm: ArrayLike<number>;
-  labellings: LabellingInputs;
-  base: RecordBase;
-  rows: string[];
-  seen: EpochInfo[];
-  progress: Progress;
+/** A run's files on disk: written atomically into its directory. */
+function diskSink(dir: string): RunSink {
+  return { write: (name, data) => writeFileAtomic(join(dir, name), data) };
 }
 
-async function prepareRun(spec: RunSpec, o: RunOptions): Promise<PreparedRun> {
-  const tStart = Date.now();
-  const ctx = prepareField(o.dataDir, spec.field);
-  const ms = modeSettings(spec.mode);
-  const p = o.protocol;
-  const { variant, task, n, init, reg, cfg, params, splits, stepsPerEpoch, totalSteps } = setupRun(spec, ctx, p);
-
-  await clearRunDir(o.dir);
-  await makeDir(join(o.dir, 'params_final'));
-  const config = {
-    schema: 'cortical-rnn/run-config/1',
-    id: runId(spec),
-    spec: { ...spec, variant: variant.name, canonicalTask: task.name },
-    variant: {
-      name: variant.name,
-      slug: variant.slug,
-      init: variant.init,
-      geometry: variant.geometry,
-      regularizer: variant.regularizer,
-      extra: variant.extra,
-      description: variant.description,
-    },
-    mode: { ...ms },
-    regularizer: reg.describe(),
-    init: { kind: init.kind, notes: init.notes, ...(init.perm ? { perm: init.perm } : {}) },
-    geometry:
-      variant.geometry === 'grid'
-        ? { kind: 'grid', dims: ctx.grid.dims }
-        : variant.geometry === 'real'
-          ? { kind: 'real', distanceMode: ms.distanceMode, positionUnits: ms.positionUnits }
-          : { kind: 'none' },
-    model: { ...cfg, activation: 'relu', output: 'softmax + bias', loss: 'cross-entropy at the last step' },
-    protocol: { ...p, totalSteps, stepsPerEpoch, positiveOnly: spec.positive, optimizer: 'Adam' },
-    field: { name: ctx.name, n, functional: ctx.functional?.source ?? null },
-    data: { dir: ctx.source.dataDir, digest: ctx.source.digest, files: ctx.source.files },
-    backend: o.backend.describe(),
-    code: codeVersion(),
-    rng: {
-      splits: `Rng(${spec.seed}, 'task:${task.name}')`,
-      init: `Rng(${spec.seed}, 'init:${spec.field}')`,
-      wstar: `Rng(${spec.seed}, 'wstar:${spec.field}')`,
-      train: `Rng(${spec.seed}, 'train')`,
-    },
-  };
-  await writeFileAtomic(join(o.dir, 'config.json'), toJson(config));
-  await writeFileAtomic(join(o.dir, 'W_rec_init.npy'), npyF4(params.W_rec, [n, n]));
-  await writeFileAtomic(join(o.dir, 'positions_um.npy'), encodeNpy(Float64Array.from(ctx.positionsUm), [n, 3], '<f8'));
+/** The progress lines of a run in a terminal or log. */
+function progressObserver(spec: RunSpec, o: RunOptions): RunObserver {
   const progress = new Progress({
     label: o.progress?.label ?? runId(spec),
-    totalSteps,
+    totalSteps: protocolSteps(o.protocol).totalSteps,
     quiet: o.progress?.quiet,
     tty: o.progress?.tty,
     stream: o.progress?.stream,
   });
   return {
-    spec,
-    o,
-    tStart,
-    n,
-    cfg,
-    params,
-    reg,
-    splits,
-    positionsUm: ctx.positionsUm,
-    labellings: labellingInputs(ctx),
-    base: recordBase(spec, n, p, o.backend.describe(), codeVersion()),
-    rows: [CSV_HEADER],
-    seen: [],
-    progress,
-  };
-}
-
-/** Per-step progress and per-epoch files (metrics.csv, W_rec snapshot) of a run. */
-function runCallbacks(r: PreparedRun) {
-  return {
-    onStep: (s: StepInfo) => r.progress.onStep(s),
-    onEpoch: async (e: EpochInfo, W: Float64Array) => {
-      r.progress.onEpoch(e);
-      r.seen.push(e);
-      r.rows.push(csvRow(e));
-      await writeFileAtomic(join(r.o.dir, `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy`), npyF4(W, [r.n, r.n]));
-      await writeFileAtomic(join(r.o.dir, 'metrics.csv'), r.rows.join('\n') + '\n');
+    onStep: (s) => progress.onStep(s),
+    onEpoch: (e) => progress.onEpoch(e),
+    onFinish: (rec) => {
+      if (rec.status === 'diverged') return progress.done(`diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})`);
+      const last = rec.history[rec.history.length - 1]!;
+      progress.done(`test acc ${rec.accuracy!.test.toFixed(3)} (paper acc ${last.trainAccuracy.toFixed(3)}), Q ${rec.metrics!.Q_cnm.toFixed(3)}`);
     },
   };
-}
-
-async function finishDiverged(r: PreparedRun, e: NonFiniteError, trainS: number): Promise<FinalRecord> {
-  const rec = divergedRecord(r.base, e, r.seen, trainS, (Date.now() - r.tStart) / 1000);
-  r.progress.done(`diverged at step ${e.step} (${e.tensor})`);
-  await writeFileAtomic(join(r.o.dir, 'final.json'), toJson(rec));
-  return rec;
-}
-
-async function finishOk(r: PreparedRun, done: RunOutcome & { final: HostParams }, analysis: AnalysisResult): Promise<FinalRecord> {
-  const { cfg } = r;
-  for (const k of activeParams(cfg))
-    await writeFileAtomic(join(r.o.dir, 'params_final', `${k}.npy`), encodeNpy(Float64Array.from(done.final[k]!), paramShape(cfg, k), '<f8'));
-  const { metrics, fn } = analysis;
-  const last = done.history[done.history.length - 1]!;
-  const rec = okRecord(r.base, done, metrics, analysis.seconds, (Date.now() - r.tStart) / 1000, fn);
-  r.progress.done(`test acc ${done.test.accuracy.toFixed(3)} (paper acc ${last.trainAccuracy.toFixed(3)}), Q ${metrics.Q_cnm.toFixed(3)}`);
-  await writeFileAtomic(join(r.o.dir, 'final.json'), toJson(rec));
-  return rec;
-}
-
-/** What `analyseTrainedRun` needs from a finished run. */
-function analysisJob(r: PreparedRun, final: HostParams): AnalysisJob {
-  const p = r.o.protocol;
-  const job: AnalysisJob = { W_rec: Float64Array.from(final.W_rec), n: r.n, seed: r.spec.seed, nNull: p.nNull, nMatched: p.nMatched };
-  if (r.positionsUm) job.positions = Float64Array.from(r.positionsUm);
-  job.labellings = r.labellings;
-  if (getTask(r.spec.task).name === 'inference') job.fn = { cfg: r.cfg, params: final, inputNoise: p.inputNoise };
-  return job;
 }
 
 /** Trains one network and writes its run directory; returns the final record. */
@@ -280,59 +154,18 @@ export async function runOne(spec: RunSpec, o: RunOptions): Promise<FinalRecord>
 }
 
 /**
- * Trains runs of the same field and task (same N, T, B) side by side in one trainer, then
- * writes each run directory. Each network follows exactly the trajectory it follows alone, so
- * the number of runs per group changes run times, never results.
+ * Trains runs of the same field and task side by side (experiments/lifecycle.ts) into their run
+ * directories, each emptied first (keeping corrupt records set aside), with the analyses spread
+ * over worker threads.
  */
 export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => RunOptions): Promise<FinalRecord[]> {
-  const runs: PreparedRun[] = [];
-  for (const spec of specs) runs.push(await prepareRun(spec, optionsFor(spec)));
-  const o = runs[0]!.o;
-  const p = o.protocol;
-  const tTrain = Date.now();
-  const { trainer, results } = await trainNetworks(
-    o.backend,
-    runs[0]!.cfg,
-    runs.map((r) => ({
-      params: r.params,
-      splits: { train: r.splits.train, val: r.splits.val, test: r.splits.test },
-      seed: r.spec.seed,
-      regularizers: [r.reg],
-      positiveOnly: r.spec.positive,
-      ...runCallbacks(r),
-    })),
-    { epochs: p.epochs, ...(p.steps ? { steps: p.steps } : {}), batchSize: p.batchSize, lr: p.lr, inputNoise: p.inputNoise, design: o.design },
-  );
-  try {
-    const trainS = (Date.now() - tTrain) / 1000;
-    const tEval = Date.now();
-    const tests = await evaluate(
-      trainer,
-      runs.map((r) => r.splits.test),
-      p.batchSize,
-    );
-    const evalS = (Date.now() - tEval) / 1000;
-    const params = await trainer.getAllParams();
-    const ok = runs.map((_, k) => k).filter((k) => !results[k]!.diverged);
-    const analyses = analyseTrainedRuns(ok.map((k) => analysisJob(runs[k]!, params[k]!)));
-    const out: FinalRecord[] = [];
-    try {
-      for (let k = 0; k < runs.length; k++) {
-        const res = results[k]!;
-        if (res.diverged) {
-          out.push(await finishDiverged(runs[k]!, res.diverged, trainS));
-          continue;
-        }
-        const next = await analyses.next();
-        if (next.done) throw new Error('runGroup: an analysis is missing'); // cannot happen: one job per run that did not diverge
-        const done = { history: res.history, steps: res.steps, test: tests[k]!, final: params[k]!, trainS, evalS, networks: runs.length };
-        out.push(await finishOk(runs[k]!, done, next.value));
-      }
-    } finally {
-      await analyses.return(undefined);
-    }
-    return out;
-  } finally {
-    trainer.dispose();
+  const runs: LifecycleRun[] = [];
+  for (const spec of specs) {
+    const o = optionsFor(spec);
+    await clearRunDir(o.dir);
+    await makeDir(join(o.dir, 'params_final'));
+    runs.push({ spec, ctx: prepareField(o.dataDir, spec.field), sink: diskSink(o.dir), observer: progressObserver(spec, o) });
   }
+  const o = optionsFor(specs[0]!);
+  return trainRunGroup(runs, { backend: o.backend, protocol: o.protocol, design: o.design, code: codeVersion(), analyse: (jobs) => analyseTrainedRuns(jobs) });
 }

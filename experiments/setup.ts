@@ -22,6 +22,7 @@ import { getTask, makeSplits } from '../tasks/index.ts';
 import type { RunSpec } from './record.ts';
 import type { Protocol } from './protocol.ts';
 import { modeSettings, type Mode } from './protocol.ts';
+import type { LabellingInputs } from '../analysis/module_alignment.ts';
 import { getVariant, needsWStar, type GeometryKind, type RegularizerKind, type Variant } from './variants.ts';
 import { OptionError } from '../engine/errors.ts';
 
@@ -225,6 +226,12 @@ export function rnnConfigFor(task: { nIn: number; nOut: number }, n: number): Rn
   return { nIn: task.nIn, nHidden: n, nOut: task.nOut, alpha: 1, outputBias: true };
 }
 
+/** Steps per epoch and in all (the protocol's cap on steps, if any, included). */
+export function protocolSteps(p: Protocol): { stepsPerEpoch: number; totalSteps: number } {
+  const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
+  return { stepsPerEpoch, totalSteps: Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch) };
+}
+
 /** Everything a run trains from, drawn from its seed (the same in Node and in a browser). */
 export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
   const variant = getVariant(spec.variant);
@@ -240,7 +247,15 @@ export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
     init.kind === 'matrix' ? { kind: 'matrix', W: init.W! } : { kind: 'orthogonal' },
   );
   const splits = makeSplits(task, spec.seed, p.splits);
-  const stepsPerEpoch = Math.ceil(p.splits.train / p.batchSize);
-  const totalSteps = Math.min(p.steps ?? Infinity, p.epochs * stepsPerEpoch);
-  return { variant, task, n, init, D, reg, cfg, params, splits, stepsPerEpoch, totalSteps };
+  return { variant, task, n, init, D, reg, cfg, params, splits, ...protocolSteps(p) };
+}
+
+/**
+ * What the module labellings are computed from: the field's positions in µm, its activity
+ * correlation (null where it has none) and its synapse counts. A synthetic grid field has its
+ * grid coordinates and neither correlation nor synapses.
+ */
+export function labellingInputs(ctx: FieldContext): LabellingInputs {
+  if (!ctx.field) return { positionsUm: ctx.positionsUm, corr: null, K: null };
+  return { positionsUm: ctx.positionsUm, corr: ctx.functional?.corr ?? null, K: ctx.K };
 }

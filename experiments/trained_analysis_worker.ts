@@ -1,4 +1,4 @@
-/** Worker thread of experiments/trained_analysis.ts: one job per message, one answer per job. */
+/** Worker thread of experiments/analysis_pool.ts: one job per message, one answer per job. */
 import { parentPort } from 'node:worker_threads';
 import { analyseTrainedRun, type AnalysisJob } from './trained_analysis.ts';
 

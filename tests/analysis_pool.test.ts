@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyseTrainedRuns, type AnalysisJob, type AnalysisResult } from '../experiments/trained_analysis.ts';
+import { analyseTrainedRuns } from '../experiments/analysis_pool.ts';
+import type { AnalysisJob, AnalysisResult } from '../experiments/trained_analysis.ts';
 import { rnnConfigFor } from '../experiments/setup.ts';
 import { Rng } from '../engine/rng.ts';
 import { initParams } from '../engine/rnn/params.ts';

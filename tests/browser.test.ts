@@ -21,6 +21,7 @@ import { createNodeBackend } from '../engine/node.ts';
 import { trainNetworks } from '../engine/rnn/train.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { prepareField } from '../experiments/prepare.ts';
+import { runOne } from '../experiments/run.ts';
 import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
 import { RUN_SCHEMA, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
 import { setupRun } from '../experiments/setup.ts';
@@ -83,6 +84,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let url: string;
+  let pageRecord: FinalRecord | null = null;
   const logs: string[] = [];
   const requested: string[] = [];
 
@@ -155,6 +157,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(run.error).toBeNull();
     expect(run.losses).toHaveLength(STEPS);
     const record = run.record as FinalRecord;
+    pageRecord = record;
     expect(record.schema).toBe(RUN_SCHEMA);
     expect(record.id).toBe('corrected/5_3_4/gonogo/W*D*C/seed-1');
     expect(record.steps).toBe(STEPS);
@@ -193,6 +196,32 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     writeFileSync(join(OUT, 'speed.json'), JSON.stringify(speed, null, 2) + '\n');
     console.log(`[browser] ${JSON.stringify(speed)}`);
   }, 300_000);
+
+  it('records the run as `cortical-rnn train` does: the same final.json fields, apart from timings and the commit', async () => {
+    expect(pageRecord).not.toBeNull();
+    const dir = join(OUT, 'cli-run');
+    const cli = await runOne(SPEC, { dataDir: DATA, backend: new CpuBackend('f64'), protocol: PROTOCOL, dir, progress: { quiet: true } });
+    const onDisk = JSON.parse(readFileSync(join(dir, 'final.json'), 'utf8')) as FinalRecord;
+    expect(onDisk).toEqual(JSON.parse(toJson(cli)));
+    // Every field of the record, recursively, is there in both (the metrics' module alignment and Q definitions included).
+    const shape = (x: unknown): unknown =>
+      Array.isArray(x)
+        ? 'array'
+        : x && typeof x === 'object'
+          ? Object.fromEntries(
+              Object.entries(x)
+                .map(([k, v]) => [k, shape(v)])
+                .sort(),
+            )
+          : typeof x;
+    const apartFrom = (r: FinalRecord) => {
+      const { timings: _t, code: _c, backend: _b, finishedAt: _f, ...rest } = r;
+      return rest;
+    };
+    expect(shape(apartFrom(pageRecord!))).toEqual(shape(apartFrom(onDisk)));
+    for (const k of ['schema', 'id', 'spec', 'n', 'protocol', 'status', 'epochs', 'steps'] as const) expect(pageRecord![k], k).toEqual(onDisk[k]);
+    expect(pageRecord!.metrics!.module_alignment).toBeDefined();
+  }, 240_000);
 
   it('pauses, resumes and stops a training run', async () => {
     await page.goto(`${url}#train`);

@@ -4,12 +4,13 @@
  * it up (experiments/record.ts), with a live loss and accuracy curve, W_rec as a heat map after
  * each epoch, steps per second, pause, resume and stop; then the run's final.json and weights.
  */
-import { evaluate, trainNetworks, NonFiniteError, type EpochInfo, type RnnDesign } from '../engine/index.ts';
-import { analyzeNetwork } from '../analysis/metrics.ts';
+import { NonFiniteError, type EpochInfo, type RnnDesign } from '../engine/index.ts';
 import { QUICK_PRESET, PAPER_TASKS, resolveProtocol, type Mode, type Protocol } from '../experiments/protocol.ts';
 import { ALL_VARIANTS } from '../experiments/variants.ts';
-import { divergedRecord, npyF4, okRecord, recordBase, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
-import { setupRun } from '../experiments/setup.ts';
+import { npyF4, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { protocolSteps } from '../experiments/setup.ts';
+import { analyseInline, trainRunGroup, type RunObserver } from '../experiments/lifecycle.ts';
+import { analyseTrainedRun } from '../experiments/trained_analysis.ts';
 import { taskNames } from '../tasks/index.ts';
 import { fieldContextOf, listFields } from './data.ts';
 import { gpuBackend, showNetwork } from './state.ts';
@@ -136,6 +137,8 @@ export async function initTrain(): Promise<void> {
   let stopping = false;
   let lastW: { W: Float64Array; n: number; name: string } | null = null;
   let lastRecord: FinalRecord | null = null;
+  // The last run's files as the CLI writes them (the same bytes), for the downloads.
+  let runFiles = new Map<string, string | Uint8Array>();
 
   pause.onclick = () => {
     if (paused) {
@@ -154,7 +157,7 @@ export async function initTrain(): Promise<void> {
     paused?.resume();
   };
   dlW.onclick = () => lastW && download(lastW.name, npyF4(lastW.W, [lastW.n, lastW.n]), 'application/octet-stream');
-  dlF.onclick = () => lastRecord && download('final.json', toJson(lastRecord), 'application/json');
+  dlF.onclick = () => lastRecord && download('final.json', runFiles.get('final.json') ?? toJson(lastRecord), 'application/json');
 
   start.onclick = async () => {
     let spec: RunSpec;
@@ -175,14 +178,13 @@ export async function initTrain(): Promise<void> {
     stopping = false;
     status.className = 'muted';
     status.textContent = `loading field ${spec.field}…`;
-    const tStart = Date.now();
     try {
       const backend = await gpuBackend();
       const ctx = await fieldContextOf(spec.field);
-      const run = setupRun(spec, ctx, protocol);
-      const base = recordBase(spec, run.n, protocol, backend.describe());
-      const n = run.n;
-      status.textContent = `N = ${n}, ${run.totalSteps} steps: compiling kernels…`;
+      const n = ctx.n;
+      const { totalSteps } = protocolSteps(protocol);
+      const files = (runFiles = new Map<string, string | Uint8Array>());
+      status.textContent = `N = ${n}, ${totalSteps} steps: compiling kernels…`;
       let busyMs = 0;
       let tLast = performance.now();
       const drawLoss = () => lineChart($<HTMLCanvasElement>('#plot-loss'), [{ name: 'loss', y: live.losses, colour: '#2f6fde' }], { xLabel: 'step' });
@@ -201,90 +203,64 @@ export async function initTrain(): Promise<void> {
       };
       drawLoss();
       drawAcc();
-      drawW(run.params.W_rec, 'initial');
-      const tTrain = Date.now();
-      const { trainer, results } = await trainNetworks(
-        backend,
-        run.cfg,
-        [
-          {
-            params: run.params,
-            splits: run.splits,
-            seed: spec.seed,
-            regularizers: [run.reg],
-            positiveOnly: spec.positive,
-            onStep: async (s) => {
-              const now = performance.now();
-              busyMs += now - tLast;
-              live.stepMs.push(now - tLast);
-              live.losses.push(s.loss);
-              // the first step compiles every kernel: the rate is of the steps after it
-              live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
-              status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
-              drawLoss();
-              if (paused) {
-                status.textContent += ' · paused';
-                await paused.promise;
-              }
-              if (stopping) throw new Stopped('stopped');
-              // a frame for the page to paint between steps
-              await new Promise((r) => requestAnimationFrame(() => r(null)));
-              tLast = performance.now();
-            },
-            onEpoch: (e, W) => {
-              live.epochs.push(e);
-              drawAcc();
-              drawW(W, `after epoch ${e.epoch + 1}`);
-              lastW = { W, n, name: `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy` };
-              dlW.disabled = false;
-              // the epoch's evaluation is not a training step: the next step's clock starts here
-              tLast = performance.now();
-            },
-          },
-        ],
-        {
-          epochs: protocol.epochs,
-          ...(protocol.steps ? { steps: protocol.steps } : {}),
-          batchSize: protocol.batchSize,
-          lr: protocol.lr,
-          inputNoise: protocol.inputNoise,
-          design: $<HTMLSelectElement>('#t-design').value as RnnDesign | 'auto',
+      const observer: RunObserver = {
+        onStart: (W) => drawW(W, 'initial'),
+        onStep: async (s) => {
+          const now = performance.now();
+          busyMs += now - tLast;
+          live.stepMs.push(now - tLast);
+          live.losses.push(s.loss);
+          // the first step compiles every kernel: the rate is of the steps after it
+          live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
+          status.textContent = `step ${s.step}/${totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
+          drawLoss();
+          if (paused) {
+            status.textContent += ' · paused';
+            await paused.promise;
+          }
+          if (stopping) throw new Stopped('stopped');
+          // a frame for the page to paint between steps
+          await new Promise((r) => requestAnimationFrame(() => r(null)));
+          tLast = performance.now();
         },
-      );
-      const trainS = (Date.now() - tTrain) / 1000;
-      try {
-        const res = results[0]!;
-        if (res.diverged) {
-          lastRecord = divergedRecord(base, res.diverged, res.history, trainS, (Date.now() - tStart) / 1000);
-          status.textContent = `diverged at step ${res.diverged.step} (${res.diverged.tensor})`;
-        } else {
-          status.textContent = 'evaluating on the test set and analysing the network…';
-          const tEval = Date.now();
-          const [test] = await evaluate(trainer, [run.splits.test], protocol.batchSize);
-          const evalS = (Date.now() - tEval) / 1000;
-          const [final] = await trainer.getAllParams();
-          const W = final!.W_rec;
-          const tAn = Date.now();
-          const metrics = analyzeNetwork(W, n, { seed: spec.seed, nNull: protocol.nNull, nMatched: protocol.nMatched, positions: ctx.positionsUm });
-          const anS = (Date.now() - tAn) / 1000;
-          lastRecord = okRecord(base, { history: res.history, steps: res.steps, test: test!, trainS, evalS }, metrics, anS, (Date.now() - tStart) / 1000);
-          lastW = { W, n, name: 'W_rec.npy' };
-          drawW(W, 'trained');
-          showNetwork({
-            field: spec.field,
-            label: `${spec.variant}, ${spec.task}, seed ${spec.seed} (trained here)`,
-            n,
-            W,
-            communities: metrics.communities,
-            positionsUm: ctx.positionsUm,
-          });
-          status.textContent = `done: test accuracy ${test!.accuracy.toFixed(3)}, paper accuracy ${lastRecord.accuracy!.paper.toFixed(3)}, Q ${metrics.Q_cnm.toFixed(3)} · ${live.stepsPerSecond.toFixed(2)} steps/s on ${backend.ctx.describe()}`;
-        }
-        live.record = lastRecord;
+        onEpoch: (e, W) => {
+          live.epochs.push(e);
+          drawAcc();
+          drawW(W, `after epoch ${e.epoch + 1}`);
+          lastW = { W, n, name: `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy` };
+          dlW.disabled = false;
+          // the epoch's evaluation is not a training step: the next step's clock starts here
+          tLast = performance.now();
+        },
+        onTrained: () => (status.textContent = 'evaluating on the test set and analysing the network…'),
+        onFinish: (rec, W) => showResult(rec, W, ctx.positionsUm),
+      };
+      const showResult = (rec: FinalRecord, W: Float64Array | null, positionsUm: ArrayLike<number>) => {
+        lastRecord = rec;
+        live.record = rec;
         dlF.disabled = false;
-      } finally {
-        trainer.dispose();
-      }
+        if (rec.status === 'diverged' || !W) {
+          status.textContent = `diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})`;
+          return;
+        }
+        lastW = { W, n, name: 'W_rec.npy' };
+        drawW(W, 'trained');
+        showNetwork({
+          field: spec.field,
+          label: `${spec.variant}, ${spec.task}, seed ${spec.seed} (trained here)`,
+          n,
+          W,
+          communities: rec.metrics!.communities,
+          positionsUm,
+        });
+        status.textContent = `done: test accuracy ${rec.accuracy!.test.toFixed(3)}, paper accuracy ${rec.accuracy!.paper.toFixed(3)}, Q ${rec.metrics!.Q_cnm.toFixed(3)} · ${live.stepsPerSecond.toFixed(2)} steps/s on ${backend.ctx.describe()}`;
+      };
+      await trainRunGroup([{ spec, ctx, sink: { write: async (name, data) => void files.set(name, data) }, observer }], {
+        backend,
+        protocol,
+        design: $<HTMLSelectElement>('#t-design').value as RnnDesign | 'auto',
+        analyse: (jobs) => analyseInline(jobs, analyseTrainedRun),
+      });
     } catch (e) {
       const stoppedByUser = e instanceof Stopped;
       live.error = stoppedByUser ? 'stopped' : (e as Error).message;
