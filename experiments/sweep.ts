@@ -18,8 +18,6 @@ import { makeDir, writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
 import { CorruptRunRecordError, readRunRecord, runGroup, setAsideCorruptRecord } from './run.ts';
 import { runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './record.ts';
-import { rnnConfigFor } from './setup.ts';
-import { modelsPerBatch } from '../engine/rnn/trainer.ts';
 import { prepareField } from './prepare.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
@@ -27,6 +25,7 @@ import { codeVersion, type CodeVersion } from './provenance.ts';
 import { lockDir } from './lock.ts';
 import { OptionError } from '../engine/errors.ts';
 import { shardRuns, type Shard } from './shards.ts';
+import { batchSizeFor, planBatches } from './batch_plan.ts';
 
 const SWEEP_SCHEMA = 'cortical-rnn/sweep/1';
 
@@ -52,8 +51,8 @@ export interface SweepOptions extends SweepPlan {
   /** Stop after starting this many runs (tests simulate a killed sweep with it). */
   maxRuns?: number;
   /**
-   * Networks trained together in the same dispatches (runs of one field and task). Default:
-   * `modelsPerBatch` of the adapter (1 on CPU adapters, up to 64 on GPUs, within memory).
+   * Networks trained together in the same dispatches (compatible runs, see batch_plan.ts).
+   * Default: `modelsPerBatch` of the adapter (1 on CPU adapters, up to 64 on GPUs, within memory).
    */
   modelsPerBatch?: number;
   /** Resume a directory whose finished runs came from another commit (off by default). */
@@ -417,18 +416,11 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
 
   const ran: string[] = [];
   let stopped = false;
-  // Runs of the same field and task share N, T and B: they train together, K at a time.
-  const groups: RunSpec[][] = [];
-  const byShape = new Map<string, RunSpec[]>();
-  for (const spec of todo) {
-    const key = `${spec.field}|${spec.task}`;
-    if (!byShape.has(key)) byShape.set(key, []);
-    byShape.get(key)!.push(spec);
-  }
-  for (const [key, specs] of byShape) {
-    const k = Math.max(1, o.modelsPerBatch ?? autoModelsPerBatch(o, key));
-    for (let i = 0; i < specs.length; i += k) groups.push(specs.slice(i, i + k));
-  }
+  const groups = planBatches(
+    todo,
+    (spec) => ({ spec, protocol: o.protocol }),
+    (run) => batchSizeFor(run, o),
+  );
   if (groups.some((g) => g.length > 1)) log(`sweep: training up to ${Math.max(...groups.map((g) => g.length))} networks per batch`);
   let started = 0;
   for (const group0 of groups) {
@@ -465,12 +457,4 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
   inv.wallSeconds = (Date.now() - t0) / 1000;
   await save();
   return { planned, ran, skipped, manifest, wallSeconds: inv.wallSeconds, stopped };
-}
-
-/** Networks per batch for runs of `field|task` on the sweep's adapter. */
-function autoModelsPerBatch(o: SweepOptions, key: string): number {
-  const [field, taskName] = key.split('|') as [string, string];
-  const task = getTask(taskName);
-  const cfg = rnnConfigFor(task, prepareField(o.dataDir, field).n);
-  return modelsPerBatch(o.backend, cfg, task.T, o.protocol.batchSize);
 }

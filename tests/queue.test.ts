@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { jobIdOf, validateJob } from '../experiments/queue.ts';
+import { jobIdOf, validateJob } from '../experiments/queue_job.ts';
 import { PAPER_PROTOCOL, resolveProtocol } from '../experiments/protocol.ts';
 import { planRuns } from '../experiments/sweep.ts';
 import { readRunRecord } from '../experiments/run.ts';

@@ -46,4 +46,36 @@ describe.skipIf(!hasAdapter || !haveData)('batched sweeps', () => {
       }
     }
   });
+
+  it("runs of both modes share a batch (the mode changes only each network's own regulariser) and write the same runs as one at a time", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-batched-modes-'));
+    const plan = {
+      field: '5_3_4',
+      tasks: ['gonogo'],
+      variants: parseVariantList('WD*,W*D*C'),
+      seeds: [1],
+      modes: ['paper' as const, 'corrected' as const],
+      positive: false,
+    };
+    const base = { ...plan, dataDir: DATA, backend: gpu.get(), protocol: TINY, quiet: true };
+    const one = await sweep({ ...base, out: join(tmp, 'one'), modelsPerBatch: 1 });
+    const lines: string[] = [];
+    const four = await sweep({ ...base, out: join(tmp, 'four'), modelsPerBatch: 4, log: (l) => lines.push(l) });
+    expect(lines).toContain('sweep: training up to 4 networks per batch');
+    expect(one.ran).toHaveLength(4);
+    expect(four.ran).toEqual(one.ran);
+    for (const spec of planRuns(plan)) {
+      const a = join(tmp, 'one', runRelDir(spec));
+      const b = join(tmp, 'four', runRelDir(spec));
+      const fa = readRunRecord(a)!;
+      const fb = readRunRecord(b)!;
+      expect(fb.status).toBe(fa.status);
+      expect(fb.accuracy).toEqual(fa.accuracy);
+      expect(fb.testLoss).toBe(fa.testLoss);
+      expect(fb.metrics).toEqual(fa.metrics);
+      for (const f of readdirSync(a).filter((x) => x.endsWith('.npy'))) {
+        expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), `${spec.mode} ${spec.variant} ${f}`).toBe(true);
+      }
+    }
+  });
 });

@@ -3,7 +3,8 @@
  * sees; `cortical-rnn queue drain --queue URL` removes its pending jobs (running ones finish).
  */
 import type { CommandModule } from 'yargs';
-import { drainQueue, parseQueueUrl, queueStatus, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
+import { parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
+import { drainQueue, queueStatus } from '../../experiments/queue_coordinator.ts';
 
 export const command: CommandModule<object, { action: string; queue: string; queueName: string }> = {
   command: 'queue <action>',

@@ -11,7 +11,8 @@ import { resolveProtocol } from '../../experiments/protocol.ts';
 import { parseSeeds, sweep } from '../../experiments/sweep.ts';
 import { sernnPlan, SERNN_PROTOCOL } from '../../experiments/sernn.ts';
 import { formatDuration } from '../../experiments/progress.ts';
-import { checkQueueName, parseQueueUrl, queueSweep, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
+import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
+import { queueSweep } from '../../experiments/queue_coordinator.ts';
 import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
 

@@ -8,7 +8,7 @@ import { resolve, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { BACKEND_CHOICES } from '../common.ts';
-import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
+import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
 import { checkSlurmOptions, sbatchScript, submit, waitForArray } from '../../experiments/slurm.ts';
 import { makeDir, writeFileAtomic } from '../../experiments/files.ts';
 import { OptionError } from '../../engine/errors.ts';

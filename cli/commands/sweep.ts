@@ -16,7 +16,8 @@ import { parseVariantList } from '../../experiments/variants.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
-import { checkQueueName, parseQueueUrl, queueSweep, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
+import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
+import { queueSweep } from '../../experiments/queue_coordinator.ts';
 import { parseShard } from '../../experiments/shards.ts';
 
 type Args = ProtocolArgs & {

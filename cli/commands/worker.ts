@@ -8,7 +8,8 @@
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
-import { checkQueueName, parseQueueUrl, startWorker, DEFAULT_QUEUE_NAME } from '../../experiments/queue.ts';
+import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
+import { startWorker } from '../../experiments/queue_worker.ts';
 import { OptionError } from '../../engine/errors.ts';
 
 type Args = {
