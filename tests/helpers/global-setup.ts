@@ -56,6 +56,14 @@ function startServices(): (() => void) | null {
     return null;
   }
   const root = process.env.CORTICAL_RNN_SERVICES ?? '/tmp/cortical-rnn-services';
+  // Services another run started (a second `npm test` at the same time) are used, and left to it.
+  const port = process.env.CORTICAL_RNN_REDIS_PORT ?? '6390';
+  const running = spawnSync('redis-cli', ['-p', port, 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG' && existsSync(join(root, 'env'));
+  if (running) {
+    loadServiceEnv(join(root, 'env'));
+    say(`services: using the Redis and Slurm already running (${root}/env), left running at the end`);
+    return null;
+  }
   const start = spawnSync('bash', ['scripts/services.sh', 'start'], { encoding: 'utf8', env: { ...process.env, CORTICAL_RNN_SERVICES: root } });
   if (start.status !== 0 || !existsSync(join(root, 'env'))) {
     const why = (start.stderr || start.stdout).trim().split('\n').at(-1) ?? `exit ${start.status}`;
