@@ -276,29 +276,35 @@ function asFamily(judged: Judged[]): ClaimResult[] {
  */
 export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimResult[] {
   const tasks = [...new Set(runs.map((r) => r.task))].sort();
-  const out: Judged[] = [];
-  for (const t of tasks) {
-    out.push(
-      judge(
-        `full-vs-W-${t}`,
-        `Fully constrained networks beat the baseline W (${t})`,
-        'mean(W*D*C, W*D*C*) − W, test accuracy',
-        pairedBySeed(runs, testAcc, [[FULL, 'W']], [t]),
-      ),
-      judge(
-        `full-vs-partial-${t}`,
-        `Fully constrained networks beat the partially constrained ones (${t})`,
-        'mean(W*D*C, W*D*C*) − mean(WD, WD*, WDC, WD*C, WD*C*, W*DC*), test accuracy',
-        pairedBySeed(runs, testAcc, [[FULL, PARTIAL]], [t]),
-      ),
-    );
-  }
+  return asFamily([...accuracyClaims(runs, tasks), ...factorClaims(runs, tasks), ...networkClaims(runs, tasks), ...controlClaims(runs, positive, tasks)]);
+}
+
+/** Per task: the fully constrained networks against W and against the partially constrained ones. */
+function accuracyClaims(runs: ClaimRun[], tasks: string[]): Judged[] {
+  return tasks.flatMap((t) => [
+    judge(
+      `full-vs-W-${t}`,
+      `Fully constrained networks beat the baseline W (${t})`,
+      'mean(W*D*C, W*D*C*) − W, test accuracy',
+      pairedBySeed(runs, testAcc, [[FULL, 'W']], [t]),
+    ),
+    judge(
+      `full-vs-partial-${t}`,
+      `Fully constrained networks beat the partially constrained ones (${t})`,
+      'mean(W*D*C, W*D*C*) − mean(WD, WD*, WDC, WD*C, WD*C*, W*DC*), test accuracy',
+      pairedBySeed(runs, testAcc, [[FULL, PARTIAL]], [t]),
+    ),
+  ]);
+}
+
+/** The three factors' gains (initialisation, geometry, communicability) and their order. */
+function factorClaims(runs: ClaimRun[], tasks: string[]): Judged[] {
   const factor = (f: keyof typeof FACTORS) => pairedBySeed(runs, testAcc, FACTORS[f], tasks);
   const describe = (f: keyof typeof FACTORS) => FACTORS[f].map(([a, b]) => `${a} − ${b}`).join(', ');
   const init = factor('init');
   const geometry = factor('geometry');
   const comm = factor('communicability');
-  out.push(
+  return [
     judge('init-gain', 'Functional initialisation (W* instead of orthogonal) raises accuracy', `${describe('init')}; all tasks`, init),
     judge(
       'init-vs-geometry',
@@ -314,9 +320,13 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
     ),
     judge('geometry-gain', 'Real spatial embedding (D* instead of grid D) gives a further gain', `${describe('geometry')}; all tasks`, geometry),
     judge('communicability-gain', 'Communicability (C) adds to the distance cost', `${describe('communicability')}; all tasks`, comm),
-  );
+  ];
+}
+
+/** What the constrained networks look like: modular, modules that follow the cortex, low entropy, small-world. */
+function networkClaims(runs: ClaimRun[], tasks: string[]): Judged[] {
   const vsW = (key: string) => pairedBySeed(runs, metric(key), [[FULL, 'W']], tasks);
-  out.push(
+  return [
     judge('modular', 'Constrained networks are more modular than W', 'Q (CNM): mean(W*D*C, W*D*C*) − W', vsW('Q_cnm')),
     judge(
       'modules-follow-cortex',
@@ -346,12 +356,15 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
       absolute(runs, metric('sigma_matched'), tasks),
       1,
     ),
+  ];
+}
+
+/** Our controls where they were run, and positive-only recurrence where its runs are given. */
+function controlClaims(runs: ClaimRun[], positive: ClaimRun[], tasks: string[]): Judged[] {
+  const out = CONTROLS.filter((c) => runs.some((r) => r.variant === c.variant)).map((c) =>
+    judge(c.id, c.claim, `W*D*C − ${c.variant}, test accuracy; all tasks`, pairedBySeed(runs, testAcc, [['W*D*C', c.variant]], tasks)),
   );
-  for (const c of CONTROLS) {
-    if (!runs.some((r) => r.variant === c.variant)) continue;
-    out.push(judge(c.id, c.claim, `W*D*C − ${c.variant}, test accuracy; all tasks`, pairedBySeed(runs, testAcc, [['W*D*C', c.variant]], tasks)));
-  }
-  if (positive.length) {
+  if (positive.length)
     out.push(
       judge(
         'positive-retained',
@@ -361,8 +374,7 @@ export function paperClaims(runs: ClaimRun[], positive: ClaimRun[] = []): ClaimR
         -RETAINED_MARGIN,
       ),
     );
-  }
-  return asFamily(out);
+  return out;
 }
 
 /** Per seed, the values themselves (of the fully constrained variants on every task), for a level claim. */

@@ -22,7 +22,7 @@ import { epochWeightFiles, toJson, type FinalRecord } from './record.ts';
 import { readFinalStrict } from './run.ts';
 import { findRunDirs, readManifest, type Manifest } from './sweep.ts';
 import { getVariant } from './variants.ts';
-import { modeSettings } from './protocol.ts';
+import { modeSettings, type Mode } from './protocol.ts';
 import { heatmap, lineChart, scatter3d } from './svg.ts';
 import { modulesSection } from './modules_report.ts';
 import {
@@ -378,23 +378,16 @@ export interface BuiltReport {
   sections: Section[];
 }
 
-export function buildReport(data: ReportData): BuiltReport {
-  const json: Record<string, unknown> = { schema: 'cortical-rnn/report/1', dir: data.dir, generatedAt: new Date().toISOString() };
-  const sections: Section[] = [];
+/** The report's first section: modes, fields, runs, backends and protocols. */
+function settingsSection(data: ReportData, modes: Mode[], fields: string[], ok: number): Section {
   const runs = data.runs;
-  const modes = uniq(runs.map((r) => r.mode)).sort();
-  const fields = uniq(runs.map((r) => r.field)).sort();
-  const ok = runs.filter((r) => r.rec.status === 'ok').length;
   const div = runs.length - ok;
-  json.summary = { runs: runs.length, ok, diverged: div, modes, fields };
-
-  // settings
   const protos = uniq(runs.map((r) => JSON.stringify(r.rec.protocol)));
   const backends = uniq(runs.map((r) => r.rec.backend));
   const inv = data.manifest?.invocations ?? [];
   // Runs trained in one batch share their training time: count it once per batch.
   const totalTrain = runs.reduce((a, r) => a + r.rec.timings.total_s / (r.rec.timings.networks_per_batch ?? 1), 0);
-  sections.push({
+  return {
     id: 'settings',
     title: 'Settings',
     html: [
@@ -404,8 +397,78 @@ export function buildReport(data: ReportData): BuiltReport {
       `<p>Protocol${protos.length > 1 ? 's' : ''}: ${protos.map((p) => `<code>${esc(p)}</code>`).join('<br>')}</p>`,
       `<p>Headline accuracy: held-out <em>test</em> accuracy at the last step. "Paper accuracy": the running training accuracy of the last epoch with input noise on (the number the paper reports). Means with 95% t-intervals over seeds; diverged runs are counted and excluded from the means.</p>`,
     ].join('\n'),
-  });
+  };
+}
 
+/** The sections of the paper's runs: Tables 2 and 3, metrics, tests, figures, modules, claims, modes. */
+function paperSections(paperRuns: RunRow[], json: Record<string, unknown>): Section[] {
+  const sections: Section[] = [];
+  const groups = groupsOf(paperRuns);
+  const tag = (g: Group) => `${g.field}-${g.mode}${g.positive ? '-positive' : ''}`;
+  const normal = groups.filter((g) => !g.positive);
+  const positive = groups.filter((g) => g.positive);
+  sections.push({
+    id: 'table2',
+    title: 'Table 2 — accuracy per variant and task',
+    html: normal.length
+      ? normal.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode</h3>${accuracyTable(g, `table2-${tag(g)}`, json)}`).join('\n')
+      : '<p class="note">No runs without the positive-only constraint.</p>',
+  });
+  sections.push({
+    id: 'table3',
+    title: 'Table 3 — positive-only recurrence',
+    html: positive.length
+      ? positive.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode, positive-only</h3>${accuracyTable(g, `table3-${tag(g)}`, json)}`).join('\n')
+      : '<p class="note">No positive-only runs in this directory (run the sweep with <code>--positive</code>).</p>',
+  });
+  sections.push({
+    id: 'metrics',
+    title: 'Network metrics — modularity Q, small-worldness σ (both nulls), entropy',
+    html: groups
+      .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${metricsTable(g, `metrics-${tag(g)}`, json)}`)
+      .join('\n'),
+  });
+  sections.push({
+    id: 'significance',
+    title: 'Significance tests',
+    html: groups
+      .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${significance(g, `significance-${tag(g)}`, json)}`)
+      .join('\n'),
+  });
+  const figs: string[] = [];
+  const figJson: unknown[] = [];
+  for (const g of groups) {
+    const curves = learningCurves(g);
+    const net = networkFigures(g);
+    figJson.push({ group: tag(g), learningCurves: curves.length, networkRun: net.run, ...(net.missing ? { missing: net.missing } : {}) });
+    figs.push(`<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>`);
+    for (const s of curves) figs.push(`<figure class="curve">${s}</figure>`);
+    for (const s of net.svgs) figs.push(`<figure class="network">${s}</figure>`);
+    if (net.missing) figs.push(`<p class="missing">W_rec figures not drawn: ${esc(net.missing)}</p>`);
+  }
+  json.figures = figJson;
+  sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });
+  sections.push({ id: 'modules', title: 'What the modules follow — anatomy, function or the index construction', html: modulesSection(groups, json) });
+  sections.push({ id: 'claims', title: "The paper's claims — planned contrasts over seeds", html: claimsSection(groups, json) });
+  const cmp = modeComparison(paperRuns, json);
+  sections.push({
+    id: 'mode-comparison',
+    title: 'Paper mode vs corrected mode',
+    html:
+      cmp ??
+      '<p class="note">This directory has runs of one mode only; run the sweep again with the other <code>--mode</code> (same <code>--out</code>) to compare.</p>',
+  });
+  return sections;
+}
+
+export function buildReport(data: ReportData): BuiltReport {
+  const json: Record<string, unknown> = { schema: 'cortical-rnn/report/1', dir: data.dir, generatedAt: new Date().toISOString() };
+  const runs = data.runs;
+  const modes = uniq(runs.map((r) => r.mode)).sort();
+  const fields = uniq(runs.map((r) => r.field)).sort();
+  const ok = runs.filter((r) => r.rec.status === 'ok').length;
+  json.summary = { runs: runs.length, ok, diverged: runs.length - ok, modes, fields };
+  const sections: Section[] = [settingsSection(data, modes, fields, ok)];
   // A seRNN sweep (runs with their own λ, L1 and WDC) gets its own section; the paper's sections
   // cover the other runs.
   const sernnRuns = runs.filter((r) => r.rec.spec.lambda !== undefined && sernnFamily(r.variant));
@@ -420,65 +483,7 @@ export function buildReport(data: ReportData): BuiltReport {
       ),
     });
   }
-  if (paperRuns.length) {
-    const groups = groupsOf(paperRuns);
-    const tag = (g: Group) => `${g.field}-${g.mode}${g.positive ? '-positive' : ''}`;
-    const normal = groups.filter((g) => !g.positive);
-    const positive = groups.filter((g) => g.positive);
-    sections.push({
-      id: 'table2',
-      title: 'Table 2 — accuracy per variant and task',
-      html: normal.length
-        ? normal.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode</h3>${accuracyTable(g, `table2-${tag(g)}`, json)}`).join('\n')
-        : '<p class="note">No runs without the positive-only constraint.</p>',
-    });
-    sections.push({
-      id: 'table3',
-      title: 'Table 3 — positive-only recurrence',
-      html: positive.length
-        ? positive.map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode, positive-only</h3>${accuracyTable(g, `table3-${tag(g)}`, json)}`).join('\n')
-        : '<p class="note">No positive-only runs in this directory (run the sweep with <code>--positive</code>).</p>',
-    });
-    sections.push({
-      id: 'metrics',
-      title: 'Network metrics — modularity Q, small-worldness σ (both nulls), entropy',
-      html: groups
-        .map((g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${metricsTable(g, `metrics-${tag(g)}`, json)}`)
-        .join('\n'),
-    });
-    sections.push({
-      id: 'significance',
-      title: 'Significance tests',
-      html: groups
-        .map(
-          (g) => `<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>${significance(g, `significance-${tag(g)}`, json)}`,
-        )
-        .join('\n'),
-    });
-    const figs: string[] = [];
-    const figJson: unknown[] = [];
-    for (const g of groups) {
-      const curves = learningCurves(g);
-      const net = networkFigures(g);
-      figJson.push({ group: tag(g), learningCurves: curves.length, networkRun: net.run, ...(net.missing ? { missing: net.missing } : {}) });
-      figs.push(`<h3>Field ${esc(g.field)}, ${esc(g.mode)} mode${g.positive ? ', positive-only' : ''}</h3>`);
-      for (const s of curves) figs.push(`<figure class="curve">${s}</figure>`);
-      for (const s of net.svgs) figs.push(`<figure class="network">${s}</figure>`);
-      if (net.missing) figs.push(`<p class="missing">W_rec figures not drawn: ${esc(net.missing)}</p>`);
-    }
-    json.figures = figJson;
-    sections.push({ id: 'figures', title: 'Figures — learning curves, W_rec, neurons by module', html: figs.join('\n') });
-    sections.push({ id: 'modules', title: 'What the modules follow — anatomy, function or the index construction', html: modulesSection(groups, json) });
-    sections.push({ id: 'claims', title: "The paper's claims — planned contrasts over seeds", html: claimsSection(groups, json) });
-    const cmp = modeComparison(paperRuns, json);
-    sections.push({
-      id: 'mode-comparison',
-      title: 'Paper mode vs corrected mode',
-      html:
-        cmp ??
-        '<p class="note">This directory has runs of one mode only; run the sweep again with the other <code>--mode</code> (same <code>--out</code>) to compare.</p>',
-    });
-  }
+  if (paperRuns.length) sections.push(...paperSections(paperRuns, json));
   const nav = sections.map((s) => `<li><a href="#${s.id}">${esc(s.title)}</a></li>`).join('');
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>cortical-rnn report — ${esc(fields.join(', '))} (${esc(modes.join(', '))})</title><style>${CSS}</style></head>
