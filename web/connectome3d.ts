@@ -77,31 +77,26 @@ export interface FrameStats {
   variance: number;
 }
 
-export async function initConnectome(isActive: () => boolean): Promise<{ draw: () => void; frameStats: () => FrameStats }> {
-  const canvas = $<HTMLCanvasElement>('#c3-canvas');
-  const status = $('#c3-status');
-  const pick = $<HTMLSelectElement>('#c3-field');
-  const showLines = $<HTMLInputElement>('#c3-lines');
-  let backend;
-  try {
-    backend = await gpuBackend();
-  } catch (e) {
-    status.textContent = (e as Error).message;
-    status.className = 'bad';
-    return { draw: () => {}, frameStats: () => ({ width: 0, height: 0, mean: 0, variance: 0 }) };
-  }
-  const device = backend.ctx.device;
-  const format = navigator.gpu.getPreferredCanvasFormat();
-  const context = canvas.getContext('webgpu')!;
-  context.configure({ device, format, alphaMode: 'opaque' });
-  const module = device.createShaderModule({ code: WGSL, label: 'connectome3d' });
-  const uniform = device.createBuffer({ size: 80, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const layout = device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.VERTEX, buffer: {} }] });
-  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: uniform } }] });
-  const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-  const depthStencil = (write: boolean): GPUDepthStencilState => ({ format: 'depth24plus', depthWriteEnabled: write, depthCompare: 'less' });
-  const points = device.createRenderPipeline({
-    layout: pipelineLayout,
+/** The orbit camera: angles in radians, zoom as a multiple of twice the scene's radius. */
+interface Camera {
+  yaw: number;
+  pitch: number;
+  zoom: number;
+}
+
+/** The pipelines and their shared view uniform (viewProj, then the point size in clip units). */
+interface Pipelines {
+  uniform: GPUBuffer;
+  bindGroup: GPUBindGroup;
+  points: GPURenderPipeline;
+  lines: GPURenderPipeline;
+}
+
+const depthStencil = (write: boolean): GPUDepthStencilState => ({ format: 'depth24plus', depthWriteEnabled: write, depthCompare: 'less' });
+
+function pointPipeline(device: GPUDevice, layout: GPUPipelineLayout, module: GPUShaderModule, format: GPUTextureFormat): GPURenderPipeline {
+  return device.createRenderPipeline({
+    layout,
     vertex: {
       module,
       entryPoint: 'pointVs',
@@ -114,8 +109,12 @@ export async function initConnectome(isActive: () => boolean): Promise<{ draw: (
     primitive: { topology: 'triangle-strip' },
     depthStencil: depthStencil(true),
   });
-  const lines = device.createRenderPipeline({
-    layout: pipelineLayout,
+}
+
+// Lines are translucent and leave depth unwritten, so edges never hide one another.
+function linePipeline(device: GPUDevice, layout: GPUPipelineLayout, module: GPUShaderModule, format: GPUTextureFormat): GPURenderPipeline {
+  return device.createRenderPipeline({
+    layout,
     vertex: {
       module,
       entryPoint: 'lineVs',
@@ -142,94 +141,115 @@ export async function initConnectome(isActive: () => boolean): Promise<{ draw: (
     primitive: { topology: 'line-list' },
     depthStencil: depthStencil(false),
   });
+}
+
+function createPipelines(device: GPUDevice, format: GPUTextureFormat): Pipelines {
+  const module = device.createShaderModule({ code: WGSL, label: 'connectome3d' });
+  const uniform = device.createBuffer({ size: 80, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const layout = device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.VERTEX, buffer: {} }] });
+  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: uniform } }] });
+  const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+  const points = pointPipeline(device, pipelineLayout, module, format);
+  const lines = linePipeline(device, pipelineLayout, module, format);
+  return { uniform, bindGroup, points, lines };
+}
+
+/** The view uniform for a w×h (device pixels) target: the camera's viewProj and 5 CSS px points. */
+function viewUniform(radius: number, cam: Camera, w: number, h: number, dpr: number): Float32Array<ArrayBuffer> {
+  const dist = radius * 2 * cam.zoom;
+  const eye = vec3.fromValues(dist * Math.cos(cam.pitch) * Math.sin(cam.yaw), dist * Math.sin(cam.pitch), dist * Math.cos(cam.pitch) * Math.cos(cam.yaw));
+  const view = mat4.lookAt(mat4.create(), eye, [0, 0, 0], [0, 1, 0]);
+  const proj = mat4.perspectiveZO(mat4.create(), Math.PI / 4, w / h, dist * 0.05, dist * 4);
+  const vp = mat4.multiply(mat4.create(), proj, view);
+  const px = 5 * dpr;
+  const u = new Float32Array(20);
+  u.set(vp as Float32Array, 0);
+  u.set([(2 * px) / w, (2 * px) / h], 16);
+  return u;
+}
+
+type SceneBuffers = { centres: GPUBuffer; colours: GPUBuffer; lines: GPUBuffer | null };
+
+function uploadScene(device: GPUDevice, s: Scene): SceneBuffers {
+  const make = (data: Float32Array<ArrayBuffer>) => {
+    const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(b, 0, data);
+    return b;
+  };
+  return { centres: make(s.centres), colours: make(s.colours), lines: s.lines.length ? make(s.lines) : null };
+}
+
+function encodeFrame(
+  device: GPUDevice,
+  context: GPUCanvasContext,
+  depth: GPUTexture,
+  gpu: Pipelines,
+  scene: Scene,
+  buffers: SceneBuffers,
+  withLines: boolean,
+): void {
+  const enc = device.createCommandEncoder({ label: 'connectome3d' });
+  const pass = enc.beginRenderPass({
+    colorAttachments: [{ view: context.getCurrentTexture().createView(), clearValue: { r: 0.98, g: 0.985, b: 0.99, a: 1 }, loadOp: 'clear', storeOp: 'store' }],
+    depthStencilAttachment: { view: depth.createView(), depthClearValue: 1, depthLoadOp: 'clear', depthStoreOp: 'store' },
+  });
+  pass.setBindGroup(0, gpu.bindGroup);
+  pass.setPipeline(gpu.points);
+  pass.setVertexBuffer(0, buffers.centres);
+  pass.setVertexBuffer(1, buffers.colours);
+  pass.draw(4, scene.n);
+  if (buffers.lines && withLines) {
+    pass.setPipeline(gpu.lines);
+    pass.setVertexBuffer(0, buffers.lines);
+    pass.draw(scene.lines.length / 7);
+  }
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+/**
+ * The canvas's renderer: the shown scene's buffers, a depth target kept at the canvas's device
+ * pixel size, and the camera. draw() renders only while the view is on screen (isActive).
+ */
+function createRenderer(device: GPUDevice, canvas: HTMLCanvasElement, isActive: () => boolean, showLines: HTMLInputElement) {
+  const format = navigator.gpu.getPreferredCanvasFormat();
+  const context = canvas.getContext('webgpu')!;
+  context.configure({ device, format, alphaMode: 'opaque' });
+  const gpu = createPipelines(device, format);
 
   let scene: Scene | null = null;
-  let buffers: { centres: GPUBuffer; colours: GPUBuffer; lines: GPUBuffer | null } | null = null;
+  let buffers: SceneBuffers | null = null;
   let depth: GPUTexture | null = null;
-  const cam = { yaw: 0.6, pitch: 0.35, zoom: 1 };
+  const cam: Camera = { yaw: 0.6, pitch: 0.35, zoom: 1 };
 
   const upload = (s: Scene) => {
     if (buffers) for (const b of [buffers.centres, buffers.colours, buffers.lines]) b?.destroy();
-    const make = (data: Float32Array<ArrayBuffer>) => {
-      const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(b, 0, data);
-      return b;
-    };
-    buffers = { centres: make(s.centres), colours: make(s.colours), lines: s.lines.length ? make(s.lines) : null };
+    buffers = uploadScene(device, s);
     scene = s;
-    status.textContent = `${s.n} neurons, ${s.lines.length / 14} connections · ${s.label}`;
   };
-
-  const draw = () => {
-    if (!scene || !buffers || !isActive()) return;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
-    const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  const depthTarget = (w: number, h: number): GPUTexture => {
     if (canvas.width !== w || canvas.height !== h || !depth) {
       canvas.width = w;
       canvas.height = h;
       depth?.destroy();
       depth = device.createTexture({ size: [w, h], format: 'depth24plus', usage: GPUTextureUsage.RENDER_ATTACHMENT });
     }
-    const dist = scene.radius * 2 * cam.zoom;
-    const eye = vec3.fromValues(dist * Math.cos(cam.pitch) * Math.sin(cam.yaw), dist * Math.sin(cam.pitch), dist * Math.cos(cam.pitch) * Math.cos(cam.yaw));
-    const view = mat4.lookAt(mat4.create(), eye, [0, 0, 0], [0, 1, 0]);
-    const proj = mat4.perspectiveZO(mat4.create(), Math.PI / 4, w / h, dist * 0.05, dist * 4);
-    const vp = mat4.multiply(mat4.create(), proj, view);
-    const px = 5 * dpr;
-    const u = new Float32Array(20);
-    u.set(vp as Float32Array, 0);
-    u.set([(2 * px) / w, (2 * px) / h], 16);
-    device.queue.writeBuffer(uniform, 0, u);
-    const enc = device.createCommandEncoder({ label: 'connectome3d' });
-    const pass = enc.beginRenderPass({
-      colorAttachments: [
-        { view: context.getCurrentTexture().createView(), clearValue: { r: 0.98, g: 0.985, b: 0.99, a: 1 }, loadOp: 'clear', storeOp: 'store' },
-      ],
-      depthStencilAttachment: { view: depth.createView(), depthClearValue: 1, depthLoadOp: 'clear', depthStoreOp: 'store' },
-    });
-    pass.setBindGroup(0, bindGroup);
-    pass.setPipeline(points);
-    pass.setVertexBuffer(0, buffers.centres);
-    pass.setVertexBuffer(1, buffers.colours);
-    pass.draw(4, scene.n);
-    if (buffers.lines && showLines.checked) {
-      pass.setPipeline(lines);
-      pass.setVertexBuffer(0, buffers.lines);
-      pass.draw(scene.lines.length / 7);
-    }
-    pass.end();
-    device.queue.submit([enc.finish()]);
+    return depth;
   };
+  const draw = () => {
+    if (!scene || !buffers || !isActive()) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+    const depthTexture = depthTarget(w, h);
+    device.queue.writeBuffer(gpu.uniform, 0, viewUniform(scene.radius, cam, w, h, dpr));
+    encodeFrame(device, context, depthTexture, gpu, scene, buffers, showLines.checked);
+  };
+  return { cam, upload, draw };
+}
 
-  // The field's own connectome (K + Kᵀ) until a network is trained or opened.
-  const showField = async (name: string) => {
-    status.textContent = `loading field ${name}…`;
-    const ctx = await fieldContextOf(name);
-    const n = ctx.n;
-    const Ks = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Ks[i * n + j] = ctx.K[i * n + j]! + ctx.K[j * n + i]!;
-    upload(sceneOf(ctx.positionsUm, n, greedyModularityCNM(thresholdTop10(Ks, n)), Ks, `field ${name}'s synapses (no trained network yet)`));
-    draw();
-  };
-  const showTrained = async (net: ShownNetwork) => {
-    const pos = net.positionsUm ?? (await fieldContextOf(net.field)).positionsUm;
-    if (!Array.from(pick.options).some((o) => o.value === net.field)) pick.append(el('option', { value: net.field, textContent: net.field }));
-    pick.value = net.field;
-    upload(sceneOf(pos, net.n, net.communities, net.W, `${net.label}, modules of its W_rec`));
-    draw();
-  };
-
-  const names = (await listFields()).map((f) => f.field);
-  pick.append(...names.map((f) => el('option', { value: f, textContent: f })));
-  pick.value = names.includes('5_3_4') ? '5_3_4' : names[0]!;
-  pick.onchange = () => {
-    const net = networkShown();
-    void (net && net.field === pick.value ? showTrained(net) : showField(pick.value)).catch((e) => (status.textContent = (e as Error).message));
-  };
-  onNetwork((net) => void showTrained(net).catch((e) => (status.textContent = (e as Error).message)));
-  showLines.onchange = draw;
-
+/** Drag to orbit (yaw, clamped pitch), wheel to zoom; each change redraws. */
+function attachOrbitControls(canvas: HTMLCanvasElement, cam: Camera, draw: () => void): void {
   let drag: { x: number; y: number } | null = null;
   canvas.addEventListener('pointerdown', (e) => {
     drag = { x: e.clientX, y: e.clientY };
@@ -252,23 +272,80 @@ export async function initConnectome(isActive: () => boolean): Promise<{ draw: (
     },
     { passive: false },
   );
+}
+
+/** Brightness statistics of the canvas's current frame, read through a 2D copy. */
+function pixelStats(canvas: HTMLCanvasElement): FrameStats {
+  const copy = el('canvas', { width: canvas.width, height: canvas.height });
+  const g = copy.getContext('2d')!;
+  g.drawImage(canvas, 0, 0);
+  const d = g.getImageData(0, 0, copy.width, copy.height).data;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const v = (d[i]! + d[i + 1]! + d[i + 2]!) / 3;
+    s1 += v;
+    s2 += v * v;
+  }
+  const m = s1 / (d.length / 4);
+  return { width: copy.width, height: copy.height, mean: m, variance: s2 / (d.length / 4) - m * m };
+}
+
+/** The field's own connectome (K + Kᵀ), as shown until a network is trained or opened. */
+function fieldScene(ctx: Awaited<ReturnType<typeof fieldContextOf>>, name: string): Scene {
+  const n = ctx.n;
+  const Ks = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Ks[i * n + j] = ctx.K[i * n + j]! + ctx.K[j * n + i]!;
+  return sceneOf(ctx.positionsUm, n, greedyModularityCNM(thresholdTop10(Ks, n)), Ks, `field ${name}'s synapses (no trained network yet)`);
+}
+
+export async function initConnectome(isActive: () => boolean): Promise<{ draw: () => void; frameStats: () => FrameStats }> {
+  const canvas = $<HTMLCanvasElement>('#c3-canvas');
+  const status = $('#c3-status');
+  const pick = $<HTMLSelectElement>('#c3-field');
+  const showLines = $<HTMLInputElement>('#c3-lines');
+  let backend;
+  try {
+    backend = await gpuBackend();
+  } catch (e) {
+    status.textContent = (e as Error).message;
+    status.className = 'bad';
+    return { draw: () => {}, frameStats: () => ({ width: 0, height: 0, mean: 0, variance: 0 }) };
+  }
+  const { cam, upload, draw } = createRenderer(backend.ctx.device, canvas, isActive, showLines);
+  const show = (s: Scene) => {
+    upload(s);
+    status.textContent = `${s.n} neurons, ${s.lines.length / 14} connections · ${s.label}`;
+    draw();
+  };
+  const showError = (e: unknown) => (status.textContent = (e as Error).message);
+
+  const showField = async (name: string) => {
+    status.textContent = `loading field ${name}…`;
+    show(fieldScene(await fieldContextOf(name), name));
+  };
+  const showTrained = async (net: ShownNetwork) => {
+    const pos = net.positionsUm ?? (await fieldContextOf(net.field)).positionsUm;
+    if (!Array.from(pick.options).some((o) => o.value === net.field)) pick.append(el('option', { value: net.field, textContent: net.field }));
+    pick.value = net.field;
+    show(sceneOf(pos, net.n, net.communities, net.W, `${net.label}, modules of its W_rec`));
+  };
+
+  const names = (await listFields()).map((f) => f.field);
+  pick.append(...names.map((f) => el('option', { value: f, textContent: f })));
+  pick.value = names.includes('5_3_4') ? '5_3_4' : names[0]!;
+  pick.onchange = () => {
+    const net = networkShown();
+    void (net && net.field === pick.value ? showTrained(net) : showField(pick.value)).catch(showError);
+  };
+  onNetwork((net) => void showTrained(net).catch(showError));
+  showLines.onchange = draw;
+  attachOrbitControls(canvas, cam, draw);
   new ResizeObserver(draw).observe(canvas);
-  await showField(pick.value).catch((e) => (status.textContent = (e as Error).message));
+  await showField(pick.value).catch(showError);
   const frameStats = (): FrameStats => {
     draw();
-    const copy = el('canvas', { width: canvas.width, height: canvas.height });
-    const g = copy.getContext('2d')!;
-    g.drawImage(canvas, 0, 0);
-    const d = g.getImageData(0, 0, copy.width, copy.height).data;
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const v = (d[i]! + d[i + 1]! + d[i + 2]!) / 3;
-      s1 += v;
-      s2 += v * v;
-    }
-    const m = s1 / (d.length / 4);
-    return { width: copy.width, height: copy.height, mean: m, variance: s2 / (d.length / 4) - m * m };
+    return pixelStats(canvas);
   };
   return { draw, frameStats };
 }

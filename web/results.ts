@@ -65,8 +65,7 @@ function rowOf(path: string, rec: FinalRecord): RunRow {
 
 const fmtNum = (x: number | null | undefined) => (x === null || x === undefined ? '—' : String(x));
 
-async function showRun(r: RunRow, files: string[]): Promise<void> {
-  const rec = r.rec;
+function showFacts(rec: FinalRecord): void {
   $('#res-run-title').textContent = rec.id;
   const facts: [string, string, string?][] = [
     ['status', rec.status],
@@ -82,8 +81,11 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
   ];
   if (rec.divergence) facts.push(['divergence', rec.divergence.message]);
   $('#res-run-facts').replaceChildren(...facts.flatMap(([k, v, id]) => [el('dt', { textContent: k }), el('dd', { textContent: v, ...(id ? { id } : {}) })]));
+}
 
-  // Curves from metrics.csv (one row per epoch), else from the record's history.
+/** Curves from metrics.csv (one row per epoch), else from the record's history. */
+async function drawCurves(r: RunRow, files: string[]): Promise<void> {
+  const rec = r.rec;
   let epochs = rec.history.map((h) => h.epoch + 1);
   let train = rec.history.map((h) => h.trainAccuracy);
   let val = rec.history.map((h) => h.evalAccuracy ?? NaN);
@@ -101,7 +103,11 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
     ],
     { yMin: 0, yMax: 1, xLabel: 'epoch' },
   );
+}
 
+/** The run's W_rec files, a picker to draw one as a heat map, and a button to show it in 3D. */
+async function showWeights(r: RunRow, files: string[]): Promise<void> {
+  const rec = r.rec;
   // W_rec_init first, then the epochs in order: by name, "init" would sort after "epoch".
   const epochOf = (f: string) => (/_init\.npy$/.test(f) ? 0 : Number(/_epoch(\d+)\.npy$/.exec(f)?.[1] ?? Infinity));
   const weights = files.filter((f) => f.startsWith(`${r.dir}/W_rec_`) && f.endsWith('.npy')).sort((a, b) => epochOf(a) - epochOf(b) || a.localeCompare(b));
@@ -145,6 +151,12 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
     });
     location.hash = '#connectome';
   };
+}
+
+async function showRun(r: RunRow, files: string[]): Promise<void> {
+  showFacts(r.rec);
+  await drawCurves(r, files);
+  await showWeights(r, files);
 }
 
 async function openSweep(root: string, finals: string[], files: string[]): Promise<void> {

@@ -97,11 +97,9 @@ function readForm(): { spec: RunSpec; protocol: Protocol } {
   return { spec, protocol };
 }
 
-export async function initTrain(): Promise<void> {
-  window.workbench = { run: null };
-  const form = $<HTMLFormElement>('#train-form');
-  const fieldNames = (await listFields()).map((f) => f.field);
-  form.append(
+/** The form's selects and number fields, ids t-<key>, with the quick preset's values. */
+function formControls(fieldNames: string[]): HTMLLabelElement[] {
+  return [
     select('t-field', 'field', fieldNames, fieldNames.includes(QUICK_PRESET.field) ? QUICK_PRESET.field : fieldNames[0]!),
     select('t-task', 'task', [...PAPER_TASKS, ...taskNames.filter((t) => !PAPER_TASKS.includes(t))], 'gonogo'),
     select(
@@ -115,31 +113,23 @@ export async function initTrain(): Promise<void> {
     select('t-design', 'RNN kernels', ['auto', 'per-step', 'persistent'], 'auto'),
     ...KNOBS.map((k) => el('label', { textContent: k.label }, [el('input', { id: `t-${k.key}`, type: 'number', value: k.value, step: k.step ?? 'any' })])),
     el('label', { textContent: 'positive-only W_rec' }, [el('input', { id: 't-positive', type: 'checkbox' })]),
-  );
-  form.onsubmit = (e) => e.preventDefault();
+  ];
+}
 
-  const start = $<HTMLButtonElement>('#train-start');
-  const pause = $<HTMLButtonElement>('#train-pause');
-  const stop = $<HTMLButtonElement>('#train-stop');
-  const dlW = $<HTMLButtonElement>('#dl-weights');
-  const dlF = $<HTMLButtonElement>('#dl-final');
-  const status = $('#train-status');
-  try {
-    await gpuBackend();
-    start.disabled = false;
-  } catch (e) {
-    status.textContent = (e as Error).message;
-    status.className = 'bad';
-    return;
-  }
+/** The page's run buttons and status line. */
+interface TrainUi {
+  start: HTMLButtonElement;
+  pause: HTMLButtonElement;
+  stop: HTMLButtonElement;
+  dlW: HTMLButtonElement;
+  dlF: HTMLButtonElement;
+  status: HTMLElement;
+}
 
+/** Pause/resume and stop, wired to their buttons; a run honours them between steps. */
+function runControls(pause: HTMLButtonElement, stop: HTMLButtonElement) {
   let paused: { resume: () => void; promise: Promise<void> } | null = null;
   let stopping = false;
-  let lastW: { W: Float64Array; n: number; name: string } | null = null;
-  let lastRecord: FinalRecord | null = null;
-  // The last run's files as the CLI writes them (the same bytes), for the downloads.
-  let runFiles = new Map<string, string | Uint8Array>();
-
   pause.onclick = () => {
     if (paused) {
       paused.resume();
@@ -156,8 +146,187 @@ export async function initTrain(): Promise<void> {
     stopping = true;
     paused?.resume();
   };
+  return {
+    /** A new run starts unstopped. */
+    arm: () => void (stopping = false),
+    /** Between steps: wait while paused (after onPause), then end the run if stopped. */
+    checkpoint: async (onPause: () => void) => {
+      if (paused) {
+        onPause();
+        await paused.promise;
+      }
+      if (stopping) throw new Stopped('stopped');
+    },
+    /** The run is over: nothing is paused any more. */
+    release: () => {
+      paused = null;
+      pause.textContent = 'Pause';
+    },
+  };
+}
+type RunControls = ReturnType<typeof runControls>;
+
+/** The last run's weights and record behind the two download buttons. */
+function runDownloads(dlW: HTMLButtonElement, dlF: HTMLButtonElement) {
+  let lastW: { W: Float64Array; n: number; name: string } | null = null;
+  let lastRecord: FinalRecord | null = null;
+  // The last run's files as the CLI writes them (the same bytes), for the downloads.
+  let runFiles = new Map<string, string | Uint8Array>();
   dlW.onclick = () => lastW && download(lastW.name, npyF4(lastW.W, [lastW.n, lastW.n]), 'application/octet-stream');
   dlF.onclick = () => lastRecord && download('final.json', runFiles.get('final.json') ?? toJson(lastRecord), 'application/json');
+  return {
+    newFiles: () => (runFiles = new Map<string, string | Uint8Array>()),
+    keepWeights: (W: Float64Array, n: number, name: string) => void (lastW = { W, n, name }),
+    keepRecord: (rec: FinalRecord) => void (lastRecord = rec),
+  };
+}
+type RunDownloads = ReturnType<typeof runDownloads>;
+
+/** The live plots: loss per step, accuracy per epoch, and W_rec as a heat map. */
+function liveView(live: LiveRun, n: number) {
+  return {
+    drawLoss: () => lineChart($<HTMLCanvasElement>('#plot-loss'), [{ name: 'loss', y: live.losses, colour: '#2f6fde' }], { xLabel: 'step' }),
+    drawAcc: () =>
+      lineChart(
+        $<HTMLCanvasElement>('#plot-acc'),
+        [
+          { name: 'train (noisy)', y: live.epochs.map((e) => e.trainAccuracy), colour: '#f28e2b', dashed: true },
+          { name: 'validation', y: live.epochs.map((e) => e.evalAccuracy ?? NaN), colour: '#59a14f' },
+        ],
+        { yMin: 0, yMax: 1, xLabel: 'epoch' },
+      ),
+    drawW: (W: ArrayLike<number>, what: string) => {
+      heatmap($<HTMLCanvasElement>('#plot-wrec'), W, n);
+      $('#heat-caption').textContent = `W_rec (${n}×${n}, rows post, columns pre), ${what}`;
+    },
+  };
+}
+
+/** What one run's callbacks share. */
+interface Run {
+  spec: RunSpec;
+  n: number;
+  totalSteps: number;
+  live: LiveRun;
+  view: ReturnType<typeof liveView>;
+  ui: TrainUi;
+  controls: RunControls;
+  downloads: RunDownloads;
+}
+
+/** Feeds the live record and view from the training loop, and times the steps. */
+function liveObserver(run: Run, onFinish: RunObserver['onFinish']): RunObserver {
+  const { live, view, ui } = run;
+  let busyMs = 0;
+  let tLast = performance.now();
+  return {
+    onStart: (W) => view.drawW(W, 'initial'),
+    onStep: async (s) => {
+      const now = performance.now();
+      busyMs += now - tLast;
+      live.stepMs.push(now - tLast);
+      live.losses.push(s.loss);
+      // the first step compiles every kernel: the rate is of the steps after it
+      live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
+      ui.status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
+      view.drawLoss();
+      await run.controls.checkpoint(() => (ui.status.textContent += ' · paused'));
+      // a frame for the page to paint between steps
+      await new Promise((r) => requestAnimationFrame(() => r(null)));
+      tLast = performance.now();
+    },
+    onEpoch: (e, W) => {
+      live.epochs.push(e);
+      view.drawAcc();
+      view.drawW(W, `after epoch ${e.epoch + 1}`);
+      run.downloads.keepWeights(W, run.n, `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy`);
+      ui.dlW.disabled = false;
+      // the epoch's evaluation is not a training step: the next step's clock starts here
+      tLast = performance.now();
+    },
+    onTrained: () => (ui.status.textContent = 'evaluating on the test set and analysing the network…'),
+    onFinish,
+  };
+}
+
+/** The finished run: its record, its trained W_rec (shown in 3D too) and a summary line. */
+function showResult(run: Run, rec: FinalRecord, W: Float64Array | null, positionsUm: ArrayLike<number>, backendName: () => string): void {
+  const { spec, n, live, ui } = run;
+  run.downloads.keepRecord(rec);
+  live.record = rec;
+  ui.dlF.disabled = false;
+  if (rec.status === 'diverged' || !W) {
+    ui.status.textContent = `diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})`;
+    return;
+  }
+  run.downloads.keepWeights(W, n, 'W_rec.npy');
+  run.view.drawW(W, 'trained');
+  showNetwork({
+    field: spec.field,
+    label: `${spec.variant}, ${spec.task}, seed ${spec.seed} (trained here)`,
+    n,
+    W,
+    communities: rec.metrics!.communities,
+    positionsUm,
+  });
+  ui.status.textContent = `done: test accuracy ${rec.accuracy!.test.toFixed(3)}, paper accuracy ${rec.accuracy!.paper.toFixed(3)}, Q ${rec.metrics!.Q_cnm.toFixed(3)} · ${live.stepsPerSecond.toFixed(2)} steps/s on ${backendName()}`;
+}
+
+/** One run, from loading its field to its result; failures are the caller's to show. */
+async function trainLive(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: TrainUi, controls: RunControls, downloads: RunDownloads): Promise<void> {
+  const backend = await gpuBackend();
+  const ctx = await fieldContextOf(spec.field);
+  const n = ctx.n;
+  const { totalSteps } = protocolSteps(protocol);
+  const files = downloads.newFiles();
+  ui.status.textContent = `N = ${n}, ${totalSteps} steps: compiling kernels…`;
+  const run: Run = { spec, n, totalSteps, live, view: liveView(live, n), ui, controls, downloads };
+  // the step clock starts here, before the empty plots are drawn
+  const observer = liveObserver(run, (rec, W) => showResult(run, rec, W, ctx.positionsUm, () => backend.ctx.describe()));
+  run.view.drawLoss();
+  run.view.drawAcc();
+  await trainRunGroup([{ spec, ctx, sink: { write: async (name, data) => void files.set(name, data) }, observer }], {
+    backend,
+    protocol,
+    design: $<HTMLSelectElement>('#t-design').value as RnnDesign | 'auto',
+    analyse: (jobs) => analyseInline(jobs, analyseTrainedRun),
+  });
+}
+
+function showFailure(e: unknown, live: LiveRun, status: HTMLElement): void {
+  const stoppedByUser = e instanceof Stopped;
+  live.error = stoppedByUser ? 'stopped' : (e as Error).message;
+  status.textContent = stoppedByUser ? `stopped after ${live.losses.length} steps` : `error: ${(e as Error).message}`;
+  status.className = stoppedByUser ? 'muted' : 'bad';
+  if (e instanceof NonFiniteError) status.textContent = `diverged: ${e.message}`;
+}
+
+export async function initTrain(): Promise<void> {
+  window.workbench = { run: null };
+  const form = $<HTMLFormElement>('#train-form');
+  const fieldNames = (await listFields()).map((f) => f.field);
+  form.append(...formControls(fieldNames));
+  form.onsubmit = (e) => e.preventDefault();
+
+  const ui: TrainUi = {
+    start: $<HTMLButtonElement>('#train-start'),
+    pause: $<HTMLButtonElement>('#train-pause'),
+    stop: $<HTMLButtonElement>('#train-stop'),
+    dlW: $<HTMLButtonElement>('#dl-weights'),
+    dlF: $<HTMLButtonElement>('#dl-final'),
+    status: $('#train-status'),
+  };
+  const { start, pause, stop, dlW, dlF, status } = ui;
+  try {
+    await gpuBackend();
+    start.disabled = false;
+  } catch (e) {
+    status.textContent = (e as Error).message;
+    status.className = 'bad';
+    return;
+  }
+  const controls = runControls(pause, stop);
+  const downloads = runDownloads(dlW, dlF);
 
   start.onclick = async () => {
     let spec: RunSpec;
@@ -175,102 +344,16 @@ export async function initTrain(): Promise<void> {
     pause.disabled = false;
     stop.disabled = false;
     dlW.disabled = dlF.disabled = true;
-    stopping = false;
+    controls.arm();
     status.className = 'muted';
     status.textContent = `loading field ${spec.field}…`;
     try {
-      const backend = await gpuBackend();
-      const ctx = await fieldContextOf(spec.field);
-      const n = ctx.n;
-      const { totalSteps } = protocolSteps(protocol);
-      const files = (runFiles = new Map<string, string | Uint8Array>());
-      status.textContent = `N = ${n}, ${totalSteps} steps: compiling kernels…`;
-      let busyMs = 0;
-      let tLast = performance.now();
-      const drawLoss = () => lineChart($<HTMLCanvasElement>('#plot-loss'), [{ name: 'loss', y: live.losses, colour: '#2f6fde' }], { xLabel: 'step' });
-      const drawAcc = () =>
-        lineChart(
-          $<HTMLCanvasElement>('#plot-acc'),
-          [
-            { name: 'train (noisy)', y: live.epochs.map((e) => e.trainAccuracy), colour: '#f28e2b', dashed: true },
-            { name: 'validation', y: live.epochs.map((e) => e.evalAccuracy ?? NaN), colour: '#59a14f' },
-          ],
-          { yMin: 0, yMax: 1, xLabel: 'epoch' },
-        );
-      const drawW = (W: ArrayLike<number>, what: string) => {
-        heatmap($<HTMLCanvasElement>('#plot-wrec'), W, n);
-        $('#heat-caption').textContent = `W_rec (${n}×${n}, rows post, columns pre), ${what}`;
-      };
-      drawLoss();
-      drawAcc();
-      const observer: RunObserver = {
-        onStart: (W) => drawW(W, 'initial'),
-        onStep: async (s) => {
-          const now = performance.now();
-          busyMs += now - tLast;
-          live.stepMs.push(now - tLast);
-          live.losses.push(s.loss);
-          // the first step compiles every kernel: the rate is of the steps after it
-          live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
-          status.textContent = `step ${s.step}/${totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
-          drawLoss();
-          if (paused) {
-            status.textContent += ' · paused';
-            await paused.promise;
-          }
-          if (stopping) throw new Stopped('stopped');
-          // a frame for the page to paint between steps
-          await new Promise((r) => requestAnimationFrame(() => r(null)));
-          tLast = performance.now();
-        },
-        onEpoch: (e, W) => {
-          live.epochs.push(e);
-          drawAcc();
-          drawW(W, `after epoch ${e.epoch + 1}`);
-          lastW = { W, n, name: `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy` };
-          dlW.disabled = false;
-          // the epoch's evaluation is not a training step: the next step's clock starts here
-          tLast = performance.now();
-        },
-        onTrained: () => (status.textContent = 'evaluating on the test set and analysing the network…'),
-        onFinish: (rec, W) => showResult(rec, W, ctx.positionsUm),
-      };
-      const showResult = (rec: FinalRecord, W: Float64Array | null, positionsUm: ArrayLike<number>) => {
-        lastRecord = rec;
-        live.record = rec;
-        dlF.disabled = false;
-        if (rec.status === 'diverged' || !W) {
-          status.textContent = `diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})`;
-          return;
-        }
-        lastW = { W, n, name: 'W_rec.npy' };
-        drawW(W, 'trained');
-        showNetwork({
-          field: spec.field,
-          label: `${spec.variant}, ${spec.task}, seed ${spec.seed} (trained here)`,
-          n,
-          W,
-          communities: rec.metrics!.communities,
-          positionsUm,
-        });
-        status.textContent = `done: test accuracy ${rec.accuracy!.test.toFixed(3)}, paper accuracy ${rec.accuracy!.paper.toFixed(3)}, Q ${rec.metrics!.Q_cnm.toFixed(3)} · ${live.stepsPerSecond.toFixed(2)} steps/s on ${backend.ctx.describe()}`;
-      };
-      await trainRunGroup([{ spec, ctx, sink: { write: async (name, data) => void files.set(name, data) }, observer }], {
-        backend,
-        protocol,
-        design: $<HTMLSelectElement>('#t-design').value as RnnDesign | 'auto',
-        analyse: (jobs) => analyseInline(jobs, analyseTrainedRun),
-      });
+      await trainLive(spec, protocol, live, ui, controls, downloads);
     } catch (e) {
-      const stoppedByUser = e instanceof Stopped;
-      live.error = stoppedByUser ? 'stopped' : (e as Error).message;
-      status.textContent = stoppedByUser ? `stopped after ${live.losses.length} steps` : `error: ${(e as Error).message}`;
-      status.className = stoppedByUser ? 'muted' : 'bad';
-      if (e instanceof NonFiniteError) status.textContent = `diverged: ${e.message}`;
+      showFailure(e, live, status);
     } finally {
       live.done = true;
-      paused = null;
-      pause.textContent = 'Pause';
+      controls.release();
       start.disabled = false;
       pause.disabled = stop.disabled = true;
     }
