@@ -1,4 +1,4 @@
-/** Metrics and statistics of trained networks (issue 6). */
+/** Metrics and statistics of trained networks, and what their modules follow. */
 export * from './accuracy.ts';
 export * from './assortativity.ts';
 export * from './entropy.ts';
