@@ -147,9 +147,18 @@ export function percentileLinear(values: ArrayLike<number>, q: number): number {
  */
 export function thresholdTop10(W: ArrayLike<number>, n: number): Graph & { threshold: number } {
   if (W.length !== n * n) throw new Error(`thresholdTop10: expected ${n * n} weights, got ${W.length}`);
+  return graphAbovePercentile(W, n, 90);
+}
+
+/**
+ * The binary graph of |W| strictly above its `percentile` (numpy's linear percentile of all n²
+ * entries, diagonal included), OR-symmetrised, without self-loops. `thresholdTop10` at 90;
+ * other densities in `thresholdTopFraction`.
+ */
+export function graphAbovePercentile(W: ArrayLike<number>, n: number, percentile: number): Graph & { threshold: number } {
   const absW = new Float64Array(n * n);
   for (let k = 0; k < n * n; k++) absW[k] = Math.abs(W[k]!);
-  const threshold = percentileLinear(absW, 90);
+  const threshold = percentileLinear(absW, percentile);
   const adj = new Uint8Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -159,7 +168,7 @@ export function thresholdTop10(W: ArrayLike<number>, n: number): Graph & { thres
       }
     }
   }
-  return Object.assign(graphFromAdjacency(adj, n), { threshold });
+  return Object.assign(graphFromAdjacency(adj, n, false), { threshold });
 }
 
 /** Number of set bits in a 32-bit word. */

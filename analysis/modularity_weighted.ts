@@ -8,7 +8,7 @@
  * Every function here uses |W|.
  */
 import { Rng } from '../engine/rng.ts';
-import { type Graph, graphFromAdjacency, percentileLinear } from './graph.ts';
+import { type Graph, graphAbovePercentile } from './graph.ts';
 import { canonicalLabels, greedyModularityCNM, modularityQ } from './modularity.ts';
 import { maslovSneppenRewire } from './smallworld.ts';
 
@@ -507,20 +507,7 @@ function sortEigenpairs(V: Float64Array, n: number, d: Float64Array): void {
 export function thresholdTopFraction(W: ArrayLike<number>, n: number, fraction: number): Graph & { threshold: number } {
   checkSize(W, n, 'thresholdTopFraction');
   if (!(fraction > 0 && fraction < 1)) throw new Error(`thresholdTopFraction: fraction must be in (0, 1), got ${fraction}`);
-  const absW = new Float64Array(n * n);
-  for (let k = 0; k < n * n; k++) absW[k] = Math.abs(W[k]!);
-  const percentile = Math.round(100 * (1 - fraction) * 1e9) / 1e9;
-  const threshold = percentileLinear(absW, percentile);
-  const adj = new Uint8Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      if (i !== j && absW[i * n + j]! > threshold) {
-        adj[i * n + j] = 1;
-        adj[j * n + i] = 1;
-      }
-    }
-  }
-  return Object.assign(graphFromAdjacency(adj, n, false), { threshold });
+  return graphAbovePercentile(W, n, Math.round(100 * (1 - fraction) * 1e9) / 1e9);
 }
 
 /**

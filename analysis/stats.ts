@@ -190,13 +190,8 @@ export interface MeanCI {
  * With n < 2 the bounds are NaN.
  */
 export function meanCI(x: ArrayLike<number>, level = 0.95): MeanCI {
-  const n = x.length;
-  let mean = 0;
-  for (let k = 0; k < n; k++) mean += x[k]!;
-  mean /= n;
-  let ss = 0;
-  for (let k = 0; k < n; k++) ss += (x[k]! - mean) ** 2;
-  const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : NaN;
+  const { n, mean, variance } = meanVar(x);
+  const sd = Math.sqrt(variance);
   const sem = sd / Math.sqrt(n);
   const tCrit = n > 1 ? studentTQuantile((1 + level) / 2, n - 1) : NaN;
   return { n, mean, sd, sem, tCrit, lo: mean - tCrit * sem, hi: mean + tCrit * sem, level };
