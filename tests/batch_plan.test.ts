@@ -13,15 +13,9 @@ import { rnnConfigFor } from '../experiments/setup.ts';
 import { planRuns } from '../experiments/sweep.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { getTask } from '../tasks/index.ts';
+import { smallGrid } from './helpers/runs.ts';
 
-const GRID = planRuns({
-  field: '5_3_4',
-  tasks: ['gonogo', 'pdm'],
-  variants: parseVariantList('W,WD*C,W*D*C'),
-  seeds: [1, 2],
-  modes: ['corrected'],
-  positive: false,
-});
+const GRID = smallGrid();
 
 /** The batches of `specs` under one protocol, `k` per batch, as run ids. */
 function plan(specs: RunSpec[], k: number, protocol: Protocol = PAPER_PROTOCOL): string[][] {

@@ -14,13 +14,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { jobIdOf, validateJob } from '../experiments/queue_job.ts';
 import { PAPER_PROTOCOL, resolveProtocol } from '../experiments/protocol.ts';
-import { planRuns } from '../experiments/sweep.ts';
 import { readRunRecord } from '../experiments/run.ts';
 import { runRelDir } from '../experiments/record.ts';
 import type { RunSpec } from '../experiments/record.ts';
-import { parseVariantList } from '../experiments/variants.ts';
 import { alive, cliProc, cliRun, haveRedis, killStarted, redisUrl, DATA, dataEnv, GRID, haveData, TINY } from './helpers/services.ts';
-import { expectSameRun, runDirs } from './helpers/runs.ts';
+import { expectSameRun, runDirs, smallGrid } from './helpers/runs.ts';
 
 const env = dataEnv;
 const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-queue-'));
@@ -31,14 +29,7 @@ afterAll(() => {
 
 /** The grid's first seed only (6 runs). */
 const GRID1 = [...GRID.slice(0, -1), '1'];
-const PLAN = planRuns({
-  field: '5_3_4',
-  tasks: ['gonogo', 'pdm'],
-  variants: parseVariantList('W,WD*C,W*D*C'),
-  seeds: [1, 2],
-  modes: ['corrected'],
-  positive: false,
-});
+const PLAN = smallGrid();
 const PROTOCOL = resolveProtocol(PAPER_PROTOCOL, { trainTrials: 128, testTrials: 64, valTrials: 64, epochs: 1, batchSize: 64, nNull: 4, nMatched: 2 });
 /** Fast recovery of a dead worker's jobs: locks of 4 s, checked every second. */
 const FAST = ['--lock-seconds', '4', '--stalled-seconds', '1'];

@@ -8,12 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { planRuns } from '../experiments/sweep.ts';
 import { readRunRecord } from '../experiments/run.ts';
 import { runRelDir } from '../experiments/record.ts';
-import { parseVariantList } from '../experiments/variants.ts';
 import { cliProc, cliRun, haveRedis, haveSlurm, killStarted, redisUrl, dataEnv, GRID, haveData, TINY } from './helpers/services.ts';
-import { listFiles, runDirs } from './helpers/runs.ts';
+import { listFiles, runDirs, smallGrid } from './helpers/runs.ts';
 
 const env = dataEnv;
 const tmp = mkdtempSync(join(tmpdir(), 'cortical-rnn-slurm-'));
@@ -22,14 +20,7 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const PLAN = planRuns({
-  field: '5_3_4',
-  tasks: ['gonogo', 'pdm'],
-  variants: parseVariantList('W,WD*C,W*D*C'),
-  seeds: [1, 2],
-  modes: ['corrected'],
-  positive: false,
-});
+const PLAN = smallGrid();
 
 const cli = (args: string[]) => cliRun(args, env);
 

@@ -13,6 +13,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
+import { planRuns } from '../../experiments/sweep.ts';
+import { parseVariantList } from '../../experiments/variants.ts';
 
 /** Every file under dir (relative paths, sorted). */
 export function listFiles(dir: string): string[] {
@@ -61,4 +63,16 @@ export function expectSameRun(a: string, b: string): void {
     else if (f === 'metrics.csv') expect(csvWithoutSeconds(pb), `${b}/${f}`).toBe(csvWithoutSeconds(pa));
     else expect(readFileSync(pb).equals(readFileSync(pa)), `${b}/${f} differs`).toBe(true);
   }
+}
+
+/** The small grid the distributed-sweep tests share: 5_3_4, two tasks, three variants, two seeds (12 runs). */
+export function smallGrid() {
+  return planRuns({
+    field: '5_3_4',
+    tasks: ['gonogo', 'pdm'],
+    variants: parseVariantList('W,WD*C,W*D*C'),
+    seeds: [1, 2],
+    modes: ['corrected'],
+    positive: false,
+  });
 }
