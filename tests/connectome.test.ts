@@ -125,6 +125,15 @@ describe('csv reader', () => {
 });
 
 /** A valid two-neuron field in memory, with overrides. */
+/** A data directory on disk holding the named files (under microns-fields/) of the tiny field. */
+function tinyFieldDir(files: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'crnn-'));
+  mkdirSync(join(dir, 'microns-fields/1_1_1'), { recursive: true });
+  const src = tinyField();
+  for (const f of files) writeFileSync(join(dir, 'microns-fields', f), src.readBytes(`microns-fields/${f}`));
+  return dir;
+}
+
 function tinyField(over: Record<string, string | Uint8Array | undefined> = {}) {
   const files: Record<string, string | Uint8Array | undefined> = {
     'microns-fields/fields.csv': 'field,session,scan_idx,field_idx,neurons,synapse_pairs,synapses,spikes,functional_matrices\n1_1_1,1,1,1,2,1,3,1,0\n',
@@ -268,17 +277,8 @@ describe('field loader', () => {
     expect(text).toMatch(/2857 neurons \(2115 with positions\), 29107 synapse pairs/);
   });
   it('the data summary lists only the files a field has', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crnn-'));
-    mkdirSync(join(dir, 'microns-fields/1_1_1'), { recursive: true });
-    const src = tinyField();
     // no synapses.csv, and spike frames without their offsets
-    for (const rel of [
-      'microns-fields/fields.csv',
-      'microns-fields/1_1_1/meta.json',
-      'microns-fields/1_1_1/neurons.csv',
-      'microns-fields/1_1_1/spike_frames.npy',
-    ])
-      writeFileSync(join(dir, rel), src.readBytes(rel));
+    const dir = tinyFieldDir(['fields.csv', '1_1_1/meta.json', '1_1_1/neurons.csv', '1_1_1/spike_frames.npy']);
     const line = dataSummary(dir)
       .split('\n')
       .find((l) => l.startsWith('1_1_1'))!;
@@ -286,19 +286,7 @@ describe('field loader', () => {
     expect(dataSummary(dir)).toMatch(/microns-v1l234: not here \(none of its files\)$/);
   });
   it('reads a field from a directory on disk', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crnn-'));
-    mkdirSync(join(dir, 'microns-fields/1_1_1'), { recursive: true });
-    const src = tinyField();
-    for (const rel of [
-      'microns-fields/fields.csv',
-      'microns-fields/1_1_1/meta.json',
-      'microns-fields/1_1_1/neurons.csv',
-      'microns-fields/1_1_1/synapses.csv',
-      'microns-fields/1_1_1/spike_frames.npy',
-      'microns-fields/1_1_1/spike_offsets.npy',
-    ]) {
-      writeFileSync(join(dir, rel), src.readBytes(rel));
-    }
+    const dir = tinyFieldDir(['fields.csv', '1_1_1/meta.json', '1_1_1/neurons.csv', '1_1_1/synapses.csv', '1_1_1/spike_frames.npy', '1_1_1/spike_offsets.npy']);
     expect(loadField(dirSource(dir), '1_1_1').n).toBe(2);
   });
 });
