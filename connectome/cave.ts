@@ -9,6 +9,7 @@
  */
 import { columnIndex, field, idColumn, numberColumn, parseCsv, parseId } from './csv.ts';
 import { DataError } from './errors.ts';
+import { toSource, type DataSource } from './source.ts';
 
 export interface CaveConnectome {
   n: number;
@@ -86,4 +87,19 @@ export function parseCaveExport(opts: { synapsesCsv: string; synapsesName?: stri
     sizes[b * n + a]! += size[r]!;
   }
   return { n, rootIds, positionsVox, counts, sizes, droppedSynapses: dropped };
+}
+
+/**
+ * Reads a CAVE-style export from a directory path or a DataSource: `files.synapses` (default
+ * synapses.csv) and `files.nuclei` (default nuclei.csv, used when present), relative to it.
+ */
+export function loadCaveExport(data: string | DataSource, files: { synapses?: string; nuclei?: string } = {}): CaveConnectome {
+  const src = toSource(data);
+  const synapses = files.synapses ?? 'synapses.csv';
+  const nuclei = files.nuclei ?? (src.exists('nuclei.csv') ? 'nuclei.csv' : undefined);
+  return parseCaveExport({
+    synapsesCsv: src.readText(synapses),
+    synapsesName: `${src.root}/${synapses}`,
+    ...(nuclei ? { nucleiCsv: src.readText(nuclei), nucleiName: `${src.root}/${nuclei}` } : {}),
+  });
 }

@@ -7,7 +7,7 @@
  */
 import { columnIndex, field, idColumn, intColumn, numberColumn, parseCsv, parseInteger, type CsvTable } from './csv.ts';
 import { DataError } from './errors.ts';
-import type { DataSource } from './source.ts';
+import { toSource, type DataSource } from './source.ts';
 import { parseNpy, type NpyArray } from './npy.ts';
 
 export const FIELDS_DIR = 'microns-fields';
@@ -77,7 +77,8 @@ export interface Field {
 }
 
 /** All fields listed in fields.csv. */
-export function fields(src: DataSource): FieldSummary[] {
+export function fields(data: string | DataSource): FieldSummary[] {
+  const src = toSource(data);
   const file = `${FIELDS_DIR}/fields.csv`;
   const t = parseCsv(src.readText(file), `${src.root}/${file}`);
   const names = t.rows.map((row) => row[columnIndex(t, 'field')]!.trim());
@@ -116,7 +117,8 @@ function flag(t: CsvTable, r: number, name: string): boolean {
 }
 
 /** A field's meta.json. */
-export function readFieldMeta(src: DataSource, name: string): FieldMeta {
+export function readFieldMeta(data: string | DataSource, name: string): FieldMeta {
+  const src = toSource(data);
   const file = `${FIELDS_DIR}/${name}/meta.json`;
   let j: Record<string, unknown>;
   try {
@@ -156,7 +158,8 @@ export function readFieldMeta(src: DataSource, name: string): FieldMeta {
  * Loads one field: neurons, synapse counts, spike events (where present) and the shipped
  * matrices (where present), checking that every file agrees on N.
  */
-export function loadField(src: DataSource, name: string): Field {
+export function loadField(data: string | DataSource, name: string): Field {
+  const src = toSource(data);
   const known = fields(src).map((f) => f.field);
   if (!known.includes(name)) {
     throw new DataError(

@@ -1,12 +1,12 @@
 /**
  * Connectome public API. Parsers (npy, csv, cave, geometry, functional, weights) are pure and
- * browser-safe; files.ts and datadir.ts (re-exported here) use node:fs.
+ * browser-safe. Every loader takes a directory path (Node) or a DataSource; only datadir.ts
+ * (re-exported here) imports node:fs.
  */
 export { DataError } from './errors.ts';
 export { parseNpy, encodeNpy, toFloat64, type NpyArray, type NpyDtype, type NpyData } from './npy.ts';
 export { parseCsv, columnIndex, idColumn, intColumn, numberColumn, stringColumn, parseId, parseInteger, parseNumber, type CsvTable } from './csv.ts';
-export { memorySource, type DataSource } from './source.ts';
-export { dirSource, toSource, loadCaveExport } from './files.ts';
+export { dirSource, memorySource, toSource, type DataSource } from './source.ts';
 export { resolveDataDir } from './datadir.ts';
 export {
   fields,
@@ -21,7 +21,7 @@ export {
   type SynapseList,
 } from './fields.ts';
 export { loadV1L234, v1SizeMatrix, V1_DIR, V1_DIRECTIONS, type V1Set } from './v1.ts';
-export { parseCaveExport, parsePtPosition, type CaveConnectome } from './cave.ts';
+export { loadCaveExport, parseCaveExport, parsePtPosition, type CaveConnectome } from './cave.ts';
 export { voxelsToUm, distanceMatrix, gridPositions, gridDistances, nearCubicGrid, PAPER_GRID_312, VOXEL_NM, type DistanceMode } from './geometry.ts';
 export {
   spikeTimes,

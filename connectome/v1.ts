@@ -5,8 +5,7 @@
  */
 import { columnIndex, idColumn, intColumn, numberColumn, parseCsv, stringColumn } from './csv.ts';
 import { DataError } from './errors.ts';
-import { toSource } from './files.ts';
-import type { DataSource } from './source.ts';
+import { toSource, type DataSource } from './source.ts';
 
 export const V1_DIR = 'microns-v1l234';
 export const V1_DIRECTIONS = 16;

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIELDS_DIR, loadField } from '../connectome/fields.ts';
-import { dirSource } from '../connectome/files.ts';
 import { fieldContext, syntheticField, syntheticGrid, type FieldContext, type FieldSource } from './setup.ts';
 
 /** The digest of a field's files (see FieldSource). */
@@ -36,7 +35,7 @@ export function prepareField(dataDir: string, name: string): FieldContext {
     fieldCache.set(key, ctx);
     return ctx;
   }
-  const field = loadField(dirSource(dataDir), name);
+  const field = loadField(dataDir, name);
   const ctx = fieldContext(field, fieldSource(dataDir, name));
   fieldCache.set(key, ctx);
   return ctx;

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { OptionError } from '../engine/errors.ts';
 import { fields } from '../connectome/fields.ts';
-import { dirSource } from '../connectome/files.ts';
 import { getTask } from '../tasks/index.ts';
 import { PAPER_PROTOCOL, resolveProtocol, type Mode, type Protocol } from './protocol.ts';
 import { runKey, type RunSpec } from './record.ts';
@@ -77,7 +76,7 @@ export function validateJob(data: unknown, dataDir: string): RunJob {
   const field = name('field');
   // A synthetic grid (grid-AxBxC, checked by its own parser) or a field of the data directory.
   if (!syntheticGrid(field)) {
-    const known = fields(dirSource(dataDir)).map((f) => f.field);
+    const known = fields(dataDir).map((f) => f.field);
     if (!known.includes(field)) throw new OptionError('job.spec.field', `one of the ${known.length} fields of ${dataDir}, or a grid-AxBxC`, shown(field));
   }
   const task = getTask(name('task'), 'job.spec.task').name;

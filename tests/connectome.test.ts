@@ -8,6 +8,8 @@ import {
   distanceMatrix,
   encodeNpy,
   fields,
+  loadCaveExport,
+  readFieldMeta,
   gridDistances,
   gridPositions,
   loadField,
@@ -289,10 +291,24 @@ describe('field loader', () => {
     const dir = tinyFieldDir(['fields.csv', '1_1_1/meta.json', '1_1_1/neurons.csv', '1_1_1/synapses.csv', '1_1_1/spike_frames.npy', '1_1_1/spike_offsets.npy']);
     expect(loadField(dirSource(dir), '1_1_1').n).toBe(2);
   });
+  it('every field loader takes a directory path or a DataSource alike', () => {
+    const dir = tinyFieldDir(['fields.csv', '1_1_1/meta.json', '1_1_1/neurons.csv', '1_1_1/synapses.csv', '1_1_1/spike_frames.npy', '1_1_1/spike_offsets.npy']);
+    const fromPath = loadField(dir, '1_1_1');
+    expect(fromPath).toEqual(loadField(dirSource(dir), '1_1_1'));
+    expect(fromPath).toEqual(loadField(tinyField(), '1_1_1'));
+    expect(fields(dir)).toEqual(fields(tinyField()));
+    expect(readFieldMeta(dir, '1_1_1')).toEqual(readFieldMeta(tinyField(), '1_1_1'));
+    // a path's errors name the file on disk, a DataSource's its root
+    expect(() => loadField(dir, '2_2_2')).toThrow(`${dir}/microns-fields/fields.csv: field "2_2_2": expected one of the 1 listed fields`);
+    expect(() => loadField(tinyField(), '2_2_2')).toThrow('mem/microns-fields/fields.csv: field "2_2_2"');
+  });
 });
 
 describe('V1 L2/3–4 set', { skip: !haveData }, () => {
   const v1 = loadV1L234(DATA);
+  it('loads from a directory path or a DataSource alike', () => {
+    expect(loadV1L234(dirSource(DATA))).toEqual(v1);
+  });
   it('has 2,857 neurons, 2,115 positions, 29,107 pairs and 16 directions', () => {
     expect(v1.n).toBe(2857);
     expect(v1.positionCount).toBe(2115);
@@ -331,6 +347,18 @@ describe('CAVE export loader', () => {
     expect(c.droppedSynapses).toBe(1);
     expect(parsePtPosition('[ 1.5e2  -3 4 ]')).toEqual([150, -3, 4]);
     expect(parsePtPosition('[1 2]')).toBeNull();
+  });
+  it('loads from a directory path or a DataSource alike, nuclei.csv when present', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crnn-cave-'));
+    writeFileSync(join(dir, 'synapses.csv'), syn);
+    const withoutNuclei = loadCaveExport(dir);
+    expect(withoutNuclei).toEqual(parseCaveExport({ synapsesCsv: syn }));
+    expect(withoutNuclei.positionsVox.every(Number.isNaN)).toBe(true);
+    writeFileSync(join(dir, 'nuclei.csv'), nuclei);
+    const fromPath = loadCaveExport(dir);
+    expect(fromPath).toEqual(parseCaveExport({ synapsesCsv: syn, nucleiCsv: nuclei }));
+    expect(loadCaveExport(memorySource({ 'syn.csv': syn, 'nuc.csv': nuclei }), { synapses: 'syn.csv', nuclei: 'nuc.csv' })).toEqual(fromPath);
+    expect(() => loadCaveExport(dir, { synapses: 'other.csv' })).toThrow(`${join(dir, 'other.csv')}: expected this file to exist, got no such file`);
   });
   it('names the file, line and field of a bad position or id', () => {
     expect(() => parseCaveExport({ synapsesCsv: syn, nucleiCsv: 'pt_root_id,pt_position\n5,[1 2 x]\n', nucleiName: 'nuc.csv' })).toThrow(

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadField } from '../connectome/fields.ts';
-import { dirSource } from '../connectome/files.ts';
+import { dirSource } from '../connectome/source.ts';
 import { encodeNpy, parseNpy } from '../connectome/npy.ts';
 
 const DATA = '../shared/data';

@@ -11,7 +11,7 @@ import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { fields, FIELDS_DIR, loadField, readFieldMeta } from '../../connectome/fields.ts';
 import { loadV1L234, V1_DIR } from '../../connectome/v1.ts';
-import { dirSource } from '../../connectome/files.ts';
+import { dirSource } from '../../connectome/source.ts';
 
 function countRows(path: string): number {
   const text = readFileSync(path, 'utf8');
