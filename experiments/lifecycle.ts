@@ -123,7 +123,7 @@ function callbacks(r: StartedRun) {
       r.observer?.onEpoch?.(e, W);
       r.seen.push(e);
       r.rows.push(csvRow(e));
-      await r.sink.write(`W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy`, npyF4(W, [n, n]));
+      await r.sink.write(`W_rec_epoch${String(e.epoch).padStart(2, '0')}.npy`, npyF4(W, [n, n]));
       await r.sink.write('metrics.csv', r.rows.join('\n') + '\n');
     },
   };

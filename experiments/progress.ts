@@ -59,7 +59,7 @@ export class Progress {
     if (this.o.quiet || this.tty) return;
     const ev = e.evalAccuracy !== undefined ? ` eval acc ${e.evalAccuracy.toFixed(3)}` : '';
     this.stream.write(
-      `${this.o.label} epoch ${e.epoch + 1} step ${e.step}/${this.o.totalSteps} loss ${e.meanLoss.toFixed(4)} train acc ${e.trainAccuracy.toFixed(3)}${ev} (${e.seconds.toFixed(1)}s) ETA ${this.eta(e.step)}\n`,
+      `${this.o.label} epoch ${e.epoch} step ${e.step}/${this.o.totalSteps} loss ${e.meanLoss.toFixed(4)} train acc ${e.trainAccuracy.toFixed(3)}${ev} (${e.seconds.toFixed(1)}s) ETA ${this.eta(e.step)}\n`,
     );
   }
 

@@ -13,7 +13,13 @@ import { getVariant, variantSlug } from './variants.ts';
 import type { CodeVersion } from './provenance.ts';
 import type { FunctionMetrics } from './inference_coding.ts';
 
-export const RUN_SCHEMA = 'cortical-rnn/run/1';
+/**
+ * The final.json schema. run/2 numbers `history[].epoch` from 1, as metrics.csv and the weight
+ * file names do; run/1 numbered it from 0 and is otherwise the same, so `checkFinalRecord`
+ * reads it as run/2 with its epochs renumbered.
+ */
+export const RUN_SCHEMA = 'cortical-rnn/run/2';
+const RUN_SCHEMA_V1 = 'cortical-rnn/run/1';
 
 export interface RunSpec {
   field: string;
@@ -103,7 +109,7 @@ export const CSV_HEADER = 'epoch,step,mean_loss,mean_ce,mean_reg,train_accuracy,
 
 export function csvRow(e: EpochInfo): string {
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
-  return [e.epoch + 1, e.step, f(e.meanLoss), f(e.meanCe), f(e.meanReg), f(e.trainAccuracy), f(e.evalAccuracy), f(e.evalLoss), f(e.seconds)].join(',');
+  return [e.epoch, e.step, f(e.meanLoss), f(e.meanCe), f(e.meanReg), f(e.trainAccuracy), f(e.evalAccuracy), f(e.evalLoss), f(e.seconds)].join(',');
 }
 
 /** The fields of a final record known before training. */
@@ -175,7 +181,10 @@ export function okRecord(
 /** Checks a parsed final.json read from `p` (named in errors): the fields a reader relies on. */
 export function checkFinalRecord(j: FinalRecord, p: string): FinalRecord {
   const bad = (field: string, expected: string, got: unknown) => new Error(`${p}: field "${field}": expected ${expected}, got ${JSON.stringify(got)}`);
-  if (j.schema !== RUN_SCHEMA) throw bad('schema', `"${RUN_SCHEMA}"`, j.schema);
+  if ((j.schema as string) === RUN_SCHEMA_V1) j = upgradeFromV1(j);
+  if (j.schema !== RUN_SCHEMA) throw bad('schema', `"${RUN_SCHEMA}" (or "${RUN_SCHEMA_V1}")`, j.schema);
+  if (!Array.isArray(j.history) || j.history.some((h) => !Number.isInteger(h?.epoch) || h.epoch < 1))
+    throw bad('history', 'a list of epochs numbered from 1', Array.isArray(j.history) ? j.history.map((h) => h?.epoch) : j.history);
   if (j.status !== 'ok' && j.status !== 'diverged') throw bad('status', "'ok' or 'diverged'", j.status);
   const s = j.spec;
   if (!s || typeof s.field !== 'string' || typeof s.task !== 'string' || typeof s.variant !== 'string' || !Number.isInteger(s.seed))
@@ -187,4 +196,10 @@ export function checkFinalRecord(j: FinalRecord, p: string): FinalRecord {
     if (!j.metrics) throw bad('metrics', 'the network metrics of an ok run', j.metrics);
   } else if (!j.divergence || !Number.isInteger(j.divergence.step)) throw bad('divergence', 'the step and tensor of a diverged run', j.divergence);
   return j;
+}
+
+/** A run/1 record as run/2: the same fields, with its history's epochs numbered from 1. */
+function upgradeFromV1(j: FinalRecord): FinalRecord {
+  const history = Array.isArray(j.history) ? j.history.map((h) => (h && Number.isInteger(h.epoch) ? { ...h, epoch: h.epoch + 1 } : h)) : j.history;
+  return { ...j, schema: RUN_SCHEMA, history };
 }

@@ -277,7 +277,7 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     // of another schema (valid JSON)
     writeFileSync(files[0]!, good[0]!);
     writeFileSync(files[1]!, JSON.stringify({ schema: 'someone-else/record/1', status: 'ok' }));
-    await refused(`${files[1]}: field "schema": expected "${RUN_SCHEMA}", got "someone-else/record/1"${hint}`);
+    await refused(`${files[1]}: field "schema": expected "${RUN_SCHEMA}" (or "cortical-rnn/run/1"), got "someone-else/record/1"${hint}`);
     // of this schema but incomplete
     const incomplete = { ...JSON.parse(good[1]!), metrics: null };
     writeFileSync(files[1]!, JSON.stringify(incomplete));
@@ -335,6 +335,10 @@ describe('runs and sweeps', { skip: !haveData }, () => {
     expect(csv[0]).toBe('epoch,step,mean_loss,mean_ce,mean_reg,train_accuracy,eval_accuracy,eval_loss,seconds');
     expect(csv).toHaveLength(3);
     expect(csv[2]!.split(',')[1]).toBe('4'); // 2 epochs × 2 steps
+    // epochs are numbered from 1 in the record, the CSV and the weight file names alike
+    expect(rec.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(csv.slice(1).map((r) => Number(r.split(',')[0]))).toEqual([1, 2]);
+    expect(JSON.parse(readFileSync(join(dir, 'final.json'), 'utf8')).history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
     const bytes = readFileSync(join(dir, 'W_rec_epoch02.npy'));
     expect(String.fromCharCode(...bytes.subarray(1, 6))).toBe('NUMPY');
     expect([bytes[6], bytes[7]]).toEqual([1, 0]); // version 1.0

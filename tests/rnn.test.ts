@@ -409,6 +409,7 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     const result = await train(be, cfg, network, { epochs: 4, batchSize: 32, lr: 3e-3, inputNoise: 0.05, snapshots: true });
     const [ev] = (await evaluate(result.trainer, [splits.test], 128)) as [{ accuracy: number; loss: number }];
     expect(result.snapshots.length).toBe(4);
+    expect(result.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]); // numbered from 1
     expect(result.history[3]!.evalAccuracy).toBeCloseTo(ev.accuracy, 10);
     expect(epochLosses[3]!).toBeLessThan(epochLosses[0]!);
     expect(ev.accuracy).toBeGreaterThan(0.95);

@@ -6,7 +6,7 @@
  */
 import { parseCsv, numberColumn } from '../connectome/csv.ts';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
-import { RUN_SCHEMA, type FinalRecord } from '../experiments/record.ts';
+import { checkFinalRecord, type FinalRecord } from '../experiments/record.ts';
 import { accuracyTable, groupsOf, metricsTable, modulesTable, type RunRow } from '../experiments/tables.ts';
 import { esc } from '../experiments/style.ts';
 import type { Manifest } from '../experiments/sweep.ts';
@@ -20,6 +20,15 @@ async function fetchOk(path: string): Promise<Response> {
   const res = await fetch(path);
   if (!res.ok) throw new Error(`/${path}: expected a file of the served results directory, got HTTP ${res.status}`);
   return res;
+}
+
+/** JSON.parse, naming the file when the text is not JSON (a truncated final.json, say). */
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: expected a run's final record as JSON, got unparseable text (${(e as Error).message})`, { cause: e });
+  }
 }
 
 interface Entry {
@@ -47,9 +56,11 @@ function showReportOnly(root: string): void {
   $('#res-status').textContent = `/${src}: the report of a sweep whose runs are not in this folder`;
 }
 
-function rowOf(path: string, rec: FinalRecord): RunRow {
-  if (rec.schema !== RUN_SCHEMA || !rec.spec)
-    throw new Error(`/${ROOT}/${path}: expected a run's final record (schema ${RUN_SCHEMA}), got ${JSON.stringify(rec.schema)}`);
+/** A run's row from its final.json, read by the same check as the CLI's reader (older schemas upgraded). */
+function rowOf(path: string, json: unknown): RunRow {
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new Error(`/${ROOT}/${path}: expected a run's final record (a JSON object), got ${JSON.stringify(json).slice(0, 80)}`);
+  const rec = checkFinalRecord(json as FinalRecord, `/${ROOT}/${path}`);
   const s = rec.spec;
   return {
     dir: `${ROOT}/${path.replace(/\/final\.json$/, '')}`,
@@ -86,7 +97,7 @@ function showFacts(rec: FinalRecord): void {
 /** Curves from metrics.csv (one row per epoch), else from the record's history. */
 async function drawCurves(r: RunRow, files: string[]): Promise<void> {
   const rec = r.rec;
-  let epochs = rec.history.map((h) => h.epoch + 1);
+  let epochs = rec.history.map((h) => h.epoch);
   let train = rec.history.map((h) => h.trainAccuracy);
   let val = rec.history.map((h) => h.evalAccuracy ?? NaN);
   if (files.includes(`${r.dir}/metrics.csv`)) {
@@ -162,7 +173,7 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
 async function openSweep(root: string, finals: string[], files: string[]): Promise<void> {
   const status = $('#res-status');
   status.textContent = `reading ${finals.length} runs…`;
-  const runs = await Promise.all(finals.map(async (p) => rowOf(p, (await (await fetchOk(`${ROOT}/${p}`)).json()) as FinalRecord)));
+  const runs = await Promise.all(finals.map(async (p) => rowOf(p, parseJson(await (await fetchOk(`${ROOT}/${p}`)).text(), `/${ROOT}/${p}`))));
   const json: Record<string, unknown> = {};
   const groups = groupsOf(runs);
   const tag = (g: (typeof groups)[number]) => `${g.field}-${g.mode}${g.positive ? '-positive' : ''}`;

@@ -228,7 +228,7 @@ function liveObserver(run: Run, onFinish: RunObserver['onFinish']): RunObserver 
       live.losses.push(s.loss);
       // the first step compiles every kernel: the rate is of the steps after it
       live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
-      ui.status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch + 1}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
+      ui.status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
       view.drawLoss();
       await run.controls.checkpoint(() => (ui.status.textContent += ' · paused'));
       // a frame for the page to paint between steps
@@ -238,8 +238,8 @@ function liveObserver(run: Run, onFinish: RunObserver['onFinish']): RunObserver 
     onEpoch: (e, W) => {
       live.epochs.push(e);
       view.drawAcc();
-      view.drawW(W, `after epoch ${e.epoch + 1}`);
-      run.downloads.keepWeights(W, run.n, `W_rec_epoch${String(e.epoch + 1).padStart(2, '0')}.npy`);
+      view.drawW(W, `after epoch ${e.epoch}`);
+      run.downloads.keepWeights(W, run.n, `W_rec_epoch${String(e.epoch).padStart(2, '0')}.npy`);
       ui.dlW.disabled = false;
       // the epoch's evaluation is not a training step: the next step's clock starts here
       tLast = performance.now();

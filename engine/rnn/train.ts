@@ -19,6 +19,7 @@ import type { HostParams, RnnConfig } from './params.ts';
 
 export interface StepInfo {
   step: number;
+  /** The epoch this step belongs to, numbered from 1. */
   epoch: number;
   loss: number;
   ce: number;
@@ -26,6 +27,7 @@ export interface StepInfo {
 }
 
 export interface EpochInfo {
+  /** Numbered from 1, as in metrics.csv and the W_rec_epochNN.npy names. */
   epoch: number;
   step: number;
   meanLoss: number;
@@ -193,7 +195,7 @@ export async function trainNetworks(
           s.reg += r.reg;
           s.n++;
           results[k]!.steps = step;
-          await networks[k]!.onStep?.({ step, epoch, loss: r.loss, ce: r.ce, reg: r.reg });
+          await networks[k]!.onStep?.({ step, epoch: epoch + 1, loss: r.loss, ce: r.ce, reg: r.reg });
         }
       }
       const seconds = (Date.now() - t0) / 1000;
@@ -204,7 +206,7 @@ export async function trainNetworks(
         if (results[k]!.diverged) continue;
         const s = sums[k]!;
         const info: EpochInfo = {
-          epoch,
+          epoch: epoch + 1,
           step,
           meanLoss: s.loss / s.n,
           meanCe: s.ce / s.n,
