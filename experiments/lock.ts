@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { makeDir } from './files.ts';
 
 interface LockOwner {
   pid: number;
@@ -111,5 +112,19 @@ export async function lockDir(dir: string, what: string, o: { wait?: boolean; po
     }
   } finally {
     await rm(mine, { force: true });
+  }
+}
+
+/**
+ * How every writer of a results directory (train, sweep, the queue's coordinator) works in it:
+ * creates DIR, waits for its lock as `what`, runs `work`, and releases the lock however it ends.
+ */
+export async function withDirLock<T>(dir: string, what: string, log: ((line: string) => void) | undefined, work: () => Promise<T>): Promise<T> {
+  await makeDir(dir);
+  const lock = await lockDir(dir, what, { log });
+  try {
+    return await work();
+  } finally {
+    await lock.release();
   }
 }

@@ -8,13 +8,12 @@
  */
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import { makeDir } from './files.ts';
 import { formatDuration } from './progress.ts';
 import type { Protocol } from './protocol.ts';
-import { CorruptRunRecordError, readRunRecord } from './run.ts';
+import { corruptRefusal, CorruptRunRecordError, readRunRecord } from './run.ts';
 import { runId, runRelDir, type FinalRecord, type RunSpec } from './record.ts';
-import { corruptRefusal, manifestWriter, newInvocation, planRuns, splitDone, type SweepPlan } from './sweep.ts';
-import { lockDir } from './lock.ts';
+import { manifestWriter, newInvocation, planRuns, splitDone, type SweepPlan } from './sweep.ts';
+import { withDirLock } from './lock.ts';
 import { jobIdOf, runJob, type RunJob } from './queue_job.ts';
 import { checkQueueName, openQueue, probe, DEFAULT_QUEUE_NAME, type QueueUrl } from './queue_redis.ts';
 
@@ -55,32 +54,31 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
   const log = o.log ?? ((s: string) => (o.quiet ? undefined : process.stderr.write(s + '\n')));
   const name = checkQueueName(o.queueName ?? DEFAULT_QUEUE_NAME);
   await probe(o.queue);
-  await makeDir(o.out);
   // One coordinator per directory (workers write run directories, never the manifest).
-  const lock = await lockDir(o.out, 'sweep', { log });
-  const q = openQueue<RunJob>(o.queue, name, log);
-  try {
-    const planned = planRuns(o);
-    const inv = newInvocation(o, `queue ${o.queue.shown}/${name}`, planned.length);
-    inv.queue = `${o.queue.shown}/${name}`;
-    const { save, record } = manifestWriter(o.out, inv);
-    const { todo, skipped } = splitDone(planned, { ...o, log }, inv, record);
-    await save();
-    log(`sweep: ${planned.length} runs planned, ${skipped.length} already done, ${todo.length} to run on the workers of ${o.queue.shown}/${name} → ${o.out}`);
-    const jobs = await enqueue(q.queue, todo, o);
-    const onFinished = async (ran: number) => {
-      inv.ran = ran;
+  return await withDirLock(o.out, 'sweep', log, async () => {
+    const q = openQueue<RunJob>(o.queue, name, log);
+    try {
+      const planned = planRuns(o);
+      const inv = newInvocation(o, `queue ${o.queue.shown}/${name}`, planned.length);
+      inv.queue = `${o.queue.shown}/${name}`;
+      const { save, record } = manifestWriter(o.out, inv);
+      const { todo, skipped } = splitDone(planned, { ...o, log }, inv, record);
       await save();
-    };
-    const { ran, failed } = await waitForJobs(q.queue, jobs, { ...o, t0, record, onFinished });
-    inv.finishedAt = new Date().toISOString();
-    inv.wallSeconds = (Date.now() - t0) / 1000;
-    await save();
-    return { planned, ran, skipped, failed, wallSeconds: inv.wallSeconds };
-  } finally {
-    await q.close();
-    await lock.release();
-  }
+      log(`sweep: ${planned.length} runs planned, ${skipped.length} already done, ${todo.length} to run on the workers of ${o.queue.shown}/${name} → ${o.out}`);
+      const jobs = await enqueue(q.queue, todo, o);
+      const onFinished = async (ran: number) => {
+        inv.ran = ran;
+        await save();
+      };
+      const { ran, failed } = await waitForJobs(q.queue, jobs, { ...o, t0, record, onFinished });
+      inv.finishedAt = new Date().toISOString();
+      inv.wallSeconds = (Date.now() - t0) / 1000;
+      await save();
+      return { planned, ran, skipped, failed, wallSeconds: inv.wallSeconds };
+    } finally {
+      await q.close();
+    }
+  });
 }
 
 /**

@@ -8,8 +8,7 @@ import { rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { makeDir } from './files.ts';
-import { CorruptRunRecordError, readRunRecord, setAsideRecords } from './run.ts';
-import { corruptRefusal } from './sweep.ts';
+import { corruptRefusal, CorruptRunRecordError, readRunRecord, setAsideRecords } from './run.ts';
 
 /** The private directories of this process: `<partial>/<host>-<pid>-<n>`. */
 export class PartialDirs {

@@ -89,6 +89,33 @@ export function readFinalStrict(dir: string): FinalRecord {
   return rec;
 }
 
+/** The refusal to resume over a corrupt final.json: what is wrong, and the explicit way to retrain it. */
+export function corruptRefusal(e: CorruptRunRecordError): Error {
+  return new Error(`${e.message}; rerun with --redo-corrupt to retrain it`, { cause: e });
+}
+
+/**
+ * The resume decision's reading of a run directory: its finished record, or null when it is to
+ * be (re)trained. A corrupt final.json is refused with `corruptRefusal` unless `onCorrupt` takes
+ * it (--redo-corrupt): then the run is to be retrained, and the caller sets the file aside.
+ */
+export function readResumable(dir: string, onCorrupt?: (e: CorruptRunRecordError) => void): FinalRecord | null {
+  try {
+    return readRunRecord(dir);
+  } catch (e) {
+    if (!(e instanceof CorruptRunRecordError)) throw e;
+    if (!onCorrupt) throw corruptRefusal(e);
+    onCorrupt(e);
+    return null;
+  }
+}
+
+/** Sets a corrupt record aside for retraining (--redo-corrupt) and says so in one line, from `who`. */
+export function redoCorrupt(dir: string, e: CorruptRunRecordError, who: string, log: (line: string) => void): void {
+  const aside = setAsideCorruptRecord(dir);
+  log(`${who}: ${e.message}; retraining it (--redo-corrupt), the corrupt file kept as ${aside}`);
+}
+
 const SET_ASIDE_PREFIX = 'final.json.corrupt-';
 
 /**

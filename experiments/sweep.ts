@@ -16,13 +16,13 @@ import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeDir, writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
-import { CorruptRunRecordError, readRunRecord, runGroup, setAsideCorruptRecord } from './run.ts';
+import { readResumable, redoCorrupt, runGroup, type CorruptRunRecordError } from './run.ts';
 import { runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
-import { lockDir } from './lock.ts';
+import { lockDir, withDirLock } from './lock.ts';
 import { OptionError } from '../engine/errors.ts';
 import { shardRuns, type Shard } from './shards.ts';
 import { batchSizeFor, planBatches } from './batch_plan.ts';
@@ -247,17 +247,12 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     ((s: string) => {
       if (!o.quiet) process.stderr.write(s + '\n');
     });
-  await makeDir(o.out);
   // One writer per directory: a second sweep waits here, then resumes what the first left.
   // Shards share their directory by design: each runs its own runs and takes the lock only
   // to read-modify-write the manifest.
-  if (o.shard) return await sweepLocked(o, t0, log);
-  const lock = await lockDir(o.out, 'sweep', { log });
-  try {
-    return await sweepLocked(o, t0, log);
-  } finally {
-    await lock.release();
-  }
+  if (!o.shard) return await withDirLock(o.out, 'sweep', log, () => sweepLocked(o, t0, log));
+  await makeDir(o.out);
+  return await sweepLocked(o, t0, log);
 }
 
 type Invocation = Manifest['invocations'][number];
@@ -327,31 +322,17 @@ export function protocolMismatch(path: string, expected: Protocol, got: Protocol
   );
 }
 
-/** The refusal to resume over a corrupt final.json: what is wrong, and the explicit way to retrain it. */
-export function corruptRefusal(e: CorruptRunRecordError): Error {
-  return new Error(`${e.message}; rerun with --redo-corrupt to retrain it`, { cause: e });
-}
-
 /**
  * The final record of a planned run that is done in `dir`, or null when it is to be (re)done;
  * a done run from another protocol (or, unless allowed, another commit) is refused. A corrupt
- * final.json is refused with what to do, unless `onCorrupt` takes it (the run is then to be
- * redone, and the caller sets the file aside).
+ * final.json is refused with what to do, unless `onCorrupt` takes it (`readResumable`).
  */
 export function doneRun(
   dir: string,
   protocol: Protocol,
   o: { commit?: string; allowMixedCommits?: boolean; onCorrupt?: (e: CorruptRunRecordError) => void } = {},
 ): FinalRecord | null {
-  let done: FinalRecord | null;
-  try {
-    done = readRunRecord(dir);
-  } catch (e) {
-    if (!(e instanceof CorruptRunRecordError)) throw e;
-    if (!o.onCorrupt) throw corruptRefusal(e);
-    o.onCorrupt(e);
-    return null;
-  }
+  const done = readResumable(dir, o.onCorrupt);
   if (!done) return null;
   if (done.protocol && !sameProtocol(done.protocol, protocol)) throw protocolMismatch(join(dir, 'final.json'), protocol, done.protocol);
   if (!o.allowMixedCommits && o.commit && done.code?.commit && done.code.commit !== o.commit) {
@@ -386,10 +367,7 @@ export function splitDone(
       skipped.push(done.id);
     } else todo.push(spec);
   }
-  for (const { dir, e } of corrupt) {
-    const aside = setAsideCorruptRecord(dir);
-    o.log?.(`sweep: ${e.message}; retraining it (--redo-corrupt), the corrupt file kept as ${aside}`);
-  }
+  for (const { dir, e } of corrupt) redoCorrupt(dir, e, 'sweep', o.log ?? (() => {}));
   inv.skipped = skipped.length;
   return { todo, skipped };
 }

@@ -8,17 +8,14 @@ import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
-import { CorruptRunRecordError, readRunRecord, runOne, setAsideCorruptRecord } from '../../experiments/run.ts';
+import { readResumable, redoCorrupt, runOne } from '../../experiments/run.ts';
 import { runRelDir } from '../../experiments/record.ts';
-import { corruptRefusal } from '../../experiments/sweep.ts';
-import { lockDir } from '../../experiments/lock.ts';
+import { withDirLock } from '../../experiments/lock.ts';
 import { prepareField } from '../../experiments/prepare.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
 import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
 import { OptionError } from '../../engine/errors.ts';
-import { makeDir } from '../../experiments/files.ts';
-import type { FinalRecord } from '../../experiments/record.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
@@ -88,34 +85,15 @@ export const command: CommandModule<object, Args> = {
           process.stdout.write(`${dir}: diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})\n`);
         }
       });
-    await makeDir(a.out);
-    const lock = await lockDir(a.out, 'train', { log: (l) => process.stderr.write(l + '\n') });
-    try {
-      const done = finishedRun(dir, a.redoCorrupt);
+    const log = (l: string) => process.stderr.write(l + '\n');
+    await withDirLock(a.out, 'train', log, async () => {
+      const done = readResumable(dir, a.redoCorrupt ? (e) => redoCorrupt(dir, e, 'train', log) : undefined);
       if (done && !a.overwrite) {
         throw new Error(
           `${join(dir, 'final.json')}: expected no finished run here, got run ${done.id} (finished ${done.finishedAt}); pass --overwrite to replace it, or another --out`,
         );
       }
       await trainOne();
-    } finally {
-      await lock.release();
-    }
+    });
   },
 };
-
-/**
- * The finished run in `dir`, or null. A corrupt final.json is refused with what to do; with
- * --redo-corrupt it is set aside (kept) and the run is retrained.
- */
-function finishedRun(dir: string, redoCorrupt: boolean): FinalRecord | null {
-  try {
-    return readRunRecord(dir);
-  } catch (e) {
-    if (!(e instanceof CorruptRunRecordError)) throw e;
-    if (!redoCorrupt) throw corruptRefusal(e);
-    const aside = setAsideCorruptRecord(dir);
-    process.stderr.write(`train: ${e.message}; retraining it (--redo-corrupt), the corrupt file kept as ${aside}\n`);
-    return null;
-  }
-}
