@@ -129,7 +129,7 @@ export interface ProtocolOverrides {
  * Trials of one split at most: 10⁶ trials of the longest paper task (41 steps, 8 floats a step
  * with inputs, labels and masks) take about 1.3 GB, beyond which generation itself fails.
  */
-const MAX_TRIALS = 1_000_000;
+export const MAX_TRIALS = 1_000_000;
 
 /** A protocol with command-line overrides, each checked (the flag is named in the error). */
 export function resolveProtocol(base: Protocol, o: ProtocolOverrides): Protocol {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { OptionError } from '../engine/errors.ts';
 import { fields } from '../connectome/fields.ts';
 import { getTask } from '../tasks/index.ts';
-import { PAPER_PROTOCOL, resolveProtocol, type Mode, type Protocol } from './protocol.ts';
+import { MAX_TRIALS, PAPER_PROTOCOL, resolveProtocol, type Mode, type Protocol } from './protocol.ts';
 import { runKey, type RunSpec } from './record.ts';
 import { syntheticGrid } from './setup.ts';
 import { getVariant } from './variants.ts';
@@ -40,6 +40,48 @@ export function jobIdOf(spec: RunSpec, protocol: Protocol): string {
 /** Bounds a job's numbers are held to (far beyond any real protocol, short of absurd). */
 const JOB_LIMITS = { epochs: 10_000, steps: 10_000_000, batchSize: 65_536, nNull: 100_000, nMatched: 10_000, lr: 10, lambda: 1000, mu: 1000, inputNoise: 10 };
 
+/** A name in a spec (field, task, variant, mode) is a plain token, never a path. */
+const NAME_PATTERN = '^[A-Za-z0-9_*!-]{1,64}$';
+const SEED_MAX = 2 ** 31;
+
+/**
+ * The job's spec as JSON Schema: the API validates requests with it (and publishes it in its
+ * OpenAPI document) before `validateJob` checks the names against the data and the tables.
+ */
+export const RUN_SPEC_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['field', 'task', 'variant', 'seed', 'mode'],
+  properties: {
+    field: { type: 'string', pattern: NAME_PATTERN, description: 'an imaging field of the data directory (e.g. 6_6_2) or a grid-AxBxC' },
+    task: { type: 'string', pattern: NAME_PATTERN, description: 'inference | gonogo | pdm, or any task name' },
+    variant: { type: 'string', pattern: NAME_PATTERN, description: "the paper's variant name, e.g. W*D*C" },
+    seed: { type: 'integer', minimum: 0, maximum: SEED_MAX },
+    mode: { type: 'string', enum: ['paper', 'corrected'] },
+    positive: { type: 'boolean', default: false },
+    lambda: { type: 'number', minimum: 0, maximum: JOB_LIMITS.lambda, description: "this run's λ (default: the protocol's)" },
+  },
+} as const;
+
+/** Protocol overrides as JSON Schema, with the job's bounds (the command line's flags, camelCased). */
+export const PROTOCOL_OVERRIDES_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    epochs: { type: 'integer', minimum: 1, maximum: JOB_LIMITS.epochs },
+    steps: { type: 'integer', minimum: 1, maximum: JOB_LIMITS.steps },
+    lr: { type: 'number', exclusiveMinimum: 0, maximum: JOB_LIMITS.lr },
+    batchSize: { type: 'integer', minimum: 1, maximum: JOB_LIMITS.batchSize },
+    trainTrials: { type: 'integer', minimum: 1, maximum: MAX_TRIALS },
+    testTrials: { type: 'integer', minimum: 1, maximum: MAX_TRIALS },
+    valTrials: { type: 'integer', minimum: 1, maximum: MAX_TRIALS },
+    nNull: { type: 'integer', minimum: 1, maximum: JOB_LIMITS.nNull },
+    nMatched: { type: 'integer', minimum: 1, maximum: JOB_LIMITS.nMatched },
+    lambda: { type: 'number', minimum: 0, maximum: JOB_LIMITS.lambda },
+    mu: { type: 'number', minimum: 0, maximum: JOB_LIMITS.mu },
+  },
+} as const;
+
 const PROTOCOL_KEYS = Object.keys(PAPER_PROTOCOL).sort().join(',');
 const SPEC_KEYS = ['field', 'mode', 'positive', 'seed', 'task', 'variant'].join(',');
 const SPEC_KEYS_LAMBDA = ['field', 'lambda', 'mode', 'positive', 'seed', 'task', 'variant'].join(',');
@@ -69,7 +111,7 @@ export function validateJob(data: unknown, dataDir: string): RunJob {
   const name = (k: string): string => {
     const v = s[k];
     // Before any lookup: a name is a plain token, never a path.
-    if (typeof v !== 'string' || !/^[A-Za-z0-9_*!-]{1,64}$/.test(v))
+    if (typeof v !== 'string' || !new RegExp(NAME_PATTERN).test(v))
       throw new OptionError(`job.spec.${k}`, "a name of letters, digits, '_', '-', '*' and '!'", shown(v));
     return v;
   };
@@ -84,7 +126,7 @@ export function validateJob(data: unknown, dataDir: string): RunJob {
   const mode = name('mode');
   if (mode !== 'paper' && mode !== 'corrected') throw new OptionError('job.spec.mode', "'paper' or 'corrected'", shown(mode));
   const seed = s.seed;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 31)
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > SEED_MAX)
     throw new OptionError('job.spec.seed', 'an integer from 0 to 2^31', shown(seed));
   if (typeof s.positive !== 'boolean') throw new OptionError('job.spec.positive', 'true or false', shown(s.positive));
   const lambda = s.lambda;

@@ -38,6 +38,8 @@ export interface RunOptions {
   dir: string;
   design?: RnnDesign | 'auto';
   progress?: { label?: string; quiet?: boolean; tty?: boolean; stream?: { write(s: string): unknown; isTTY?: boolean } };
+  /** Another watcher of the run beside its progress lines (the API's event stream); its onStep may stop the run by throwing. */
+  observer?: RunObserver;
 }
 
 /** A final.json that exists but is not a run's final record: unparseable, another schema, or incomplete. */
@@ -123,7 +125,7 @@ const SET_ASIDE_PREFIX = 'final.json.corrupt-';
  * run counts as not done while the file is kept; returns the new path. The time is ISO 8601 in
  * its basic format (no ':', which some file systems and tools refuse).
  */
-export function setAsideCorruptRecord(dir: string): string {
+function setAsideCorruptRecord(dir: string): string {
   const file = join(dir, 'final.json');
   const aside = join(dir, SET_ASIDE_PREFIX + new Date().toISOString().replace(/[-:]/g, ''));
   try {
@@ -175,6 +177,20 @@ function progressObserver(spec: RunSpec, o: RunOptions): RunObserver {
   };
 }
 
+/** Both observers see every call, `a` first (an onStep that throws stops the run). */
+function bothObservers(a: RunObserver, b: RunObserver): RunObserver {
+  return {
+    onStart: (W) => (a.onStart?.(W), b.onStart?.(W)),
+    onStep: async (s) => {
+      await a.onStep?.(s);
+      await b.onStep?.(s);
+    },
+    onEpoch: (e, W) => (a.onEpoch?.(e, W), b.onEpoch?.(e, W)),
+    onTrained: () => (a.onTrained?.(), b.onTrained?.()),
+    onFinish: (rec, W) => (a.onFinish?.(rec, W), b.onFinish?.(rec, W)),
+  };
+}
+
 /** Trains one network and writes its run directory; returns the final record. */
 export async function runOne(spec: RunSpec, o: RunOptions): Promise<FinalRecord> {
   return (await runGroup([spec], () => o))[0]!;
@@ -191,7 +207,8 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
     const o = optionsFor(spec);
     await clearRunDir(o.dir);
     await makeDir(join(o.dir, 'params_final'));
-    runs.push({ spec, ctx: prepareField(o.dataDir, spec.field), sink: diskSink(o.dir), observer: progressObserver(spec, o) });
+    const progress = progressObserver(spec, o);
+    runs.push({ spec, ctx: prepareField(o.dataDir, spec.field), sink: diskSink(o.dir), observer: o.observer ? bothObservers(progress, o.observer) : progress });
   }
   const o = optionsFor(specs[0]!);
   return trainRunGroup(runs, { backend: o.backend, protocol: o.protocol, design: o.design, code: codeVersion(), analyse: (jobs) => analyseTrainedRuns(jobs) });

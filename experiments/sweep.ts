@@ -23,6 +23,7 @@ import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
 import { lockDir, withDirLock } from './lock.ts';
+import type { RunObserver } from './lifecycle.ts';
 import { OptionError } from '../engine/errors.ts';
 import { shardRuns, type Shard } from './shards.ts';
 import { batchSizeFor, planBatches } from './batch_plan.ts';
@@ -64,6 +65,8 @@ export interface SweepOptions extends SweepPlan {
   quiet?: boolean;
   tty?: boolean;
   log?: (line: string) => void;
+  /** A watcher per run beside the progress lines (the API's event stream). */
+  observe?: (spec: RunSpec) => RunObserver;
 }
 
 interface ManifestRun {
@@ -417,6 +420,7 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
         dir: join(o.out, runRelDir(spec)),
         design: o.design,
         progress: { label, quiet: o.quiet, tty: o.tty },
+        observer: o.observe?.(spec),
       };
     };
     const recs = await runGroup(group, optionsFor);

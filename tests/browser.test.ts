@@ -10,7 +10,7 @@
  * go to results/browser/.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -80,7 +80,7 @@ async function nodeLosses(backend: Backend): Promise<{ losses: number[]; stepsPe
 }
 
 describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
-  let server: Server;
+  let server: FastifyInstance;
   let browser: Browser;
   let page: Page;
   let url: string;
@@ -93,7 +93,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     // The bundle of the current sources, as `npm run build:web` makes it.
     await build({ configFile: resolve('web/vite.config.ts'), logLevel: 'warn' });
     server = await startServer({ webDir: resolve('dist/web'), dataDir: DATA, resultsDir: RESULTS, host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
     page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
@@ -105,7 +105,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     if (logs.some((l) => l.startsWith('pageerror'))) console.log(logs.join('\n'));
   });
 

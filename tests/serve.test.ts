@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeSegments, startServer } from '../cli/serve/server.ts';
 
@@ -26,7 +26,7 @@ function rawStatus(port: number, target: string, host = '127.0.0.1'): Promise<nu
 }
 
 describe('serve', () => {
-  let server: Server;
+  let server: FastifyInstance;
   let port: number;
   const root = mkdtempSync(join(tmpdir(), 'crnn-serve-'));
   beforeAll(async () => {
@@ -41,9 +41,9 @@ describe('serve', () => {
     symlinkSync(join(root, 'secret.txt'), join(results, 'secret.txt'));
     symlinkSync(join(results, 'real'), join(results, 'inside'));
     server = await startServer({ webDir: web, dataDir: DATA, resultsDir: results, host: '127.0.0.1', port: 0 });
-    port = (server.address() as { port: number }).port;
+    port = (server.server.address() as { port: number }).port;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => server.close());
 
   it('serves the workbench, the data and the results', async () => {
     expect(await rawStatus(port, '/')).toBe(200);
@@ -92,7 +92,15 @@ describe('serve', () => {
   it.each([
     [['--port', 'abc'], /^cortical-rnn: --port: expected a TCP port in 0\.\.65535, got NaN\n$/],
     [['--port', '70000'], /^cortical-rnn: --port: expected a TCP port in 0\.\.65535, got 70000\n$/],
-    [['--host', '203.0.113.7'], /^cortical-rnn: --host: expected an address of this machine, got "203\.0\.113\.7" \(EADDRNOTAVAIL\)\n$/],
+    [
+      ['--host', '203.0.113.7', '--token', 'a-token-of-twenty-chars'],
+      /^cortical-rnn: --host: expected an address of this machine, got "203\.0\.113\.7" \(EADDRNOTAVAIL\)\n$/,
+    ],
+    [
+      ['--host', '203.0.113.7'],
+      /^cortical-rnn: --token: expected a bearer token \(or CORTICAL_RNN_TOKEN\) to listen on 203\.0\.113\.7, which other machines can reach, got none\n$/,
+    ],
+    [['--token', 'short'], /^cortical-rnn: --token: expected a bearer token of at least 16 characters, got 5 characters\n$/],
     [['--results', '/nonexistent/results'], /^cortical-rnn: --results: expected a directory, got "\/nonexistent\/results" \(no such directory\)\n$/],
   ])('refuses bad flags in one line: %j', async (args, message) => {
     const child = spawn(process.execPath, ['bin/cortical-rnn.js', 'serve', '--data', DATA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,6 +1,8 @@
 /**
- * `cortical-rnn serve [--data DIR] [--results DIR] [--host H] [--port P]`: the web workbench
- * (dist/web, built with Vite on first use) and, read-only, the data and results directories.
+ * `cortical-rnn serve [--data DIR] [--results DIR] [--host H] [--port P] [--token T]`: the web
+ * workbench (dist/web, built with Vite on first use), read-only the data and results
+ * directories, and with a results directory the API at /api/v1/ (docs/api.md), whose runs
+ * train on this machine's engine into that directory.
  */
 import type { CommandModule } from 'yargs';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,8 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { OptionError } from '../../engine/errors.ts';
 import { resolveDataDir } from '../../connectome/datadir.ts';
 import { startServer } from '../serve/server.ts';
+import type { ApiOptions } from '../serve/api.ts';
+import { withBackendOption, type BackendArgs } from '../common.ts';
+import { createNodeBackend } from '../../engine/node.ts';
+import type { Backend } from '../../engine/tensor.ts';
+import { RunPool } from '../../experiments/run_pool.ts';
+import { codeVersion } from '../../experiments/provenance.ts';
 
-type Args = { data?: string; results?: string; host: string; port: number; rebuild?: boolean };
+type Args = BackendArgs & { data?: string; results?: string; host: string; port: number; rebuild?: boolean; token?: string; maxPerClient: number };
 
 /** The package root: the nearest folder above this module with cortical-rnn's package.json. */
 function packageRoot(): string {
@@ -72,23 +80,31 @@ export const command: CommandModule<object, Args> = {
   command: 'serve',
   describe: 'Serve the web workbench (train on the browser’s WebGPU, 3D connectome, results browser) and, read-only, the data and results directories',
   builder: (y) =>
-    y
+    withBackendOption(y)
       .option('results', { type: 'string', describe: 'results directory to browse (default: ./results when it exists)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'interface to listen on (the default is this machine only)' })
       .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
-      .option('rebuild', { type: 'boolean', describe: 'rebuild the workbench bundle (dist/web) first' }) as never,
+      .option('rebuild', { type: 'boolean', describe: 'rebuild the workbench bundle (dist/web) first' })
+      .option('token', { type: 'string', describe: "the API's bearer token (default $CORTICAL_RNN_TOKEN); required when --host is not a loopback address" })
+      .option('max-per-client', { type: 'number', default: 8, describe: 'API submissions queued or running per client address' }) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new OptionError('--port', 'a TCP port in 0..65535', String(a.port));
     if (!a.host) throw new OptionError('--host', 'an interface address such as 127.0.0.1', 'an empty string');
     const dataDir = resolveDataDir(a.data);
     const resultsDir = a.results !== undefined ? dirFlag('--results', a.results) : existsSync('results') ? resolve('results') : null;
+    const token = a.token ?? process.env.CORTICAL_RNN_TOKEN ?? null;
+    if (token !== null && token.length < 16) throw new OptionError('--token', 'a bearer token of at least 16 characters', `${token.length} characters`);
+    if (!token && !isLoopback(a.host))
+      throw new OptionError('--token', `a bearer token (or CORTICAL_RNN_TOKEN) to listen on ${a.host}, which other machines can reach`, 'none');
+    if (!Number.isInteger(a.maxPerClient) || a.maxPerClient < 1) throw new OptionError('--max-per-client', 'an integer ≥ 1', String(a.maxPerClient));
     const webDir = await webBundle(Boolean(a.rebuild));
-    const server = await startServer({ webDir, dataDir, resultsDir, host: a.host, port: a.port }).catch((e: NodeJS.ErrnoException) => {
+    const api = resultsDir ? apiOptions(a, dataDir, resultsDir, token) : undefined;
+    const server = await startServer({ webDir, dataDir, resultsDir, host: a.host, port: a.port, api }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') throw new OptionError('--port', 'a free port', `${a.port} (in use)`);
       if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new OptionError('--host', 'an address of this machine', `"${a.host}" (${e.code})`);
       throw e;
     });
-    const addr = server.address();
+    const addr = server.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : a.port;
     // A wildcard address is no URL; and WebGPU needs a secure context, which plain http has on loopback only.
     const host = a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host;
@@ -96,9 +112,27 @@ export const command: CommandModule<object, Args> = {
     process.stdout.write(`data:    ${dataDir} (read-only, at /data/)\n`);
     process.stdout.write(`results: ${resultsDir ?? 'none (pass --results DIR)'}${resultsDir ? ' (read-only, at /results/)' : ''}\n`);
     process.stdout.write(`workbench: http://${shown}:${port}/  (open it in a browser with WebGPU; Ctrl-C stops)\n`);
-    if (!/^(127\.|::1$|localhost$)/.test(a.host))
+    process.stdout.write(
+      api ? `api: http://${shown}:${port}/api/v1/${token ? ' (bearer token required)' : ''}\n` : 'api: none (pass --results DIR for runs to land in)\n',
+    );
+    const stop = () => void Promise.all([api?.pool.close(), server.close()]).finally(() => process.exit(0));
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    if (!isLoopback(a.host))
       process.stdout.write(
         `note: listening on ${a.host}, reachable from other machines; browsers give WebGPU to secure contexts only, so over plain http open it as 127.0.0.1 or localhost (e.g. through an ssh tunnel)\n`,
       );
   },
 };
+
+function isLoopback(host: string): boolean {
+  return /^(127\.|::1$|localhost$)/.test(host);
+}
+
+/** The API's runs: a pool training on this machine's engine (created on first use) into `resultsDir`. */
+function apiOptions(a: Args, dataDir: string, resultsDir: string, token: string | null): ApiOptions {
+  let backend: Promise<Backend> | null = null;
+  const engine = () => (backend ??= createNodeBackend({ backend: a.backend, matmulKernel: a.matmulKernel === 'auto' ? undefined : a.matmulKernel }));
+  const pool = new RunPool({ out: resultsDir, dataDir, backend: engine, maxPerClient: a.maxPerClient });
+  const info = async () => ({ api: 'cortical-rnn/api/1', backend: (await engine()).describe(), code: codeVersion(), data: dataDir, results: resultsDir });
+  return { pool, dataDir, resultsDir, token, info };
+}

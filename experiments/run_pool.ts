@@ -1,0 +1,231 @@
+/**
+ * The server's runs: submissions (one run, or a sweep) wait in a queue and are trained one at a
+ * time by `sweep` into the server's results directory, exactly as `cortical-rnn sweep` would
+ * write them (lock, provenance, batch planner, lifecycle). Each submission keeps its numbered
+ * event log, so a client that reconnects with the last id it saw misses nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Backend } from '../engine/tensor.ts';
+import type { StepInfo } from '../engine/rnn/train.ts';
+import type { RunObserver } from './lifecycle.ts';
+import type { Protocol } from './protocol.ts';
+import { runId, runKey, type FinalRecord, type RunSpec } from './record.ts';
+import { protocolSteps } from './setup.ts';
+import { planRuns, sweep, type SweepPlan } from './sweep.ts';
+
+type SubmissionStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+const TERMINAL: ReadonlySet<string> = new Set(['done', 'failed', 'cancelled']);
+
+/** One event of a submission's log; `data.run` names the run (its key) when the event is one run's. */
+export interface PoolEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export interface Submission {
+  id: string;
+  kind: 'run' | 'sweep';
+  client: string;
+  plan: SweepPlan;
+  protocol: Protocol;
+  preset: string;
+  /** The run keys, in plan order. */
+  runs: string[];
+  status: SubmissionStatus;
+  error: string | null;
+  createdAt: string;
+  events: PoolEvent[];
+  listeners: Set<(e: PoolEvent) => void>;
+  cancelRequested: boolean;
+}
+
+export interface PoolOptions {
+  out: string;
+  dataDir: string;
+  /** The engine's backend, created on first use. */
+  backend: () => Promise<Backend>;
+  /** Submissions queued or running per client (default 8). */
+  maxPerClient?: number;
+  /** Submissions queued or running in all (default 64). */
+  maxPending?: number;
+  /** Events kept per submission (default 200,000): beyond it, step events are no longer logged. */
+  maxEvents?: number;
+}
+
+/** A request refused for a limit (HTTP 429). */
+export class PoolLimitError extends Error {
+  override name = 'PoolLimitError';
+}
+
+/** Thrown from a run's step to stop it when its submission is cancelled. */
+class CancelledError extends Error {
+  override name = 'CancelledError';
+}
+
+export class RunPool {
+  private readonly subs = new Map<string, Submission>();
+  private readonly queue: Submission[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly o: PoolOptions) {}
+
+  /** Queues a submission; refused (PoolLimitError) beyond the client's or the server's bound. */
+  submit(kind: 'run' | 'sweep', plan: SweepPlan, protocol: Protocol, preset: string, client: string): Submission {
+    const pending = [...this.subs.values()].filter((s) => s.status === 'queued' || s.status === 'running');
+    const perClient = this.o.maxPerClient ?? 8;
+    if (pending.filter((s) => s.client === client).length >= perClient)
+      throw new PoolLimitError(`expected at most ${perClient} submissions queued or running per client, got one more from ${client}`);
+    if (pending.length >= (this.o.maxPending ?? 64))
+      throw new PoolLimitError(`expected at most ${this.o.maxPending ?? 64} submissions queued or running, got one more`);
+    const sub: Submission = {
+      id: `s-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
+      kind,
+      client,
+      plan,
+      protocol,
+      preset,
+      runs: planRuns(plan).map(runKey),
+      status: 'queued',
+      error: null,
+      createdAt: new Date().toISOString(),
+      events: [],
+      listeners: new Set(),
+      cancelRequested: false,
+    };
+    this.subs.set(sub.id, sub);
+    this.queue.push(sub);
+    this.emit(sub, 'queued', { submission: sub.id, runs: sub.runs, position: this.queue.length });
+    this.pump();
+    return sub;
+  }
+
+  get(id: string): Submission | undefined {
+    return this.subs.get(id);
+  }
+
+  /** The latest submission that holds run `key`. */
+  holding(key: string): Submission | undefined {
+    return [...this.subs.values()].reverse().find((s) => s.runs.includes(key));
+  }
+
+  /** Every run of every submission, by key: its spec (from the validated plan) and its submission. */
+  runs(): Map<string, { spec: RunSpec; submission: Submission }> {
+    const out = new Map<string, { spec: RunSpec; submission: Submission }>();
+    for (const sub of this.subs.values()) for (const spec of planRuns(sub.plan)) out.set(runKey(spec), { spec, submission: sub });
+    return out;
+  }
+
+  /** Cancels a queued submission at once, a running one at its next training step. */
+  cancel(sub: Submission): void {
+    if (sub.status === 'queued') {
+      this.queue.splice(this.queue.indexOf(sub), 1);
+      this.finish(sub, 'cancelled', null);
+    } else if (sub.status === 'running') sub.cancelRequested = true;
+  }
+
+  /**
+   * Calls `listener` with every event of `sub` after id `after` (those logged, then live), with
+   * `filter` applied; returns the unsubscribe function.
+   */
+  subscribe(sub: Submission, after: number, filter: (e: PoolEvent) => boolean, listener: (e: PoolEvent) => void): () => void {
+    for (const e of sub.events) if (e.id > after && filter(e)) listener(e);
+    const live = (e: PoolEvent) => filter(e) && listener(e);
+    sub.listeners.add(live);
+    return () => sub.listeners.delete(live);
+  }
+
+  /** Cancels everything and waits for the running submission to stop. */
+  async close(): Promise<void> {
+    for (const s of [...this.queue]) this.cancel(s);
+    for (const s of this.subs.values()) if (s.status === 'running') s.cancelRequested = true;
+    await this.running;
+  }
+
+  private emit(sub: Submission, event: string, data: Record<string, unknown>): void {
+    const last = sub.events.at(-1)?.id ?? 0;
+    const e: PoolEvent = { id: last + 1, event, data };
+    if (event !== 'step' || sub.events.length < (this.o.maxEvents ?? 200_000)) sub.events.push(e);
+    for (const l of sub.listeners) l(e);
+  }
+
+  private finish(sub: Submission, status: 'done' | 'failed' | 'cancelled', error: string | null): void {
+    sub.status = status;
+    sub.error = error;
+    this.emit(sub, status, { submission: sub.id, status, ...(error ? { error } : {}) });
+    sub.listeners.clear();
+  }
+
+  private pump(): void {
+    if (this.running || !this.queue.length) return;
+    const sub = this.queue.shift()!;
+    this.running = this.execute(sub).finally(() => {
+      this.running = null;
+      this.pump();
+    });
+  }
+
+  private async execute(sub: Submission): Promise<void> {
+    sub.status = 'running';
+    this.emit(sub, 'started', { submission: sub.id });
+    try {
+      const result = await sweep({
+        ...sub.plan,
+        out: this.o.out,
+        dataDir: this.o.dataDir,
+        backend: await this.o.backend(),
+        protocol: sub.protocol,
+        preset: sub.preset,
+        quiet: true,
+        log: (line) => this.emit(sub, 'log', { line }),
+        observe: (spec) => this.observer(sub, spec),
+      });
+      const keyOf = new Map(planRuns(sub.plan).map((s) => [runId(s), runKey(s)]));
+      for (const id of result.skipped) this.emit(sub, 'run-skipped', { run: keyOf.get(id) ?? id, reason: 'already done' });
+      this.finish(sub, 'done', null);
+    } catch (e) {
+      if (e instanceof CancelledError || sub.cancelRequested) this.finish(sub, 'cancelled', null);
+      else this.finish(sub, 'failed', oneLine(e));
+    }
+  }
+
+  /** A run's events: each step (with an ETA), each epoch, its end; its steps stop it once cancelled. */
+  private observer(sub: Submission, spec: RunSpec): RunObserver {
+    const run = runKey(spec);
+    const totalSteps = protocolSteps(sub.protocol).totalSteps;
+    let t0 = 0;
+    return {
+      onStart: () => this.emit(sub, 'run-started', { run }),
+      onStep: (s: StepInfo) => {
+        if (sub.cancelRequested) throw new CancelledError(`${run}: cancelled`);
+        if (s.step === 1) t0 = Date.now();
+        const perStep = s.step > 1 ? (Date.now() - t0) / 1000 / (s.step - 1) : null;
+        const eta = perStep === null ? null : perStep * (totalSteps - s.step);
+        this.emit(sub, 'step', { run, step: s.step, totalSteps, epoch: s.epoch, loss: s.loss, ce: s.ce, reg: s.reg, eta_s: eta });
+      },
+      onEpoch: (e) =>
+        this.emit(sub, 'epoch', {
+          run,
+          epoch: e.epoch,
+          step: e.step,
+          meanLoss: e.meanLoss,
+          meanCe: e.meanCe,
+          meanReg: e.meanReg,
+          trainAccuracy: e.trainAccuracy,
+          evalAccuracy: e.evalAccuracy ?? null,
+          seconds: e.seconds,
+        }),
+      onFinish: (rec: FinalRecord) => this.emit(sub, 'run-done', { run, status: rec.status, accuracy: rec.accuracy, divergence: rec.divergence }),
+    };
+  }
+}
+
+/** An error as one line: its message's first line. */
+function oneLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n', 1)[0]!;
+}
+
+/** Whether an event ends its submission's stream. */
+export function isTerminal(e: PoolEvent): boolean {
+  return TERMINAL.has(e.event) && e.data.run === undefined;
+}
