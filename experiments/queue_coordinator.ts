@@ -15,7 +15,7 @@ import { runId, runRelDir, type FinalRecord, type RunSpec } from './record.ts';
 import { manifestWriter, newInvocation, planRuns, splitDone, type SweepPlan } from './sweep.ts';
 import { withDirLock } from './lock.ts';
 import { jobIdOf, runJob, type RunJob } from './queue_job.ts';
-import { checkQueueName, openQueue, probe, DEFAULT_QUEUE_NAME, type QueueUrl } from './queue_redis.ts';
+import { checkQueueName, openQueue, openQueueEvents, probe, DEFAULT_QUEUE_NAME, type QueueUrl } from './queue_redis.ts';
 
 export interface QueueSweepOptions extends SweepPlan {
   queue: QueueUrl;
@@ -33,6 +33,12 @@ export interface QueueSweepOptions extends SweepPlan {
   quiet?: boolean;
   tty?: boolean;
   log?: (line: string) => void;
+  /** A run's progress as its worker reports it (`kind` 'step' or 'epoch'), through Redis. */
+  onProgress?: (spec: RunSpec, data: Record<string, unknown>) => void;
+  /** A run's record, once its job completed. */
+  onRunDone?: (rec: FinalRecord) => void;
+  /** Polled while waiting: true takes the jobs still waiting off the queue and returns. */
+  shouldStop?: () => boolean;
 }
 
 interface FailedRun {
@@ -46,6 +52,8 @@ export interface QueueSweepResult {
   skipped: string[];
   failed: FailedRun[];
   wallSeconds: number;
+  /** Given up by `shouldStop` before every job finished. */
+  stopped: boolean;
 }
 
 /** Each planned run not done is a job; waits until every job is completed or failed. */
@@ -65,20 +73,37 @@ export async function queueSweep(o: QueueSweepOptions): Promise<QueueSweepResult
       const { todo, skipped } = splitDone(planned, { ...o, log }, inv, record);
       await save();
       log(`sweep: ${planned.length} runs planned, ${skipped.length} already done, ${todo.length} to run on the workers of ${o.queue.shown}/${name} → ${o.out}`);
-      const jobs = await enqueue(q.queue, todo, o);
-      const onFinished = async (ran: number) => {
-        inv.ran = ran;
+      // Listening before the jobs exist, so that no early progress is missed.
+      const events = o.onProgress ? await watchProgress(o, name, new Map(todo.map((s) => [jobIdOf(s, o.protocol), s])), log) : null;
+      try {
+        const jobs = await enqueue(q.queue, todo, o);
+        const onFinished = async (ran: number) => {
+          inv.ran = ran;
+          await save();
+        };
+        const { ran, failed, stopped } = await waitForJobs(q.queue, jobs, { ...o, t0, record, onFinished });
+        inv.finishedAt = stopped ? null : new Date().toISOString();
+        inv.wallSeconds = (Date.now() - t0) / 1000;
         await save();
-      };
-      const { ran, failed } = await waitForJobs(q.queue, jobs, { ...o, t0, record, onFinished });
-      inv.finishedAt = new Date().toISOString();
-      inv.wallSeconds = (Date.now() - t0) / 1000;
-      await save();
-      return { planned, ran, skipped, failed, wallSeconds: inv.wallSeconds };
+        return { planned, ran, skipped, failed, wallSeconds: inv.wallSeconds, stopped };
+      } finally {
+        await events?.close();
+      }
     } finally {
       await q.close();
     }
   });
+}
+
+/** Passes the jobs' progress on as their runs' progress (the queue's events, on their own connection). */
+async function watchProgress(o: QueueSweepOptions, name: string, jobs: Map<string, RunSpec>, log: (s: string) => void) {
+  const e = openQueueEvents(o.queue, name, log);
+  e.events.on('progress', ({ jobId, data }) => {
+    const spec = jobs.get(jobId);
+    if (spec && data && typeof data === 'object') o.onProgress!(spec, data as Record<string, unknown>);
+  });
+  await e.events.waitUntilReady();
+  return e;
 }
 
 /**
@@ -114,22 +139,39 @@ interface WaitOptions {
   record: (dir: string, rec: FinalRecord) => void;
   /** After a poll in which jobs finished: the runs done so far. */
   onFinished: (ran: number) => Promise<void>;
+  onRunDone?: (rec: FinalRecord) => void;
+  shouldStop?: () => boolean;
 }
 
 /** Polls the jobs until each is completed or failed, showing progress; the runs done and failed. */
-async function waitForJobs(queue: Queue<RunJob>, jobs: Map<string, RunSpec>, o: WaitOptions): Promise<{ ran: string[]; failed: FailedRun[] }> {
+async function waitForJobs(
+  queue: Queue<RunJob>,
+  jobs: Map<string, RunSpec>,
+  o: WaitOptions,
+): Promise<{ ran: string[]; failed: FailedRun[]; stopped: boolean }> {
   const ran: string[] = [];
   const failed: FailedRun[] = [];
   const pending = new Map(jobs);
   const show = progressPrinter(o);
   while (pending.size) {
+    if (o.shouldStop?.()) {
+      await giveUpWaiting(queue, pending);
+      show(null);
+      return { ran, failed, stopped: true };
+    }
     if (await takeFinished(queue, pending, o, ran, failed)) await o.onFinished(ran.length);
     const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
     show(progressLine(jobs.size, pending.size, counts, failed.length, (Date.now() - o.t0) / 1000));
     if (pending.size) await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
   }
   show(null);
-  return { ran, failed };
+  return { ran, failed, stopped: false };
+}
+
+/** Takes the jobs still waiting off the queue; those a worker has begun finish there and land in --out. */
+async function giveUpWaiting(queue: Queue<RunJob>, pending: Map<string, RunSpec>): Promise<void> {
+  const states = await Promise.all([...pending.keys()].map(async (id) => [id, await queue.getJobState(id)] as const));
+  for (const [id, state] of states) if (state === 'waiting' || state === 'delayed' || state === 'prioritized') await queue.remove(id).catch(() => 0);
 }
 
 /**
@@ -148,6 +190,7 @@ async function takeFinished(queue: Queue<RunJob>, pending: Map<string, RunSpec>,
       const rec = completedRecord(dir);
       if (typeof rec !== 'string') {
         o.record(dir, rec);
+        o.onRunDone?.(rec);
         ran.push(rec.id);
       } else failed.push({ id: runId(spec), reason: rec });
     } else if (state === 'failed' || state === 'unknown') {

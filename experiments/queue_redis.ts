@@ -3,7 +3,7 @@
  * and the connections BullMQ runs on (one per coordinator, worker or status call), which
  * outlive a Redis restart.
  */
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OptionError } from '../engine/errors.ts';
 
@@ -105,6 +105,20 @@ export function openQueue<T>(q: QueueUrl, name: string, log: (s: string) => void
     queue,
     close: async () => {
       await queue.close().catch(() => {});
+      conn.disconnect();
+    },
+  };
+}
+
+/** The queue's events (its jobs' progress among them) on a connection of their own; `close` ends both. */
+export function openQueueEvents(q: QueueUrl, name: string, log: (s: string) => void): { events: QueueEvents; close(): Promise<void> } {
+  const conn = connection(q, log);
+  const events = new QueueEvents(name, { connection: conn });
+  events.on('error', () => {}); // the connection logs outages
+  return {
+    events,
+    close: async () => {
+      await events.close().catch(() => {});
       conn.disconnect();
     },
   };

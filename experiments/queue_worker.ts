@@ -15,6 +15,7 @@ import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { makeDir } from './files.ts';
 import { runGroup } from './run.ts';
+import type { RunObserver } from './lifecycle.ts';
 import { runId, runRelDir } from './record.ts';
 import { doneRun, protocolMismatch, readManifest } from './sweep.ts';
 import { batchSizeFor, nextBatch } from './batch_plan.ts';
@@ -231,6 +232,7 @@ class QueueWorker {
             dir: dirs.get(h)!,
             design: this.o.design,
             progress: { label: runId(spec), quiet: true },
+            observer: jobProgress(h.job),
           };
         },
       );
@@ -321,4 +323,28 @@ class QueueWorker {
       }
     })();
   }
+}
+
+/**
+ * A run's steps and epochs as its job's progress, which reaches whoever watches the queue's
+ * events (the API) through Redis. Not awaited: training never waits on Redis, and the updates
+ * keep their order on the one connection.
+ */
+function jobProgress(job: Job<RunJob>): RunObserver {
+  const send = (data: Record<string, unknown>) => void job.updateProgress(data).catch(() => {});
+  return {
+    onStep: (s) => send({ kind: 'step', step: s.step, epoch: s.epoch, loss: s.loss, ce: s.ce, reg: s.reg }),
+    onEpoch: (e) =>
+      send({
+        kind: 'epoch',
+        epoch: e.epoch,
+        step: e.step,
+        meanLoss: e.meanLoss,
+        meanCe: e.meanCe,
+        meanReg: e.meanReg,
+        trainAccuracy: e.trainAccuracy,
+        evalAccuracy: e.evalAccuracy ?? null,
+        seconds: e.seconds,
+      }),
+  };
 }

@@ -12,6 +12,8 @@ import type { Protocol } from './protocol.ts';
 import { runId, runKey, type FinalRecord, type RunSpec } from './record.ts';
 import { protocolSteps } from './setup.ts';
 import { planRuns, sweep, type SweepPlan } from './sweep.ts';
+import { queueSweep } from './queue_coordinator.ts';
+import type { QueueUrl } from './queue_redis.ts';
 
 type SubmissionStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 const TERMINAL: ReadonlySet<string> = new Set(['done', 'failed', 'cancelled']);
@@ -51,6 +53,8 @@ export interface PoolOptions {
   maxPending?: number;
   /** Events kept per submission (default 200,000): beyond it, step events are no longer logged. */
   maxEvents?: number;
+  /** Train on the workers of this BullMQ queue instead of this machine's engine. */
+  queue?: { url: QueueUrl; name?: string };
 }
 
 /** A request refused for a limit (HTTP 429). */
@@ -169,24 +173,60 @@ export class RunPool {
     sub.status = 'running';
     this.emit(sub, 'started', { submission: sub.id });
     try {
-      const result = await sweep({
-        ...sub.plan,
-        out: this.o.out,
-        dataDir: this.o.dataDir,
-        backend: await this.o.backend(),
-        protocol: sub.protocol,
-        preset: sub.preset,
-        quiet: true,
-        log: (line) => this.emit(sub, 'log', { line }),
-        observe: (spec) => this.observer(sub, spec),
-      });
+      const skipped = this.o.queue ? await this.onQueue(sub, this.o.queue) : await this.onEngine(sub);
       const keyOf = new Map(planRuns(sub.plan).map((s) => [runId(s), runKey(s)]));
-      for (const id of result.skipped) this.emit(sub, 'run-skipped', { run: keyOf.get(id) ?? id, reason: 'already done' });
-      this.finish(sub, 'done', null);
+      for (const id of skipped) this.emit(sub, 'run-skipped', { run: keyOf.get(id) ?? id, reason: 'already done' });
+      this.finish(sub, sub.cancelRequested ? 'cancelled' : 'done', null);
     } catch (e) {
       if (e instanceof CancelledError || sub.cancelRequested) this.finish(sub, 'cancelled', null);
       else this.finish(sub, 'failed', oneLine(e));
     }
+  }
+
+  /** Trains a submission on this machine's engine; the ids of its runs found done. */
+  private async onEngine(sub: Submission): Promise<string[]> {
+    const result = await sweep({
+      ...sub.plan,
+      out: this.o.out,
+      dataDir: this.o.dataDir,
+      backend: await this.o.backend(),
+      protocol: sub.protocol,
+      preset: sub.preset,
+      quiet: true,
+      log: (line) => this.emit(sub, 'log', { line }),
+      observe: (spec) => this.observer(sub, spec),
+    });
+    return result.skipped;
+  }
+
+  /**
+   * Trains a submission on the queue's workers, their progress relayed through Redis; the ids
+   * of its runs found done. Cancelling takes its waiting jobs off the queue; runs a worker has
+   * begun finish there. A run that failed on its worker fails the submission.
+   */
+  private async onQueue(sub: Submission, queue: { url: QueueUrl; name?: string }): Promise<string[]> {
+    const relay = new Map<string, RunObserver>();
+    const observerOf = (spec: RunSpec) => relay.get(runKey(spec)) ?? relay.set(runKey(spec), this.observer(sub, spec)).get(runKey(spec))!;
+    const result = await queueSweep({
+      ...sub.plan,
+      queue: queue.url,
+      queueName: queue.name,
+      out: this.o.out,
+      dataDir: this.o.dataDir,
+      protocol: sub.protocol,
+      preset: sub.preset,
+      quiet: true,
+      pollMs: 200,
+      log: (line) => this.emit(sub, 'log', { line }),
+      onProgress: (spec, d) => relayProgress(observerOf(spec), d),
+      onRunDone: (rec) => observerOf(rec.spec).onFinish?.(rec, null),
+      shouldStop: () => sub.cancelRequested,
+    });
+    if (result.failed.length)
+      throw new Error(
+        `${result.failed.length} of ${result.planned.length} runs failed on the workers; the first: ${result.failed[0]!.id}: ${result.failed[0]!.reason}`,
+      );
+    return result.skipped;
   }
 
   /** A run's events: each step (with an ETA), each epoch, its end; its steps stop it once cancelled. */
@@ -228,4 +268,27 @@ function oneLine(e: unknown): string {
 /** Whether an event ends its submission's stream. */
 export function isTerminal(e: PoolEvent): boolean {
   return TERMINAL.has(e.event) && e.data.run === undefined;
+}
+
+/** A worker's progress report (its job's progress) as the run's observer calls. */
+function relayProgress(o: RunObserver, d: Record<string, unknown>): void {
+  const n = (k: string) => (typeof d[k] === 'number' ? (d[k] as number) : NaN);
+  if (d.kind === 'step') {
+    try {
+      void o.onStep?.({ step: n('step'), epoch: n('epoch'), loss: n('loss'), ce: n('ce'), reg: n('reg') });
+    } catch {
+      // cancelled: the worker's run goes on, its steps are no longer relayed
+    }
+  } else if (d.kind === 'epoch') {
+    const e = {
+      epoch: n('epoch'),
+      step: n('step'),
+      meanLoss: n('meanLoss'),
+      meanCe: n('meanCe'),
+      meanReg: n('meanReg'),
+      trainAccuracy: n('trainAccuracy'),
+      seconds: n('seconds'),
+    };
+    o.onEpoch?.(typeof d.evalAccuracy === 'number' ? { ...e, evalAccuracy: d.evalAccuracy } : e, new Float64Array(0));
+  }
 }

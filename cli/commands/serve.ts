@@ -17,8 +17,19 @@ import { createNodeBackend } from '../../engine/node.ts';
 import type { Backend } from '../../engine/tensor.ts';
 import { RunPool } from '../../experiments/run_pool.ts';
 import { codeVersion } from '../../experiments/provenance.ts';
+import { checkQueueName, DEFAULT_QUEUE_NAME, parseQueueUrl, probe } from '../../experiments/queue_redis.ts';
 
-type Args = BackendArgs & { data?: string; results?: string; host: string; port: number; rebuild?: boolean; token?: string; maxPerClient: number };
+type Args = BackendArgs & {
+  data?: string;
+  results?: string;
+  host: string;
+  port: number;
+  rebuild?: boolean;
+  token?: string;
+  maxPerClient: number;
+  queue?: string;
+  queueName?: string;
+};
 
 /** The package root: the nearest folder above this module with cortical-rnn's package.json. */
 function packageRoot(): string {
@@ -86,7 +97,12 @@ export const command: CommandModule<object, Args> = {
       .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
       .option('rebuild', { type: 'boolean', describe: 'rebuild the workbench bundle (dist/web) first' })
       .option('token', { type: 'string', describe: "the API's bearer token (default $CORTICAL_RNN_TOKEN); required when --host is not a loopback address" })
-      .option('max-per-client', { type: 'number', default: 8, describe: 'API submissions queued or running per client address' }) as never,
+      .option('max-per-client', { type: 'number', default: 8, describe: 'API submissions queued or running per client address' })
+      .option('queue', {
+        type: 'string',
+        describe: "train the API's runs on the workers of this Redis queue (redis://HOST:PORT) instead of this machine's engine",
+      })
+      .option('queue-name', { type: 'string', describe: `the BullMQ queue's name (default ${DEFAULT_QUEUE_NAME})` }) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new OptionError('--port', 'a TCP port in 0..65535', String(a.port));
     if (!a.host) throw new OptionError('--host', 'an interface address such as 127.0.0.1', 'an empty string');
@@ -98,7 +114,7 @@ export const command: CommandModule<object, Args> = {
       throw new OptionError('--token', `a bearer token (or CORTICAL_RNN_TOKEN) to listen on ${a.host}, which other machines can reach`, 'none');
     if (!Number.isInteger(a.maxPerClient) || a.maxPerClient < 1) throw new OptionError('--max-per-client', 'an integer ≥ 1', String(a.maxPerClient));
     const webDir = await webBundle(Boolean(a.rebuild));
-    const api = resultsDir ? apiOptions(a, dataDir, resultsDir, token) : undefined;
+    const api = resultsDir ? await apiOptions(a, dataDir, resultsDir, token) : undefined;
     const server = await startServer({ webDir, dataDir, resultsDir, host: a.host, port: a.port, api }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') throw new OptionError('--port', 'a free port', `${a.port} (in use)`);
       if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new OptionError('--host', 'an address of this machine', `"${a.host}" (${e.code})`);
@@ -128,11 +144,19 @@ function isLoopback(host: string): boolean {
   return /^(127\.|::1$|localhost$)/.test(host);
 }
 
-/** The API's runs: a pool training on this machine's engine (created on first use) into `resultsDir`. */
-function apiOptions(a: Args, dataDir: string, resultsDir: string, token: string | null): ApiOptions {
+/** The API's runs: a pool training into `resultsDir` on this machine's engine (created on first use), or on a queue's workers. */
+async function apiOptions(a: Args, dataDir: string, resultsDir: string, token: string | null): Promise<ApiOptions> {
   let backend: Promise<Backend> | null = null;
   const engine = () => (backend ??= createNodeBackend({ backend: a.backend, matmulKernel: a.matmulKernel === 'auto' ? undefined : a.matmulKernel }));
-  const pool = new RunPool({ out: resultsDir, dataDir, backend: engine, maxPerClient: a.maxPerClient });
-  const info = async () => ({ api: 'cortical-rnn/api/1', backend: (await engine()).describe(), code: codeVersion(), data: dataDir, results: resultsDir });
+  const queue = a.queue ? { url: parseQueueUrl(a.queue), name: checkQueueName(a.queueName ?? DEFAULT_QUEUE_NAME) } : undefined;
+  if (queue) await probe(queue.url);
+  const pool = new RunPool({ out: resultsDir, dataDir, backend: engine, maxPerClient: a.maxPerClient, queue });
+  const info = async () => ({
+    api: 'cortical-rnn/api/1',
+    backend: queue ? `the workers of ${queue.url.shown}/${queue.name}` : (await engine()).describe(),
+    code: codeVersion(),
+    data: dataDir,
+    results: resultsDir,
+  });
   return { pool, dataDir, resultsDir, token, info };
 }
