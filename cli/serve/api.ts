@@ -57,11 +57,9 @@ function authorised(req: FastifyRequest, token: string): boolean {
 function sendError(err: FastifyError | Error, reply: FastifyReply): FastifyReply {
   const e = err as FastifyError & { status?: number };
   if (e.validation)
-    return reply
-      .code(400)
-      .send({
-        error: `${e.validationContext ?? 'body'}${e.validation[0]?.instancePath ?? ''}: expected it to ${e.validation[0]?.message ?? 'match the schema'}`,
-      });
+    return reply.code(400).send({
+      error: `${e.validationContext ?? 'body'}${e.validation[0]?.instancePath ?? ''}: expected it to ${e.validation[0]?.message ?? 'match the schema'}`,
+    });
   const status = err instanceof ApiError ? err.status : err instanceof OptionError ? 400 : err instanceof PoolLimitError ? 429 : (e.statusCode ?? 500);
   return reply.code(status).send({ error: String(err.message).split('\n', 1)[0] });
 }
