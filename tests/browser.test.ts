@@ -9,7 +9,8 @@
  * CORTICAL_RNN_REQUIRE_GPU=1 (CI sets both), which fail it instead. Screenshots of the views
  * go to results/browser/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ import { trainNetworks } from '../engine/rnn/train.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { prepareField } from '../experiments/prepare.ts';
 import { runOne } from '../experiments/run.ts';
+import { RunPool } from '../experiments/run_pool.ts';
 import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
 import { RUN_SCHEMA, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
 import { setupRun } from '../experiments/setup.ts';
@@ -316,4 +318,53 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(requested.length).toBeGreaterThan(10);
     expect(requested.filter((u) => !u.startsWith(url) && !/^(data|blob):/.test(u))).toEqual([]);
   });
+});
+
+describe.skipIf(!haveChromium)('the workbench training on the server', () => {
+  it("submits through the API, draws the live curves from the run's events, and keeps the record the server wrote", async () => {
+    const results = mkdtempSync(join(tmpdir(), 'crnn-browser-api-'));
+    let backend: Promise<Backend> | null = null;
+    const engine = () => (backend ??= createNodeBackend());
+    const pool = new RunPool({ out: results, dataDir: DATA, backend: engine });
+    const info = async () => ({ backend: (await engine()).describe() });
+    const app = await startServer({
+      webDir: resolve('dist/web'),
+      dataDir: DATA,
+      resultsDir: results,
+      host: '127.0.0.1',
+      port: 0,
+      api: { pool, dataDir: DATA, resultsDir: results, token: null, info },
+    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+      await page.goto(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/#train`);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+      await page.waitForFunction(() => !(document.querySelector('#t-where') as HTMLSelectElement).options[1]!.disabled, null, { timeout: 60_000 });
+      await page.selectOption('#t-field', SPEC.field);
+      await page.selectOption('#t-task', SPEC.task);
+      await page.selectOption('#t-variant', SPEC.variant);
+      await page.selectOption('#t-mode', SPEC.mode);
+      await page.fill('#t-seed', String(SPEC.seed));
+      for (const [k, v] of Object.entries(KNOBS)) await page.fill(`#t-${k}`, String(v));
+      await page.selectOption('#t-where', 'the server');
+      await page.click('#train-start');
+      await page.waitForFunction(() => window.workbench.run?.done, null, { timeout: 280_000 });
+      const run = (await page.evaluate(() => window.workbench.run))!;
+      expect(run.error).toBeNull();
+      expect(run.losses).toHaveLength(STEPS);
+      expect(run.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+      // the record the page shows is the one the server wrote, trained on Node's adapter, not the browser's
+      const onDisk = JSON.parse(readFileSync(join(results, 'runs/corrected/5_3_4/gonogo/WsDsC/seed-1/final.json'), 'utf8'));
+      expect(run.record).toEqual(onDisk);
+      expect(onDisk.backend).toBe((await engine()).describe());
+      expect(await page.textContent('#train-status')).toMatch(/^done: test accuracy .* on the server \(/);
+      await page.screenshot({ path: join(OUT, 'train-server.png') });
+    } finally {
+      await browser.close();
+      await pool.close();
+      await app.close();
+      await (backend as Promise<Backend> | null)?.then((b) => b.destroy());
+    }
+  }, 300_000);
 });

@@ -14,6 +14,7 @@ import { analyseTrainedRun } from '../experiments/trained_analysis.ts';
 import { taskNames } from '../tasks/index.ts';
 import { fieldContextOf, listFields } from './data.ts';
 import { gpuBackend, showNetwork } from './state.ts';
+import { serverEngine, trainOnServer } from './server_run.ts';
 import { heatmap, lineChart } from './plots.ts';
 import { $, download, el } from './dom.ts';
 import type { FrameStats } from './connectome3d.ts';
@@ -109,6 +110,8 @@ function formControls(fieldNames: string[]): HTMLLabelElement[] {
       'W*D*C',
     ),
     select('t-mode', 'mode', ['corrected', 'paper'], 'corrected'),
+    // the server: its API trains the run on its engine, this page follows the events
+    select('t-where', 'run on', ['this browser', 'the server'], 'this browser'),
     // auto: one dispatch per time step on software adapters, one for all steps on GPUs (engine/gpu/rnn_design.ts)
     select('t-design', 'RNN kernels', ['auto', 'per-step', 'persistent'], 'auto'),
     ...KNOBS.map((k) => el('label', { textContent: k.label }, [el('input', { id: `t-${k.key}`, type: 'number', value: k.value, step: k.step ?? 'any' })])),
@@ -293,12 +296,42 @@ async function trainLive(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: T
   });
 }
 
+/** One run on the server (through its API), followed live from its events. */
+async function trainLiveOnServer(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: TrainUi, controls: RunControls, downloads: RunDownloads): Promise<void> {
+  const ctx = await fieldContextOf(spec.field);
+  const { totalSteps } = protocolSteps(protocol);
+  downloads.newFiles();
+  ui.status.textContent = `N = ${ctx.n}, ${totalSteps} steps: submitted to the server…`;
+  const run: Run = { spec, n: ctx.n, totalSteps, live, view: liveView(live, ctx.n), ui, controls, downloads };
+  let engine = 'the server';
+  const observer = liveObserver(run, (rec, W) => {
+    // the events arrive faster than the server trained: its own rate is in the record
+    if (rec.timings.s_per_step) live.stepsPerSecond = 1 / rec.timings.s_per_step;
+    showResult(run, rec, W, ctx.positionsUm, () => engine);
+  });
+  run.view.drawLoss();
+  run.view.drawAcc();
+  const where = await serverEngine();
+  if ('why' in where) throw new Error(`the server: ${where.why}`);
+  engine = `the server (${where.engine})`;
+  await trainOnServer(spec, protocol, observer);
+}
+
 function showFailure(e: unknown, live: LiveRun, status: HTMLElement): void {
   const stoppedByUser = e instanceof Stopped;
   live.error = stoppedByUser ? 'stopped' : (e as Error).message;
   status.textContent = stoppedByUser ? `stopped after ${live.losses.length} steps` : `error: ${(e as Error).message}`;
   status.className = stoppedByUser ? 'muted' : 'bad';
   if (e instanceof NonFiniteError) status.textContent = `diverged: ${e.message}`;
+}
+
+/** The "run on the server" choice, offered when the server's API answers (else greyed, with why). */
+async function offerServer(): Promise<boolean> {
+  const where = await serverEngine();
+  const option = $<HTMLSelectElement>('#t-where').options[1]!;
+  option.disabled = 'why' in where;
+  option.title = 'why' in where ? where.why : `trains on ${where.engine}`;
+  return !option.disabled;
 }
 
 export async function initTrain(): Promise<void> {
@@ -317,14 +350,20 @@ export async function initTrain(): Promise<void> {
     status: $('#train-status'),
   };
   const { start, pause, stop, dlW, dlF, status } = ui;
-  try {
-    await gpuBackend();
-    start.disabled = false;
-  } catch (e) {
-    status.textContent = (e as Error).message;
-    status.className = 'bad';
-    return;
+  const local = await gpuBackend().then(
+    () => null,
+    (e: unknown) => (e as Error).message,
+  );
+  const server = await offerServer();
+  if (local !== null) {
+    status.textContent = server ? `${local} · this page trains on the server instead` : local;
+    status.className = server ? 'muted' : 'bad';
+    if (!server) return;
+    const where = $<HTMLSelectElement>('#t-where');
+    where.value = 'the server';
+    where.options[0]!.disabled = true;
   }
+  start.disabled = false;
   const controls = runControls(pause, stop);
   const downloads = runDownloads(dlW, dlF);
 
@@ -347,8 +386,10 @@ export async function initTrain(): Promise<void> {
     controls.arm();
     status.className = 'muted';
     status.textContent = `loading field ${spec.field}…`;
+    const onServer = $<HTMLSelectElement>('#t-where').value === 'the server';
+    pause.disabled = onServer; // a server run cannot pause; Stop cancels it there
     try {
-      await trainLive(spec, protocol, live, ui, controls, downloads);
+      await (onServer ? trainLiveOnServer : trainLive)(spec, protocol, live, ui, controls, downloads);
     } catch (e) {
       showFailure(e, live, status);
     } finally {
