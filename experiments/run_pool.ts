@@ -69,6 +69,8 @@ class CancelledError extends Error {
 
 export class RunPool {
   private readonly subs = new Map<string, Submission>();
+  /** Run key → the submission whose training of it began last. */
+  private readonly trainedBy = new Map<string, string>();
   private readonly queue: Submission[] = [];
   private running: Promise<void> | null = null;
 
@@ -108,16 +110,22 @@ export class RunPool {
     return this.subs.get(id);
   }
 
-  /** The latest submission that holds run `key`. */
+  /** The submission that trained run `key` (its latest), else the latest that holds it (queued, or found it done). */
   holding(key: string): Submission | undefined {
-    return [...this.subs.values()].reverse().find((s) => s.runs.includes(key));
+    const trainer = this.trainedBy.get(key);
+    return (trainer && this.subs.get(trainer)) || [...this.subs.values()].reverse().find((s) => s.runs.includes(key));
   }
 
-  /** Every run of every submission, by key: its spec (from the validated plan) and its submission. */
+  /** Every run of every submission, by key: its spec (from the validated plan) and the submission `holding` names. */
   runs(): Map<string, { spec: RunSpec; submission: Submission }> {
     const out = new Map<string, { spec: RunSpec; submission: Submission }>();
-    for (const sub of this.subs.values()) for (const spec of planRuns(sub.plan)) out.set(runKey(spec), { spec, submission: sub });
+    for (const sub of this.subs.values()) for (const spec of planRuns(sub.plan)) out.set(runKey(spec), { spec, submission: this.holding(runKey(spec)) ?? sub });
     return out;
+  }
+
+  /** Whether a submission is over (its last event logged). */
+  static ended(sub: Submission): boolean {
+    return sub.status === 'done' || sub.status === 'failed' || sub.status === 'cancelled';
   }
 
   /** Cancels a queued submission at once, a running one at its next training step. */
@@ -235,10 +243,16 @@ export class RunPool {
     const totalSteps = protocolSteps(sub.protocol).totalSteps;
     let t0 = 0;
     return {
-      onStart: () => this.emit(sub, 'run-started', { run }),
+      onStart: () => {
+        this.trainedBy.set(run, sub.id);
+        this.emit(sub, 'run-started', { run });
+      },
       onStep: (s: StepInfo) => {
         if (sub.cancelRequested) throw new CancelledError(`${run}: cancelled`);
-        if (s.step === 1) t0 = Date.now();
+        if (s.step === 1) {
+          t0 = Date.now();
+          this.trainedBy.set(run, sub.id);
+        }
         const perStep = s.step > 1 ? (Date.now() - t0) / 1000 / (s.step - 1) : null;
         const eta = perStep === null ? null : perStep * (totalSteps - s.step);
         this.emit(sub, 'step', { run, step: s.step, totalSteps, epoch: s.epoch, loss: s.loss, ce: s.ce, reg: s.reg, eta_s: eta });

@@ -199,6 +199,8 @@ describe.runIf(haveData)('the HTTP API', () => {
     const after = steps[0]!.id;
     const rest = await events(`${base}/runs/${KEY}/events`, { 'last-event-id': String(after) });
     expect(rest.map((e) => e.id)).toEqual(all.filter((e) => e.id > after && (e.data.run === undefined || e.data.run === KEY)).map((e) => e.id));
+    // resumed at its last event: closed at once, nothing replayed
+    expect(await events(`${base}/submissions/${sub.submission}/events`, { 'last-event-id': String(all.at(-1)!.id) })).toEqual([]);
     // the record, metrics and weights, byte for byte as on disk
     const dir = join(results, 'runs/corrected/5_3_4/gonogo/WsDsC/seed-1');
     const rec = await (await call(`/runs/${KEY}`)).json();
@@ -295,6 +297,11 @@ describe.runIf(haveData)('the HTTP API', () => {
     const second = await events(`${base}/submissions/${again.submission}/events`);
     expect(second.filter((e) => e.event === 'run-skipped').map((e) => e.data.run)).toEqual(sub.runs);
     expect(second.some((e) => e.event === 'step')).toBe(false);
+    // a run's stream stays that of the submission that trained it
+    const own = await events(`${base}/runs/${sub.runs[0]}/events`);
+    expect(own.filter((e) => e.event === 'step').length).toBeGreaterThan(0);
+    expect(own.at(-1)!.event).toBe('done');
+    expect((await (await call('/runs')).json()).runs).toContainEqual(expect.objectContaining({ key: sub.runs[0], submission: sub.submission }));
   });
 
   it('cancels a running submission at its next step, and the report of the results directory answers', async () => {

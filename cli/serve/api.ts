@@ -15,7 +15,7 @@ import { runJob, validateJob } from '../../experiments/queue_job.ts';
 import { runId, runKey, runRelDir, type RunSpec } from '../../experiments/record.ts';
 import { buildReport, loadSweepDir } from '../../experiments/report.ts';
 import { CorruptRunRecordError, readRunRecord } from '../../experiments/run.ts';
-import { isTerminal, PoolLimitError, type PoolEvent, type RunPool, type Submission } from '../../experiments/run_pool.ts';
+import { isTerminal, PoolLimitError, RunPool, type PoolEvent, type Submission } from '../../experiments/run_pool.ts';
 import { findRunDirs, type SweepPlan } from '../../experiments/sweep.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { openApiDocument, RUN_REQUEST_SCHEMA, SWEEP_REQUEST_SCHEMA, type RunRequest, type SweepRequest } from './openapi.ts';
@@ -287,5 +287,6 @@ function streamEvents(o: ApiOptions, sub: Submission, run: string | null, req: F
   req.raw.on('close', close);
   const filter = (e: PoolEvent) => run === null || e.data.run === undefined || e.data.run === run;
   unsubscribe = o.pool.subscribe(sub, after, filter, write);
-  if (closed) unsubscribe();
+  // Resumed at or after its last event: nothing more will come.
+  if (closed || RunPool.ended(sub)) close();
 }
