@@ -19,12 +19,34 @@ const token = `load-${Date.now()}-0123456789`;
 // Two steps an epoch (128 trials, batches of 64): `steps` steps take steps / 2 epochs.
 const epochs = Math.ceil(steps / 2);
 const protocol = { epochs, steps, trainTrials: 128, testTrials: 64, valTrials: 64, batchSize: 64, nNull: 2, nMatched: 2 };
-const flags = ['--quick', '--epochs', String(epochs), '--steps', String(steps), '--train-trials', '128', '--test-trials', '64', '--val-trials', '64', '--batch-size', '64', '--n-null', '2', '--n-matched', '2'];
+const flags = [
+  '--quick',
+  '--epochs',
+  String(epochs),
+  '--steps',
+  String(steps),
+  '--train-trials',
+  '128',
+  '--test-trials',
+  '64',
+  '--val-trials',
+  '64',
+  '--batch-size',
+  '64',
+  '--n-null',
+  '2',
+  '--n-matched',
+  '2',
+];
 const spec = (seed) => ({ field: '5_3_4', task: 'gonogo', variant: 'W*D*C', seed, mode: 'corrected' });
 
-const server = spawn(process.execPath, ['bin/cortical-rnn.js', 'serve', '--port', '0', '--data', data, '--results', join(root, 'api'), '--token', token, '--max-per-client', String(clients + 2)], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const server = spawn(
+  process.execPath,
+  ['bin/cortical-rnn.js', 'serve', '--port', '0', '--data', data, '--results', join(root, 'api'), '--token', token, '--max-per-client', String(clients + 2)],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 spawnSync('mkdir', ['-p', join(root, 'api')]);
 const base = await new Promise((ok, fail) => {
   let out = '';
@@ -36,7 +58,8 @@ const base = await new Promise((ok, fail) => {
   server.on('exit', (c) => fail(new Error(`serve exited with ${c}: ${out}`)));
 });
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-const submit = async (seed) => (await fetch(`${base}/runs`, { method: 'POST', headers, body: JSON.stringify({ spec: spec(seed), preset: 'quick', protocol }) })).json();
+const submit = async (seed) =>
+  (await fetch(`${base}/runs`, { method: 'POST', headers, body: JSON.stringify({ spec: spec(seed), preset: 'quick', protocol }) })).json();
 
 /** Reads a submission's stream to its end: the time of each event (ms since `t0`). */
 async function watch(id, t0) {
@@ -83,11 +106,34 @@ try {
   const trainWall = [];
   for (let seed = 1; seed <= 5; seed++) {
     const t = performance.now();
-    const r = spawnSync(process.execPath, ['bin/cortical-rnn.js', 'train', '--data', data, '--field', '5_3_4', '--task', 'gonogo', '--variant', 'W*D*C', '--seed', String(seed), '--mode', 'corrected', ...flags, '--out', join(root, 'cli')], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        'bin/cortical-rnn.js',
+        'train',
+        '--data',
+        data,
+        '--field',
+        '5_3_4',
+        '--task',
+        'gonogo',
+        '--variant',
+        'W*D*C',
+        '--seed',
+        String(seed),
+        '--mode',
+        'corrected',
+        ...flags,
+        '--out',
+        join(root, 'cli'),
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     trainWall.push(performance.now() - t);
   }
-  const inRun = (dir, seed) => JSON.parse(readFileSync(join(root, dir, `runs/corrected/5_3_4/gonogo/WsDsC/seed-${seed}/final.json`), 'utf8')).timings.total_s * 1000;
+  const inRun = (dir, seed) =>
+    JSON.parse(readFileSync(join(root, dir, `runs/corrected/5_3_4/gonogo/WsDsC/seed-${seed}/final.json`), 'utf8')).timings.total_s * 1000;
   const apiInRun = [1, 2, 3, 4, 5].map((s) => inRun('api', s));
   const cliInRun = [1, 2, 3, 4, 5].map((s) => inRun('cli', s));
   const result = {
