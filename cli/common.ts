@@ -31,7 +31,9 @@ export interface BackendArgs {
 /** Runs fn with a backend and always destroys it, so Dawn's device thread ends with the process. */
 export async function withBackend<R>(args: BackendArgs, fn: (b: Backend) => Promise<R>, opts: EngineOptions = {}): Promise<R> {
   const matmulKernel = args.matmulKernel === 'auto' ? undefined : args.matmulKernel;
-  const b = await createNodeBackend({ backend: args.backend, matmulKernel, ...opts });
+  // --verbose promises Dawn's start-up notices, which the library keeps off stderr otherwise.
+  const verbose = process.argv.includes('--verbose') || undefined;
+  const b = await createNodeBackend({ backend: args.backend, matmulKernel, verbose, ...opts });
   try {
     return await fn(b);
   } finally {

@@ -3,12 +3,14 @@
  * relative to the working directory, else ../shared/data relative to the package root.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from './errors.ts';
 import { OptionError } from '../engine/errors.ts';
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The package root: above connectome/, or above dist/connectome/ in the compiled package. */
+const PACKAGE_ROOT = resolve(HERE, basename(resolve(HERE, '..')) === 'dist' ? '../..' : '..');
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 

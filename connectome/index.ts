@@ -1,10 +1,11 @@
 /**
  * Connectome public API. Parsers (npy, csv, cave, geometry, functional, weights) are pure and
- * browser-safe. Every loader takes a directory path (Node) or a DataSource; only datadir.ts
- * (re-exported here) imports node:fs.
+ * browser-safe. Every loader takes a directory path (Node) or a DataSource; only datadir.ts and
+ * npy_file.ts (re-exported here) import node:fs.
  */
 export { DataError } from './errors.ts';
 export { parseNpy, encodeNpy, toFloat64, type NpyArray, type NpyDtype, type NpyData } from './npy.ts';
+export { readNpyFile, writeNpyFile } from './npy_file.ts';
 export { parseCsv, columnIndex, idColumn, intColumn, numberColumn, stringColumn, parseId, parseInteger, parseNumber, type CsvTable } from './csv.ts';
 export { dirSource, memorySource, toSource, type DataSource } from './source.ts';
 export { resolveDataDir } from './datadir.ts';

@@ -1,4 +1,7 @@
 /** cortical-rnn engine: the platform-independent public API (runs in Node and browsers). */
+// The declarations name WebGPU's types (GPUBuffer, GPUDevice…): kept in the emitted .d.ts, so
+// that a user's type check finds them without a setting of its own.
+/// <reference types="@webgpu/types" preserve="true" />
 export * from './errors.ts';
 export * from './tensor.ts';
 export * from './platform.ts';
@@ -11,6 +14,9 @@ export { GpuContext, type AdapterSummary } from './gpu/context.ts';
 export { adapterReport } from './gpu/report.ts';
 export * from './autograd.ts';
 export * from './regularizers/regularizer.ts';
+export { WdRegularizer, WdcRegularizer, EmdRegularizer, type WdOptions, type WdcOptions, type EmdOptions } from './regularizers/communicability.ts';
+export { makeEmdTarget, type EmpiricalOptions } from './regularizers/target.ts';
+export type { EmdTarget, EmdTargetData } from './regularizers/cost.ts';
 export * from './rnn/params.ts';
 export { batchOrder, gatherBatch, stepMask, type Batch, type Dataset, type Splits } from './data.ts';
 export {
