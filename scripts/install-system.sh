@@ -6,7 +6,8 @@
 # headless, on its own WebGPU adapter); with --peers, Debian's PyTorch and OpenBLAS for the benchmark peers (bench peers, the native
 # ceilings of bench profile): with only the reference BLAS (libblas3) torch's matmuls run about
 # 12x slower, and the peer would measure that BLAS; with --services, Redis and Slurm (with
-# munge) for the distributed-sweep tests, which scripts/services.sh starts. .ci/run asks for
+# munge) for the distributed-sweep tests, which scripts/services.sh starts, and Python's venv,
+# pip, setuptools and NumPy for the Python client's tests. .ci/run asks for
 # --browser, --services and --peers. Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -50,14 +51,16 @@ if want "${@:-}"; then
   esac
 fi
 
-# Redis and Slurm for the queue and Slurm tests (scripts/services.sh starts them on 127.0.0.1).
+# Redis and Slurm for the queue and Slurm tests (scripts/services.sh starts them on 127.0.0.1),
+# and Python's venv, pip, setuptools and NumPy for the Python client's tests (offline install).
 flag=--services
 want "${@:-}" || exit 0
 missing=()
-for p in redis-server munge slurmctld slurmd slurm-client; do
+for p in redis-server munge slurmctld slurmd slurm-client python3-venv python3-pip python3-setuptools python3-numpy; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-dpkg-query -W -f='[install-system] ${Package} ${Version}\n' redis-server munge slurmctld slurmd slurm-client
+dpkg-query -W -f='[install-system] ${Package} ${Version}\n' redis-server munge slurmctld slurmd slurm-client \
+  python3-venv python3-pip python3-setuptools python3-numpy
