@@ -42,8 +42,8 @@ export interface BatchSizeOptions {
 
 /**
  * Networks trained together for runs like `run`: the option when given, otherwise
- * `modelsPerBatch` of the adapter for its N, T and B (1 on CPU adapters, up to 64 on GPUs,
- * within memory); at least 1.
+ * `modelsPerBatch` of the adapter for its N, T and B (up to 64 within its memory; 1 on the CPU
+ * reference backend); at least 1.
  */
 export function batchSizeFor(run: BatchRun, o: BatchSizeOptions): number {
   if (o.modelsPerBatch !== undefined) return Math.max(1, o.modelsPerBatch);

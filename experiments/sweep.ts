@@ -53,7 +53,7 @@ export interface SweepOptions extends SweepPlan {
   maxRuns?: number;
   /**
    * Networks trained together in the same dispatches (compatible runs, see batch_plan.ts).
-   * Default: `modelsPerBatch` of the adapter (1 on CPU adapters, up to 64 on GPUs, within memory).
+   * Default: `modelsPerBatch` of the adapter (up to 64 within the adapter's memory; 1 on the CPU reference backend).
    */
   modelsPerBatch?: number;
   /** Resume a directory whose finished runs came from another commit (off by default). */

@@ -57,7 +57,8 @@ export const command: CommandModule<object, Args> = {
       .option('mode', { type: 'string', default: 'corrected', describe: "'paper', 'corrected' or 'both'" })
       .option('models-per-batch', {
         type: 'number',
-        describe: 'networks trained together in the same dispatches (default: from the adapter; 1 on CPU adapters)',
+        describe:
+          "networks trained together in the same dispatches (default: as many as the adapter's memory allows, up to 64; 1 on the CPU reference backend)",
       })
       .option('lambdas', { type: 'string', describe: "regularisation strengths, e.g. '0.001,0.01,0.1': one run per λ and variant (default: the protocol's λ)" })
       .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' })
