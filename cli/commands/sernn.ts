@@ -43,7 +43,10 @@ export const command: CommandModule<object, Args> = {
       .option('seeds', { type: 'string', default: '5', describe: 'a count (5 → seeds 1..5) or a comma list' })
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
       .option('out', { type: 'string', default: 'results/sernn', describe: 'results directory' })
-      .option('models-per-batch', { type: 'number', describe: 'networks trained together (default: as many as the adapter's memory allows, up to 64; 1 on the CPU reference backend)' })
+      .option('models-per-batch', {
+        type: 'number',
+        describe: "networks trained together (default: as many as the adapter's memory allows, up to 64; 1 on the CPU reference backend)",
+      })
       .option('allow-mixed-commits', { type: 'boolean', default: false, describe: 'resume a directory whose finished runs came from another commit' })
       .option('redo-corrupt', REDO_CORRUPT_OPTION)
       .option('queue', { type: 'string', describe: 'coordinate `cortical-rnn worker`s through this Redis instead of training here (see sweep --queue)' })

@@ -39,7 +39,10 @@ export const command: CommandModule<object, Args> = {
       .option('queue', { type: 'string', demandOption: true, describe: 'the Redis of the sweep (redis://[USER:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS)' })
       .option('queue-name', { type: 'string', default: DEFAULT_QUEUE_NAME, describe: 'the BullMQ queue (as given to the sweep)' })
       .option('out', { type: 'string', demandOption: true, describe: "the sweep's results directory (shared with the coordinator)" })
-      .option('models-per-batch', { type: 'number', describe: 'networks trained together (default: as many as the adapter's memory allows, up to 64; 1 on the CPU reference backend)' })
+      .option('models-per-batch', {
+        type: 'number',
+        describe: "networks trained together (default: as many as the adapter's memory allows, up to 64; 1 on the CPU reference backend)",
+      })
       .option('idle-exit', {
         type: 'number',
         describe: 'exit once the queue, having had jobs, has had none waiting or running for this many seconds (for job arrays)',
