@@ -9,7 +9,7 @@
  * CORTICAL_RNN_REQUIRE_GPU=1 (CI sets both), which fail it instead. Screenshots of the views
  * go to results/browser/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { join, resolve } from 'node:path';
@@ -25,9 +25,10 @@ import { prepareField } from '../experiments/prepare.ts';
 import { runOne } from '../experiments/run.ts';
 import { RunPool } from '../experiments/run_pool.ts';
 import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
-import { RUN_SCHEMA, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { RUN_SCHEMA, runKey, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
 import { setupRun } from '../experiments/setup.ts';
-import { parseNpy } from '../connectome/npy.ts';
+import { parseNpy, toFloat64 } from '../connectome/npy.ts';
+import { parseCsv } from '../connectome/csv.ts';
 import { buildReport, loadSweepDir } from '../experiments/report.ts';
 
 const CHROMIUM = process.env.CORTICAL_RNN_CHROMIUM ?? '/usr/bin/chromium';
@@ -50,6 +51,36 @@ const SPEC: RunSpec = { field: '5_3_4', task: 'gonogo', variant: 'W*D*C', seed: 
 const STEPS = 6;
 const KNOBS = { steps: STEPS, batchSize: 64, trainTrials: 128, testTrials: 128, valTrials: 128, nNull: 100, nMatched: 10 };
 const PROTOCOL = resolveProtocol(QUICK_PRESET.protocol, KNOBS);
+
+/** The run's downloads are named by its key: corrected.5_3_4.gonogo.WsDsC.seed-1.<file>. */
+const KEY = runKey(SPEC);
+
+/**
+ * A chart's ticks, as the page recorded them on its canvas: at least two, evenly spaced by a
+ * 1-2-5 step (…, 0.1, 0.2, 0.5, 1, 2, 5, …), and whole numbers where `integer`.
+ */
+function niceTicks(attr: string | null | undefined, integer = false): number[] {
+  expect(attr, 'the chart recorded its ticks').toBeTruthy();
+  const t = attr!.split(',').map(Number);
+  expect(t.length).toBeGreaterThanOrEqual(2);
+  const step = t[1]! - t[0]!;
+  const mantissa = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
+  expect(
+    [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-4),
+    `step ${step} of ${attr}`,
+  ).toBe(true);
+  for (let i = 1; i < t.length; i++) expect(t[i]! - t[i - 1]!).toBeCloseTo(step, 9);
+  if (integer) expect(t.every(Number.isInteger), attr!).toBe(true);
+  return t;
+}
+
+/** The 99th percentile of a matrix's off-diagonal |w| (the heat maps' colour scale). */
+function p99OffDiagonal(w: ArrayLike<number>, n: number): number {
+  const mags: number[] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) mags.push(Math.abs(w[i * n + j]!));
+  mags.sort((a, b) => a - b);
+  return mags[Math.min(mags.length - 1, Math.floor(mags.length * 0.99))]!;
+}
 
 /** The same run's losses and steps per second on a Node backend (the engine's own loop). */
 async function nodeLosses(backend: Backend): Promise<{ losses: number[]; stepsPerSecond: number }> {
@@ -81,12 +112,77 @@ async function nodeLosses(backend: Backend): Promise<{ losses: number[]; stepsPe
   return { losses, stepsPerSecond: steady.length / (steady.reduce((a, b) => a + b, 0) / 1000) };
 }
 
+/** What the page's run exposes (window.workbench.run), after page.evaluate. */
+type LiveRun = NonNullable<Window['workbench']['run']>;
+
+/** The live charts of a finished run of SPEC: the loss's parts, labelled axes, 1-2-5 ticks and the chance line. */
+async function checkLiveCharts(page: Page, run: LiveRun): Promise<void> {
+  // The loss split into cross-entropy and regulariser, step by step.
+  expect(run.ces).toHaveLength(STEPS);
+  expect(run.regs).toHaveLength(STEPS);
+  for (let i = 0; i < STEPS; i++) expect(run.ces[i]! + run.regs[i]!, `step ${i + 1}`).toBeCloseTo(run.losses[i]!, 5);
+  // Both charts label their axes and tick them at 1-2-5 steps (whole steps and epochs); the
+  // regulariser has the right axis; the accuracy chart has Go/NoGo's chance level, 1/2.
+  const chart = (id: string) => page.$eval(id, (c) => ({ ...(c as HTMLCanvasElement).dataset }));
+  const loss = await chart('#plot-loss');
+  expect([loss.xLabel, loss.yLabel, loss.y2Label]).toEqual(['step', 'loss', 'regulariser']);
+  expect(JSON.parse(loss.series!)).toEqual(['total', 'cross-entropy', 'regulariser (right axis)']);
+  const stepTicks = niceTicks(loss.xTicks, true);
+  expect(stepTicks[0]).toBeLessThanOrEqual(1);
+  expect(stepTicks.at(-1)).toBeGreaterThanOrEqual(STEPS);
+  niceTicks(loss.yTicks);
+  niceTicks(loss.y2Ticks);
+  const acc = await chart('#plot-acc');
+  expect([acc.xLabel, acc.yLabel]).toEqual(['epoch', 'accuracy']);
+  expect(niceTicks(acc.xTicks, true)).toEqual([1, 2, 3]);
+  const accTicks = niceTicks(acc.yTicks);
+  expect([accTicks[0], accTicks.at(-1)]).toEqual([0, 1]);
+  expect(acc.chance).toBe('0.5');
+  expect(run.chance).toBe(0.5);
+}
+
+/** The run's W_rec matrices: one colour scale for all, and downloads named by the run's key. */
+async function checkRunWeights(page: Page, run: LiveRun): Promise<void> {
+  // Every W_rec of the run on one colour scale, the initial W_rec's 99th percentile of
+  // off-diagonal |w|: the colour bar's range is the same for two epochs.
+  expect(run.weights).toEqual(['initial', 'epoch 1', 'epoch 2', 'epoch 3', 'trained']);
+  const bar = () => page.$eval('#plot-wrec-bar', (b) => [Number((b as HTMLElement).dataset.min), Number((b as HTMLElement).dataset.max)]);
+  await page.selectOption('#t-wsel', 'epoch 1');
+  const epoch1 = await bar();
+  await page.selectOption('#t-wsel', 'epoch 3');
+  expect(await bar()).toEqual(epoch1);
+  expect(epoch1).toEqual([-run.heatScale!, run.heatScale!]);
+  expect(await page.textContent('#heat-caption')).toMatch(/after epoch 3$/);
+  expect(await page.textContent('#heat-scale')).toMatch(/99th percentile of the initial W_rec's off-diagonal \|w\|/);
+
+  // The downloads are named by the run's key, and the buttons say what they download.
+  expect(run.key).toBe(KEY);
+  const named = async (button: string) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+    return { name: d.suggestedFilename(), bytes: new Uint8Array(readFileSync((await d.path())!)) };
+  };
+  expect((await named('#dl-final')).name).toBe(`${KEY}.final.json`);
+  expect(await page.textContent('#dl-weights')).toBe('⤓ W_rec, epoch 3 (.npy)');
+  expect((await named('#dl-weights')).name).toBe(`${KEY}.W_rec_epoch03.npy`);
+  await page.selectOption('#t-wsel', 'trained');
+  expect((await named('#dl-weights')).name).toBe(`${KEY}.params_final.W_rec.npy`);
+  await page.selectOption('#t-wsel', 'initial');
+  const init = await named('#dl-weights');
+  expect(init.name).toBe(`${KEY}.W_rec_init.npy`);
+  const initial = toFloat64(parseNpy(init.bytes));
+  expect(run.heatScale! / p99OffDiagonal(initial, 70)).toBeCloseTo(1, 6);
+  await page.selectOption('#t-wsel', 'trained');
+}
+
 describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
   let server: FastifyInstance;
   let browser: Browser;
   let page: Page;
   let url: string;
   let pageRecord: FinalRecord | null = null;
+  // the committed sweep with the report.html `cortical-rnn report` writes beside it, so the
+  // results view has a report to link to
+  let served: string;
   const logs: string[] = [];
   const requested: string[] = [];
 
@@ -94,7 +190,10 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     mkdirSync(OUT, { recursive: true });
     // The bundle of the current sources, as `npm run build:web` makes it.
     await build({ configFile: resolve('web/vite.config.ts'), logLevel: 'warn' });
-    server = await startServer({ webDir: resolve('dist/web'), dataDir: DATA, resultsDir: RESULTS, host: '127.0.0.1', port: 0 });
+    served = mkdtempSync(join(tmpdir(), 'crnn-browser-results-'));
+    cpSync(RESULTS, served, { recursive: true });
+    writeFileSync(join(served, 'report.html'), buildReport(loadSweepDir(RESULTS)).html);
+    server = await startServer({ webDir: resolve('dist/web'), dataDir: DATA, resultsDir: served, host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
@@ -108,6 +207,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    if (served) rmSync(served, { recursive: true, force: true });
     if (logs.some((l) => l.startsWith('pageerror'))) console.log(logs.join('\n'));
   });
 
@@ -175,6 +275,9 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(JSON.parse((await saved('#dl-final')).toString('utf8'))).toEqual(JSON.parse(toJson(record)));
     const w = parseNpy(new Uint8Array(await saved('#dl-weights')));
     expect([w.dtype, w.shape]).toEqual(['<f4', [70, 70]]);
+
+    await checkLiveCharts(page, run);
+    await checkRunWeights(page, run);
 
     const cpu = await nodeLosses(new CpuBackend('f64'));
     for (let i = 0; i < STEPS; i++) expect(Math.abs(run.losses[i]! - cpu.losses[i]!) / Math.abs(cpu.losses[i]!), `step ${i + 1}`).toBeLessThan(1e-4);
@@ -247,6 +350,15 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(run.losses.length).toBeLessThan(40);
     expect(await page.textContent('#train-status')).toMatch(/^stopped after \d+ steps$/);
     expect(await page.isEnabled('#train-start')).toBe(true);
+    // The stopped run's last W_rec stays downloadable, named by the run's key; there is no record.
+    const last = run.epochs.at(-1);
+    expect(await page.isEnabled('#dl-weights')).toBe(true);
+    expect(await page.textContent('#dl-weights')).toBe(last ? `⤓ W_rec, epoch ${last.epoch} (.npy)` : '⤓ W_rec, initial (.npy)');
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click('#dl-weights')]);
+    expect(d.suggestedFilename()).toBe(`${run.key}.${last ? `W_rec_epoch${String(last.epoch).padStart(2, '0')}.npy` : 'W_rec_init.npy'}`);
+    const w = parseNpy(new Uint8Array(readFileSync((await d.path())!)));
+    expect(w.shape[0]).toBe(w.shape[1]);
+    expect(await page.isDisabled('#dl-final')).toBe(true);
   }, 240_000);
 
   it('renders the 3D connectome with WebGPU (a frame that is not blank)', async () => {
@@ -257,6 +369,23 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     // Mostly background, with coloured neurons and lines: the pixels vary.
     expect(stats.variance).toBeGreaterThan(20);
     expect(stats.mean).toBeLessThan(254);
+    // The view starts facing the imaging plane (looking down the depth axis from the pia), with
+    // a scale bar of a round length in µm, and a legend of the modules whose counts make up N.
+    const overlay = () => page.$eval('#c3-overlay', (c) => ({ ...(c as HTMLCanvasElement).dataset }));
+    const round = (um: number) => [1, 2, 5].some((m) => Math.abs(um / 10 ** Math.floor(Math.log10(um) + 1e-9) - m) < 1e-9);
+    const plane = await overlay();
+    expect(plane.view).toBe('imaging-plane');
+    expect(plane.depthLabel).toMatch(/into the screen, seen from the pia/);
+    expect(round(Number(plane.scaleUm)), plane.scaleUm).toBe(true);
+    expect(Number(plane.scalePx)).toBeCloseTo(Number(plane.scaleUm) / Number(plane.umPerPx), 6);
+    expect(Number(plane.scalePx)).toBeGreaterThan(60);
+    expect(Number(plane.scalePx)).toBeLessThanOrEqual(150 + 1e-6);
+    const counts = await page.$$eval('#c3-legend li', (lis) => lis.map((li) => Number((li as HTMLElement).dataset.count)));
+    expect(counts.length).toBeGreaterThan(1);
+    expect(counts.length).toBeLessThanOrEqual(9);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(70);
+    expect(await page.getAttribute('#c3-legend', 'data-n')).toBe('70');
+    expect(await page.textContent('#c3-legend')).toMatch(/module \d+: \d+ neurons/);
     // Drag to rotate, wheel to zoom: the frame changes and stays drawn.
     const box = (await page.locator('#c3-canvas').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -267,6 +396,30 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     const after = await page.evaluate(() => window.workbench.frameStats!());
     expect(after.variance).toBeGreaterThan(20);
     expect(after.mean).not.toBe(stats.mean);
+    // Zoomed in: fewer µm per pixel, and the scale bar a round length again.
+    const zoomed = await overlay();
+    expect(zoomed.view).toBe('orbit');
+    expect(Number(zoomed.umPerPx)).toBeLessThan(Number(plane.umPerPx));
+    expect(round(Number(zoomed.scaleUm)), zoomed.scaleUm).toBe(true);
+    // The side view: depth down the screen, pia at the top, ticked in µm.
+    await page.click('#c3-view-side');
+    const side = await overlay();
+    expect(side.view).toBe('side');
+    expect(side.depthLabel).toBe('depth y (µm)');
+    const depthTicks = niceTicks(side.depthTicks);
+    const ys = await page.evaluate(async () => {
+      const text = await (await fetch('data/microns-fields/5_3_4/neurons.csv')).text();
+      return text
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => (Number(l.split(',')[5]) * 4) / 1000);
+    });
+    expect(depthTicks[0]).toBeGreaterThanOrEqual(Math.min(...ys) - 1e-9);
+    expect(depthTicks.at(-1)).toBeLessThanOrEqual(Math.max(...ys) + 1e-9);
+    await page.screenshot({ path: join(OUT, 'connectome-side.png') });
+    await page.click('#c3-view-plane');
+    expect((await overlay()).view).toBe('imaging-plane');
     await page.screenshot({ path: join(OUT, 'connectome.png') });
   }, 120_000);
 
@@ -291,6 +444,19 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(await page.$eval('#res-3d', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
     await page.selectOption('#res-epoch', { label: 'W_rec_init' });
     await page.waitForFunction(() => (document.querySelector('#res-3d') as HTMLButtonElement).disabled);
+    // Each epoch's map on the run's one colour scale: the initial W_rec's 99th percentile of off-diagonal |w|.
+    const bar = () => page.$eval('#res-wrec-bar', (b) => [Number((b as HTMLElement).dataset.min), Number((b as HTMLElement).dataset.max)]);
+    const initBar = await bar();
+    const init = toFloat64(parseNpy(new Uint8Array(readFileSync(join(RESULTS, rel, 'W_rec_init.npy')))));
+    expect(initBar).toEqual([-p99OffDiagonal(init, final.n), p99OffDiagonal(init, final.n)]);
+    await page.selectOption('#res-epoch', { label: epochs.at(-1)!.slice(0, -4) });
+    await page.waitForFunction(() => !(document.querySelector('#res-3d') as HTMLButtonElement).disabled);
+    expect(await bar()).toEqual(initBar);
+    expect(await page.textContent('#res-wrec-scale')).toMatch(/the 99th percentile of the initial W_rec's off-diagonal \|w\|/);
+    // The learning curves: labelled axes, whole epochs, Go/NoGo's chance level.
+    const curve = await page.$eval('#res-curve', (c) => ({ ...(c as HTMLCanvasElement).dataset }));
+    expect([curve.xLabel, curve.yLabel, curve.chance]).toEqual(['epoch', 'accuracy', '0.5']);
+    expect(niceTicks(curve.xTicks, true)).toEqual([1, 2, 3]);
     // Table 2 and the metrics, cell by cell, as `cortical-rnn report` writes them.
     const report = buildReport(loadSweepDir(RESULTS));
     for (const id of ['table2-5_3_4-corrected', 'metrics-5_3_4-corrected-gonogo']) {
@@ -299,6 +465,39 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
       const inPage = await page.$eval(`[id="${id}"]`, (t) => t.outerHTML);
       expect(cells(inPage)).toEqual(cells(inReport));
     }
+    // The folder's report.html is linked, and is there.
+    expect(await page.isVisible('#res-report-link')).toBe(true);
+    const reportHref = await page.getAttribute('#res-report-link', 'href');
+    expect(reportHref).toBe('results/report.html');
+    expect((await page.request.get(new URL(reportHref!, url).href)).status()).toBe(200);
+    // Each table downloads as CSV: one header row, then the page's cells, row by row.
+    for (const id of ['table2-5_3_4-corrected', 'metrics-5_3_4-corrected-gonogo']) {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(`button.csv[data-table="${id}"]`)]);
+      expect(d.suggestedFilename()).toBe(`results.${id}.csv`);
+      const csv = parseCsv(readFileSync((await d.path())!, 'utf8'), d.suggestedFilename());
+      const shown = await page.$$eval(`[id="${id}"] tbody tr`, (trs) =>
+        trs.map((tr) => Array.from(tr.children, (c) => c.textContent!.replace(/\s+/g, ' ').trim())),
+      );
+      expect(csv.rows).toEqual(shown);
+      expect(csv.header[0]).toBe('variant');
+      expect(csv.header).toHaveLength(shown[0]!.length);
+      if (id.startsWith('table2')) expect(csv.header.slice(1)).toEqual(['gonogo · test accuracy', 'gonogo · paper accuracy', 'gonogo · runs (diverged)']);
+    }
+    // Ticked runs overlaid on one chart: a series each, named by run id, with the chance line.
+    const ids = (await page.$$eval('#res-list li', (lis) => lis.map((li) => (li as HTMLElement).dataset.run!))).slice(0, 3);
+    for (const id of ids) await page.check(`#res-list li[data-run="${id}"] input[type=checkbox]`);
+    await page.waitForFunction(() => document.querySelector('#res-cmp')?.getAttribute('data-runs') === '3');
+    const overlay = async () => page.$eval('#res-cmp', (c) => ({ ...(c as HTMLCanvasElement).dataset }));
+    const cmp = await overlay();
+    expect(JSON.parse(cmp.series!)).toEqual(ids);
+    expect([cmp.xLabel, cmp.yLabel, cmp.chance]).toEqual(['epoch', 'validation accuracy', '0.5']);
+    niceTicks(cmp.xTicks, true);
+    await page.selectOption('#res-cmp-metric', 'loss');
+    await page.waitForFunction(() => document.querySelector('#res-cmp')?.getAttribute('data-y-label') === 'training loss (epoch mean)');
+    expect((await overlay()).chance).toBe('');
+    niceTicks((await overlay()).yTicks);
+    await page.selectOption('#res-cmp-metric', 'val');
+    await page.waitForFunction(() => document.querySelector('#res-cmp')?.getAttribute('data-y-label') === 'validation accuracy');
     await page.screenshot({ path: join(OUT, 'results.png'), fullPage: true });
   }, 120_000);
 
@@ -353,7 +552,13 @@ describe.skipIf(!haveChromium)('the workbench training on the server', () => {
       const run = (await page.evaluate(() => window.workbench.run))!;
       expect(run.error).toBeNull();
       expect(run.losses).toHaveLength(STEPS);
+      expect(run.ces).toHaveLength(STEPS);
+      expect(run.regs).toHaveLength(STEPS);
       expect(run.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+      expect(run.weights).toEqual(['initial', 'epoch 1', 'epoch 2', 'epoch 3', 'trained']);
+      expect(await page.getAttribute('#plot-acc', 'data-chance')).toBe('0.5');
+      expect(await page.getAttribute('#dl-final', 'data-file')).toBe(`${KEY}.final.json`);
+      expect(await page.getAttribute('#dl-weights', 'data-file')).toBe(`${KEY}.params_final.W_rec.npy`);
       // the record the page shows is the one the server wrote, trained on Node's adapter, not the browser's
       const onDisk = JSON.parse(readFileSync(join(results, 'runs/corrected/5_3_4/gonogo/WsDsC/seed-1/final.json'), 'utf8'));
       expect(run.record).toEqual(onDisk);

@@ -2,14 +2,17 @@
  * The 3D connectome: a field's neurons at their positions (µm) as instanced quads shaded like
  * spheres, coloured by module (greedy modularity, CNM, of the trained W_rec's top-10% graph),
  * and that graph's edges (the strongest 10% of connections) as a line list; rendered by a
- * small WebGPU pipeline on the engine's device, with a gl-matrix orbit camera.
+ * small WebGPU pipeline on the engine's device, with a gl-matrix orbit camera (orthographic,
+ * facing the imaging plane at first). A 2D overlay draws a µm scale bar, the depth axis and the
+ * axes' directions; a legend gives each module's colour and size.
  */
 import { mat4, vec3 } from 'gl-matrix';
 import { edgeList, thresholdTop10 } from '../analysis/graph.ts';
 import { greedyModularityCNM } from '../analysis/modularity.ts';
 import { fieldContextOf, listFields } from './data.ts';
 import { gpuBackend, networkShown, onNetwork, type ShownNetwork } from './state.ts';
-import { PALETTE_RGB as PALETTE } from './plots.ts';
+import { PALETTE as PALETTE_HEX } from '../experiments/style.ts';
+import { niceScale, PALETTE_RGB as PALETTE, tickLabel } from './plots.ts';
 import { $, el } from './dom.ts';
 
 const WGSL = /* wgsl */ `
@@ -43,18 +46,35 @@ interface Scene {
   lines: Float32Array<ArrayBuffer>;
   radius: number;
   label: string;
+  /** The neurons' depth (MICrONS y, µm): its range and the value at the scene's centre. */
+  depth: { min: number; max: number; centre: number };
+  /** Each module's id and neuron count, the largest first. */
+  modules: { id: number; count: number }[];
 }
 
-/** Positions re-centred, depth (y) pointing down the screen as in cortex (pia on top). */
+/** Modules by size, the largest first (ties by id). */
+function moduleSizes(communities: ArrayLike<number>, n: number): { id: number; count: number }[] {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) counts.set(communities[i]!, (counts.get(communities[i]!) ?? 0) + 1);
+  return [...counts].map(([id, count]) => ({ id, count })).sort((a, b) => b.count - a.count || a.id - b.id);
+}
+
+/**
+ * Positions (µm, MICrONS axes: x and z span the imaging plane, y is cortical depth, growing
+ * downwards) re-centred, with y negated so that scene +y points to the pia.
+ */
 function sceneOf(pos: ArrayLike<number>, n: number, communities: ArrayLike<number>, W: ArrayLike<number>, label: string): Scene {
   const c = [0, 0, 0];
   for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) c[a]! += pos[i * 3 + a]! / n;
   const centres = new Float32Array(n * 3);
   let radius = 1;
+  const depth = { min: Infinity, max: -Infinity, centre: c[1]! };
   for (let i = 0; i < n; i++) {
     const p = [pos[i * 3]! - c[0]!, -(pos[i * 3 + 1]! - c[1]!), pos[i * 3 + 2]! - c[2]!];
     centres.set(p, i * 3);
     radius = Math.max(radius, Math.hypot(p[0]!, p[1]!, p[2]!));
+    depth.min = Math.min(depth.min, pos[i * 3 + 1]!);
+    depth.max = Math.max(depth.max, pos[i * 3 + 1]!);
   }
   const colours = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) colours.set(PALETTE[communities[i]! % PALETTE.length]!, i * 3);
@@ -66,7 +86,7 @@ function sceneOf(pos: ArrayLike<number>, n: number, communities: ArrayLike<numbe
     lines.set([...centres.subarray(u * 3, u * 3 + 3), ...col], k * 14);
     lines.set([...centres.subarray(v * 3, v * 3 + 3), ...col], k * 14 + 7);
   });
-  return { n, centres, colours, lines, radius, label };
+  return { n, centres, colours, lines, radius, label, depth, modules: moduleSizes(communities, n) };
 }
 
 /** Pixel statistics of a fresh frame (read in the task that rendered it): a test's 'not blank'. */
@@ -77,11 +97,43 @@ export interface FrameStats {
   variance: number;
 }
 
-/** The orbit camera: angles in radians, zoom as a multiple of twice the scene's radius. */
+/**
+ * The orbit camera: yaw about the depth axis, pitch above the imaging plane (radians; π/2 looks
+ * straight down the depth axis from the pia), and the view's half height in µm (the zoom).
+ */
 interface Camera {
   yaw: number;
   pitch: number;
-  zoom: number;
+  halfH: number;
+}
+
+/** The camera's frame: `eye` from the centre towards the eye, `up` and `right` on the screen (unit vectors). */
+function cameraFrame(cam: Camera): { eye: vec3; up: vec3; right: vec3 } {
+  const [cy, sy, cp, sp] = [Math.cos(cam.yaw), Math.sin(cam.yaw), Math.cos(cam.pitch), Math.sin(cam.pitch)];
+  const eye = vec3.fromValues(cp * sy, sp, cp * cy);
+  // d(eye)/d(pitch): never parallel to the eye, so looking straight down the depth axis is no singularity
+  const up = vec3.fromValues(-sp * sy, cp, -sp * cy);
+  return { eye, up, right: vec3.cross(vec3.create(), up, eye) };
+}
+
+/**
+ * The default view faces the imaging plane: two-photon imaging planes are x–z planes of MICrONS
+ * coordinates (y is depth), so the camera looks down the depth axis from the pia, x to the right;
+ * the screen is then the plane of the field as imaged.
+ */
+const PLANE_VIEW = { yaw: 0, pitch: Math.PI / 2 };
+/** The side view: x to the right, depth down the screen, pia at the top. */
+const SIDE_VIEW = { yaw: 0, pitch: 0 };
+
+/** The half height (µm) that fits the scene in a view of aspect w/h, with room for the overlays. */
+function fitHalfHeight(scene: Scene, cam: Camera, aspect: number): number {
+  const { up, right } = cameraFrame(cam);
+  let h = 1;
+  for (let i = 0; i < scene.n; i++) {
+    const p = scene.centres.subarray(i * 3, i * 3 + 3);
+    h = Math.max(h, Math.abs(vec3.dot(p, up)), Math.abs(vec3.dot(p, right)) / aspect);
+  }
+  return h * 1.18;
 }
 
 /** The pipelines and their shared view uniform (viewProj, then the point size in clip units). */
@@ -154,12 +206,17 @@ function createPipelines(device: GPUDevice, format: GPUTextureFormat): Pipelines
   return { uniform, bindGroup, points, lines };
 }
 
-/** The view uniform for a w×h (device pixels) target: the camera's viewProj and 5 CSS px points. */
+/**
+ * The view uniform for a w×h (device pixels) target: the camera's viewProj and 5 CSS px points.
+ * The projection is orthographic, so one µm is as many pixels anywhere in the view and the scale
+ * bar holds for every length parallel to the screen.
+ */
 function viewUniform(radius: number, cam: Camera, w: number, h: number, dpr: number): Float32Array<ArrayBuffer> {
-  const dist = radius * 2 * cam.zoom;
-  const eye = vec3.fromValues(dist * Math.cos(cam.pitch) * Math.sin(cam.yaw), dist * Math.sin(cam.pitch), dist * Math.cos(cam.pitch) * Math.cos(cam.yaw));
-  const view = mat4.lookAt(mat4.create(), eye, [0, 0, 0], [0, 1, 0]);
-  const proj = mat4.perspectiveZO(mat4.create(), Math.PI / 4, w / h, dist * 0.05, dist * 4);
+  const dist = radius * 3;
+  const { eye, up } = cameraFrame(cam);
+  const view = mat4.lookAt(mat4.create(), vec3.scale(vec3.create(), eye, dist), [0, 0, 0], up);
+  const halfW = (cam.halfH * w) / h;
+  const proj = mat4.orthoZO(mat4.create(), -halfW, halfW, -cam.halfH, cam.halfH, dist - radius * 1.5, dist + radius * 1.5);
   const vp = mat4.multiply(mat4.create(), proj, view);
   const px = 5 * dpr;
   const u = new Float32Array(20);
@@ -207,11 +264,15 @@ function encodeFrame(
   device.queue.submit([enc.finish()]);
 }
 
+/** Which view the camera is in: one of the two set views, or wherever dragging left it. */
+type ViewName = 'imaging-plane' | 'side' | 'orbit';
+
 /**
  * The canvas's renderer: the shown scene's buffers, a depth target kept at the canvas's device
- * pixel size, and the camera. draw() renders only while the view is on screen (isActive).
+ * pixel size, the camera, and the 2D overlay drawn over each frame. draw() renders only while the
+ * view is on screen (isActive).
  */
-function createRenderer(device: GPUDevice, canvas: HTMLCanvasElement, isActive: () => boolean, showLines: HTMLInputElement) {
+function createRenderer(device: GPUDevice, canvas: HTMLCanvasElement, overlay: HTMLCanvasElement, isActive: () => boolean, showLines: HTMLInputElement) {
   const format = navigator.gpu.getPreferredCanvasFormat();
   const context = canvas.getContext('webgpu')!;
   context.configure({ device, format, alphaMode: 'opaque' });
@@ -220,11 +281,16 @@ function createRenderer(device: GPUDevice, canvas: HTMLCanvasElement, isActive: 
   let scene: Scene | null = null;
   let buffers: SceneBuffers | null = null;
   let depth: GPUTexture | null = null;
-  const cam: Camera = { yaw: 0.6, pitch: 0.35, zoom: 1 };
+  const cam: Camera = { ...PLANE_VIEW, halfH: 1 };
+  let view: ViewName = 'imaging-plane';
+  // the zoom is fitted at the next draw with a size (a hidden view has none)
+  let fitPending = true;
 
   const upload = (s: Scene) => {
     if (buffers) for (const b of [buffers.centres, buffers.colours, buffers.lines]) b?.destroy();
     buffers = uploadScene(device, s);
+    // another field: fit it; the same field's next network keeps the user's zoom
+    if (!scene || Math.abs(scene.radius - s.radius) > 1e-3 * s.radius) fitPending = true;
     scene = s;
   };
   const depthTarget = (w: number, h: number): GPUTexture => {
@@ -237,19 +303,37 @@ function createRenderer(device: GPUDevice, canvas: HTMLCanvasElement, isActive: 
     return depth;
   };
   const draw = () => {
-    if (!scene || !buffers || !isActive()) return;
+    if (!scene || !buffers || !isActive() || !canvas.clientWidth || !canvas.clientHeight) return;
+    if (fitPending) cam.halfH = fitHalfHeight(scene, cam, canvas.clientWidth / canvas.clientHeight);
+    fitPending = false;
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
     const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
     const depthTexture = depthTarget(w, h);
     device.queue.writeBuffer(gpu.uniform, 0, viewUniform(scene.radius, cam, w, h, dpr));
     encodeFrame(device, context, depthTexture, gpu, scene, buffers, showLines.checked);
+    drawOverlay(overlay, scene, cam, view);
   };
-  return { cam, upload, draw };
+  /** One of the set views, fitted to the scene. */
+  const setView = (name: Exclude<ViewName, 'orbit'>) => {
+    Object.assign(cam, name === 'side' ? SIDE_VIEW : PLANE_VIEW);
+    view = name;
+    fitPending = true;
+    draw();
+  };
+  const orbited = () => void (view = 'orbit');
+  /** Zoom by a factor, kept between a twentieth and four times the scene's size. */
+  const zoom = (f: number) => {
+    if (scene) cam.halfH = Math.max(scene.radius / 20, Math.min(scene.radius * 4, cam.halfH * f));
+    draw();
+  };
+  return { cam, upload, draw, setView, orbited, zoom };
 }
+type Renderer = ReturnType<typeof createRenderer>;
 
-/** Drag to orbit (yaw, clamped pitch), wheel to zoom; each change redraws. */
-function attachOrbitControls(canvas: HTMLCanvasElement, cam: Camera, draw: () => void): void {
+/** Drag to orbit (yaw about the depth axis, pitch clamped to straight down or up), wheel to zoom; each change redraws. */
+function attachOrbitControls(canvas: HTMLCanvasElement, r: Renderer): void {
+  const cam = r.cam;
   let drag: { x: number; y: number } | null = null;
   canvas.addEventListener('pointerdown', (e) => {
     drag = { x: e.clientX, y: e.clientY };
@@ -258,20 +342,173 @@ function attachOrbitControls(canvas: HTMLCanvasElement, cam: Camera, draw: () =>
   canvas.addEventListener('pointermove', (e) => {
     if (!drag) return;
     cam.yaw -= (e.clientX - drag.x) * 0.008;
-    cam.pitch = Math.max(-1.5, Math.min(1.5, cam.pitch + (e.clientY - drag.y) * 0.008));
+    cam.pitch = Math.max(-Math.PI / 2, Math.min(Math.PI / 2, cam.pitch + (e.clientY - drag.y) * 0.008));
     drag = { x: e.clientX, y: e.clientY };
-    draw();
+    r.orbited();
+    r.draw();
   });
   canvas.addEventListener('pointerup', () => (drag = null));
   canvas.addEventListener(
     'wheel',
     (e) => {
       e.preventDefault();
-      cam.zoom = Math.max(0.15, Math.min(6, cam.zoom * Math.exp(e.deltaY * 0.001)));
-      draw();
+      r.zoom(Math.exp(e.deltaY * 0.001));
     },
     { passive: false },
   );
+}
+
+/** The largest 1-2-5 length (…, 10, 20, 50, 100, … µm) not longer than `max`. */
+function roundLength(max: number): number {
+  const p = 10 ** Math.floor(Math.log10(max));
+  const m = max / p;
+  return (m >= 5 ? 5 : m >= 2 ? 2 : 1) * p;
+}
+
+/** Text with a white halo, readable over neurons and lines. */
+function haloText(g: CanvasRenderingContext2D, text: string, x: number, y: number): void {
+  g.lineWidth = 3;
+  g.strokeStyle = 'rgba(250,251,253,0.9)';
+  g.strokeText(text, x, y);
+  g.fillText(text, x, y);
+}
+
+/** The scale bar at the bottom left: a round length in µm, about 60–150 px long at this zoom. */
+function scaleBar(g: CanvasRenderingContext2D, umPerPx: number, h: number): { um: number; px: number } {
+  const um = roundLength(150 * umPerPx);
+  const px = um / umPerPx;
+  const [x, y] = [18, h - 18];
+  g.fillStyle = g.strokeStyle = '#1d2330';
+  g.fillRect(x, y - 2, px, 4);
+  g.fillRect(x, y - 7, 1.5, 10);
+  g.fillRect(x + px - 1.5, y - 7, 1.5, 10);
+  g.font = '12px system-ui, sans-serif';
+  g.textAlign = 'center';
+  g.textBaseline = 'bottom';
+  g.fillStyle = '#1d2330';
+  haloText(g, `${um} µm`, x + px / 2, y - 6);
+  return { um, px };
+}
+/**
+ * The depth axis at the left: MICrONS y in µm through the view's centre, pia at the top (depth
+ * always points down the screen, or into it: the camera never rolls). Looking along it (the
+ * imaging-plane view) it has no length on screen, and a note says where it points instead.
+ */
+function depthAxis(g: CanvasRenderingContext2D, scene: Scene, cam: Camera, umPerPx: number, h: number): { ticks: number[]; label: string } {
+  const { min, max, centre } = scene.depth;
+  const along = Math.cos(cam.pitch);
+  g.font = '11px system-ui, sans-serif';
+  g.fillStyle = '#344054';
+  g.textBaseline = 'middle';
+  if ((along * (max - min)) / umPerPx < 28) {
+    const label = `depth (y) ${min.toFixed(0)}–${max.toFixed(0)} µm: into the screen, seen from the ${cam.pitch > 0 ? 'pia' : 'white matter'}`;
+    g.textAlign = 'left';
+    haloText(g, `⊗ ${label}`, 12, 16);
+    return { ticks: [], label };
+  }
+  const yOf = (d: number) => h / 2 - (along * (centre - d)) / umPerPx;
+  const x = 62;
+  const room = Math.max(2, Math.floor((along * (max - min)) / umPerPx / 24));
+  // two ticks at least: a thin slab can fall between two ticks of the coarser step
+  let s = niceScale(min, max, room, { fixLo: true, fixHi: true });
+  if (s.ticks.length < 2) s = niceScale(min, max, room * 3, { fixLo: true, fixHi: true });
+  g.strokeStyle = '#344054';
+  g.lineWidth = 1.5;
+  g.beginPath();
+  g.moveTo(x, yOf(min));
+  g.lineTo(x, yOf(max));
+  for (const t of s.ticks) {
+    g.moveTo(x - 5, yOf(t));
+    g.lineTo(x, yOf(t));
+  }
+  g.stroke();
+  g.textAlign = 'right';
+  for (const t of s.ticks) haloText(g, tickLabel(t, s.step), x - 7, yOf(t));
+  g.textAlign = 'center';
+  haloText(g, 'pia ↑', x, yOf(min) - 12);
+  haloText(g, 'deeper ↓', x, yOf(max) + 12);
+  const label = 'depth y (µm)';
+  g.save();
+  g.translate(12, (yOf(min) + yOf(max)) / 2);
+  g.rotate(-Math.PI / 2);
+  haloText(g, label, 0, 0);
+  g.restore();
+  return { ticks: s.ticks, label };
+}
+
+/** Where x, z and depth point on the screen, at the bottom right (⊗ into the screen, ⊙ out of it). */
+function axisTriad(g: CanvasRenderingContext2D, cam: Camera, w: number, h: number): void {
+  const { eye, up, right } = cameraFrame(cam);
+  const [ox, oy, len] = [w - 70, h - 48, 26];
+  g.font = '11px system-ui, sans-serif';
+  g.textAlign = 'center';
+  g.textBaseline = 'middle';
+  g.lineWidth = 1.5;
+  const axes: [string, [number, number, number]][] = [
+    ['x', [1, 0, 0]],
+    ['z', [0, 0, 1]],
+    ['depth', [0, -1, 0]],
+  ];
+  for (const [name, a] of axes) {
+    const [dx, dy] = [vec3.dot(right, a) * len, -vec3.dot(up, a) * len];
+    g.strokeStyle = g.fillStyle = '#475467';
+    if (Math.hypot(dx, dy) < len * 0.25) {
+      haloText(g, `${vec3.dot(eye, a) < 0 ? '⊗' : '⊙'} ${name}`, ox + 34, oy + (name === 'depth' ? 14 : -14));
+      continue;
+    }
+    g.beginPath();
+    g.moveTo(ox, oy);
+    g.lineTo(ox + dx, oy + dy);
+    g.stroke();
+    haloText(g, name, ox + dx * 1.45, oy + dy * 1.45);
+  }
+}
+
+/** The 2D overlay over the frame (scale bar, depth axis, axes), and what it drew as data attributes. */
+function drawOverlay(overlay: HTMLCanvasElement, scene: Scene, cam: Camera, view: ViewName): void {
+  const dpr = window.devicePixelRatio || 1;
+  const [w, h] = [overlay.clientWidth, overlay.clientHeight];
+  if (overlay.width !== Math.round(w * dpr) || overlay.height !== Math.round(h * dpr))
+    [overlay.width, overlay.height] = [Math.round(w * dpr), Math.round(h * dpr)];
+  const g = overlay.getContext('2d')!;
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const umPerPx = (2 * cam.halfH) / h;
+  const bar = scaleBar(g, umPerPx, h);
+  const axis = depthAxis(g, scene, cam, umPerPx, h);
+  axisTriad(g, cam, w, h);
+  Object.assign(overlay.dataset, {
+    view,
+    umPerPx: String(umPerPx),
+    scaleUm: String(bar.um),
+    scalePx: String(bar.px),
+    depthTicks: axis.ticks.join(','),
+    depthLabel: axis.label,
+  });
+}
+
+/** The module legend: a swatch and the neuron count of each of the largest modules, then how many more. */
+function showLegend(box: HTMLElement, scene: Scene): void {
+  const TOP = 8;
+  const item = (text: string, count: number, colour?: string) => {
+    const li = el('li', {}, [
+      el('span', { className: 'swatch', style: colour ? `background:${colour}` : 'visibility:hidden' }),
+      el('span', { textContent: text }),
+    ]);
+    li.dataset.count = String(count);
+    return li;
+  };
+  const rest = scene.modules.slice(TOP);
+  const restCount = rest.reduce((a, m) => a + m.count, 0);
+  box.replaceChildren(
+    el('div', { className: 'legend-title', textContent: `${scene.modules.length} modules · N = ${scene.n}` }),
+    el('ul', {}, [
+      ...scene.modules.slice(0, TOP).map((m) => item(`module ${m.id}: ${m.count} neurons`, m.count, PALETTE_HEX[m.id % PALETTE_HEX.length])),
+      ...(rest.length ? [item(`+${rest.length} more: ${restCount} neurons`, restCount)] : []),
+    ]),
+  );
+  box.dataset.n = String(scene.n);
+  box.dataset.modules = String(scene.modules.length);
 }
 
 /** Brightness statistics of the canvas's current frame, read through a 2D copy. */
@@ -312,9 +549,11 @@ export async function initConnectome(isActive: () => boolean): Promise<{ draw: (
     status.className = 'bad';
     return { draw: () => {}, frameStats: () => ({ width: 0, height: 0, mean: 0, variance: 0 }) };
   }
-  const { cam, upload, draw } = createRenderer(backend.ctx.device, canvas, isActive, showLines);
+  const renderer = createRenderer(backend.ctx.device, canvas, $<HTMLCanvasElement>('#c3-overlay'), isActive, showLines);
+  const { upload, draw } = renderer;
   const show = (s: Scene) => {
     upload(s);
+    showLegend($('#c3-legend'), s);
     status.textContent = `${s.n} neurons, ${s.lines.length / 14} connections · ${s.label}`;
     draw();
   };
@@ -340,7 +579,9 @@ export async function initConnectome(isActive: () => boolean): Promise<{ draw: (
   };
   onNetwork((net) => void showTrained(net).catch(showError));
   showLines.onchange = draw;
-  attachOrbitControls(canvas, cam, draw);
+  attachOrbitControls(canvas, renderer);
+  $<HTMLButtonElement>('#c3-view-plane').onclick = () => renderer.setView('imaging-plane');
+  $<HTMLButtonElement>('#c3-view-side').onclick = () => renderer.setView('side');
   new ResizeObserver(draw).observe(canvas);
   await showField(pick.value).catch(showError);
   const frameStats = (): FrameStats => {

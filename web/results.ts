@@ -1,18 +1,20 @@
 /**
  * The results browser: a served results directory's sweeps (folders holding runs/…/final.json),
  * each with Table 2 (3) and the network metrics built by the report's own code
- * (experiments/tables.ts), so the numbers are the HTML report's; and each run's facts, curves
- * (metrics.csv) and weights (W_rec_epochNN.npy), which can be shown in 3D.
+ * (experiments/tables.ts), so the numbers are the HTML report's, each table downloadable as CSV,
+ * with a link to the folder's report.html; each run's facts, curves (metrics.csv) and weights
+ * (W_rec_epochNN.npy, on one colour scale per run), which can be shown in 3D; and the learning
+ * curves of any ticked runs overlaid on one chart.
  */
 import { parseCsv, numberColumn } from '../connectome/csv.ts';
 import { parseNpy, toFloat64 } from '../connectome/npy.ts';
 import { checkFinalRecord, type FinalRecord } from '../experiments/record.ts';
 import { accuracyTable, groupsOf, metricsTable, modulesTable, type RunRow } from '../experiments/tables.ts';
-import { esc } from '../experiments/style.ts';
 import type { Manifest } from '../experiments/sweep.ts';
-import { lineChart, heatmap } from './plots.ts';
-import { showNetwork } from './state.ts';
-import { $, el } from './dom.ts';
+import { esc, PALETTE } from '../experiments/style.ts';
+import { colourBar, heatmap, heatScale, lineChart } from './plots.ts';
+import { chanceLevel, showNetwork } from './state.ts';
+import { $, download, el } from './dom.ts';
 
 const ROOT = 'results';
 
@@ -94,29 +96,125 @@ function showFacts(rec: FinalRecord): void {
   $('#res-run-facts').replaceChildren(...facts.flatMap(([k, v, id]) => [el('dt', { textContent: k }), el('dd', { textContent: v, ...(id ? { id } : {}) })]));
 }
 
-/** Curves from metrics.csv (one row per epoch), else from the record's history. */
-async function drawCurves(r: RunRow, files: string[]): Promise<void> {
-  const rec = r.rec;
-  let epochs = rec.history.map((h) => h.epoch);
-  let train = rec.history.map((h) => h.trainAccuracy);
-  let val = rec.history.map((h) => h.evalAccuracy ?? NaN);
-  if (files.includes(`${r.dir}/metrics.csv`)) {
-    const t = parseCsv(await (await fetchOk(`${r.dir}/metrics.csv`)).text(), `/${r.dir}/metrics.csv`);
-    epochs = Array.from(numberColumn(t, 'epoch'));
-    train = Array.from(numberColumn(t, 'train_accuracy', true));
-    val = Array.from(numberColumn(t, 'eval_accuracy', true));
+/** A run's learning curves, one value per epoch. */
+interface Curves {
+  epoch: number[];
+  train: number[];
+  val: number[];
+  loss: number[];
+  valLoss: number[];
+}
+
+const curveCache = new Map<string, Promise<Curves>>();
+
+/** Curves from metrics.csv (one row per epoch), else from the record's history; read once per run. */
+function curvesOf(r: RunRow, files: string[]): Promise<Curves> {
+  let c = curveCache.get(r.dir);
+  if (!c) {
+    c = (async (): Promise<Curves> => {
+      const h = r.rec.history;
+      if (!files.includes(`${r.dir}/metrics.csv`))
+        return {
+          epoch: h.map((e) => e.epoch),
+          train: h.map((e) => e.trainAccuracy),
+          val: h.map((e) => e.evalAccuracy ?? NaN),
+          loss: h.map((e) => e.meanLoss),
+          valLoss: h.map((e) => e.evalLoss ?? NaN),
+        };
+      const t = parseCsv(await (await fetchOk(`${r.dir}/metrics.csv`)).text(), `/${r.dir}/metrics.csv`);
+      // a column an older metrics.csv lacks is a curve of gaps, not an error
+      const col = (name: string) => (t.header.includes(name) ? Array.from(numberColumn(t, name, true)) : t.rows.map(() => NaN));
+      return {
+        epoch: Array.from(numberColumn(t, 'epoch')),
+        train: col('train_accuracy'),
+        val: col('eval_accuracy'),
+        loss: col('mean_loss'),
+        valLoss: col('eval_loss'),
+      };
+    })();
+    c.catch(() => curveCache.delete(r.dir));
+    curveCache.set(r.dir, c);
   }
+  return c;
+}
+
+async function drawCurves(r: RunRow, files: string[]): Promise<void> {
+  const c = await curvesOf(r, files);
   lineChart(
     $<HTMLCanvasElement>('#res-curve'),
     [
-      { name: 'train (noisy)', x: epochs, y: train, colour: '#f28e2b', dashed: true },
-      { name: 'validation', x: epochs, y: val, colour: '#59a14f' },
+      { name: 'train (noisy)', x: c.epoch, y: c.train, colour: '#f28e2b', dashed: true },
+      { name: 'validation', x: c.epoch, y: c.val, colour: '#59a14f' },
     ],
-    { yMin: 0, yMax: 1, xLabel: 'epoch' },
+    { x: { label: 'epoch', integer: true }, y: { label: 'accuracy', min: 0, max: 1 }, chance: chanceLevel(r.task) },
   );
 }
 
-/** The run's W_rec files, a picker to draw one as a heat map, and a button to show it in 3D. */
+/** The overlay's choices: which curve of each run, and whether it is an accuracy. */
+const COMPARE: Record<string, { label: string; of: (c: Curves) => number[]; accuracy: boolean }> = {
+  val: { label: 'validation accuracy', of: (c) => c.val, accuracy: true },
+  train: { label: 'train accuracy (noisy)', of: (c) => c.train, accuracy: true },
+  loss: { label: 'training loss (epoch mean)', of: (c) => c.loss, accuracy: false },
+  valLoss: { label: 'validation loss', of: (c) => c.valLoss, accuracy: false },
+};
+
+/** The ticked runs' curves on one chart, a colour each, the legend by run id. */
+let compareDraws = 0;
+
+async function drawCompare(ticked: RunRow[], files: string[]): Promise<void> {
+  const what = COMPARE[$<HTMLSelectElement>('#res-cmp-metric').value] ?? COMPARE.val!;
+  const chosen = [...ticked];
+  const draw = ++compareDraws;
+  const curves = await Promise.all(chosen.map((r) => curvesOf(r, files)));
+  // a later tick's drawing supersedes this one
+  if (draw !== compareDraws) return;
+  const series = chosen.map((r, i) => ({ name: r.rec.id, x: curves[i]!.epoch, y: what.of(curves[i]!), colour: PALETTE[i % PALETTE.length]! }));
+  // one chance line only when every ticked run has the same
+  const chances = [...new Set(chosen.map((r) => chanceLevel(r.task)))];
+  const chance = what.accuracy && chances.length === 1 ? chances[0] : null;
+  const canvas = $<HTMLCanvasElement>('#res-cmp');
+  lineChart(canvas, series, {
+    x: { label: 'epoch', integer: true },
+    y: what.accuracy ? { label: what.label, min: 0, max: 1 } : { label: what.label },
+    chance,
+  });
+  canvas.dataset.runs = String(chosen.length);
+  $('#res-cmp-note').textContent = chosen.length
+    ? `${chosen.length} run${chosen.length > 1 ? 's' : ''}: ${what.label} per epoch${what.accuracy && chances.length > 1 ? ' (tasks of different chance levels: no chance line)' : ''}.`
+    : 'Tick runs in the list to overlay their learning curves.';
+}
+
+const weightCache = new Map<string, Promise<Float64Array>>();
+
+/** A run's W_rec file as an n×n matrix, fetched and checked once. */
+function weightsOf(path: string, n: number): Promise<Float64Array> {
+  let w = weightCache.get(path);
+  if (!w) {
+    w = (async () => {
+      const a = parseNpy(new Uint8Array(await (await fetchOk(path)).arrayBuffer()), `/${path}`);
+      if (a.shape.length !== 2 || a.shape[0] !== n || a.shape[1] !== n) throw new Error(`/${path}: shape: expected (${n}, ${n}), got (${a.shape.join(', ')})`);
+      return toFloat64(a);
+    })();
+    w.catch(() => weightCache.delete(path));
+    weightCache.set(path, w);
+  }
+  return w;
+}
+
+/**
+ * The colour scale of every W_rec map of a run: the 99th percentile of the off-diagonal |w| of its
+ * first matrix here (W_rec_init when the folder kept it), so the epochs' maps compare by eye.
+ */
+async function runScale(r: RunRow, weights: string[]): Promise<{ scale: number; why: string }> {
+  const first = weights[0]!;
+  const scale = heatScale(await weightsOf(first, r.rec.n), r.rec.n);
+  const why = /_init\.npy$/.test(first)
+    ? "the 99th percentile of the initial W_rec's off-diagonal |w|"
+    : `the 99th percentile of the off-diagonal |w| of ${first.slice(r.dir.length + 1, -4)}, the earliest W_rec of this run here (its W_rec_init.npy was not kept)`;
+  return { scale, why };
+}
+
+/** The run's W_rec files, a picker to draw one as a heat map on the run's scale, and a button to show it in 3D. */
 async function showWeights(r: RunRow, files: string[]): Promise<void> {
   const rec = r.rec;
   // W_rec_init first, then the epochs in order: by name, "init" would sort after "epoch".
@@ -128,18 +226,23 @@ async function showWeights(r: RunRow, files: string[]): Promise<void> {
   const to3d = $<HTMLButtonElement>('#res-3d');
   pick.replaceChildren(...weights.map((f) => el('option', { value: f, textContent: f.slice(r.dir.length + 1, -4) })));
   const canvas = $<HTMLCanvasElement>('#res-wrec');
+  const [bar, caption] = [$('#res-wrec-bar'), $('#res-wrec-scale')];
+  const scale = weights.length ? await runScale(r, weights) : null;
   let current: Float64Array | null = null;
   const drawWeights = async () => {
-    if (!pick.value) {
+    if (!pick.value || !scale) {
       canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      bar.replaceChildren();
+      caption.textContent = 'No W_rec file of this run is in this folder.';
       current = null;
       return;
     }
-    const a = parseNpy(new Uint8Array(await (await fetchOk(pick.value)).arrayBuffer()), `/${pick.value}`);
-    if (a.shape.length !== 2 || a.shape[0] !== rec.n || a.shape[1] !== rec.n)
-      throw new Error(`/${pick.value}: shape: expected (${rec.n}, ${rec.n}), got (${a.shape.join(', ')})`);
-    current = toFloat64(a);
-    heatmap(canvas, current, rec.n);
+    current = await weightsOf(pick.value, rec.n);
+    const beyond = heatmap(canvas, current, rec.n, scale.scale);
+    colourBar(bar, scale.scale);
+    caption.textContent =
+      `Rows post, columns pre. Colour scale ±${scale.scale.toPrecision(3)} for every matrix of this run: ${scale.why}. ` +
+      `${(100 * beyond).toFixed(1)}% of this matrix's entries lie beyond it and take the end colours.`;
   };
   pick.value = trained ?? weights.at(-1) ?? '';
   const can3d = () => !!(current && rec.metrics && pick.value === trained && files.includes(`${r.dir}/positions_um.npy`));
@@ -170,6 +273,85 @@ async function showRun(r: RunRow, files: string[]): Promise<void> {
   await showWeights(r, files);
 }
 
+/** A cell of a CSV file: quoted when it holds a comma, a quote or a line break (RFC 4180). */
+const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** A table's rows as a grid of cell texts, each spanning cell repeated over the columns and rows it spans. */
+function tableGrid(rows: HTMLTableRowElement[]): string[][] {
+  const grid: string[][] = rows.map(() => []);
+  rows.forEach((tr, i) => {
+    let c = 0;
+    for (const cell of Array.from(tr.cells)) {
+      while (grid[i]![c] !== undefined) c++;
+      const text = (cell.textContent ?? '').replace(/\s+/g, ' ').trim();
+      for (let dr = 0; dr < cell.rowSpan && i + dr < rows.length; dr++) for (let dc = 0; dc < cell.colSpan; dc++) grid[i + dr]![c + dc] = text;
+      c += cell.colSpan;
+    }
+  });
+  return grid;
+}
+
+/**
+ * A shown table as CSV: one header row (a spanning heading joined to the headings under it with
+ * " · ", e.g. "gonogo · test accuracy"), then each body row's cells as the page shows them.
+ */
+function tableCsv(table: HTMLTableElement): string {
+  const head = tableGrid(Array.from(table.tHead?.rows ?? []));
+  const body = tableGrid(Array.from(table.tBodies).flatMap((b) => Array.from(b.rows)));
+  const cols = Math.max(0, ...[...head, ...body].map((r) => r.length));
+  const header = Array.from({ length: cols }, (_, c) => [...new Set(head.map((r) => r[c] ?? '').filter(Boolean))].join(' · '));
+  return [header, ...body].map((r) => Array.from({ length: cols }, (_, c) => csvCell(r[c] ?? '')).join(',')).join('\r\n') + '\r\n';
+}
+
+/** A CSV button before each table of the view, downloading `<folder>.<table id>.csv`. */
+function addCsvButtons(root: string): void {
+  const stem = root ? root.replaceAll('/', '.') : 'results';
+  for (const table of Array.from(document.querySelectorAll<HTMLTableElement>('#res-tables table[id]'))) {
+    const file = `${stem}.${table.id}.csv`;
+    const button = el('button', { className: 'csv', textContent: '⤓ CSV', title: `download this table as ${file}` });
+    button.dataset.table = table.id;
+    button.dataset.file = file;
+    button.onclick = () => download(file, tableCsv(table), 'text/csv');
+    table.before(el('div', { className: 'table-tools' }, [button]));
+  }
+}
+
+/** The run list: a click opens a run, a tick adds it to the overlay of learning curves. */
+function listRuns(runs: RunRow[], files: string[], status: HTMLElement): void {
+  const list = $('#res-list');
+  const chosen: RunRow[] = [];
+  const redraw = () => void drawCompare(chosen, files).catch((e) => (status.textContent = (e as Error).message));
+  const sorted = [...runs].sort((a, b) => a.rec.id.localeCompare(b.rec.id));
+  list.replaceChildren(
+    ...sorted.map((r) => {
+      const tick = el('input', { type: 'checkbox', title: 'overlay this run in "Compare runs"' });
+      tick.onclick = (e) => e.stopPropagation();
+      tick.onchange = () => {
+        if (tick.checked) chosen.push(r);
+        else chosen.splice(chosen.indexOf(r), 1);
+        redraw();
+      };
+      const text = `${r.task} · ${r.variant} · seed ${r.seed}${r.mode === 'paper' ? ' · paper' : ''}${r.positive ? ' · positive' : ''}`;
+      const li = el('li', { title: r.rec.id }, [tick, el('span', { textContent: text })]);
+      li.dataset.run = r.rec.id;
+      li.onclick = () => {
+        for (const x of Array.from(list.children)) x.classList.remove('active');
+        li.classList.add('active');
+        void showRun(r, files).catch((e) => (status.textContent = (e as Error).message));
+      };
+      return li;
+    }),
+  );
+  $<HTMLSelectElement>('#res-cmp-metric').onchange = redraw;
+  $<HTMLButtonElement>('#res-cmp-clear').onclick = () => {
+    chosen.length = 0;
+    for (const t of Array.from(list.querySelectorAll<HTMLInputElement>('input[type=checkbox]'))) t.checked = false;
+    redraw();
+  };
+  redraw();
+  list.dataset.ready = '1';
+}
+
 async function openSweep(root: string, finals: string[], files: string[]): Promise<void> {
   const status = $('#res-status');
   status.textContent = `reading ${finals.length} runs…`;
@@ -189,6 +371,7 @@ async function openSweep(root: string, finals: string[], files: string[]): Promi
     ...groups.filter((g) => g.rows.some((r) => r.rec.metrics?.module_alignment)).map((g) => head(g) + modulesTable(g, `modules-${tag(g)}`, json)),
   ];
   $('#res-tables').innerHTML = html.join('\n');
+  addCsvButtons(root);
   // sweep.json (when the folder has one): how the sweep was run, first line of the view.
   const manifest = await fetch(`${ROOT}/${root ? `${root}/` : ''}sweep.json`).then((r) => (r.ok ? (r.json() as Promise<Manifest>) : null));
   const inv = manifest?.invocations ?? [];
@@ -198,23 +381,14 @@ async function openSweep(root: string, finals: string[], files: string[]): Promi
     : '';
   const ok = runs.filter((r) => r.rec.status === 'ok').length;
   status.textContent = `${runs.length} runs (${ok} ok, ${runs.length - ok} diverged) in /${ROOT}/${root}${about}`;
-  const list = $('#res-list');
-  const sorted = [...runs].sort((a, b) => a.rec.id.localeCompare(b.rec.id));
-  list.replaceChildren(
-    ...sorted.map((r) => {
-      const li = el('li', {
-        textContent: `${r.task} · ${r.variant} · seed ${r.seed}${r.mode === 'paper' ? ' · paper' : ''}${r.positive ? ' · positive' : ''}`,
-      });
-      li.dataset.run = r.rec.id;
-      li.onclick = () => {
-        for (const x of Array.from(list.children)) x.classList.remove('active');
-        li.classList.add('active');
-        void showRun(r, files).catch((e) => (status.textContent = (e as Error).message));
-      };
-      return li;
-    }),
-  );
-  list.dataset.ready = '1';
+  listRuns(runs, files, status);
+}
+
+/** The folder's report.html, linked beside the folder picker when the folder has one. */
+function linkReport(root: string, reports: string[]): void {
+  const link = $<HTMLAnchorElement>('#res-report-link');
+  link.hidden = !reports.includes(root);
+  link.href = `${ROOT}/${root ? `${root}/` : ''}report.html`;
 }
 
 export async function initResults(): Promise<void> {
@@ -231,6 +405,7 @@ export async function initResults(): Promise<void> {
     if (!roots.length) throw new Error('no finished runs (runs/…/final.json) and no report.html under the served results directory');
     pick.replaceChildren(...roots.map((k) => el('option', { value: k, textContent: k || '(the results directory)' })));
     const open = () => {
+      linkReport(pick.value, reports);
       const finals = sweeps.get(pick.value);
       if (!finals) return showReportOnly(pick.value);
       void openSweep(pick.value, finals, files).catch((e) => (status.textContent = (e as Error).message));

@@ -1,5 +1,6 @@
-/** What the workbench's views share: the WebGPU backend and the network last trained or opened. */
-import { createBackend, GpuBackend, NoAdapterError, browserPlatform } from '../engine/index.ts';
+/** What the workbench's views share: the WebGPU backend, the network last trained or opened, and a task's chance level. */
+import { createBackend, GpuBackend, NoAdapterError, Rng, browserPlatform } from '../engine/index.ts';
+import { getTask } from '../tasks/index.ts';
 
 let backend: Promise<GpuBackend> | null = null;
 
@@ -53,4 +54,34 @@ export function onNetwork(l: (net: ShownNetwork) => void): void {
 
 export function networkShown(): ShownNetwork | null {
   return shown;
+}
+
+const chances = new Map<string, number | null>();
+
+/** The number of distinct answers scored in a task's trials (labels where mask > 0); null for an unknown task. */
+function answerCount(taskName: string): number | null {
+  try {
+    const ds = getTask(taskName).generate(256, new Rng(0, 'chance'));
+    const answers = new Set<number>();
+    for (let i = 0; i < ds.labels.length; i++) if (ds.mask[i]! > 0) answers.add(ds.labels[i]!);
+    return answers.size || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A task's chance accuracy: 1 / the number of answers it scores. The answers are read from the
+ * task's own trials (the labels at the scored steps, mask > 0), not from nOut, because nOut counts
+ * the outputs, and in the NeuroGym tasks output 0 is "fixate": it is scored as an answer only
+ * where it is one (ng.GoNogo, where fixating is the NoGo answer: 2 answers, nOut 2), while in
+ * ng.PerceptualDecisionMaking, ng.ContextDecisionMaking and ng.DelayMatchSample the decision is
+ * 1 or 2 of nOut 3 (chance 1/2, not 1/3). The paper's tasks score every output: Go/NoGo and PDM
+ * 1/2, one-step inference 1/4 (four directions, two of them offered per trial). Null for a task
+ * this build does not know.
+ */
+export function chanceLevel(taskName: string): number | null {
+  if (!chances.has(taskName)) chances.set(taskName, answerCount(taskName));
+  const answers = chances.get(taskName);
+  return answers ? 1 / answers : null;
 }

@@ -1,31 +1,44 @@
 /**
  * Train live: one network of the paper's protocol trained on the browser's GPU by the engine's
  * own training loop (trainNetworks), set up from the seed exactly as `cortical-rnn train` sets
- * it up (experiments/record.ts), with a live loss and accuracy curve, W_rec as a heat map after
- * each epoch, steps per second, pause, resume and stop; then the run's final.json and weights.
+ * it up (experiments/record.ts), with live curves (the loss per step with its cross-entropy and
+ * regulariser; the accuracy per epoch against the task's chance level), W_rec as a heat map on one
+ * colour scale for the whole run, steps per second, pause, resume and stop; then the run's
+ * final.json and any of its W_rec matrices, downloaded under the run's key.
  */
 import { NonFiniteError, type EpochInfo, type RnnDesign } from '../engine/index.ts';
 import { QUICK_PRESET, PAPER_TASKS, resolveProtocol, type Mode, type Protocol } from '../experiments/protocol.ts';
 import { ALL_VARIANTS } from '../experiments/variants.ts';
-import { npyF4, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
+import { npyF4, runKey, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
 import { protocolSteps } from '../experiments/setup.ts';
 import { analyseInline, trainRunGroup, type RunObserver } from '../experiments/lifecycle.ts';
 import { analyseTrainedRun } from '../experiments/trained_analysis.ts';
 import { taskNames } from '../tasks/index.ts';
 import { fieldContextOf, listFields } from './data.ts';
-import { gpuBackend, showNetwork } from './state.ts';
+import { chanceLevel, gpuBackend, showNetwork } from './state.ts';
 import { serverEngine, trainOnServer } from './server_run.ts';
-import { heatmap, lineChart } from './plots.ts';
+import { colourBar, heatmap, heatScale, lineChart } from './plots.ts';
 import { $, download, el } from './dom.ts';
 import type { FrameStats } from './connectome3d.ts';
 
 /** What a test (or a curious user, from the console) can read of the last run. */
 interface LiveRun {
+  /** The run's key (runKey, e.g. corrected.5_3_4.gonogo.WsDsC.seed-1): the stem of its downloads. */
+  key: string;
+  /** Per step: the loss, and its two parts (loss = ce + reg). */
   losses: number[];
+  ces: number[];
+  regs: number[];
   /** Milliseconds of each step (pauses and page repaints left out). */
   stepMs: number[];
   epochs: EpochInfo[];
   stepsPerSecond: number;
+  /** The task's chance accuracy (the accuracy plot's dashed line). */
+  chance: number | null;
+  /** The heat maps' colour scale, fixed by the run's initial W_rec. */
+  heatScale: number | null;
+  /** The W_rec matrices the run has given so far ('initial', 'epoch 1', …, 'trained'). */
+  weights: string[];
   done: boolean;
   record: FinalRecord | null;
   error: string | null;
@@ -37,6 +50,24 @@ declare global {
 }
 
 class Stopped extends Error {}
+
+function newLiveRun(spec: RunSpec): LiveRun {
+  return {
+    key: runKey(spec),
+    losses: [],
+    ces: [],
+    regs: [],
+    stepMs: [],
+    epochs: [],
+    stepsPerSecond: 0,
+    chance: chanceLevel(spec.task),
+    heatScale: null,
+    weights: [],
+    done: false,
+    record: null,
+    error: null,
+  };
+}
 
 const KNOBS: Array<{ key: string; label: string; value: string; step?: string }> = [
   { key: 'seed', label: 'seed', value: '1', step: '1' },
@@ -126,6 +157,8 @@ interface TrainUi {
   stop: HTMLButtonElement;
   dlW: HTMLButtonElement;
   dlF: HTMLButtonElement;
+  /** Which of the run's W_rec matrices the heat map shows and the W_rec button downloads. */
+  wsel: HTMLSelectElement;
   status: HTMLElement;
 }
 
@@ -169,39 +202,101 @@ function runControls(pause: HTMLButtonElement, stop: HTMLButtonElement) {
 }
 type RunControls = ReturnType<typeof runControls>;
 
-/** The last run's weights and record behind the two download buttons. */
-function runDownloads(dlW: HTMLButtonElement, dlF: HTMLButtonElement) {
-  let lastW: { W: Float64Array; n: number; name: string } | null = null;
-  let lastRecord: FinalRecord | null = null;
-  // The last run's files as the CLI writes them (the same bytes), for the downloads.
-  let runFiles = new Map<string, string | Uint8Array>();
-  dlW.onclick = () => lastW && download(lastW.name, npyF4(lastW.W, [lastW.n, lastW.n]), 'application/octet-stream');
-  dlF.onclick = () => lastRecord && download('final.json', runFiles.get('final.json') ?? toJson(lastRecord), 'application/json');
+/** The name of a run's file as a download: the run's key, then its path in the run directory with '.' for '/'. */
+const downloadName = (key: string, path: string) => `${key}.${path.replaceAll('/', '.')}`;
+
+/**
+ * The run's W_rec matrices (initial, each epoch's, trained) behind the matrix picker, the heat
+ * map with its colour bar, and the W_rec download; and its record behind the final.json download.
+ * Every matrix of a run is drawn on one colour scale, fixed by the first (the initial W_rec), so
+ * the epochs' maps compare by eye. After a stopped run the last matrix stays downloadable.
+ */
+function runFiles(ui: TrainUi) {
+  let live: LiveRun | null = null;
+  let n = 0;
+  let last = '';
+  let record: FinalRecord | null = null;
+  const kept = new Map<string, { W: Float64Array; file: string }>();
+  // The run's files as the CLI writes them (the same bytes), for the downloads.
+  let written = new Map<string, string | Uint8Array>();
+  const show = (label: string) => {
+    const m = kept.get(label);
+    if (!m || !live) return;
+    ui.wsel.value = label;
+    const beyond = heatmap($<HTMLCanvasElement>('#plot-wrec'), m.W, n, live.heatScale!);
+    colourBar($('#plot-wrec-bar'), live.heatScale!);
+    $('#heat-caption').textContent = `W_rec (${n}×${n}, rows post, columns pre), ${label === 'initial' || label === 'trained' ? label : `after ${label}`}`;
+    $('#heat-scale').textContent =
+      `Colour scale ±${live.heatScale!.toPrecision(3)} for every matrix of this run: the 99th percentile of the initial W_rec's off-diagonal |w|. ` +
+      `${(100 * beyond).toFixed(1)}% of this matrix's entries lie beyond it and take the end colours.`;
+    ui.dlW.textContent = `⤓ W_rec, ${label} (.npy)`;
+    ui.dlW.title = ui.dlW.dataset.file = m.file;
+  };
+  ui.wsel.onchange = () => show(ui.wsel.value);
+  ui.dlW.onclick = () => {
+    const m = kept.get(ui.wsel.value);
+    if (m) download(m.file, npyF4(m.W, [n, n]), 'application/octet-stream');
+  };
+  ui.dlF.onclick = () => record && live && download(downloadName(live.key, 'final.json'), written.get('final.json') ?? toJson(record), 'application/json');
   return {
-    newFiles: () => (runFiles = new Map<string, string | Uint8Array>()),
-    keepWeights: (W: Float64Array, n: number, name: string) => void (lastW = { W, n, name }),
-    keepRecord: (rec: FinalRecord) => void (lastRecord = rec),
+    /** A new run: nothing kept, nothing to download. */
+    reset: (run: LiveRun, size: number) => {
+      [live, n, last, record] = [run, size, '', null];
+      kept.clear();
+      written = new Map<string, string | Uint8Array>();
+      ui.wsel.replaceChildren();
+      ui.wsel.disabled = ui.dlW.disabled = ui.dlF.disabled = true;
+      ui.dlW.textContent = '⤓ W_rec (.npy)';
+      ui.dlF.textContent = '⤓ final.json';
+      ui.dlF.title = ui.dlF.dataset.file = downloadName(run.key, 'final.json');
+      return written;
+    },
+    /** A matrix of the run (`path` as the CLI names its file); shown when the picker was on the latest. */
+    keep: (label: string, path: string, W: Float64Array) => {
+      if (!live) return;
+      live.heatScale ??= heatScale(W, n);
+      const follow = ui.wsel.value === last;
+      kept.set(label, { W: Float64Array.from(W), file: downloadName(live.key, path) });
+      if (!live.weights.includes(label)) {
+        live.weights.push(label);
+        ui.wsel.append(el('option', { value: label, textContent: label }));
+      }
+      last = label;
+      ui.wsel.disabled = ui.dlW.disabled = false;
+      if (follow) show(label);
+    },
+    keepRecord: (rec: FinalRecord) => {
+      record = rec;
+      ui.dlF.disabled = false;
+      ui.dlF.textContent = '⤓ final.json (run record)';
+    },
   };
 }
-type RunDownloads = ReturnType<typeof runDownloads>;
+type RunFiles = ReturnType<typeof runFiles>;
 
-/** The live plots: loss per step, accuracy per epoch, and W_rec as a heat map. */
-function liveView(live: LiveRun, n: number) {
+/** The live plots: loss per step (total, cross-entropy, regulariser) and accuracy per epoch. */
+function liveView(live: LiveRun) {
   return {
-    drawLoss: () => lineChart($<HTMLCanvasElement>('#plot-loss'), [{ name: 'loss', y: live.losses, colour: '#2f6fde' }], { xLabel: 'step' }),
+    drawLoss: () =>
+      lineChart(
+        $<HTMLCanvasElement>('#plot-loss'),
+        [
+          { name: 'total', y: live.losses, colour: '#2f6fde' },
+          { name: 'cross-entropy', y: live.ces, colour: '#f28e2b', dashed: true },
+          // the wiring cost is often orders of magnitude below the CE: it has the right axis
+          { name: 'regulariser (right axis)', y: live.regs, colour: '#2a9d5c', right: true },
+        ],
+        { x: { label: 'step', integer: true }, y: { label: 'loss' }, y2: { label: 'regulariser', colour: '#2a9d5c' } },
+      ),
     drawAcc: () =>
       lineChart(
         $<HTMLCanvasElement>('#plot-acc'),
         [
-          { name: 'train (noisy)', y: live.epochs.map((e) => e.trainAccuracy), colour: '#f28e2b', dashed: true },
-          { name: 'validation', y: live.epochs.map((e) => e.evalAccuracy ?? NaN), colour: '#59a14f' },
+          { name: 'train (noisy)', y: live.epochs.map((e) => e.trainAccuracy), x: live.epochs.map((e) => e.epoch), colour: '#f28e2b', dashed: true },
+          { name: 'validation', y: live.epochs.map((e) => e.evalAccuracy ?? NaN), x: live.epochs.map((e) => e.epoch), colour: '#59a14f' },
         ],
-        { yMin: 0, yMax: 1, xLabel: 'epoch' },
+        { x: { label: 'epoch', integer: true }, y: { label: 'accuracy', min: 0, max: 1 }, chance: live.chance },
       ),
-    drawW: (W: ArrayLike<number>, what: string) => {
-      heatmap($<HTMLCanvasElement>('#plot-wrec'), W, n);
-      $('#heat-caption').textContent = `W_rec (${n}×${n}, rows post, columns pre), ${what}`;
-    },
   };
 }
 
@@ -214,7 +309,7 @@ interface Run {
   view: ReturnType<typeof liveView>;
   ui: TrainUi;
   controls: RunControls;
-  downloads: RunDownloads;
+  files: RunFiles;
 }
 
 /** Feeds the live record and view from the training loop, and times the steps. */
@@ -223,12 +318,14 @@ function liveObserver(run: Run, onFinish: RunObserver['onFinish']): RunObserver 
   let busyMs = 0;
   let tLast = performance.now();
   return {
-    onStart: (W) => view.drawW(W, 'initial'),
+    onStart: (W) => run.files.keep('initial', 'W_rec_init.npy', W),
     onStep: async (s) => {
       const now = performance.now();
       busyMs += now - tLast;
       live.stepMs.push(now - tLast);
       live.losses.push(s.loss);
+      live.ces.push(s.ce);
+      live.regs.push(s.reg);
       // the first step compiles every kernel: the rate is of the steps after it
       live.stepsPerSecond = live.stepMs.length > 1 ? (live.stepMs.length - 1) / ((busyMs - live.stepMs[0]!) / 1000) : 1000 / busyMs;
       ui.status.textContent = `step ${s.step}/${run.totalSteps}, epoch ${s.epoch}: loss ${s.loss.toFixed(4)} (CE ${s.ce.toFixed(4)}, reg ${s.reg.toFixed(4)}) · ${live.stepsPerSecond.toFixed(2)} steps/s`;
@@ -241,9 +338,7 @@ function liveObserver(run: Run, onFinish: RunObserver['onFinish']): RunObserver 
     onEpoch: (e, W) => {
       live.epochs.push(e);
       view.drawAcc();
-      view.drawW(W, `after epoch ${e.epoch}`);
-      run.downloads.keepWeights(W, run.n, `W_rec_epoch${String(e.epoch).padStart(2, '0')}.npy`);
-      ui.dlW.disabled = false;
+      run.files.keep(`epoch ${e.epoch}`, `W_rec_epoch${String(e.epoch).padStart(2, '0')}.npy`, W);
       // the epoch's evaluation is not a training step: the next step's clock starts here
       tLast = performance.now();
     },
@@ -255,15 +350,13 @@ function liveObserver(run: Run, onFinish: RunObserver['onFinish']): RunObserver 
 /** The finished run: its record, its trained W_rec (shown in 3D too) and a summary line. */
 function showResult(run: Run, rec: FinalRecord, W: Float64Array | null, positionsUm: ArrayLike<number>, backendName: () => string): void {
   const { spec, n, live, ui } = run;
-  run.downloads.keepRecord(rec);
+  run.files.keepRecord(rec);
   live.record = rec;
-  ui.dlF.disabled = false;
   if (rec.status === 'diverged' || !W) {
     ui.status.textContent = `diverged at step ${rec.divergence!.step} (${rec.divergence!.tensor})`;
     return;
   }
-  run.downloads.keepWeights(W, n, 'W_rec.npy');
-  run.view.drawW(W, 'trained');
+  run.files.keep('trained', 'params_final/W_rec.npy', W);
   showNetwork({
     field: spec.field,
     label: `${spec.variant}, ${spec.task}, seed ${spec.seed} (trained here)`,
@@ -276,14 +369,14 @@ function showResult(run: Run, rec: FinalRecord, W: Float64Array | null, position
 }
 
 /** One run, from loading its field to its result; failures are the caller's to show. */
-async function trainLive(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: TrainUi, controls: RunControls, downloads: RunDownloads): Promise<void> {
+async function trainLive(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: TrainUi, controls: RunControls, runFiles: RunFiles): Promise<void> {
   const backend = await gpuBackend();
   const ctx = await fieldContextOf(spec.field);
   const n = ctx.n;
   const { totalSteps } = protocolSteps(protocol);
-  const files = downloads.newFiles();
+  const files = runFiles.reset(live, n);
   ui.status.textContent = `N = ${n}, ${totalSteps} steps: compiling kernels…`;
-  const run: Run = { spec, n, totalSteps, live, view: liveView(live, n), ui, controls, downloads };
+  const run: Run = { spec, n, totalSteps, live, view: liveView(live), ui, controls, files: runFiles };
   // the step clock starts here, before the empty plots are drawn
   const observer = liveObserver(run, (rec, W) => showResult(run, rec, W, ctx.positionsUm, () => backend.ctx.describe()));
   run.view.drawLoss();
@@ -297,12 +390,12 @@ async function trainLive(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: T
 }
 
 /** One run on the server (through its API), followed live from its events. */
-async function trainLiveOnServer(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: TrainUi, controls: RunControls, downloads: RunDownloads): Promise<void> {
+async function trainLiveOnServer(spec: RunSpec, protocol: Protocol, live: LiveRun, ui: TrainUi, controls: RunControls, runFiles: RunFiles): Promise<void> {
   const ctx = await fieldContextOf(spec.field);
   const { totalSteps } = protocolSteps(protocol);
-  downloads.newFiles();
+  runFiles.reset(live, ctx.n);
   ui.status.textContent = `N = ${ctx.n}, ${totalSteps} steps: submitted to the server…`;
-  const run: Run = { spec, n: ctx.n, totalSteps, live, view: liveView(live, ctx.n), ui, controls, downloads };
+  const run: Run = { spec, n: ctx.n, totalSteps, live, view: liveView(live), ui, controls, files: runFiles };
   let engine = 'the server';
   const observer = liveObserver(run, (rec, W) => {
     // the events arrive faster than the server trained: its own rate is in the record
@@ -347,9 +440,10 @@ export async function initTrain(): Promise<void> {
     stop: $<HTMLButtonElement>('#train-stop'),
     dlW: $<HTMLButtonElement>('#dl-weights'),
     dlF: $<HTMLButtonElement>('#dl-final'),
+    wsel: $<HTMLSelectElement>('#t-wsel'),
     status: $('#train-status'),
   };
-  const { start, pause, stop, dlW, dlF, status } = ui;
+  const { start, pause, stop, status } = ui;
   const local = await gpuBackend().then(
     () => null,
     (e: unknown) => (e as Error).message,
@@ -365,7 +459,7 @@ export async function initTrain(): Promise<void> {
   }
   start.disabled = false;
   const controls = runControls(pause, stop);
-  const downloads = runDownloads(dlW, dlF);
+  const files = runFiles(ui);
 
   start.onclick = async () => {
     let spec: RunSpec;
@@ -377,19 +471,18 @@ export async function initTrain(): Promise<void> {
       status.className = 'bad';
       return;
     }
-    const live: LiveRun = { losses: [], stepMs: [], epochs: [], stepsPerSecond: 0, done: false, record: null, error: null };
+    const live = newLiveRun(spec);
     window.workbench.run = live;
     start.disabled = true;
     pause.disabled = false;
     stop.disabled = false;
-    dlW.disabled = dlF.disabled = true;
     controls.arm();
     status.className = 'muted';
     status.textContent = `loading field ${spec.field}…`;
     const onServer = $<HTMLSelectElement>('#t-where').value === 'the server';
     pause.disabled = onServer; // a server run cannot pause; Stop cancels it there
     try {
-      await (onServer ? trainLiveOnServer : trainLive)(spec, protocol, live, ui, controls, downloads);
+      await (onServer ? trainLiveOnServer : trainLive)(spec, protocol, live, ui, controls, files);
     } catch (e) {
       showFailure(e, live, status);
     } finally {
