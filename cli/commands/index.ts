@@ -13,6 +13,23 @@ import { command as serve } from './serve.ts';
 import { command as worker } from './worker.ts';
 import { command as queue } from './queue.ts';
 import { command as slurm } from './slurm.ts';
+import { command as plan } from './plan.ts';
 // Registry of CLI commands; each module exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [quickstart, info, bench, verify, data, train, sweep, sernn, worker, queue, slurm, report, analyze, serve];
+export const commands: CommandModule<any, any>[] = [
+  quickstart,
+  info,
+  bench,
+  verify,
+  data,
+  plan,
+  train,
+  sweep,
+  sernn,
+  worker,
+  queue,
+  slurm,
+  report,
+  analyze,
+  serve,
+];
