@@ -18,6 +18,8 @@ export interface LabellingInputs {
   corr: ArrayLike<number> | null;
   /** n × n synapse counts, or null. */
   K: ArrayLike<number> | null;
+  /** Categories the neurons come with (the V1 set: layer, cell_type, orientation), one index per neuron. */
+  classes?: Record<string, ArrayLike<number>>;
 }
 
 export interface ModuleAlignment {
@@ -25,8 +27,12 @@ export interface ModuleAlignment {
   members: number;
   /** Clusters asked of the spatial and functional labellings (`moduleCount`). */
   k: number;
-  /** Agreement with each labelling; null where the field lacks its input or fewer than 2 neurons are members. */
-  labellings: Record<LabellingName, PartitionAgreement | null>;
+  /**
+   * Agreement with each labelling; null where the field lacks its input or fewer than 2 neurons
+   * are members. A field with `classes` adds one entry per class (null when its members all
+   * share one category, which no partition can agree with).
+   */
+  labellings: Record<LabellingName, PartitionAgreement | null> & Record<string, PartitionAgreement | null>;
 }
 
 /** Every labelling of the field's n neurons, with k clusters where a clustering is asked for. */
@@ -53,10 +59,14 @@ export function moduleAlignment(modules: ArrayLike<number>, inputs: LabellingInp
   const labels = fieldLabellings(inputs, n, k, seed);
   const pick = (a: ArrayLike<number>) => Int32Array.from(members, (i) => a[i]!);
   const moduleLabels = pick(modules);
-  const labellings = {} as Record<LabellingName, PartitionAgreement | null>;
+  const labellings = {} as ModuleAlignment['labellings'];
   for (const name of LABELLINGS) {
     const l = labels[name];
     labellings[name] = l && members.length >= 2 ? partitionAgreement(moduleLabels, pick(l), new Rng(seed, `alignment:${name}`), shuffles) : null;
+  }
+  for (const [name, index] of Object.entries(inputs.classes ?? {})) {
+    const l = pick(index);
+    labellings[name] = members.length >= 2 && new Set(l).size >= 2 ? partitionAgreement(moduleLabels, l, new Rng(seed, `alignment:${name}`), shuffles) : null;
   }
   return { members: members.length, k, labellings };
 }

@@ -218,3 +218,29 @@ export function signalCorrelation(responses: Float64Array, nDir: number, ids?: A
   }
   return r;
 }
+
+/**
+ * Response similarity: the cosine of two neurons' raw tuning curves ([N, nDir] mean responses),
+ *   s_ab = Σ_d r_ad·r_bd / (‖r_a‖·‖r_b‖),
+ * in [0, 1] for non-negative rates. Like STTC it ignores how strongly each neuron fires and asks
+ * only whether the two are active together; unlike the signal correlation it keeps the untuned
+ * part of the response. A silent neuron gets 0 off the diagonal.
+ */
+export function responseCosine(responses: Float64Array, nDir: number, ids?: ArrayLike<number>): Float64Array {
+  const all = responses.length / nDir;
+  const sel = ids ? Array.from(ids) : Array.from({ length: all }, (_, i) => i);
+  const n = sel.length;
+  const norm = sel.map((i) => Math.sqrt(Array.from({ length: nDir }, (_, d) => responses[i * nDir + d]! ** 2).reduce((a, b) => a + b, 0)));
+  const s = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    s[a * n + a] = 1;
+    for (let b = a + 1; b < n; b++) {
+      let dot = 0;
+      for (let d = 0; d < nDir; d++) dot += responses[sel[a]! * nDir + d]! * responses[sel[b]! * nDir + d]!;
+      const c = norm[a]! > 0 && norm[b]! > 0 ? dot / (norm[a]! * norm[b]!) : 0;
+      s[a * n + b] = c;
+      s[b * n + a] = c;
+    }
+  }
+  return s;
+}

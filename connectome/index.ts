@@ -34,6 +34,7 @@ export {
   sttcMatrix,
   functionalFromSpikes,
   signalCorrelation,
+  responseCosine,
   type FunctionalOptions,
   type RecordingEnd,
 } from './functional.ts';

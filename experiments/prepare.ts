@@ -1,5 +1,6 @@
 /**
- * A field's context read from a data directory on disk, with the digest of its files
+ * A field's context read from a data directory on disk (an imaging field, or `v1l234`, the V1
+ * population), with the digest of its files
  * (recorded in config.json); memoised per data directory and field. setup.ts builds the
  * context itself, without a file system, so the browser workbench shares it.
  */
@@ -7,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIELDS_DIR, loadField } from '../connectome/fields.ts';
+import { loadV1L234, V1_DIR } from '../connectome/v1.ts';
+import { V1_FIELD, v1FieldContext } from './v1_field.ts';
 import { fieldContext, syntheticField, syntheticGrid, type FieldContext, type FieldSource } from './setup.ts';
 
-/** The digest of a field's files (see FieldSource). */
-function fieldSource(dataDir: string, name: string): FieldSource {
-  const dir = join(dataDir, FIELDS_DIR, name);
+/** The digest of the files of a field's folder (see FieldSource). */
+function fieldSource(dataDir: string, folder: string): FieldSource {
+  const dir = join(dataDir, folder);
   const files = readdirSync(dir).sort();
   const h = createHash('sha256');
   for (const f of files) {
@@ -35,8 +38,10 @@ export function prepareField(dataDir: string, name: string): FieldContext {
     fieldCache.set(key, ctx);
     return ctx;
   }
-  const field = loadField(dataDir, name);
-  const ctx = fieldContext(field, fieldSource(dataDir, name));
+  const ctx =
+    name === V1_FIELD
+      ? v1FieldContext(loadV1L234(dataDir), fieldSource(dataDir, V1_DIR))
+      : fieldContext(loadField(dataDir, name), fieldSource(dataDir, join(FIELDS_DIR, name)));
   fieldCache.set(key, ctx);
   return ctx;
 }

@@ -11,6 +11,7 @@ import { getTask } from '../tasks/index.ts';
 import { MAX_TRIALS, PAPER_PROTOCOL, resolveProtocol, type Mode, type Protocol } from './protocol.ts';
 import { runKey, type RunSpec } from './record.ts';
 import { syntheticGrid } from './setup.ts';
+import { V1_FIELD } from './v1_field.ts';
 import { getVariant } from './variants.ts';
 
 const JOB_SCHEMA = 'cortical-rnn/job/1';
@@ -117,9 +118,10 @@ export function validateJob(data: unknown, dataDir: string): RunJob {
   };
   const field = name('field');
   // A synthetic grid (grid-AxBxC, checked by its own parser) or a field of the data directory.
-  if (!syntheticGrid(field)) {
+  if (!syntheticGrid(field) && field !== V1_FIELD) {
     const known = fields(dataDir).map((f) => f.field);
-    if (!known.includes(field)) throw new OptionError('job.spec.field', `one of the ${known.length} fields of ${dataDir}, or a grid-AxBxC`, shown(field));
+    if (!known.includes(field))
+      throw new OptionError('job.spec.field', `one of the ${known.length} fields of ${dataDir}, ${V1_FIELD}, or a grid-AxBxC`, shown(field));
   }
   const task = getTask(name('task'), 'job.spec.task').name;
   const variant = getVariant(name('variant'), 'job.spec.variant').name;

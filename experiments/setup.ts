@@ -33,16 +33,32 @@ export interface FieldContext {
   field: Field | null;
   /** Neuron positions in µm, [n, 3] (a synthetic field's grid coordinates, one unit apart). */
   positionsUm: Float64Array;
-  /** K[post][pre] synapse counts. */
+  /** K[post][pre]: what `anatomy` says (zeros for a synthetic field). */
   K: Float64Array;
-  /** corr and (lower-triangle) STTC for W*, or null with the reason. */
-  functional: { corr: ArrayLike<number>; sttc: ArrayLike<number>; source: 'shipped' | 'spikes' } | null;
+  /** What K holds: synapse counts (an imaging field), summed synapse size (the V1 set), or nothing. */
+  anatomy: 'synapse counts' | 'summed synapse size' | null;
+  /** What stands for one synapse in K's units, the EMD target's strength floor (absent: 1, a count). */
+  synapseUnit?: number;
+  /** corr and (lower-triangle) STTC for W*, or null with the reason; `tuning`: the V1 set's stand-ins (v1_field.ts). */
+  functional: { corr: ArrayLike<number>; sttc: ArrayLike<number>; source: 'shipped' | 'spikes' | 'tuning' } | null;
   functionalMissing?: string;
+  /** The modes a run of this field may use (all when absent). */
+  modes?: Mode[];
+  /** Categories of the neurons beyond position and function (the V1 set's layer, cell type, orientation). */
+  classes?: NeuronClasses;
   grid: { dims: [number, number, number]; D: Float64Array };
   /** Real D per mode (computed on demand; a synthetic field has none and throws). */
   realD(mode: Mode): Float64Array;
   /** Where the field's files came from, and a digest of their contents (recorded in config.json). */
   source: FieldSource;
+}
+
+/** Categories of a field's neurons (the V1 set's), as an index per neuron (in the field's order) into `names`. */
+export interface NeuronClasses {
+  layer: { index: Int32Array; names: string[] };
+  cell_type: { index: Int32Array; names: string[] };
+  /** The released preferred-orientation bin. */
+  orientation: { index: Int32Array; names: string[] };
 }
 
 export interface FieldSource {
@@ -73,6 +89,7 @@ export function fieldContext(field: Field, source: FieldSource): FieldContext {
     field,
     positionsUm,
     K: field.counts,
+    anatomy: 'synapse counts',
     functional,
     functionalMissing,
     grid: { dims: g.dims, D: g.D },
@@ -113,6 +130,7 @@ export function syntheticField(name: string, dims: [number, number, number]): Fi
     field: null,
     positionsUm: g.positions,
     K: new Float64Array(n * n),
+    anatomy: null,
     functional: null,
     functionalMissing: `${noData}, so W* (and W!, the spectrum-matched control) cannot be built; use variants with orthogonal init (W, WD, WDC)`,
     grid: { dims: g.dims, D: g.D },
@@ -141,7 +159,7 @@ export interface InitialRecurrent {
 export function initialRecurrent(v: Variant, ctx: FieldContext, seed: number): InitialRecurrent {
   const n = ctx.n;
   if (needsWStar(v) && !ctx.functional) throw new Error(`variant ${v.name}: ${ctx.functionalMissing}`);
-  if (!ctx.field && (v.init === 'anatomical' || v.regularizer === 'EMD')) {
+  if (!ctx.anatomy && (v.init === 'anatomical' || v.regularizer === 'EMD')) {
     throw new Error(`variant ${v.name}: field ${ctx.name} is a synthetic grid without an EM connectome; use variants with orthogonal init (W, WD, WDC)`);
   }
   switch (v.init) {
@@ -151,7 +169,7 @@ export function initialRecurrent(v: Variant, ctx: FieldContext, seed: number): I
       return {
         kind: 'matrix',
         W: wStarDraw(ctx, seed),
-        notes: [`W* = L∘corr_n∘sttc_n (${ctx.functional!.source} matrices), mean 0.1, floor 0.01, ρ = 0.95; draw shared by all W* variants of seed ${seed}`],
+        notes: [`W* = L∘corr_n∘sttc_n (${wStarSource(ctx)}), mean 0.1, floor 0.01, ρ = 0.95; draw shared by all W* variants of seed ${seed}`],
       };
     case 'wbang': {
       const r = wBang(wStarDraw(ctx, seed), n, new Rng(seed, `wbang:${ctx.name}`).fork(v.name));
@@ -170,11 +188,20 @@ export function initialRecurrent(v: Variant, ctx: FieldContext, seed: number): I
         kind: 'matrix',
         W,
         notes: [
-          directed ? 'anatomical: K[post][pre] scaled like W*' : `anatomical: K + Kᵀ scaled like W* (field ${ctx.name}'s K has no directed cycle, so ρ(K) = 0)`,
+          (directed
+            ? 'anatomical: K[post][pre] scaled like W*'
+            : `anatomical: K + Kᵀ scaled like W* (field ${ctx.name}'s K has no directed cycle, so ρ(K) = 0)`) +
+            (ctx.anatomy === 'synapse counts' ? '' : `; K is the ${ctx.anatomy}`),
         ],
       };
     }
   }
+}
+
+/** Where W*'s two matrices came from, for config.json. */
+function wStarSource(ctx: FieldContext): string {
+  if (ctx.functional!.source !== 'tuning') return `${ctx.functional!.source} matrices`;
+  return 'corr: signal correlation of the tuning curves; sttc: their response cosine, in place of spike-time tiling';
 }
 
 /** D for a geometry (null for none). */
@@ -192,6 +219,8 @@ export interface RegularizerOptions {
   D: Float64Array | null;
   /** Empirical connectome for the EMD target. */
   K?: ArrayLike<number>;
+  /** One synapse in K's units (the target's strength floor; default 1). */
+  synapseUnit?: number;
 }
 
 /**
@@ -217,7 +246,16 @@ export function makeRegularizer(kind: RegularizerKind, o: RegularizerOptions): R
     case 'EMD': {
       if (!o.K) throw new Error('regulariser EMD needs the empirical connectome K');
       const target: EmdTarget = s.emdTarget;
-      return new EmdRegularizer({ lambda: o.lambda, mu: o.mu, D: needD(), K: o.K, target, ...(s.sMin === null ? { paperCompat: true } : { sMin: s.sMin }) });
+      const floor = o.synapseUnit === undefined ? {} : { synapseFloor: o.synapseUnit };
+      return new EmdRegularizer({
+        lambda: o.lambda,
+        mu: o.mu,
+        D: needD(),
+        K: o.K,
+        target,
+        ...floor,
+        ...(s.sMin === null ? { paperCompat: true } : { sMin: s.sMin }),
+      });
     }
   }
 }
@@ -234,12 +272,13 @@ export function protocolSteps(p: Protocol): { stepsPerEpoch: number; totalSteps:
 
 /** Everything a run trains from, drawn from its seed (the same in Node and in a browser). */
 export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
+  checkFieldMode(ctx, spec.mode);
   const variant = getVariant(spec.variant);
   const task = getTask(spec.task);
   const n = ctx.n;
   const init = initialRecurrent(variant, ctx, spec.seed);
   const D = geometryD(variant.geometry, ctx, spec.mode);
-  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K });
+  const reg = makeRegularizer(variant.regularizer, { mode: spec.mode, lambda: spec.lambda ?? p.lambda, mu: p.mu, D, K: ctx.K, synapseUnit: ctx.synapseUnit });
   const cfg = rnnConfigFor(task, n);
   const params: HostParams = initParams(
     cfg,
@@ -250,12 +289,23 @@ export function setupRun(spec: RunSpec, ctx: FieldContext, p: Protocol) {
   return { variant, task, n, init, D, reg, cfg, params, splits, ...protocolSteps(p) };
 }
 
+/** Refuses, in one line, a mode the field does not allow (paper mode on the V1 set). */
+export function checkFieldMode(ctx: FieldContext, mode: Mode): void {
+  if (ctx.modes && !ctx.modes.includes(mode))
+    throw new OptionError(
+      '--mode',
+      `${ctx.modes.join(' or ')} for field ${ctx.name} (paper mode's voxel distances and index geometry belong to the imaging fields)`,
+      mode,
+    );
+}
+
 /**
  * What the module labellings are computed from: the field's positions in µm, its activity
  * correlation (null where it has none) and its synapse counts. A synthetic grid field has its
  * grid coordinates and neither correlation nor synapses.
  */
 export function labellingInputs(ctx: FieldContext): LabellingInputs {
-  if (!ctx.field) return { positionsUm: ctx.positionsUm, corr: null, K: null };
-  return { positionsUm: ctx.positionsUm, corr: ctx.functional?.corr ?? null, K: ctx.K };
+  if (!ctx.anatomy) return { positionsUm: ctx.positionsUm, corr: null, K: null };
+  const classes = ctx.classes ? { classes: Object.fromEntries(Object.entries(ctx.classes).map(([k, c]) => [k, c.index])) } : {};
+  return { positionsUm: ctx.positionsUm, corr: ctx.functional?.corr ?? null, K: ctx.K, ...classes };
 }

@@ -19,6 +19,7 @@ import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
 import { readResumable, redoCorrupt, runGroup, type CorruptRunRecordError } from './run.ts';
 import { runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
+import { checkFieldMode } from './setup.ts';
 import type { Variant } from './variants.ts';
 import { formatDuration } from './progress.ts';
 import { codeVersion, type CodeVersion } from './provenance.ts';
@@ -377,10 +378,12 @@ export function splitDone(
 
 /** The runs this invocation plans: the whole grid, or its shard of it. */
 export function plannedRuns(o: SweepPlan & { dataDir: string; shard?: Shard }): RunSpec[] {
+  const ctx = prepareField(o.dataDir, o.field); // a bad field or mode fails here, before anything runs
+  for (const mode of o.modes) checkFieldMode(ctx, mode);
   const all = planRuns(o);
   if (!o.shard) return all;
   // Expected cost of a run: its trial length T times the field's N (one field per plan).
-  const n = prepareField(o.dataDir, o.field).n;
+  const n = ctx.n;
   return shardRuns(all, o.shard, (s) => getTask(s.task).T * n);
 }
 

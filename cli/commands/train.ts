@@ -12,6 +12,7 @@ import { readResumable, redoCorrupt, runOne } from '../../experiments/run.ts';
 import { runRelDir } from '../../experiments/record.ts';
 import { withDirLock } from '../../experiments/lock.ts';
 import { prepareField } from '../../experiments/prepare.ts';
+import { checkFieldMode } from '../../experiments/setup.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { getTask } from '../../tasks/index.ts';
 import { REDO_CORRUPT_OPTION, overridesOf, withProtocolOptions, type ProtocolArgs } from '../../experiments/cli_options.ts';
@@ -58,7 +59,7 @@ export const command: CommandModule<object, Args> = {
     const field = a.field ?? (a.quick ? QUICK_PRESET.field : '6_6_2');
     const protocol = resolveProtocol(a.quick ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overridesOf(a));
     const dataDir = resolveDataDir(a.data);
-    prepareField(dataDir, field); // a bad field or data file fails here, before anything is announced
+    checkFieldMode(prepareField(dataDir, field), mode); // a bad field, data file or mode fails here, before anything is announced
     if (a.lambda !== undefined && !(Number.isFinite(a.lambda) && a.lambda >= 0)) throw new OptionError('--lambda', 'a number ≥ 0', `${a.lambda}`);
     const spec = {
       field,
