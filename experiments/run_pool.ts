@@ -51,6 +51,8 @@ export interface PoolOptions {
   maxPerClient?: number;
   /** Submissions queued or running in all (default 64). */
   maxPending?: number;
+  /** How long a new submission waits for others to train beside it (default 50 ms). */
+  gatherMs?: number;
   /** Events kept per submission (default 200,000): beyond it, step events are no longer logged. */
   maxEvents?: number;
   /** Train on the workers of this BullMQ queue instead of this machine's engine. */
@@ -73,6 +75,8 @@ export class RunPool {
   private readonly trainedBy = new Map<string, string>();
   private readonly queue: Submission[] = [];
   private running: Promise<void> | null = null;
+  private runningGroup: Submission[] = [];
+  private pumping: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: PoolOptions) {}
 
@@ -128,12 +132,18 @@ export class RunPool {
     return sub.status === 'done' || sub.status === 'failed' || sub.status === 'cancelled';
   }
 
-  /** Cancels a queued submission at once, a running one at its next training step. */
+  /**
+   * Cancels a queued submission at once; a running one ends at once when it trains beside
+   * others (their shared dispatches go on), else at its next training step.
+   */
   cancel(sub: Submission): void {
     if (sub.status === 'queued') {
       this.queue.splice(this.queue.indexOf(sub), 1);
       this.finish(sub, 'cancelled', null);
-    } else if (sub.status === 'running') sub.cancelRequested = true;
+    } else if (sub.status === 'running') {
+      sub.cancelRequested = true;
+      if (this.runningGroup.some((s) => s !== sub && !s.cancelRequested)) this.finish(sub, 'cancelled', null);
+    }
   }
 
   /**
@@ -149,6 +159,8 @@ export class RunPool {
 
   /** Cancels everything and waits for the running submission to stop. */
   async close(): Promise<void> {
+    if (this.pumping) clearTimeout(this.pumping);
+    this.pumping = null;
     for (const s of [...this.queue]) this.cancel(s);
     for (const s of this.subs.values()) if (s.status === 'running') s.cancelRequested = true;
     await this.running;
@@ -168,67 +180,104 @@ export class RunPool {
     sub.listeners.clear();
   }
 
+  /** Starts the next group a moment after a submission arrives, so that a burst of them trains together. */
   private pump(): void {
-    if (this.running || !this.queue.length) return;
-    const sub = this.queue.shift()!;
-    this.running = this.execute(sub).finally(() => {
-      this.running = null;
-      this.pump();
-    });
+    if (this.running || this.pumping || !this.queue.length) return;
+    this.pumping = setTimeout(() => {
+      this.pumping = null;
+      if (this.running || !this.queue.length) return;
+      const group = this.nextGroup();
+      this.runningGroup = group;
+      this.running = this.execute(group).finally(() => {
+        this.running = null;
+        this.runningGroup = [];
+        this.pump();
+      });
+    }, this.o.gatherMs ?? 50);
   }
 
-  private async execute(sub: Submission): Promise<void> {
-    sub.status = 'running';
-    this.emit(sub, 'started', { submission: sub.id });
+  /** The first queued submission and every queued one that can train beside it: the same field and protocol. */
+  private nextGroup(): Submission[] {
+    const first = this.queue[0]!;
+    const group = this.queue.filter((s) => s.plan.field === first.plan.field && JSON.stringify(s.protocol) === JSON.stringify(first.protocol));
+    for (const s of group) this.queue.splice(this.queue.indexOf(s), 1);
+    return group;
+  }
+
+  /**
+   * Trains a group of submissions as one sweep of all their runs (each once), so that compatible
+   * runs share dispatches as the batch planner groups them; each submission gets its own runs'
+   * events and its own end.
+   */
+  private async execute(group: Submission[]): Promise<void> {
+    for (const sub of group) {
+      sub.status = 'running';
+      this.emit(sub, 'started', { submission: sub.id, ...(group.length > 1 ? { trainsWith: group.filter((g) => g !== sub).map((g) => g.id) } : {}) });
+    }
+    const specs = [...new Map(group.flatMap((s) => planRuns(s.plan)).map((spec) => [runKey(spec), spec])).values()];
+    const live = () => group.filter((s) => !RunPool.ended(s));
     try {
-      const skipped = this.o.queue ? await this.onQueue(sub, this.o.queue) : await this.onEngine(sub);
-      const keyOf = new Map(planRuns(sub.plan).map((s) => [runId(s), runKey(s)]));
-      for (const id of skipped) this.emit(sub, 'run-skipped', { run: keyOf.get(id) ?? id, reason: 'already done' });
-      this.finish(sub, sub.cancelRequested ? 'cancelled' : 'done', null);
+      const skipped = this.o.queue ? await this.onQueue(group, specs, this.o.queue) : await this.onEngine(group, specs);
+      const keyOf = new Map(specs.map((s) => [runId(s), runKey(s)]));
+      for (const id of skipped)
+        for (const sub of live()) if (sub.runs.includes(keyOf.get(id) ?? '')) this.emit(sub, 'run-skipped', { run: keyOf.get(id), reason: 'already done' });
+      for (const sub of live()) this.finish(sub, sub.cancelRequested ? 'cancelled' : 'done', null);
     } catch (e) {
-      if (e instanceof CancelledError || sub.cancelRequested) this.finish(sub, 'cancelled', null);
-      else this.finish(sub, 'failed', oneLine(e));
+      for (const sub of live()) {
+        if (e instanceof CancelledError || sub.cancelRequested) this.finish(sub, 'cancelled', null);
+        else this.finish(sub, 'failed', oneLine(e));
+      }
     }
   }
 
-  /** Trains a submission on this machine's engine; the ids of its runs found done. */
-  private async onEngine(sub: Submission): Promise<string[]> {
+  /** The group's log lines go to each of its submissions. */
+  private logTo(group: Submission[]): (line: string) => void {
+    return (line) => group.filter((s) => !RunPool.ended(s)).forEach((s) => this.emit(s, 'log', { line }));
+  }
+
+  /** Trains the runs on this machine's engine; the ids of those found done. */
+  private async onEngine(group: Submission[], specs: RunSpec[]): Promise<string[]> {
+    const first = group[0]!;
     const result = await sweep({
-      ...sub.plan,
+      ...first.plan,
+      specs,
       out: this.o.out,
       dataDir: this.o.dataDir,
       backend: await this.o.backend(),
-      protocol: sub.protocol,
-      preset: sub.preset,
+      protocol: first.protocol,
+      preset: first.preset,
       quiet: true,
-      log: (line) => this.emit(sub, 'log', { line }),
-      observe: (spec) => this.observer(sub, spec),
+      log: this.logTo(group),
+      observe: (spec) => this.observer(group, spec),
     });
     return result.skipped;
   }
 
   /**
-   * Trains a submission on the queue's workers, their progress relayed through Redis; the ids
-   * of its runs found done. Cancelling takes its waiting jobs off the queue; runs a worker has
-   * begun finish there. A run that failed on its worker fails the submission.
+   * Trains the runs on the queue's workers, their progress relayed through Redis; the ids of
+   * those found done. Cancelling takes the waiting jobs off the queue once every submission of
+   * the group is cancelled; runs a worker has begun finish there. A run that failed on its
+   * worker fails the group.
    */
-  private async onQueue(sub: Submission, queue: { url: QueueUrl; name?: string }): Promise<string[]> {
+  private async onQueue(group: Submission[], specs: RunSpec[], queue: { url: QueueUrl; name?: string }): Promise<string[]> {
+    const first = group[0]!;
     const relay = new Map<string, RunObserver>();
-    const observerOf = (spec: RunSpec) => relay.get(runKey(spec)) ?? relay.set(runKey(spec), this.observer(sub, spec)).get(runKey(spec))!;
+    const observerOf = (spec: RunSpec) => relay.get(runKey(spec)) ?? relay.set(runKey(spec), this.observer(group, spec)).get(runKey(spec))!;
     const result = await queueSweep({
-      ...sub.plan,
+      ...first.plan,
+      specs,
       queue: queue.url,
       queueName: queue.name,
       out: this.o.out,
       dataDir: this.o.dataDir,
-      protocol: sub.protocol,
-      preset: sub.preset,
+      protocol: first.protocol,
+      preset: first.preset,
       quiet: true,
       pollMs: 200,
-      log: (line) => this.emit(sub, 'log', { line }),
+      log: this.logTo(group),
       onProgress: (spec, d) => relayProgress(observerOf(spec), d),
       onRunDone: (rec) => observerOf(rec.spec).onFinish?.(rec, null),
-      shouldStop: () => sub.cancelRequested,
+      shouldStop: () => group.every((s) => s.cancelRequested),
     });
     if (result.failed.length)
       throw new Error(
@@ -237,29 +286,42 @@ export class RunPool {
     return result.skipped;
   }
 
-  /** A run's events: each step (with an ETA), each epoch, its end; its steps stop it once cancelled. */
-  private observer(sub: Submission, spec: RunSpec): RunObserver {
+  /**
+   * A run's events, to every submission of the group that holds it and is not over: each step
+   * (with an ETA), each epoch, its end. The group's training stops at the next step once every
+   * submission in it is cancelled; a submission cancelled beside others ends at once, while the
+   * runs it shared dispatches with train on.
+   */
+  private observer(group: Submission[], spec: RunSpec): RunObserver {
     const run = runKey(spec);
-    const totalSteps = protocolSteps(sub.protocol).totalSteps;
+    const totalSteps = protocolSteps(group[0]!.protocol).totalSteps;
+    const holders = () => group.filter((s) => s.runs.includes(run) && !RunPool.ended(s));
+    const emit = (event: string, data: Record<string, unknown>) => holders().forEach((s) => this.emit(s, event, { run, ...data }));
     let t0 = 0;
     return {
       onStart: () => {
-        this.trainedBy.set(run, sub.id);
-        this.emit(sub, 'run-started', { run });
+        this.trainedBy.set(run, group.find((s) => s.runs.includes(run))!.id);
+        emit('run-started', {});
       },
       onStep: (s: StepInfo) => {
-        if (sub.cancelRequested) throw new CancelledError(`${run}: cancelled`);
+        if (group.every((g) => g.cancelRequested)) throw new CancelledError(`${run}: cancelled`);
         if (s.step === 1) {
           t0 = Date.now();
-          this.trainedBy.set(run, sub.id);
+          this.trainedBy.set(run, group.find((g) => g.runs.includes(run))!.id);
         }
         const perStep = s.step > 1 ? (Date.now() - t0) / 1000 / (s.step - 1) : null;
-        const eta = perStep === null ? null : perStep * (totalSteps - s.step);
-        this.emit(sub, 'step', { run, step: s.step, totalSteps, epoch: s.epoch, loss: s.loss, ce: s.ce, reg: s.reg, eta_s: eta });
+        emit('step', {
+          step: s.step,
+          totalSteps,
+          epoch: s.epoch,
+          loss: s.loss,
+          ce: s.ce,
+          reg: s.reg,
+          eta_s: perStep === null ? null : perStep * (totalSteps - s.step),
+        });
       },
       onEpoch: (e) =>
-        this.emit(sub, 'epoch', {
-          run,
+        emit('epoch', {
           epoch: e.epoch,
           step: e.step,
           meanLoss: e.meanLoss,
@@ -269,7 +331,7 @@ export class RunPool {
           evalAccuracy: e.evalAccuracy ?? null,
           seconds: e.seconds,
         }),
-      onFinish: (rec: FinalRecord) => this.emit(sub, 'run-done', { run, status: rec.status, accuracy: rec.accuracy, divergence: rec.divergence }),
+      onFinish: (rec: FinalRecord) => emit('run-done', { status: rec.status, accuracy: rec.accuracy, divergence: rec.divergence }),
     };
   }
 }

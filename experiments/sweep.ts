@@ -40,6 +40,8 @@ export interface SweepPlan {
   positive: boolean;
   /** Regularisation strengths per variant name (a run per λ); absent: the protocol's λ. */
   lambdas?: Record<string, number[]>;
+  /** The runs, listed, instead of the grid above (the API's pool merging submissions); the field is still `field`. */
+  specs?: RunSpec[];
 }
 
 export interface SweepOptions extends SweepPlan {
@@ -88,7 +90,8 @@ export interface Manifest {
     startedAt: string;
     finishedAt: string | null;
     preset: string | null;
-    plan: Omit<SweepPlan, 'variants'> & { variants: string[] };
+    /** The grid it planned; `runs`: the run ids, when they were listed instead. */
+    plan: Omit<SweepPlan, 'variants' | 'specs'> & { variants: string[]; runs?: string[] };
     protocol: Protocol;
     backend: string;
     code?: CodeVersion;
@@ -164,6 +167,7 @@ export function parseLambdas(spec: string, flag = '--lambdas'): number[] {
 
 /** Every run of a plan, seed-major (a killed sweep leaves whole simulations done first). */
 export function planRuns(p: SweepPlan): RunSpec[] {
+  if (p.specs) return p.specs;
   const out: RunSpec[] = [];
   for (const mode of p.modes) {
     for (const seed of p.seeds) {
@@ -275,6 +279,7 @@ export function newInvocation(o: SweepPlan & { protocol: Protocol; preset?: stri
       modes: o.modes,
       positive: o.positive,
       ...(o.lambdas ? { lambdas: o.lambdas } : {}),
+      ...(o.specs ? { runs: o.specs.map(runId) } : {}),
     },
     protocol: o.protocol,
     backend,
@@ -379,7 +384,7 @@ export function splitDone(
 /** The runs this invocation plans: the whole grid, or its shard of it. */
 export function plannedRuns(o: SweepPlan & { dataDir: string; shard?: Shard }): RunSpec[] {
   const ctx = prepareField(o.dataDir, o.field); // a bad field or mode fails here, before anything runs
-  for (const mode of o.modes) checkFieldMode(ctx, mode);
+  for (const mode of o.specs ? new Set(o.specs.map((s) => s.mode)) : o.modes) checkFieldMode(ctx, mode);
   const all = planRuns(o);
   if (!o.shard) return all;
   // Expected cost of a run: its trial length T times the field's N (one field per plan).

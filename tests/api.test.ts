@@ -304,6 +304,30 @@ describe.runIf(haveData)('the HTTP API', () => {
     expect((await (await call('/runs')).json()).runs).toContainEqual(expect.objectContaining({ key: sub.runs[0], submission: sub.submission }));
   });
 
+  it('trains a burst of single-run submissions side by side, each with its own events and end', async () => {
+    const seeds = [11, 12, 13];
+    const subs = await Promise.all(seeds.map(async (seed) => (await post('/runs', { spec: { ...SPEC, seed }, preset: 'quick', protocol: TINY })).json()));
+    // the one cancelled beside the others ends at once; the others train on
+    const streams = subs.map((sub) => events(`${base}/submissions/${sub.submission}/events`));
+    const cancelled = subs[2];
+    for (let i = 0; i < 600 && (await (await call(`/submissions/${cancelled.submission}`)).json()).status !== 'running'; i++)
+      await new Promise((ok) => setTimeout(ok, 20));
+    await call(`/submissions/${cancelled.submission}`, { method: 'DELETE' });
+    const all = await Promise.all(streams);
+    for (const [i, sub] of subs.entries()) {
+      const started = all[i]!.find((e) => e.event === 'started')!;
+      expect(started.data.trainsWith, `submission ${i}`).toEqual(subs.filter((s) => s !== sub).map((s) => s.submission));
+      expect(all[i]!.filter((e) => e.data.run !== undefined).every((e) => e.data.run === sub.runs[0])).toBe(true);
+    }
+    expect(all[2]!.at(-1)!.event).toBe('cancelled');
+    for (const i of [0, 1]) {
+      expect(all[i]!.at(-1)!.event).toBe('done');
+      expect(all[i]!.filter((e) => e.event === 'step').map((e) => e.data.step)).toEqual([1, 2]);
+      const rec = await (await call(`/runs/${subs[i].runs[0]}`)).json();
+      expect(rec.timings.networks_per_batch).toBe(3); // one dispatch for the three
+    }
+  });
+
   it('cancels a running submission at its next step, and the report of the results directory answers', async () => {
     const r = await (await post('/runs', { spec: { ...SPEC, seed: 2 }, preset: 'quick', protocol: { ...TINY, steps: 500, epochs: 50 } })).json();
     const stream = events(`${base}/submissions/${r.submission}/events`);
@@ -315,7 +339,7 @@ describe.runIf(haveData)('the HTTP API', () => {
     expect(all.filter((e) => e.event === 'step').length).toBeLessThan(500);
     expect((await call(`/runs/${r.runs[0]}`)).status).toBe(409);
     const report = await (await call('/report?dir=')).json();
-    expect(report.summary).toMatchObject({ runs: 3, ok: 3 });
+    expect(report.summary).toMatchObject({ runs: 6, ok: 6 });
   });
 
   it('bounds the submissions per client (429, one line)', async () => {
