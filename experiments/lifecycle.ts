@@ -120,11 +120,12 @@ function callbacks(r: StartedRun) {
   return {
     onStep: (s: StepInfo) => r.observer?.onStep?.(s),
     onEpoch: async (e: EpochInfo, W: Float64Array) => {
-      r.observer?.onEpoch?.(e, W);
       r.seen.push(e);
       r.rows.push(csvRow(e));
       await r.sink.write(`W_rec_epoch${String(e.epoch).padStart(2, '0')}.npy`, npyF4(W, [n, n]));
       await r.sink.write('metrics.csv', r.rows.join('\n') + '\n');
+      // after the files: a watcher told of the epoch (the API's event stream) may fetch them at once
+      r.observer?.onEpoch?.(e, W);
     },
   };
 }
