@@ -297,6 +297,21 @@ describe.runIf(haveData)('the HTTP API', () => {
     const second = await events(`${base}/submissions/${again.submission}/events`);
     expect(second.filter((e) => e.event === 'run-skipped').map((e) => e.data.run)).toEqual(sub.runs);
     expect(second.some((e) => e.event === 'step')).toBe(false);
+    // the same runs under another protocol: refused before anything is queued, in the API's words
+    const other = await post('/sweeps', {
+      field: '5_3_4',
+      tasks: ['gonogo'],
+      variants: ['W', 'WD*C'],
+      seeds: 1,
+      seedStart: 3,
+      mode: 'paper',
+      preset: 'quick',
+      protocol: { ...TINY, steps: 1 },
+    });
+    expect(other.status).toBe(409);
+    expect((await other.json()).error).toBe(
+      `run ${sub.runs[0]}: the results directory holds it trained with another protocol (steps 2); submit it with that protocol, or another seed`,
+    );
     // a run's stream stays that of the submission that trained it
     const own = await events(`${base}/runs/${sub.runs[0]}/events`);
     expect(own.filter((e) => e.event === 'step').length).toBeGreaterThan(0);

@@ -14,9 +14,9 @@ import { PAPER_PROTOCOL, QUICK_PRESET, resolveProtocol, type Mode, type Protocol
 import { runJob, validateJob } from '../../experiments/queue_job.ts';
 import { runId, runKey, runRelDir, type RunSpec } from '../../experiments/record.ts';
 import { buildReport, loadSweepDir } from '../../experiments/report.ts';
-import { CorruptRunRecordError, readRunRecord } from '../../experiments/run.ts';
+import { CorruptRunRecordError, readResumable, readRunRecord } from '../../experiments/run.ts';
 import { isTerminal, PoolLimitError, RunPool, type PoolEvent, type Submission } from '../../experiments/run_pool.ts';
-import { findRunDirs, type SweepPlan } from '../../experiments/sweep.ts';
+import { findRunDirs, planRuns, type SweepPlan } from '../../experiments/sweep.ts';
 import { getVariant } from '../../experiments/variants.ts';
 import { openApiDocument, RUN_REQUEST_SCHEMA, SWEEP_REQUEST_SCHEMA, type RunRequest, type SweepRequest } from './openapi.ts';
 import { safeSegments, within } from './paths.ts';
@@ -112,6 +112,22 @@ function protocolOf(preset: 'paper' | 'quick' | undefined, overrides: ProtocolOv
   return resolveProtocol(preset === 'quick' ? QUICK_PRESET.protocol : PAPER_PROTOCOL, overrides ?? {});
 }
 
+/**
+ * Refuses (409) a submission whose runs the results directory already holds under another
+ * protocol: the sweep would stop on them, in words meant for the command line.
+ */
+function checkNoConflict(o: ApiOptions, plan: SweepPlan, protocol: Protocol): void {
+  for (const spec of planRuns(plan)) {
+    const rec = readResumable(join(o.resultsDir, runRelDir(spec)), () => {});
+    if (!rec || JSON.stringify(rec.protocol) === JSON.stringify(protocol)) continue;
+    const differ = Object.keys(protocol).filter((k) => JSON.stringify(rec.protocol[k as keyof Protocol]) !== JSON.stringify(protocol[k as keyof Protocol]));
+    throw new ApiError(
+      409,
+      `run ${runKey(spec)}: the results directory holds it trained with another protocol (${differ.map((k) => `${k} ${JSON.stringify(rec.protocol[k as keyof Protocol])}`).join(', ')}); submit it with that protocol, or another seed`,
+    );
+  }
+}
+
 /** One run: the queue's job validator checks it (names against the data and tables) and makes it canonical. */
 function submitRun(o: ApiOptions, body: RunRequest, client: string): Submission {
   const job = validateJob(runJob({ positive: false, ...body.spec } as RunSpec, protocolOf(body.preset, body.protocol)), o.dataDir);
@@ -125,6 +141,7 @@ function submitRun(o: ApiOptions, body: RunRequest, client: string): Submission 
     positive: s.positive,
     ...(s.lambda !== undefined ? { lambdas: { [s.variant]: [s.lambda] } } : {}),
   };
+  checkNoConflict(o, plan, job.protocol);
   return o.pool.submit('run', plan, job.protocol, body.preset ?? 'paper', client);
 }
 
@@ -149,6 +166,7 @@ function submitSweep(o: ApiOptions, body: SweepRequest, client: string): Submiss
     positive: body.positive ?? false,
     ...(body.lambdas ? { lambdas: Object.fromEntries(variants.map((v) => [v.name, body.lambdas!])) } : {}),
   };
+  checkNoConflict(o, plan, protocol);
   return o.pool.submit('sweep', plan, protocol, body.preset ?? 'paper', client);
 }
 
