@@ -183,6 +183,17 @@ export const LABELLING_NAMES: Record<LabellingName, string> = {
   connectome: '(e) connectome modules',
 };
 
+/** The columns of the V1 population's neuron classes, after (a)–(e). */
+const CLASS_NAMES: Record<string, string> = { layer: '(f) layer', cell_type: '(g) cell type', orientation: '(h) preferred orientation' };
+
+/** (a)–(e), then any class labelling the runs recorded (the V1 population's layer, cell type, orientation). */
+function labellingColumns(rows: RunRow[]): string[] {
+  const extra = new Set<string>();
+  for (const r of rows)
+    for (const k of Object.keys(r.rec.metrics?.module_alignment?.cnm.labellings ?? {})) if (!(LABELLINGS as readonly string[]).includes(k)) extra.add(k);
+  return [...LABELLINGS, ...[...extra].sort((a, b) => Object.keys(CLASS_NAMES).indexOf(a) - Object.keys(CLASS_NAMES).indexOf(b))];
+}
+
 /** Runs with p below this count as following a labelling. */
 export const ALIGNMENT_P = 0.01;
 
@@ -196,13 +207,13 @@ interface AlignmentCell {
 }
 
 /** The CNM modules' NMI with a labelling of one finished run, with its permutation p; null where absent. */
-export function alignmentOf(rec: FinalRecord, name: LabellingName): { nmi: number; p: number } | null {
+export function alignmentOf(rec: FinalRecord, name: string): { nmi: number; p: number } | null {
   const a = rec.status === 'ok' ? rec.metrics?.module_alignment?.cnm.labellings[name] : null;
   return a ? { nmi: a.nmi, p: a.p_nmi } : null;
 }
 
 /** The cell of `rows` (one variant) for one labelling; seeds average their tasks first, so a seed counts once. */
-function alignmentCell(rows: RunRow[], name: LabellingName): AlignmentCell {
+function alignmentCell(rows: RunRow[], name: string): AlignmentCell {
   const bySeed = new Map<number, number[]>();
   let significant = 0;
   let runs = 0;
@@ -235,10 +246,11 @@ function boundedCI(values: number[], lo: number, hi: number): MeanCI | null {
  */
 export function modulesTable(g: Group, id: string, json: Record<string, unknown>): string {
   const data: Record<string, Record<string, AlignmentCell>> = {};
+  const names = labellingColumns(g.rows);
   const body = sortedVariants(g.rows).map((v) => {
     const rows = g.rows.filter((r) => r.variant === v);
     data[v] = {};
-    const tds = LABELLINGS.map((name) => {
+    const tds = names.map((name) => {
       const c = alignmentCell(rows, name);
       data[v]![name] = c;
       if (!c.nmi) return '<td>—</td>';
@@ -248,6 +260,6 @@ export function modulesTable(g: Group, id: string, json: Record<string, unknown>
     return `<tr><th scope="row">${esc(v)}</th>${tds.join('')}</tr>`;
   });
   json[id] = data;
-  const head = LABELLINGS.map((name) => `<th>${esc(LABELLING_NAMES[name])}</th>`).join('');
+  const head = names.map((name) => `<th>${esc(LABELLING_NAMES[name as LabellingName] ?? CLASS_NAMES[name] ?? name)}</th>`).join('');
   return `<table id="${id}" class="modules"><thead><tr><th>variant</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }

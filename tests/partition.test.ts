@@ -268,5 +268,30 @@ describe.runIf(haveData)('the report section on what the modules follow', () => 
     expect(row('paper').seeds).toBe(3);
     expect(row('paper').effect.estimate).toBeLessThan(0);
     expect(row('corrected').effect.estimate).toBeGreaterThan(0);
+    // an imaging field's table has the five labellings only
+    expect(Object.keys(table('paper')['W*D*C']!)).toEqual(['index_mod3', 'depth', 'spatial', 'functional', 'connectome']);
+  });
+
+  it("adds a column per neuron class that a field's runs recorded (the V1 population's layer)", async () => {
+    const { modulesTable } = await import('../experiments/tables.ts');
+    const rec = JSON.parse(readFileSync(join(GRID, 'runs/corrected/6_6_2/pdm/WsDsC/seed-1/final.json'), 'utf8'));
+    const withLayer = structuredClone(rec);
+    withLayer.metrics.module_alignment.cnm.labellings.layer = { nmi: 0.25, ari: 0.1, mi: 0.1, p_nmi: 0.001, shuffles: 1000 };
+    const row = (r: typeof rec, seed: number) => ({
+      dir: '',
+      rec: r,
+      mode: 'corrected' as const,
+      positive: false,
+      field: 'x',
+      task: 'pdm',
+      variant: 'W*D*C',
+      seed,
+    });
+    const json: Record<string, unknown> = {};
+    const html = modulesTable({ key: 'x', field: 'x', mode: 'corrected', positive: false, rows: [row(withLayer, 1), row(rec, 2)] }, 't', json);
+    expect(html).toContain('<th>(f) layer</th>');
+    const cells = json.t as Record<string, Record<string, { seedValues: number[] }>>;
+    expect(cells['W*D*C']!.layer!.seedValues).toEqual([0.25]); // only the run that recorded it
+    expect(Object.keys(cells['W*D*C']!)).toEqual(['index_mod3', 'depth', 'spatial', 'functional', 'connectome', 'layer']);
   });
 });
