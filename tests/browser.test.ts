@@ -572,4 +572,44 @@ describe.skipIf(!haveChromium)('the workbench training on the server', () => {
       await (backend as Promise<Backend> | null)?.then((b) => b.destroy());
     }
   }, 300_000);
+
+  it("asks for the API's bearer token, refuses a wrong one, and trains on the server with the right one", async () => {
+    const results = mkdtempSync(join(tmpdir(), 'crnn-browser-token-'));
+    let backend: Promise<Backend> | null = null;
+    const engine = () => (backend ??= createNodeBackend());
+    const pool = new RunPool({ out: results, dataDir: DATA, backend: engine });
+    const info = async () => ({ backend: (await engine()).describe() });
+    const token = 'browser-test-token-0123456789';
+    const api = { pool, dataDir: DATA, resultsDir: results, token, info };
+    const app = await startServer({ webDir: resolve('dist/web'), dataDir: DATA, resultsDir: results, host: '127.0.0.1', port: 0, api });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+      await page.goto(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/#train`);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+      await page.waitForSelector('#t-token-label:not([hidden])', { timeout: 60_000 });
+      const serverOption = () => page.$eval('#t-where', (s) => (s as HTMLSelectElement).options[1]!.disabled);
+      expect(await serverOption()).toBe(true);
+      await page.fill('#t-token', 'wrong-token-0123456789');
+      await page.dispatchEvent('#t-token', 'change');
+      await page.waitForFunction(() => /refused this token/.test(document.querySelector('#train-status')!.textContent ?? ''));
+      expect(await serverOption()).toBe(true);
+      await page.fill('#t-token', token);
+      await page.dispatchEvent('#t-token', 'change');
+      await page.waitForFunction(() => !(document.querySelector('#t-where') as HTMLSelectElement).options[1]!.disabled);
+      for (const [k, v] of Object.entries(KNOBS)) await page.fill(`#t-${k}`, String(v));
+      await page.selectOption('#t-where', 'the server');
+      await page.click('#train-start');
+      await page.waitForFunction(() => window.workbench.run?.done, null, { timeout: 280_000 });
+      const run = (await page.evaluate(() => window.workbench.run))!;
+      expect(run.error).toBeNull();
+      expect(run.record!.status).toBe('ok');
+      expect(await page.evaluate(() => sessionStorage.getItem('cortical-rnn-token'))).toBe(token);
+    } finally {
+      await browser.close();
+      await pool.close();
+      await app.close();
+      await (backend as Promise<Backend> | null)?.then((b) => b.destroy());
+    }
+  }, 300_000);
 });

@@ -11,12 +11,32 @@ import type { RunObserver } from '../experiments/lifecycle.ts';
 import type { FinalRecord, RunSpec } from '../experiments/record.ts';
 
 const API = '/api/v1';
+const TOKEN_KEY = 'cortical-rnn-token';
 
-/** The server's engine, or why the workbench cannot train there (no API, or one behind a token). */
-export async function serverEngine(): Promise<{ engine: string } | { why: string }> {
+/** The API's bearer token, kept for this tab only (sessionStorage), or none. */
+let token: string | null = sessionStorage.getItem(TOKEN_KEY);
+
+/** Sets (or, empty, clears) the token sent with every API request of this page. */
+export function setServerToken(t: string): void {
+  token = t.trim() || null;
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** fetch, with the bearer token when one is set. */
+function api(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${API}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) } });
+}
+
+/** The server's engine, or why the workbench cannot train there (no API, or a token it lacks). */
+export async function serverEngine(): Promise<{ engine: string } | { why: string; needsToken?: boolean }> {
   try {
-    const res = await fetch(`${API}/info`);
-    if (res.status === 401) return { why: "the server's API needs a bearer token (serve --token): train there from the Python client or curl" };
+    const res = await api('/info');
+    if (res.status === 401)
+      return {
+        why: token ? "the server refused this token (serve --token's)" : "the server's API needs its bearer token (serve --token): enter it",
+        needsToken: true,
+      };
     if (!res.ok) return { why: 'this server has no API (start it with --results DIR)' };
     return { engine: String(((await res.json()) as { backend?: unknown }).backend) };
   } catch {
@@ -33,14 +53,15 @@ async function json<T>(res: Promise<Response>): Promise<T> {
 }
 
 async function weights(key: string, name: string): Promise<Float64Array> {
-  const r = await fetch(`${API}/runs/${encodeURIComponent(key)}/weights/${encodeURIComponent(name)}`);
+  const r = await api(`/runs/${encodeURIComponent(key)}/weights/${encodeURIComponent(name)}`);
   if (!r.ok) throw new Error(`${name}: expected the run's weights from the server, got HTTP ${r.status}`);
   return toFloat64(parseNpy(new Uint8Array(await r.arrayBuffer()), name));
 }
 
 /** The events of a stream, parsed as they arrive (the server ends it after the last). */
-async function* events(url: string): AsyncGenerator<{ event: string; data: Record<string, unknown> }> {
-  const res = await fetch(url);
+async function* events(path: string): AsyncGenerator<{ event: string; data: Record<string, unknown> }> {
+  const url = `${API}${path}`;
+  const res = await api(path);
   if (!res.ok || !res.body) throw new Error(`${url}: expected an event stream, got HTTP ${res.status}`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
@@ -91,16 +112,14 @@ function requestOf(spec: RunSpec, p: Protocol): unknown {
  */
 export async function trainOnServer(spec: RunSpec, protocol: Protocol, observer: RunObserver): Promise<void> {
   const body = JSON.stringify(requestOf(spec, protocol));
-  const sub = await json<{ submission: string; runs: string[] }>(
-    fetch(`${API}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
-  );
+  const sub = await json<{ submission: string; runs: string[] }>(api('/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
   const key = sub.runs[0]!;
   const finish = async () => {
-    const rec = await json<FinalRecord>(fetch(`${API}/runs/${encodeURIComponent(key)}`));
+    const rec = await json<FinalRecord>(api(`/runs/${encodeURIComponent(key)}`));
     observer.onFinish?.(rec, rec.status === 'ok' ? await weights(key, 'params_final/W_rec.npy') : null);
   };
   try {
-    for await (const e of events(`${API}/submissions/${sub.submission}/events`)) {
+    for await (const e of events(`/submissions/${sub.submission}/events`)) {
       if (e.event === 'run-started') observer.onStart?.(await weights(key, 'W_rec_init.npy'));
       else if (e.event === 'step') await observer.onStep?.(e.data as unknown as StepInfo);
       else if (e.event === 'epoch') {
@@ -113,7 +132,7 @@ export async function trainOnServer(spec: RunSpec, protocol: Protocol, observer:
     }
     throw new Error("the server's event stream ended before the run did");
   } catch (e) {
-    await fetch(`${API}/submissions/${sub.submission}`, { method: 'DELETE' }).catch(() => {});
+    await api(`/submissions/${sub.submission}`, { method: 'DELETE' }).catch(() => {});
     throw e;
   }
 }

@@ -16,7 +16,7 @@ import { analyseTrainedRun } from '../experiments/trained_analysis.ts';
 import { taskNames } from '../tasks/index.ts';
 import { fieldContextOf, listFields } from './data.ts';
 import { chanceLevel, gpuBackend, showNetwork } from './state.ts';
-import { serverEngine, trainOnServer } from './server_run.ts';
+import { serverEngine, setServerToken, trainOnServer } from './server_run.ts';
 import { colourBar, heatmap, heatScale, lineChart } from './plots.ts';
 import { $, download, el } from './dom.ts';
 import type { FrameStats } from './connectome3d.ts';
@@ -143,6 +143,8 @@ function formControls(fieldNames: string[]): HTMLLabelElement[] {
     select('t-mode', 'mode', ['corrected', 'paper'], 'corrected'),
     // the server: its API trains the run on its engine, this page follows the events
     select('t-where', 'run on', ['this browser', 'the server'], 'this browser'),
+    // shown when the server's API asks for its bearer token
+    el('label', { id: 't-token-label', textContent: 'server token', hidden: true }, [el('input', { id: 't-token', type: 'password', autocomplete: 'off' })]),
     // auto: one dispatch per time step on software adapters, one for all steps on GPUs (engine/gpu/rnn_design.ts)
     select('t-design', 'RNN kernels', ['auto', 'per-step', 'persistent'], 'auto'),
     ...KNOBS.map((k) => el('label', { textContent: k.label }, [el('input', { id: `t-${k.key}`, type: 'number', value: k.value, step: k.step ?? 'any' })])),
@@ -418,13 +420,28 @@ function showFailure(e: unknown, live: LiveRun, status: HTMLElement): void {
   if (e instanceof NonFiniteError) status.textContent = `diverged: ${e.message}`;
 }
 
-/** The "run on the server" choice, offered when the server's API answers (else greyed, with why). */
+/**
+ * The "run on the server" choice, offered when the server's API answers (else greyed, with
+ * why); a token field appears when the API asks for its bearer token.
+ */
 async function offerServer(): Promise<boolean> {
   const where = await serverEngine();
   const option = $<HTMLSelectElement>('#t-where').options[1]!;
   option.disabled = 'why' in where;
   option.title = 'why' in where ? where.why : `trains on ${where.engine}`;
+  $('#t-token-label').hidden = !('needsToken' in where && where.needsToken) && !$<HTMLInputElement>('#t-token').value;
   return !option.disabled;
+}
+
+/** A token typed in: kept for this tab, and the server offered again with it. */
+function onToken(ui: TrainUi, localOk: boolean): void {
+  $<HTMLInputElement>('#t-token').onchange = async (e) => {
+    setServerToken((e.target as HTMLInputElement).value);
+    const server = await offerServer();
+    if (server && !localOk) $<HTMLSelectElement>('#t-where').value = 'the server';
+    if (server || localOk) ui.start.disabled = false;
+    ui.status.textContent = server ? 'the server accepted the token' : $<HTMLSelectElement>('#t-where').options[1]!.title;
+  };
 }
 
 export async function initTrain(): Promise<void> {
@@ -449,15 +466,16 @@ export async function initTrain(): Promise<void> {
     (e: unknown) => (e as Error).message,
   );
   const server = await offerServer();
+  onToken(ui, local === null);
   if (local !== null) {
     status.textContent = server ? `${local} · this page trains on the server instead` : local;
     status.className = server ? 'muted' : 'bad';
-    if (!server) return;
     const where = $<HTMLSelectElement>('#t-where');
-    where.value = 'the server';
     where.options[0]!.disabled = true;
+    if (server) where.value = 'the server';
   }
-  start.disabled = false;
+  // without a local adapter, Train waits for the server (a token typed in may open it)
+  start.disabled = local !== null && !server;
   const controls = runControls(pause, stop);
   const files = runFiles(ui);
 
