@@ -15,7 +15,8 @@ const ENTRY_POINTS = new Set(['index.ts', 'engine.ts']);
 type Owner = 'cpu' | 'gpu' | 'neutral';
 
 function ownerOf(file: string): Owner {
-  if (file.startsWith('cpu/') || file === 'regularizers/cpu.ts') return 'cpu';
+  // regularizers/probe.ts: the probe estimator's float64 reference, built on regularizers/cpu.ts
+  if (file.startsWith('cpu/') || file === 'regularizers/cpu.ts' || file === 'regularizers/probe.ts') return 'cpu';
   if (file.startsWith('gpu/') || file === 'regularizers/gpu.ts' || file === 'expm/gpu.ts') return 'gpu';
   return 'neutral';
 }

@@ -79,6 +79,12 @@ function signOf(w: number): number {
 /** Normalised communicability of |W| (or of any nonnegative matrix): A, s, M, expm(M), C. */
 export function communicability(W: ArrayLike<number>, n: number, opts?: StrengthOptions): Communicability {
   checkSquare(W, n, 'communicability');
+  const { A, sRaw, s, floored, d } = strengths(W, n, opts);
+  return normalizedCommunicability(A, sRaw, s, floored, d, n);
+}
+
+/** A = |W|, its column sums, the strengths used (eps added, floored at s_min) and d = s^-½. */
+export function strengths(W: ArrayLike<number>, n: number, opts?: StrengthOptions): Pick<Communicability, 'A' | 'sRaw' | 's' | 'floored' | 'd'> {
   const sMin = floorOf(opts);
   const eps = opts?.eps ?? 0;
   const A = new Float64Array(n * n);
@@ -96,7 +102,7 @@ export function communicability(W: ArrayLike<number>, n: number, opts?: Strength
     } else s[j] = v;
     d[j] = 1 / Math.sqrt(s[j]!);
   }
-  return normalizedCommunicability(A, sRaw, s, floored, d, n);
+  return { A, sRaw, s, floored, d };
 }
 
 /**
@@ -105,11 +111,19 @@ export function communicability(W: ArrayLike<number>, n: number, opts?: Strength
  * module comment). G_C is not modified.
  */
 export function backpropCommunicability(comm: Communicability, GC: ArrayLike<number>): Float64Array {
-  const { n, M, s, d, floored } = comm;
+  const { n, M } = comm;
   checkSquare(GC, n, 'backpropCommunicability');
   const G = Float64Array.from(GC);
   for (let i = 0; i < n; i++) G[i * n + i] = 0;
-  const GM = expmFrechetAdjoint(M, G, n).grad;
+  return backpropNormalisation(comm, expmFrechetAdjoint(M, G, n).grad);
+}
+
+/**
+ * Back-propagates ∂R/∂M through the normalisation M = diag(s)^-½ A diag(s)^-½ and the column
+ * sums s (floored strengths pass no gradient) to ∂R/∂A.
+ */
+export function backpropNormalisation(comm: Pick<Communicability, 'n' | 'M' | 's' | 'd' | 'floored'>, GM: Float64Array): Float64Array {
+  const { n, M, s, d, floored } = comm;
   const rowP = new Float64Array(n);
   const colP = new Float64Array(n);
   for (let a = 0; a < n; a++) {
@@ -129,7 +143,7 @@ export function backpropCommunicability(comm: Communicability, GC: ArrayLike<num
 }
 
 /** dR/dW = G_A ∘ sign(W), in place on G_A. */
-function throughAbs(GA: Float64Array, W: ArrayLike<number>): Float64Array {
+export function throughAbs(GA: Float64Array, W: ArrayLike<number>): Float64Array {
   for (let k = 0; k < GA.length; k++) GA[k] = GA[k]! * signOf(W[k]!);
   return GA;
 }
