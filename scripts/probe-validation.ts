@@ -26,7 +26,7 @@ function validate(name: string, W: Float64Array, D: Float64Array, n: number, ps:
   let t = performance.now();
   const exact = wdc(W, D, n, { lambda });
   const exactMs = performance.now() - t;
-  const gNorm = Math.hypot(...exact.grad);
+  const gNorm = Math.sqrt(exact.grad.reduce((x, g) => x + g * g, 0));
   const rows = ps.map((p) => {
     const rng = new Rng(1, `probe-validation:${name}:${p}`);
     const values: number[] = [];
@@ -68,5 +68,5 @@ const trained = toFloat64(readNpyFile('docs/results/6_6_2/runs/corrected/6_6_2/p
 out.push(validate('6_6_2 W*D*C trained (corrected, pdm, seed 1)', trained, Dr, f.n, [1, 4, 16, 64], 100));
 const v1 = prepareField(a.data!, 'v1l234');
 const k = 1000;
-out.push(validate('v1l234 W* (seed 1), first 1,000 neurons', block(wStarDraw(v1, 1), v1.n, k), block(v1.realD('corrected'), v1.n, k), k, [4, 16], 20));
+out.push(validate('v1l234 W* (seed 1), first 1,000 neurons', block(wStarDraw(v1, 1), v1.n, k), block(v1.realD('corrected'), v1.n, k), k, [4, 16], 10));
 if (a.out) writeFileSync(a.out, JSON.stringify({ lambda, results: out }, null, 2) + '\n');
