@@ -3,7 +3,7 @@
  * responses; 2,115 have an EM position. synapses.csv lists directed pairs (pre, post) by `id`
  * with the summed synapse size; per-pair counts were not released.
  */
-import { columnIndex, idColumn, intColumn, numberColumn, parseCsv, stringColumn } from './csv.ts';
+import { columnIndex, idColumn, intColumn, numberColumn, parseCsv, stringColumn, type CsvTable } from './csv.ts';
 import { DataError } from './errors.ts';
 import { toSource, type DataSource } from './source.ts';
 
@@ -35,9 +35,36 @@ export interface V1Set {
 
 export function loadV1L234(data: string | DataSource): V1Set {
   const src = toSource(data);
-  const nf = `${V1_DIR}/neurons.csv`;
-  const t = parseCsv(src.readText(nf), `${src.root}/${nf}`);
+  const read = (name: string) => parseCsv(src.readText(`${V1_DIR}/${name}`), `${src.root}/${V1_DIR}/${name}`);
+  const t = read('neurons.csv');
   const n = t.rows.length;
+  const order = idOrder(t, n);
+  const byId = <T>(col: ArrayLike<T>, make: (len: number) => { [k: number]: T }) => {
+    const out = make(n);
+    for (let i = 0; i < n; i++) out[i] = col[order[i]!]!;
+    return out;
+  };
+  const nucleus = idColumn(t, 'nucleus_id', true);
+  columnIndex(t, 'layer');
+  return {
+    n,
+    session: Int32Array.from(byId(intColumn(t, 'session'), (len) => new Float64Array(len)) as Float64Array),
+    scanIdx: Int32Array.from(byId(intColumn(t, 'scan_idx'), (len) => new Float64Array(len)) as Float64Array),
+    unitId: Int32Array.from(byId(intColumn(t, 'unit_id'), (len) => new Float64Array(len)) as Float64Array),
+    nucleusId: byId(nucleus, (len) => new Array<string | null>(len)) as (string | null)[],
+    layer: byId(stringColumn(t, 'layer'), (len) => new Array<string>(len)) as string[],
+    cellType: byId(stringColumn(t, 'cell_type'), (len) => new Array<string>(len)) as string[],
+    tuningType: byId(stringColumn(t, 'tuning_type'), (len) => new Array<string>(len)) as string[],
+    prefOri: Int32Array.from(byId(intColumn(t, 'pref_ori'), (len) => new Float64Array(len)) as Float64Array),
+    osi: byId(numberColumn(t, 'osi'), (len) => new Float64Array(len)) as Float64Array,
+    ...readPositions(t, order),
+    synapses: readV1Synapses(read('synapses.csv'), n),
+    responses: readResponses(read('responses.csv'), n),
+  };
+}
+
+/** The row of each neuron id in neurons.csv; ids must be 0..N−1, each once. */
+function idOrder(t: CsvTable, n: number): Int32Array {
   const id = intColumn(t, 'id');
   const order = new Int32Array(n).fill(-1);
   for (let r = 0; r < n; r++) {
@@ -47,11 +74,12 @@ export function loadV1L234(data: string | DataSource): V1Set {
       throw new DataError(t.source, `line ${t.lines[r]}, field "id"`, `a unique neuron id (${i} is already on line ${t.lines[order[i]!]})`, String(i));
     order[i] = r;
   }
-  const byId = <T>(col: ArrayLike<T>, make: (len: number) => { [k: number]: T }) => {
-    const out = make(n);
-    for (let i = 0; i < n; i++) out[i] = col[order[i]!]!;
-    return out;
-  };
+  return order;
+}
+
+/** Voxel positions by id: all three coordinates or none (NaN) per neuron. */
+function readPositions(t: CsvTable, order: Int32Array): Pick<V1Set, 'positionsVox' | 'hasPosition' | 'positionCount'> {
+  const n = order.length;
   const xyz = ['x_vox', 'y_vox', 'z_vox'].map((c) => numberColumn(t, c, true));
   const positionsVox = new Float64Array(n * 3);
   const hasPosition = new Uint8Array(n);
@@ -68,11 +96,11 @@ export function loadV1L234(data: string | DataSource): V1Set {
       positionCount++;
     }
   }
-  const nucleus = idColumn(t, 'nucleus_id', true);
-  columnIndex(t, 'layer');
+  return { positionsVox, hasPosition, positionCount };
+}
 
-  const sf = `${V1_DIR}/synapses.csv`;
-  const s = parseCsv(src.readText(sf), `${src.root}/${sf}`);
+/** synapses.csv: directed pairs pre → post by id, each id a neuron of neurons.csv. */
+function readV1Synapses(s: CsvTable, n: number): V1Set['synapses'] {
   const pre = Int32Array.from(intColumn(s, 'pre'));
   const post = Int32Array.from(intColumn(s, 'post'));
   const size = numberColumn(s, 'size');
@@ -84,9 +112,11 @@ export function loadV1L234(data: string | DataSource): V1Set {
       if (v < 0 || v >= n) throw new DataError(s.source, `line ${s.lines[r]}, field "${name}"`, `a neuron id in [0, ${n}) (N from neurons.csv)`, String(v));
     }
   }
+  return { pre, post, size };
+}
 
-  const rf = `${V1_DIR}/responses.csv`;
-  const rt = parseCsv(src.readText(rf), `${src.root}/${rf}`);
+/** responses.csv: exactly one rate per neuron and direction, [N, 16]. */
+function readResponses(rt: CsvTable, n: number): Float64Array {
   const rid = intColumn(rt, 'id');
   const dir = intColumn(rt, 'direction');
   const rate = numberColumn(rt, 'rate');
@@ -101,34 +131,16 @@ export function loadV1L234(data: string | DataSource): V1Set {
       throw new DataError(rt.source, `line ${rt.lines[r]}`, `one row per (id, direction); (${i}, ${d}) repeats`);
     responses[i * V1_DIRECTIONS + d] = rate[r]!;
   }
-  for (let k = 0; k < responses.length; k++) {
-    if (Number.isNaN(responses[k]!)) {
-      throw new DataError(
-        rt.source,
-        null,
-        `a response for every neuron and direction (N = ${n} from neurons.csv)`,
-        `none for id ${Math.floor(k / V1_DIRECTIONS)}, direction ${k % V1_DIRECTIONS}`,
-      );
-    }
+  const missing = responses.findIndex((x) => Number.isNaN(x));
+  if (missing >= 0) {
+    throw new DataError(
+      rt.source,
+      null,
+      `a response for every neuron and direction (N = ${n} from neurons.csv)`,
+      `none for id ${Math.floor(missing / V1_DIRECTIONS)}, direction ${missing % V1_DIRECTIONS}`,
+    );
   }
-
-  return {
-    n,
-    session: Int32Array.from(byId(intColumn(t, 'session'), (len) => new Float64Array(len)) as Float64Array),
-    scanIdx: Int32Array.from(byId(intColumn(t, 'scan_idx'), (len) => new Float64Array(len)) as Float64Array),
-    unitId: Int32Array.from(byId(intColumn(t, 'unit_id'), (len) => new Float64Array(len)) as Float64Array),
-    nucleusId: byId(nucleus, (len) => new Array<string | null>(len)) as (string | null)[],
-    layer: byId(stringColumn(t, 'layer'), (len) => new Array<string>(len)) as string[],
-    cellType: byId(stringColumn(t, 'cell_type'), (len) => new Array<string>(len)) as string[],
-    tuningType: byId(stringColumn(t, 'tuning_type'), (len) => new Array<string>(len)) as string[],
-    prefOri: Int32Array.from(byId(intColumn(t, 'pref_ori'), (len) => new Float64Array(len)) as Float64Array),
-    osi: byId(numberColumn(t, 'osi'), (len) => new Float64Array(len)) as Float64Array,
-    positionsVox,
-    hasPosition,
-    positionCount,
-    synapses: { pre, post, size },
-    responses,
-  };
+  return responses;
 }
 
 /**

@@ -134,6 +134,78 @@ export async function evaluate(trainer: RnnTrainer, sets: Dataset[], batchSize =
   return acc.map((a) => ({ accuracy: a.total ? a.correct / a.total : NaN, loss: a.weight ? a.loss / a.weight : NaN }));
 }
 
+/** One network's running totals over an epoch. */
+interface EpochSums {
+  loss: number;
+  ce: number;
+  reg: number;
+  n: number;
+  correct: number;
+  total: number;
+}
+
+/** Adds one step's results to each live network's totals (marking the diverged) and calls its onStep. */
+async function tallyStep(
+  networks: TrainNetwork[],
+  results: NetworkResult[],
+  sums: EpochSums[],
+  stepResults: Awaited<ReturnType<RnnTrainer['step']>>,
+  batchList: Batch[],
+  nOut: number,
+  step: number,
+  epoch: number,
+): Promise<void> {
+  for (let k = 0; k < networks.length; k++) {
+    if (results[k]!.diverged) continue;
+    const r = stepResults[k]!;
+    if (r.diverged) {
+      results[k]!.diverged = r.diverged;
+      continue;
+    }
+    const c = countCorrect(r.logits!, batchList[k]!, nOut);
+    const s = sums[k]!;
+    s.correct += c.correct;
+    s.total += c.total;
+    s.loss += r.loss;
+    s.ce += r.ce;
+    s.reg += r.reg;
+    s.n++;
+    results[k]!.steps = step;
+    await networks[k]!.onStep?.({ step, epoch, loss: r.loss, ce: r.ce, reg: r.reg });
+  }
+}
+
+/** Each live network's EpochInfo (with its evaluation), kept in its history, and its onEpoch called. */
+async function endEpoch(
+  trainer: RnnTrainer,
+  networks: TrainNetwork[],
+  results: NetworkResult[],
+  sums: EpochSums[],
+  e: { epoch: number; step: number; seconds: number; evals: { accuracy: number; loss: number }[] | null; snapshots?: boolean },
+): Promise<void> {
+  const params = await trainer.getAllParams();
+  for (let k = 0; k < networks.length; k++) {
+    if (results[k]!.diverged) continue;
+    const s = sums[k]!;
+    const info: EpochInfo = {
+      epoch: e.epoch,
+      step: e.step,
+      meanLoss: s.loss / s.n,
+      meanCe: s.ce / s.n,
+      meanReg: s.reg / s.n,
+      trainAccuracy: s.total ? s.correct / s.total : NaN,
+      seconds: e.seconds,
+    };
+    if (e.evals) {
+      info.evalAccuracy = e.evals[k]!.accuracy;
+      info.evalLoss = e.evals[k]!.loss;
+    }
+    results[k]!.history.push(info);
+    if (e.snapshots) results[k]!.snapshots.push(params[k]!.W_rec);
+    await networks[k]!.onEpoch?.(info, params[k]!.W_rec);
+  }
+}
+
 /** Trains K networks side by side; returns the trainer (for evaluation and weights) and each network's result. */
 export async function trainNetworks(
   backend: Backend,
@@ -141,7 +213,6 @@ export async function trainNetworks(
   networks: TrainNetwork[],
   opts: TrainOptions = {},
 ): Promise<{ trainer: RnnTrainer; results: NetworkResult[] }> {
-  const K = networks.length;
   const batchSize = opts.batchSize ?? 128;
   const nTrain = networks[0]!.splits.train.nTrials;
   if (networks.some((m) => m.splits.train.nTrials !== nTrain)) {
@@ -167,7 +238,7 @@ export async function trainNetworks(
     for (let epoch = 0; epoch < epochs && step < maxSteps && live(); epoch++) {
       const t0 = Date.now();
       const order = networks.map((m, k) => batchOrder(m.splits.train, batchSize, rngs[k]!.fork(`epoch-${epoch}`)));
-      const sums = networks.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
+      const sums: EpochSums[] = networks.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
       const nBatches = order[0]!.length;
       const gather = (b: number) => networks.map((m, k) => gatherBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
       let next = nBatches > 0 ? gather(0) : [];
@@ -179,49 +250,12 @@ export async function trainNetworks(
         if (b + 1 < nBatches) next = gather(b + 1);
         const stepResults = await pending;
         step++;
-        for (let k = 0; k < K; k++) {
-          if (results[k]!.diverged) continue;
-          const r = stepResults[k]!;
-          if (r.diverged) {
-            results[k]!.diverged = r.diverged;
-            continue;
-          }
-          const c = countCorrect(r.logits!, batchList[k]!, cfg.nOut);
-          const s = sums[k]!;
-          s.correct += c.correct;
-          s.total += c.total;
-          s.loss += r.loss;
-          s.ce += r.ce;
-          s.reg += r.reg;
-          s.n++;
-          results[k]!.steps = step;
-          await networks[k]!.onStep?.({ step, epoch: epoch + 1, loss: r.loss, ce: r.ce, reg: r.reg });
-        }
+        await tallyStep(networks, results, sums, stepResults, batchList, cfg.nOut, step, epoch + 1);
       }
       const seconds = (Date.now() - t0) / 1000;
       if (!live()) break;
       const evals = evalEach ? await evaluate(trainer, evalSets as Dataset[], batchSize) : null;
-      const params = await trainer.getAllParams();
-      for (let k = 0; k < K; k++) {
-        if (results[k]!.diverged) continue;
-        const s = sums[k]!;
-        const info: EpochInfo = {
-          epoch: epoch + 1,
-          step,
-          meanLoss: s.loss / s.n,
-          meanCe: s.ce / s.n,
-          meanReg: s.reg / s.n,
-          trainAccuracy: s.total ? s.correct / s.total : NaN,
-          seconds,
-        };
-        if (evals) {
-          info.evalAccuracy = evals[k]!.accuracy;
-          info.evalLoss = evals[k]!.loss;
-        }
-        results[k]!.history.push(info);
-        if (opts.snapshots) results[k]!.snapshots.push(params[k]!.W_rec);
-        await networks[k]!.onEpoch?.(info, params[k]!.W_rec);
-      }
+      await endEpoch(trainer, networks, results, sums, { epoch: epoch + 1, step, seconds, evals, snapshots: opts.snapshots });
     }
   } catch (e) {
     trainer.dispose();
