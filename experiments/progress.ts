@@ -69,3 +69,9 @@ export class Progress {
     this.stream.write(`${this.o.label} ${summary} (${formatDuration((Date.now() - this.t0) / 1000)})\n`);
   }
 }
+
+/** An epoch's summary as plain JSON (an event's or a job's progress data; no evaluation: null). */
+export function epochData(e: EpochInfo): Record<string, number | null> {
+  const { epoch, step, meanLoss, meanCe, meanReg, trainAccuracy, seconds } = e;
+  return { epoch, step, meanLoss, meanCe, meanReg, trainAccuracy, evalAccuracy: e.evalAccuracy ?? null, seconds };
+}

@@ -16,6 +16,7 @@ import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { makeDir } from './files.ts';
 import { runGroup } from './run.ts';
 import type { RunObserver } from './lifecycle.ts';
+import { epochData } from './progress.ts';
 import { runId, runRelDir } from './record.ts';
 import { doneRun, protocolMismatch, readManifest } from './sweep.ts';
 import { batchSizeFor, nextBatch } from './batch_plan.ts';
@@ -334,17 +335,6 @@ function jobProgress(job: Job<RunJob>): RunObserver {
   const send = (data: Record<string, unknown>) => void job.updateProgress(data).catch(() => {});
   return {
     onStep: (s) => send({ kind: 'step', step: s.step, epoch: s.epoch, loss: s.loss, ce: s.ce, reg: s.reg }),
-    onEpoch: (e) =>
-      send({
-        kind: 'epoch',
-        epoch: e.epoch,
-        step: e.step,
-        meanLoss: e.meanLoss,
-        meanCe: e.meanCe,
-        meanReg: e.meanReg,
-        trainAccuracy: e.trainAccuracy,
-        evalAccuracy: e.evalAccuracy ?? null,
-        seconds: e.seconds,
-      }),
+    onEpoch: (e) => send({ kind: 'epoch', ...epochData(e) }),
   };
 }

@@ -11,6 +11,7 @@ import type { RunObserver } from './lifecycle.ts';
 import type { Protocol } from './protocol.ts';
 import { runId, runKey, type FinalRecord, type RunSpec } from './record.ts';
 import { protocolSteps } from './setup.ts';
+import { epochData } from './progress.ts';
 import { planRuns, sweep, type SweepPlan } from './sweep.ts';
 import { queueSweep } from './queue_coordinator.ts';
 import type { QueueUrl } from './queue_redis.ts';
@@ -323,17 +324,7 @@ export class RunPool {
           eta_s: perStep === null ? null : perStep * (totalSteps - s.step),
         });
       },
-      onEpoch: (e) =>
-        emit('epoch', {
-          epoch: e.epoch,
-          step: e.step,
-          meanLoss: e.meanLoss,
-          meanCe: e.meanCe,
-          meanReg: e.meanReg,
-          trainAccuracy: e.trainAccuracy,
-          evalAccuracy: e.evalAccuracy ?? null,
-          seconds: e.seconds,
-        }),
+      onEpoch: (e) => emit('epoch', epochData(e)),
       onFinish: (rec: FinalRecord) => emit('run-done', { status: rec.status, accuracy: rec.accuracy, divergence: rec.divergence }),
     };
   }

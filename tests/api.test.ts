@@ -7,71 +7,35 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../cli/serve/server.ts';
 import { openApiDocument } from '../cli/serve/openapi.ts';
-import { createNodeBackend } from '../engine/node.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
-import { RunPool } from '../experiments/run_pool.ts';
 import { forgedJobs } from './helpers/forged_jobs.ts';
+import { readEvents, startApiServer, type ApiServer, type SseEvent } from './helpers/api_server.ts';
 
 const DATA = resolve('../shared/data');
 const haveData = existsSync(join(DATA, 'microns-fields', '5_3_4'));
 const TOKEN = 'test-token-0123456789abcdef';
 /** A tiny quick-preset protocol, as the API takes it and as `train` takes it in flags. */
 const TINY = { epochs: 1, steps: 2, trainTrials: 128, testTrials: 64, valTrials: 64, batchSize: 64, nNull: 2, nMatched: 2 };
-const TINY_FLAGS = [
-  '--quick',
-  '--epochs',
-  '1',
-  '--steps',
-  '2',
-  '--train-trials',
-  '128',
-  '--test-trials',
-  '64',
-  '--val-trials',
-  '64',
-  '--batch-size',
-  '64',
-  '--n-null',
-  '2',
-  '--n-matched',
-  '2',
-];
+/** The same protocol as `train`'s flags (camelCase keys as kebab-case flags). */
+const TINY_FLAGS = ['--quick', ...Object.entries(TINY).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v)])];
 const SPEC = { field: '5_3_4', task: 'gonogo', variant: 'W*D*C', seed: 1, mode: 'corrected' };
 const KEY = 'corrected.5_3_4.gonogo.WsDsC.seed-1';
 
-interface Event {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads an SSE stream to its end (the server closes it after the last event). */
-async function events(url: string, headers: Record<string, string> = {}): Promise<Event[]> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
-  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const text = await res.text();
-  return text
-    .split('\n\n')
-    .filter((b) => b.startsWith('id:'))
-    .map((b) => {
-      const f = Object.fromEntries(b.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-      return { id: Number(f.id), event: f.event!, data: JSON.parse(f.data!) as Record<string, unknown> };
-    });
+/** An SSE stream read to its end, with the token. */
+async function events(url: string, headers: Record<string, string> = {}): Promise<SseEvent[]> {
+  const r = await readEvents(url, { authorization: `Bearer ${TOKEN}`, ...headers });
+  expect(r.contentType).toMatch(/^text\/event-stream/);
+  return r.events;
 }
 
 describe.runIf(haveData)('the HTTP API', () => {
   const root = mkdtempSync(join(tmpdir(), 'crnn-api-'));
   const results = join(root, 'results');
-  let app: FastifyInstance;
+  let server: ApiServer;
   let base: string;
-  let backend: Promise<Backend> | null = null;
-  const engine = () => (backend ??= createNodeBackend());
-  const pool = new RunPool({ out: results, dataDir: DATA, backend: engine, maxPerClient: 4 });
   const call = (path: string, init: RequestInit & { token?: string | null } = {}) =>
     fetch(`${base}${path}`, {
       ...init,
@@ -84,24 +48,11 @@ describe.runIf(haveData)('the HTTP API', () => {
   const post = (path: string, body: unknown) => call(path, { method: 'POST', body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    const web = join(root, 'web');
-    spawnSync('mkdir', ['-p', web, results]);
-    writeFileSync(join(web, 'index.html'), '<p>workbench</p>');
-    const info = async () => ({ api: 'cortical-rnn/api/1', backend: (await engine()).describe() });
-    app = await startServer({
-      webDir: web,
-      dataDir: DATA,
-      resultsDir: results,
-      host: '127.0.0.1',
-      port: 0,
-      api: { pool, dataDir: DATA, resultsDir: results, token: TOKEN, info },
-    });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1`;
+    server = await startApiServer({ dataDir: DATA, results, token: TOKEN, pool: { maxPerClient: 4 } });
+    base = server.base;
   });
   afterAll(async () => {
-    await pool.close();
-    await app.close();
-    (await backend)?.destroy();
+    await server.close();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -358,19 +309,14 @@ describe.runIf(haveData)('the HTTP API', () => {
   });
 
   it('bounds the submissions per client (429, one line)', async () => {
-    const web = join(root, 'web');
-    const stuck = new RunPool({ out: join(root, 'stuck'), dataDir: DATA, backend: () => new Promise<Backend>(() => {}), maxPerClient: 1 });
-    const info = async () => ({});
-    const other = await startServer({
-      webDir: web,
+    const other = await startApiServer({
       dataDir: DATA,
-      resultsDir: results,
-      host: '127.0.0.1',
-      port: 0,
-      api: { pool: stuck, dataDir: DATA, resultsDir: results, token: null, info },
+      results: join(root, 'stuck', 'results'),
+      pool: { maxPerClient: 1, backend: () => new Promise<Backend>(() => {}) },
+      leavePool: true,
     });
     try {
-      const url = `http://127.0.0.1:${(other.server.address() as { port: number }).port}/api/v1/runs`;
+      const url = `${other.base}/runs`;
       const submit = () =>
         fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec: SPEC, preset: 'quick', protocol: TINY }) });
       expect((await submit()).status).toBe(202);

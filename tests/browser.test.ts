@@ -23,7 +23,7 @@ import { trainNetworks } from '../engine/rnn/train.ts';
 import type { Backend } from '../engine/tensor.ts';
 import { prepareField } from '../experiments/prepare.ts';
 import { runOne } from '../experiments/run.ts';
-import { RunPool } from '../experiments/run_pool.ts';
+import { startApiServer } from './helpers/api_server.ts';
 import { QUICK_PRESET, resolveProtocol } from '../experiments/protocol.ts';
 import { RUN_SCHEMA, runKey, toJson, type FinalRecord, type RunSpec } from '../experiments/record.ts';
 import { setupRun } from '../experiments/setup.ts';
@@ -520,25 +520,29 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
 });
 
 describe.skipIf(!haveChromium)('the workbench training on the server', () => {
-  it("submits through the API, draws the live curves from the run's events, and keeps the record the server wrote", async () => {
-    const results = mkdtempSync(join(tmpdir(), 'crnn-browser-api-'));
-    let backend: Promise<Backend> | null = null;
-    const engine = () => (backend ??= createNodeBackend());
-    const pool = new RunPool({ out: results, dataDir: DATA, backend: engine });
-    const info = async () => ({ backend: (await engine()).describe() });
-    const app = await startServer({
-      webDir: resolve('dist/web'),
-      dataDir: DATA,
-      resultsDir: results,
-      host: '127.0.0.1',
-      port: 0,
-      api: { pool, dataDir: DATA, resultsDir: results, token: null, info },
-    });
+  /** A served workbench with the API (on Node's adapter) into a fresh results folder, and a Chromium page on its Train view. */
+  async function onServer(token: string | null) {
+    const results = join(mkdtempSync(join(tmpdir(), 'crnn-browser-api-')), 'results');
+    const server = await startApiServer({ dataDir: DATA, results, webDir: resolve('dist/web'), token });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+    const close = async () => {
+      await browser.close();
+      await server.close();
+    };
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
-      await page.goto(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/#train`);
+      await page.goto(`${server.origin}/#train`);
       await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+    } catch (e) {
+      await close();
+      throw e;
+    }
+    return { results, server, page, close };
+  }
+
+  it("submits through the API, draws the live curves from the run's events, and keeps the record the server wrote", async () => {
+    const { results, server, page, close } = await onServer(null);
+    try {
       await page.waitForFunction(() => !(document.querySelector('#t-where') as HTMLSelectElement).options[1]!.disabled, null, { timeout: 60_000 });
       await page.selectOption('#t-field', SPEC.field);
       await page.selectOption('#t-task', SPEC.task);
@@ -562,31 +566,18 @@ describe.skipIf(!haveChromium)('the workbench training on the server', () => {
       // the record the page shows is the one the server wrote, trained on Node's adapter, not the browser's
       const onDisk = JSON.parse(readFileSync(join(results, 'runs/corrected/5_3_4/gonogo/WsDsC/seed-1/final.json'), 'utf8'));
       expect(run.record).toEqual(onDisk);
-      expect(onDisk.backend).toBe((await engine()).describe());
+      expect(onDisk.backend).toBe((await server.engine()).describe());
       expect(await page.textContent('#train-status')).toMatch(/^done: test accuracy .* on the server \(/);
       await page.screenshot({ path: join(OUT, 'train-server.png') });
     } finally {
-      await browser.close();
-      await pool.close();
-      await app.close();
-      await (backend as Promise<Backend> | null)?.then((b) => b.destroy());
+      await close();
     }
   }, 300_000);
 
   it("asks for the API's bearer token, refuses a wrong one, and trains on the server with the right one", async () => {
-    const results = mkdtempSync(join(tmpdir(), 'crnn-browser-token-'));
-    let backend: Promise<Backend> | null = null;
-    const engine = () => (backend ??= createNodeBackend());
-    const pool = new RunPool({ out: results, dataDir: DATA, backend: engine });
-    const info = async () => ({ backend: (await engine()).describe() });
     const token = 'browser-test-token-0123456789';
-    const api = { pool, dataDir: DATA, resultsDir: results, token, info };
-    const app = await startServer({ webDir: resolve('dist/web'), dataDir: DATA, resultsDir: results, host: '127.0.0.1', port: 0, api });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const { page, close } = await onServer(token);
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
-      await page.goto(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/#train`);
-      await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
       await page.waitForSelector('#t-token-label:not([hidden])', { timeout: 60_000 });
       const serverOption = () => page.$eval('#t-where', (s) => (s as HTMLSelectElement).options[1]!.disabled);
       expect(await serverOption()).toBe(true);
@@ -606,10 +597,7 @@ describe.skipIf(!haveChromium)('the workbench training on the server', () => {
       expect(run.record!.status).toBe('ok');
       expect(await page.evaluate(() => sessionStorage.getItem('cortical-rnn-token'))).toBe(token);
     } finally {
-      await browser.close();
-      await pool.close();
-      await app.close();
-      await (backend as Promise<Backend> | null)?.then((b) => b.destroy());
+      await close();
     }
   }, 300_000);
 });
