@@ -62,20 +62,15 @@ case "$cmd" in
     ;;
   collect)
     # Per finished run: config.json, final.json, metrics.csv; weights (last W_rec, positions) for
-    # seed 1 of W*D*C and W, which the report's figures use. Plus sweep.json. A run that diverged
-    # in its first epoch has neither metrics.csv nor epoch weights.
-    cd "$root/out"
-    n=0
-    while IFS= read -r f; do
-      d=$(dirname "$f"); copy_run_record "$d" "$results/$d"
-      case "$d" in */WsDsC/seed-1|*/W/seed-1)
-        last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1 || true)
-        if [ -n "$last" ]; then cp "$d/$last" "$d/positions_um.npy" "$results/$d/"; fi ;;
+    # seed 1 of W*D*C and W, which the report's figures use. sweep.json is merged, not replaced.
+    keep() {
+      case "$1" in */WsDsC/seed-1|*/W/seed-1)
+        last=$(last_epoch_weights "$1")
+        if [ -n "$last" ]; then cp "$1/$last" "$1/positions_um.npy" "$2/"; fi ;;
       esac
-      n=$((n + 1))
-    done < <(find runs -name final.json | sort)
-    cp sweep.json "$results/sweep.json"
-    echo "paper-grid: $n finished runs in $results ($(du -sh "$results" | cut -f1))"
+    }
+    collect_runs "$root/out" "$results" keep
+    echo "paper-grid: $collected finished runs in $results ($(du -sh "$results" | cut -f1))"
     ;;
   stop)
     pid=$(cat "$root/grid.pid" 2>/dev/null || true)

@@ -24,21 +24,16 @@ case "${1:-}" in
     echo "sernn: running at $commit (pid $(cat "$root/pid")), log $root/sernn.log"
     ;;
   collect)
-    cd "$root/out"
-    n=0
-    while IFS= read -r f; do
-      d=$(dirname "$f"); copy_run_record "$d" "$results/$d"
-      # Weights at epoch 9 (the seRNN authors' analysis epoch) and at the end, so any metric can be
-      # recomputed without retraining.
-      last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1 || true)
-      for w in W_rec_epoch09.npy "$last"; do
-        if [ -n "$w" ] && [ -f "$d/$w" ]; then cp "$d/$w" "$results/$d/"; fi
+    # Weights at epoch 9 (the seRNN authors' analysis epoch) and at the end, so any metric can be
+    # recomputed without retraining.
+    keep() {
+      for w in W_rec_epoch09.npy "$(last_epoch_weights "$1")"; do
+        if [ -n "$w" ] && [ -f "$1/$w" ]; then cp "$1/$w" "$2/"; fi
       done
-      n=$((n + 1))
-    done < <(find runs -name final.json | sort)
-    cp sweep.json "$results/sweep.json"
+    }
+    collect_runs "$root/out" "$results" keep
     node "$repo/bin/cortical-rnn.js" report "$results" >/dev/null
-    echo "sernn: $n finished runs and the report in $results ($(du -sh "$results" | cut -f1))"
+    echo "sernn: $collected finished runs and the report in $results ($(du -sh "$results" | cut -f1))"
     ;;
   stop)
     pid=$(cat "$root/pid" 2>/dev/null || true)

@@ -36,19 +36,16 @@ case "${1:-}" in
     echo "v1: running at $commit (pid $(cat "$root/pid")), log $root/v1.log"
     ;;
   collect)
-    cd "$root/out"
-    n=0
-    while IFS= read -r f; do
-      d=$(dirname "$f"); copy_run_record "$d" "$results/$d"
-      case "$d" in */seed-1)
-        last=$(ls "$d" | grep -E '^W_rec_epoch[0-9]+\.npy$' | sort | tail -n 1 || true)
-        if [ -n "$last" ]; then cp "$d/$last" "$d/positions_um.npy" "$results/$d/"; fi ;;
+    # The last W_rec and the positions of seed 1's runs, for the report's figures.
+    keep() {
+      case "$1" in */seed-1)
+        last=$(last_epoch_weights "$1")
+        if [ -n "$last" ]; then cp "$1/$last" "$1/positions_um.npy" "$2/"; fi ;;
       esac
-      n=$((n + 1))
-    done < <(find runs -name final.json | sort)
-    cp sweep.json "$results/sweep.json"
+    }
+    collect_runs "$root/out" "$results" keep
     node "$repo/bin/cortical-rnn.js" report "$results" >/dev/null
-    echo "v1: $n finished runs and the report in $results ($(du -sh "$results" | cut -f1))"
+    echo "v1: $collected finished runs and the report in $results ($(du -sh "$results" | cut -f1))"
     ;;
   stop)
     pid=$(cat "$root/pid" 2>/dev/null || true)
