@@ -2,7 +2,7 @@
  * Kernel self-checks that run wherever the engine runs (Node or a browser page): each GPU
  * kernel family against its CPU twin on small random inputs — the tiled matmuls (plain and
  * transposed), elementwise and reduction kernels, softmax cross-entropy, the fused recurrent
- * forward and BPTT in both designs with the communicability regulariser (expm and its
+ * forward and BPTT in every design with the communicability regulariser (expm and its
  * gradient), and the fused Adam. A representative subset of the Node test suite, so a browser
  * adapter (e.g. Chromium's SwiftShader, with 4-lane subgroups) can be checked in place.
  */
@@ -12,6 +12,8 @@ import { RnnTrainer } from './rnn/trainer.ts';
 import { initParams, PARAM_NAMES, type HostParams, type RnnConfig } from './rnn/params.ts';
 import { WdcRegularizer } from './regularizers/communicability.ts';
 import type { Batch } from './data.ts';
+import { GpuBackend } from './gpu/backend.ts';
+import { designFits, RNN_DESIGNS } from './gpu/rnn_design.ts';
 
 export interface CheckResult {
   name: string;
@@ -149,7 +151,7 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
   }
 
   // The recurrent cell over all steps, forward and BPTT, with the communicability regulariser,
-  // in both designs; then three Adam steps of the per-step design.
+  // in every design that fits this adapter; then three Adam steps of the per-step design.
   const cfg: RnnConfig = { nIn: 3, nHidden: 24, nOut: 3, alpha: 1, outputBias: true };
   const N = cfg.nHidden;
   const params = initParams(cfg, new Rng(3, 'selfcheck:init'));
@@ -158,7 +160,8 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
   const batch = randomBatch(rng, 10, 16, cfg.nIn, cfg.nOut);
   const trainers = (design: RnnDesign) =>
     [gpu, cpu].map((be) => new RnnTrainer(be, cfg, [{ params, regularizers: [reg()] }], { design: be === gpu ? design : 'auto' }));
-  for (const design of ['per-step', 'persistent'] as const) {
+  const designs = gpu instanceof GpuBackend ? RNN_DESIGNS.filter((d) => designFits(gpu.ctx, N, batch.B, d)) : (['per-step'] as const);
+  for (const design of designs) {
     const [tg, tc] = trainers(design);
     try {
       const [g] = await tg!.gradients([batch]);

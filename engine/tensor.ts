@@ -101,10 +101,10 @@ export function matmulOutShape(a: Shape, b: Shape, s: MatmulShape): number[] {
 }
 
 /**
- * The fused recurrent core's two designs on GPUs (see engine/gpu/rnn_design.ts); the CPU
- * reference has one.
+ * The fused recurrent core's designs on GPUs (see engine/gpu/rnn_design.ts): per time step,
+ * persistent, or persistent with register blocking of trials x units. The CPU reference has one.
  */
-export type RnnDesign = 'per-step' | 'persistent';
+export type RnnDesign = 'per-step' | 'persistent' | `blocked-${number}x${number}`;
 
 /**
  * K networks of one shape trained side by side: model k's parameters are block k of one arena

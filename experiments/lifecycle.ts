@@ -16,6 +16,7 @@ import type { NonFiniteError } from '../engine/errors.ts';
 import { activeParams, paramShape, type HostParams } from '../engine/rnn/params.ts';
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
+import { resolveRnnDesign, type RnnDesignChoice } from '../engine/rnn/tune.ts';
 import { getTask } from '../tasks/index.ts';
 import { modeSettings, type Protocol } from './protocol.ts';
 import type { CodeVersion } from './provenance.ts';
@@ -51,7 +52,8 @@ export interface LifecycleRun {
 export interface LifecycleOptions {
   backend: Backend;
   protocol: Protocol;
-  design?: RnnDesign | 'auto';
+  /** The recurrent design: named, recorded by an earlier run of the same shape, or 'auto' (engine/rnn/tune.ts). */
+  design?: RnnDesign | 'auto' | RnnDesignChoice;
   /** The commit that trains the runs, recorded in config.json and final.json (Node knows it; a browser does not). */
   code?: CodeVersion;
   /** The analyses of the finished runs, yielded in job order (inline, or in worker threads). */
@@ -68,7 +70,7 @@ interface StartedRun extends LifecycleRun {
 }
 
 /** The run's configuration as config.json records it. */
-function runConfig(spec: RunSpec, ctx: FieldContext, s: ReturnType<typeof setupRun>, o: LifecycleOptions) {
+function runConfig(spec: RunSpec, ctx: FieldContext, s: ReturnType<typeof setupRun>, o: LifecycleOptions, design: RnnDesignChoice) {
   const { variant, task, n, init, reg, cfg, totalSteps, stepsPerEpoch } = s;
   const ms = modeSettings(spec.mode);
   const geometry =
@@ -92,6 +94,7 @@ function runConfig(spec: RunSpec, ctx: FieldContext, s: ReturnType<typeof setupR
     field: { name: ctx.name, n, functional: ctx.functional?.source ?? null },
     data: { dir: ctx.source.dataDir, digest: ctx.source.digest, files: ctx.source.files },
     backend: o.backend.describe(),
+    rnnDesign: design,
     code: o.code,
     rng: {
       splits: `Rng(${spec.seed}, 'task:${task.name}')`,
@@ -102,11 +105,10 @@ function runConfig(spec: RunSpec, ctx: FieldContext, s: ReturnType<typeof setupR
   };
 }
 
-async function startRun(r: LifecycleRun, o: LifecycleOptions): Promise<StartedRun> {
+async function startRun(r: LifecycleRun, setup: ReturnType<typeof setupRun>, o: LifecycleOptions, design: RnnDesignChoice): Promise<StartedRun> {
   const tStart = Date.now();
-  const setup = setupRun(r.spec, r.ctx, o.protocol);
   const n = setup.n;
-  await r.sink.write('config.json', toJson(runConfig(r.spec, r.ctx, setup, o)));
+  await r.sink.write('config.json', toJson(runConfig(r.spec, r.ctx, setup, o, design)));
   await r.sink.write('W_rec_init.npy', npyF4(setup.params.W_rec, [n, n]));
   await r.sink.write('positions_um.npy', encodeNpy(Float64Array.from(r.ctx.positionsUm), [n, 3], '<f8'));
   const base = recordBase(r.spec, n, o.protocol, o.backend.describe(), o.code);
@@ -163,9 +165,13 @@ async function finishOk(r: StartedRun, done: Finished, analysis: AnalysisResult)
  * runs per group changes run times, never results.
  */
 export async function trainRunGroup(group: LifecycleRun[], o: LifecycleOptions): Promise<FinalRecord[]> {
-  const runs: StartedRun[] = [];
-  for (const r of group) runs.push(await startRun(r, o));
   const p = o.protocol;
+  const setups = group.map((r) => setupRun(r.spec, r.ctx, p));
+  const { cfg, task } = setups[0]!;
+  // One design for the whole group, decided before its first file is written and recorded in each.
+  const design = await resolveRnnDesign(o.backend, { cfg, B: p.batchSize, T: task.T, K: group.length }, o.design);
+  const runs: StartedRun[] = [];
+  for (const [i, r] of group.entries()) runs.push(await startRun(r, setups[i]!, o, design));
   const tTrain = Date.now();
   const { trainer, results } = await trainNetworks(
     o.backend,
@@ -178,7 +184,7 @@ export async function trainRunGroup(group: LifecycleRun[], o: LifecycleOptions):
       positiveOnly: r.spec.positive,
       ...callbacks(r),
     })),
-    { epochs: p.epochs, ...(p.steps ? { steps: p.steps } : {}), batchSize: p.batchSize, lr: p.lr, inputNoise: p.inputNoise, design: o.design },
+    { epochs: p.epochs, ...(p.steps ? { steps: p.steps } : {}), batchSize: p.batchSize, lr: p.lr, inputNoise: p.inputNoise, design: design.design },
   );
   try {
     const trainS = (Date.now() - tTrain) / 1000;

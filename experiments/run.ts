@@ -20,6 +20,8 @@ import { readdir, rm } from 'node:fs/promises';
 import { readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, RnnDesign } from '../engine/tensor.ts';
+import { parseRnnDesign } from '../engine/gpu/rnn_design.ts';
+import type { RnnDesignChoice } from '../engine/rnn/tune.ts';
 import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
 import type { Protocol } from './protocol.ts';
 import { Progress } from './progress.ts';
@@ -36,7 +38,8 @@ export interface RunOptions {
   protocol: Protocol;
   /** The run directory (its contents are replaced). */
   dir: string;
-  design?: RnnDesign | 'auto';
+  /** The recurrent design; with 'auto' a design recorded in the run's own config.json wins (a rerun keeps it). */
+  design?: RnnDesign | 'auto' | RnnDesignChoice;
   progress?: { label?: string; quiet?: boolean; tty?: boolean; stream?: { write(s: string): unknown; isTTY?: boolean } };
   /** Another watcher of the run beside its progress lines (the API's event stream); its onStep may stop the run by throwing. */
   observer?: RunObserver;
@@ -145,6 +148,26 @@ export function setAsideRecords(dir: string): string[] {
   }
 }
 
+/**
+ * The recurrent design a run directory's config.json records (`rnnDesign`), or null when there
+ * is none (no file yet, or a run from before designs were recorded). One that names no known
+ * design is an error naming the file, not a silent retune.
+ */
+export function recordedDesign(dir: string): RnnDesignChoice | null {
+  const file = join(dir, 'config.json');
+  let config: { rnnDesign?: { design?: unknown; ms?: unknown } };
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as typeof config;
+  } catch {
+    return null; // unreadable: the run restarts from scratch and writes a new one
+  }
+  const d = config.rnnDesign;
+  if (!d) return null;
+  const design = parseRnnDesign(String(d.design), `${file}: field "rnnDesign.design"`);
+  if (design === 'auto') throw new Error(`${file}: field "rnnDesign.design": expected the design the run trained with, got "auto"`);
+  return { design, source: 'recorded', ms: typeof d.ms === 'number' ? d.ms : null };
+}
+
 /** Empties a run directory for a fresh run, keeping the corrupt records set aside in it. */
 async function clearRunDir(dir: string): Promise<void> {
   const kept = setAsideRecords(dir);
@@ -203,6 +226,8 @@ export async function runOne(spec: RunSpec, o: RunOptions): Promise<FinalRecord>
  */
 export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => RunOptions): Promise<FinalRecord[]> {
   const runs: LifecycleRun[] = [];
+  const first = optionsFor(specs[0]!);
+  const design = !first.design || first.design === 'auto' ? (specs.map((s) => recordedDesign(optionsFor(s).dir)).find(Boolean) ?? 'auto') : first.design;
   for (const spec of specs) {
     const o = optionsFor(spec);
     await clearRunDir(o.dir);
@@ -210,6 +235,5 @@ export async function runGroup(specs: RunSpec[], optionsFor: (spec: RunSpec) => 
     const progress = progressObserver(spec, o);
     runs.push({ spec, ctx: prepareField(o.dataDir, spec.field), sink: diskSink(o.dir), observer: o.observer ? bothObservers(progress, o.observer) : progress });
   }
-  const o = optionsFor(specs[0]!);
-  return trainRunGroup(runs, { backend: o.backend, protocol: o.protocol, design: o.design, code: codeVersion(), analyse: (jobs) => analyseTrainedRuns(jobs) });
+  return trainRunGroup(runs, { backend: first.backend, protocol: first.protocol, design, code: codeVersion(), analyse: (jobs) => analyseTrainedRuns(jobs) });
 }

@@ -16,7 +16,8 @@ import type { Backend, RnnDesign } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeDir, writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
-import { readResumable, redoCorrupt, runGroup, type CorruptRunRecordError } from './run.ts';
+import { readResumable, recordedDesign, redoCorrupt, runGroup, type CorruptRunRecordError } from './run.ts';
+import type { RnnDesignChoice } from '../engine/rnn/tune.ts';
 import { runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
 import { checkFieldMode } from './setup.ts';
@@ -51,6 +52,7 @@ export interface SweepOptions extends SweepPlan {
   protocol: Protocol;
   /** Name of the preset, e.g. 'quick' (recorded in the manifest). */
   preset?: string | null;
+  /** The recurrent design for every run, or 'auto': one per shape, tuned or recorded (SweepDesigns). */
   design?: RnnDesign | 'auto';
   /** Stop after starting this many runs (tests simulate a killed sweep with it). */
   maxRuns?: number;
@@ -392,6 +394,35 @@ export function plannedRuns(o: SweepPlan & { dataDir: string; shard?: Shard }): 
   return shardRuns(all, o.shard, (s) => getTask(s.task).T * n);
 }
 
+/**
+ * One recurrent design per shape (field and task) in a sweep: the one an earlier run of the
+ * shape recorded in its config.json (this invocation's or a resumed one's), else what the
+ * lifecycle resolves for the shape's first group, learnt from its config.json afterwards.
+ */
+class SweepDesigns {
+  private known = new Map<string, RnnDesignChoice | null>();
+
+  constructor(
+    private readonly o: SweepOptions,
+    private readonly planned: RunSpec[],
+  ) {}
+
+  for(spec: RunSpec): RnnDesign | 'auto' | RnnDesignChoice {
+    if (this.o.design && this.o.design !== 'auto') return this.o.design;
+    const key = `${spec.field}|${spec.task}`;
+    if (!this.known.has(key)) {
+      const same = this.planned.filter((s) => `${s.field}|${s.task}` === key);
+      this.known.set(key, same.map((s) => recordedDesign(join(this.o.out, runRelDir(s)))).find(Boolean) ?? null);
+    }
+    return this.known.get(key) ?? 'auto';
+  }
+
+  learn(spec: RunSpec): void {
+    const key = `${spec.field}|${spec.task}`;
+    if (!this.known.get(key)) this.known.set(key, recordedDesign(join(this.o.out, runRelDir(spec))));
+  }
+}
+
 async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void): Promise<SweepResult> {
   const planned = plannedRuns(o);
   const inv = newInvocation(o, o.backend.describe(), planned.length);
@@ -412,6 +443,7 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
   );
   if (groups.some((g) => g.length > 1)) log(`sweep: training up to ${Math.max(...groups.map((g) => g.length))} networks per batch`);
   let started = 0;
+  const designs = new SweepDesigns(o, planned);
   for (const group0 of groups) {
     if (o.maxRuns !== undefined && ran.length >= o.maxRuns) {
       stopped = true;
@@ -426,12 +458,13 @@ async function sweepLocked(o: SweepOptions, t0: number, log: (s: string) => void
         backend: o.backend,
         protocol: o.protocol,
         dir: join(o.out, runRelDir(spec)),
-        design: o.design,
+        design: designs.for(spec),
         progress: { label, quiet: o.quiet, tty: o.tty },
         observer: o.observe?.(spec),
       };
     };
     const recs = await runGroup(group, optionsFor);
+    designs.learn(group[0]!);
     started += group.length;
     recs.forEach((rec, i) => {
       record(join(o.out, runRelDir(group[i]!)), rec);

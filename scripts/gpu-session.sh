@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One working session on a GPU machine, in the order a lab wants it, inside a fixed time budget:
-# what the adapter is and whether every kernel family computes right on it, the fixtures, the
-# benchmarks (PyTorch CUDA as the peer), then the paper-scale grid (field 6_6_2) until the budget
-# runs out. Everything lands in OUTDIR; a tarball of the logs and the grid's results (PACK,
+# what the adapter is and whether every kernel family (every recurrent design included) computes
+# right on it, the fixtures, the recurrent designs tuned for the grid's shapes (the table is
+# kept, and the cache it fills is what the grid then uses), the benchmarks (PyTorch CUDA as the
+# peer), then the paper-scale grid (field 6_6_2, 20 seeds) until the budget runs out. Everything lands in OUTDIR; a tarball of the logs and the grid's results (PACK,
 # default OUTDIR/session.tar.gz) is rewritten after every stage, so a session cut short still
 # hands back all it finished.
 #
@@ -54,6 +55,12 @@ cli=(node bin/cortical-rnn.js)
 echo "gpu-session: budget ${budget} s, out $out, commit ${CORTICAL_RNN_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv >"$out/logs/nvidia-smi.txt" 2>&1
 TAIL=40 stage info 90 "${cli[@]}" info --selfcheck
+# The grid's three shapes (inference T = 50, Go/NoGo 40, PDM 41) at one network and at a batch of
+# K; the sweep would tune each shape on first use anyway, this puts the table in the logs.
+export CORTICAL_RNN_TUNE_CACHE=${CORTICAL_RNN_TUNE_CACHE:-$out/logs/rnn-designs.json}
+for task in inference gonogo pdm; do
+  TAIL=20 stage "tune-$task" 60 "${cli[@]}" tune --task "$task" --units 312 --batch 128 --networks "1,$k" --budget 0.5
+done
 for f in rnn_bptt_ref regularizer_n24 regularizer_5_3_4; do
   [ -f "$fixtures/$f.json" ] && GREP='^  "(format|backend|pass)"' stage "verify-$f" 60 "${cli[@]}" verify "$fixtures/$f.json"
 done

@@ -98,6 +98,19 @@ export const KERNELS = {
     uniform: { u32: ['B', 'N', 'T', 'offW', 'paramStride', 'stateStride', 'pad0', 'pad1'], f32: ['alpha'] },
     constants: { WG: 'u32', BS: 'u32', NMAX: 'u32' },
   }),
+  // Design (c): (b) with register blocking, UPT units per thread (see rnn_design.ts).
+  rnnForwardBlocked: contract({
+    shaders: ['rnn_forward_blocked'],
+    bindings: ['WT', 'params', 'U', 'H', 'R'],
+    uniform: { u32: ['B', 'N', 'T', 'offBias', 'paramStride', 'stateStride', 'pad0', 'pad1'], f32: ['alpha'] },
+    constants: { WG: 'u32', BS: 'u32', UPT: 'u32', NMAX: 'u32' },
+  }),
+  rnnBackwardBlocked: contract({
+    shaders: ['rnn_backward_blocked'],
+    bindings: ['params', 'dHr', 'R', 'D'],
+    uniform: { u32: ['B', 'N', 'T', 'offW', 'paramStride', 'stateStride', 'pad0', 'pad1'], f32: ['alpha'] },
+    constants: { WG: 'u32', BS: 'u32', UPT: 'u32', NMAX: 'u32' },
+  }),
   addRows: contract({ shaders: ['add_rows'], bindings: ['V', 'Y'], uniform: { u32: ['n', 'cols', 'offV', 'rowPitch', 'vStride', 'offY', 'yStride', 'pad0'] } }),
   adam: contract({
     shaders: ['adam'],

@@ -23,6 +23,8 @@ export const SHADER_NAMES = [
   'rnn_step_backward_subgroup',
   'rnn_forward_persistent',
   'rnn_backward_persistent',
+  'rnn_forward_blocked',
+  'rnn_backward_blocked',
   'add_rows',
   'adam',
   'expm_mm',

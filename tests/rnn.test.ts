@@ -282,10 +282,16 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     ['wide input and read-out (nIn 10, nOut 9)', { nIn: 10, nHidden: 36, nOut: 9, alpha: 0.5, outputBias: true }, 4, 6],
   ];
   // Design (a) comes with workgroup-memory or subgroup register tiles (the backend's matmul design).
+  // The blocked designs: one trial and one unit per thread; trials and units that leave a
+  // partial last workgroup (B = 5, 3) and a partial last unit block (N = 130 over 4 x 64).
   const variants = [
     ['per-step', 'workgroup'],
     ['per-step', 'subgroup'],
     ['persistent', 'workgroup'],
+    ['blocked-1x1', 'workgroup'],
+    ['blocked-4x2', 'workgroup'],
+    ['blocked-8x4', 'workgroup'],
+    ['blocked-16x2', 'workgroup'],
   ] as const;
   for (const [design, tiles] of variants) {
     for (const [name, cfg, T, B] of cases) {

@@ -14,6 +14,7 @@ import { command as worker } from './worker.ts';
 import { command as queue } from './queue.ts';
 import { command as slurm } from './slurm.ts';
 import { command as plan } from './plan.ts';
+import { command as tune } from './tune.ts';
 // Registry of CLI commands; each module exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -23,6 +24,7 @@ export const commands: CommandModule<any, any>[] = [
   verify,
   data,
   plan,
+  tune,
   train,
   sweep,
   sernn,

@@ -9,7 +9,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
-import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
+import { rnnDesignOf, withBackend, withBackendOption, withDesignOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, parseModes, resolveProtocol } from '../../experiments/protocol.ts';
 import { parseLambdas, parseSeeds, parseTaskList, sweep } from '../../experiments/sweep.ts';
 import { parseVariantList } from '../../experiments/variants.ts';
@@ -32,6 +32,7 @@ type Args = ProtocolArgs & {
   out: string;
   quick: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
+  rnnDesign?: string;
   modelsPerBatch?: number;
   allowMixedCommits: boolean;
   redoCorrupt: boolean;
@@ -45,7 +46,7 @@ export const command: CommandModule<object, Args> = {
   command: 'sweep',
   describe: 'Run the grid of tasks × variants × seeds (resumable); --quick for a few-minute CPU run',
   builder: (y) =>
-    withProtocolOptions(withBackendOption(y))
+    withDesignOption(withProtocolOptions(withBackendOption(y)))
       .option('field', { type: 'string', describe: 'imaging field (default 6_6_2; quick: 5_3_4)' })
       .option('tasks', { type: 'string', describe: "'all' (inference, gonogo, pdm) or a comma list (default all; quick: gonogo,pdm)" })
       .option('variants', {
@@ -116,12 +117,14 @@ export const command: CommandModule<object, Args> = {
       );
       return;
     }
+    const design = rnnDesignOf(a);
     await withBackend(a, async (backend) => {
       if (a.modelsPerBatch !== undefined && (!Number.isInteger(a.modelsPerBatch) || a.modelsPerBatch < 1))
         throw new OptionError('--models-per-batch', 'a positive integer', `${a.modelsPerBatch}`);
       const r = await sweep({
         ...common,
         backend,
+        design,
         modelsPerBatch: a.modelsPerBatch,
         shard,
       });

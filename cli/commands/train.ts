@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
-import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
+import { rnnDesignOf, withBackend, withBackendOption, withDesignOption, BACKEND_CHOICES } from '../common.ts';
 import { PAPER_PROTOCOL, QUICK_PRESET, modeSettings, resolveProtocol, type Mode } from '../../experiments/protocol.ts';
 import { readResumable, redoCorrupt, runOne } from '../../experiments/run.ts';
 import { runRelDir } from '../../experiments/record.ts';
@@ -29,6 +29,7 @@ type Args = ProtocolArgs & {
   out: string;
   quick: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
+  rnnDesign?: string;
   overwrite: boolean;
   redoCorrupt: boolean;
   lambda?: number;
@@ -38,7 +39,7 @@ export const command: CommandModule<object, Args> = {
   command: 'train',
   describe: 'Train one network of the paper (field, task, variant, seed) and write its run directory',
   builder: (y) =>
-    withProtocolOptions(withBackendOption(y))
+    withDesignOption(withProtocolOptions(withBackendOption(y)))
       .option('field', { type: 'string', describe: 'imaging field (default 6_6_2; 5_3_4 with --quick)' })
       .option('task', { type: 'string', demandOption: true, describe: 'inference | gonogo | pdm (or any task name)' })
       .option('variant', { type: 'string', demandOption: true, describe: "variant, e.g. 'W*D*C' (quote it in the shell)" })
@@ -71,13 +72,14 @@ export const command: CommandModule<object, Args> = {
       ...(a.lambda !== undefined ? { lambda: a.lambda } : {}),
     };
     const dir = join(a.out, runRelDir(spec));
+    const design = rnnDesignOf(a);
 
     const trainOne = () =>
       withBackend(a, async (backend) => {
         process.stderr.write(
           `train: ${variant.name} on ${task.name}, field ${field}, seed ${a.seed}, ${mode} mode${a.positive ? ', positive-only' : ''} → ${dir}\n`,
         );
-        const rec = await runOne(spec, { dataDir, backend, protocol, dir });
+        const rec = await runOne(spec, { dataDir, backend, protocol, dir, design });
         if (rec.status === 'ok') {
           process.stdout.write(
             `${dir}: test accuracy ${rec.accuracy!.test.toFixed(4)}, paper accuracy (running, noise on) ${rec.accuracy!.paper.toFixed(4)}, Q ${rec.metrics!.Q_cnm.toFixed(3)}\n`,

@@ -7,7 +7,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { resolveDataDir } from '../../connectome/datadir.ts';
-import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
+import { rnnDesignOf, withBackend, withBackendOption, withDesignOption, BACKEND_CHOICES } from '../common.ts';
 import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
 import { startWorker } from '../../experiments/queue_worker.ts';
 import { OptionError } from '../../engine/errors.ts';
@@ -18,6 +18,7 @@ type Args = {
   queueName: string;
   out: string;
   backend: (typeof BACKEND_CHOICES)[number];
+  rnnDesign?: string;
   matmulKernel?: 'auto' | 'workgroup' | 'subgroup';
   modelsPerBatch?: number;
   idleExit?: number;
@@ -35,7 +36,7 @@ export const command: CommandModule<object, Args> = {
   command: 'worker',
   describe: 'Pull the runs of a `sweep --queue` from Redis and train them, writing run directories into --out',
   builder: (y) =>
-    withBackendOption(y)
+    withDesignOption(withBackendOption(y))
       .option('queue', { type: 'string', demandOption: true, describe: 'the Redis of the sweep (redis://[USER:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS)' })
       .option('queue-name', { type: 'string', default: DEFAULT_QUEUE_NAME, describe: 'the BullMQ queue (as given to the sweep)' })
       .option('out', { type: 'string', demandOption: true, describe: "the sweep's results directory (shared with the coordinator)" })
@@ -57,8 +58,10 @@ export const command: CommandModule<object, Args> = {
     positive('--lock-seconds', a.lockSeconds);
     positive('--stalled-seconds', a.stalledSeconds);
     const dataDir = resolveDataDir(a.data);
+    const design = rnnDesignOf(a);
     await withBackend(a, async (backend) => {
       const w = await startWorker({
+        design,
         queue,
         queueName,
         out: a.out,

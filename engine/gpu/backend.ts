@@ -26,7 +26,7 @@ import {
 } from '../tensor.ts';
 import type { GpuContext } from './context.ts';
 import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
-import { chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
+import { blockedShape, chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
 import { runKernel } from './program.ts';
 import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from './skinny.ts';
 import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
@@ -524,16 +524,24 @@ export class GpuBackend implements GpuOps {
         });
       }
     } else {
-      const shape = persistentShape(ctx, N, B)!;
+      // (b) and (c) read W_rec transposed, so neighbouring threads read neighbouring addresses.
       const Wm = this.alloc([K, N, N], 'rnn_forward');
       for (let k = 0; k < K; k++) ctx.copy(th, (k * S + off.W_rec) * 4, Wm.buffer, k * N * N * 4, N * N * 4);
       const WT = this.transpose(Wm) as GpuTensor;
-      runKernel(ctx, 'rnnForwardPersistent', {
-        bind: { WT: WT.buffer, params: th, U: U.buffer, H: H.buffer, R: R.buffer },
-        uniform: { B, N, T, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
-        constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
-        groups: [Math.ceil(B / shape.BS), K],
-      });
+      const bind = { WT: WT.buffer, params: th, U: U.buffer, H: H.buffer, R: R.buffer };
+      const uniform = { B, N, T, offBias: off.b, paramStride: S, stateStride: TB * N, alpha };
+      const blocked = blockedShape(ctx, N, design);
+      if (blocked) {
+        runKernel(ctx, 'rnnForwardBlocked', { bind, uniform, constants: blocked, groups: [Math.ceil(B / blocked.BS), K] });
+      } else {
+        const shape = persistentShape(ctx, N, B)!;
+        runKernel(ctx, 'rnnForwardPersistent', {
+          bind,
+          uniform,
+          constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
+          groups: [Math.ceil(B / shape.BS), K],
+        });
+      }
     }
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
     const first = readout.from * B; // the read-out's rows: first … first + rows − 1
@@ -621,13 +629,20 @@ export class GpuBackend implements GpuOps {
         });
       }
     } else {
-      const shape = persistentShape(ctx, N, B)!;
-      runKernel(ctx, 'rnnBackwardPersistent', {
-        bind: { params: th, dHr: dHr.buffer, R: R.buffer, D: D.buffer },
-        uniform: { B, N, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
-        constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
-        groups: [Math.ceil(B / shape.BS), K],
-      });
+      const bind = { params: th, dHr: dHr.buffer, R: R.buffer, D: D.buffer };
+      const uniform = { B, N, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha };
+      const blocked = blockedShape(ctx, N, design);
+      if (blocked) {
+        runKernel(ctx, 'rnnBackwardBlocked', { bind, uniform, constants: blocked, groups: [Math.ceil(B / blocked.BS), K] });
+      } else {
+        const shape = persistentShape(ctx, N, B)!;
+        runKernel(ctx, 'rnnBackwardPersistent', {
+          bind,
+          uniform,
+          constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
+          groups: [Math.ceil(B / shape.BS), K],
+        });
+      }
     }
     // dW_rec as one product over the stacked states, not accumulated inside the BPTT steps:
     // the update δ_t h_{t-1}ᵀ needs all B rows of δ_t, which only the whole step dispatch

@@ -173,6 +173,16 @@ export class GpuContext {
     );
   }
 
+  /** A short FNV-1a digest of the named programs' WGSL (includes spliced): it changes with their code. */
+  sourceDigest(names: readonly ShaderName[]): string {
+    let h = 0x811c9dc5;
+    for (const name of names) {
+      const code = this.shaderSources.get(name) ?? '';
+      for (let i = 0; i < code.length; i++) h = Math.imul(h ^ code.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    return h.toString(16).padStart(8, '0');
+  }
+
   /** Compiles a WGSL module (cached); compile errors surface at the next sync as KernelCompileError. */
   module(kernel: string, code: string): GPUShaderModule {
     let mod = this.modules.get(code);

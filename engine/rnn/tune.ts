@@ -1,0 +1,174 @@
+/**
+ * Which recurrent design (engine/gpu/rnn_design.ts) trains a shape, decided by measurement on
+ * the adapter in hand. `resolveRnnDesign` decides once per shape, before training, in order:
+ *   1. a design the caller names (`--rnn-design`, or one recorded by the run being resumed);
+ *   2. where tuning is on, the tuning cache's winner for (adapter, driver, engine version, N,
+ *      B, T, K), else tuning now: every design that fits is timed (forward + BPTT, wall time
+ *      to completion, median of repeats) and the winner cached;
+ *   3. the committed measurements for this adapter (engine/gpu/rnn_measured.ts);
+ *   4. the default rule.
+ * Tuning is on for hardware adapters and off on software ones (llvmpipe, SwiftShader), where
+ * the per-step design measured 3-10x faster and results stay byte-identical to every earlier
+ * run; CORTICAL_RNN_TUNE=0 turns it off everywhere and =1 on everywhere. With tuning off the
+ * cache is not read either, so the choice is a fixed function of the adapter. It never
+ * depends on timing noise within a sweep: the sweep resolves each shape once and records it
+ * in every run's config.json, and a resumed run reuses the recorded design.
+ */
+import { GpuBackend } from '../gpu/backend.ts';
+import { defaultDesign, designFits, RNN_DESIGNS } from '../gpu/rnn_design.ts';
+import { measuredDesign } from '../gpu/rnn_measured.ts';
+import { Rng } from '../rng.ts';
+import type { Backend, RnnDesign, RnnNet } from '../tensor.ts';
+import { arenaLayout, type RnnConfig } from './params.ts';
+import { TuneCache, type DesignTiming, type TuneEntry } from './tune_cache.ts';
+
+/** The shape a design is chosen for: the network and its batch, T steps, K networks side by side. */
+export interface TuneShape {
+  cfg: RnnConfig;
+  B: number;
+  T: number;
+  K: number;
+}
+
+type DesignSource = 'requested' | 'recorded' | 'cache' | 'tuned' | 'measured' | 'default';
+
+/** The design a run trains with, why, and its measured time per forward + BPTT (null if none). */
+export interface RnnDesignChoice {
+  design: RnnDesign;
+  source: DesignSource;
+  ms: number | null;
+}
+
+export interface TuneOptions {
+  cache?: TuneCache;
+  /** Overrides CORTICAL_RNN_TUNE and the adapter's default. */
+  tune?: boolean;
+  /** Time spent per candidate before its median is taken (default 1.5 s; at least 3 repeats). */
+  budgetMs?: number;
+  log?: (line: string) => void;
+}
+
+/** The programs whose code makes a measurement stale when it changes. */
+const RNN_SHADERS = [
+  'rnn_step_forward',
+  'rnn_step_backward',
+  'rnn_step_forward_subgroup',
+  'rnn_step_backward_subgroup',
+  'rnn_forward_persistent',
+  'rnn_backward_persistent',
+  'rnn_forward_blocked',
+  'rnn_backward_blocked',
+  'transpose',
+] as const;
+
+/** The cache key of a shape on this adapter, and the engine version its entry must carry. */
+export function tuneKey(be: GpuBackend, shape: TuneShape): { key: string; adapter: string; driver: string; engine: string } {
+  const s = be.ctx.summary;
+  const adapter = `${s.vendor}/${s.architecture}/${s.device}/${s.backend}`;
+  const driver = s.description;
+  const engine = `${be.ctx.sourceDigest(RNN_SHADERS)}/${be.matmulKernel}`;
+  const { N, B, T, K } = { N: shape.cfg.nHidden, B: shape.B, T: shape.T, K: shape.K };
+  return { key: `${adapter}|${driver}|N${N} B${B} T${T} K${K} nIn${shape.cfg.nIn} nOut${shape.cfg.nOut}`, adapter, driver, engine };
+}
+
+/** Whether `resolveRnnDesign` may tune on this backend (see the comment at the top). */
+function tuningEnabled(be: Backend, override?: boolean): boolean {
+  if (!(be instanceof GpuBackend)) return false;
+  if (override !== undefined) return override;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CORTICAL_RNN_TUNE;
+  if (env === '0' || env === 'off') return false;
+  if (env === '1' || env === 'on') return true;
+  return !be.ctx.summary.isFallbackAdapter;
+}
+
+/** Median and min wall time of forward + BPTT of one design (after one warm-up pass that compiles it). */
+async function timeDesign(be: GpuBackend, shape: TuneShape, design: RnnDesign, budgetMs = 1500, giveUpMs = Infinity): Promise<DesignTiming> {
+  const { cfg, B, T, K } = shape;
+  const layout = arenaLayout(cfg);
+  const net: RnnNet = { cfg, layout, K, design };
+  const rng = new Rng(1, 'tune');
+  const scale = 1 / Math.sqrt(cfg.nHidden);
+  const theta = be.fromArray(
+    Float32Array.from({ length: K * layout.total }, () => rng.uniformIn(-scale, scale)),
+    [K * layout.total],
+  );
+  const x = be.fromArray(
+    Float32Array.from({ length: K * T * B * cfg.nIn }, () => rng.uniformIn(0, 1)),
+    [K * T * B * cfg.nIn],
+  );
+  const dY = be.fromArray(
+    Float32Array.from({ length: K * T * B * cfg.nOut }, () => rng.uniformIn(-1, 1)),
+    [K, T * B, cfg.nOut],
+  );
+  const pass = async () => {
+    const t0 = performance.now();
+    be.scope(() => {
+      const fwd = be.rnnForward(net, theta, x, T, B);
+      be.rnnBackward(net, theta, fwd, dY);
+      return {};
+    });
+    await be.ctx.sync();
+    return performance.now() - t0;
+  };
+  const times: number[] = [];
+  try {
+    await pass();
+    const start = performance.now();
+    while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 30)) {
+      times.push(await pass());
+      if (times[0]! > giveUpMs) break; // far slower than the best so far: one repeat says enough
+    }
+  } finally {
+    for (const t of [theta, x, dY]) t.dispose();
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { design, ms: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, repeats: times.length };
+}
+
+/** Times every design that fits the shape on this adapter, caches the winner and returns the entry. */
+export async function tuneRnnDesigns(be: GpuBackend, shape: TuneShape, opts: TuneOptions = {}): Promise<TuneEntry> {
+  const { key, adapter, driver, engine } = tuneKey(be, shape);
+  const N = shape.cfg.nHidden;
+  const candidates = RNN_DESIGNS.filter((d) => designFits(be.ctx, N, shape.B, d));
+  const timings: DesignTiming[] = [];
+  let best = Infinity;
+  for (const design of candidates) {
+    const t = await timeDesign(be, shape, design, opts.budgetMs, 3 * best);
+    timings.push(t);
+    best = Math.min(best, t.ms);
+    opts.log?.(`tune: ${design} ${t.ms.toFixed(2)} ms (${t.repeats} repeats)`);
+  }
+  be.ctx.trimPool();
+  const winner = timings.reduce((a, b) => (b.ms < a.ms ? b : a)).design;
+  const entry: TuneEntry = { adapter, driver, engine, shape: { N, B: shape.B, T: shape.T, K: shape.K }, winner, timings, measuredAt: new Date().toISOString() };
+  (opts.cache ?? new TuneCache()).put(key, entry);
+  return entry;
+}
+
+/** The design for a shape, in the order at the top of this file. */
+export async function resolveRnnDesign(
+  be: Backend,
+  shape: TuneShape,
+  requested: RnnDesign | 'auto' | RnnDesignChoice = 'auto',
+  opts: TuneOptions = {},
+): Promise<RnnDesignChoice> {
+  if (typeof requested === 'object') return requested;
+  if (requested !== 'auto') return { design: requested, source: 'requested', ms: null };
+  if (!(be instanceof GpuBackend)) return { design: 'per-step', source: 'default', ms: null };
+  const N = shape.cfg.nHidden;
+  if (tuningEnabled(be, opts.tune)) {
+    const cache = opts.cache ?? new TuneCache();
+    const { key, engine } = tuneKey(be, shape);
+    const hit = cache.get(key, engine);
+    if (hit && designFits(be.ctx, N, shape.B, hit.winner)) return { design: hit.winner, source: 'cache', ms: msOf(hit) };
+    const entry = await tuneRnnDesigns(be, shape, { ...opts, cache });
+    return { design: entry.winner, source: 'tuned', ms: msOf(entry) };
+  }
+  const measured = measuredDesign(be.ctx, { N, B: shape.B, T: shape.T, K: shape.K });
+  if (measured) return { design: measured.design, source: 'measured', ms: null };
+  return { design: defaultDesign(be.ctx, N, shape.B), source: 'default', ms: null };
+}
+
+function msOf(e: TuneEntry): number | null {
+  return e.timings.find((t) => t.design === e.winner)?.ms ?? null;
+}
