@@ -66,7 +66,9 @@ for f in rnn_bptt_ref regularizer_n24 regularizer_5_3_4; do
 done
 if [ "${BENCH:-1}" != 0 ]; then
   stage bench-matmul 60 "${cli[@]}" bench matmul --sizes 256,512,1024,2048 --out "$out/logs/bench-matmul.json"
-  TAIL=20 stage bench-peers-paper 120 "${cli[@]}" bench peers --workload paper --peers torch-cuda --python "$python" --out "$out/logs/bench-peers-paper.json"
+  # PyTorch as a GPU user runs it, in one process: cuDNN nn.RNN, the eager loop, the loop as a CUDA
+  # graph, and K networks batched with bmm (against the engine's K side by side).
+  CORTICAL_RNN_PEERS_BMM_K=$k TAIL=24 stage bench-peers-paper 180 "${cli[@]}" bench peers --workload paper --peers torch-cuda --python "$python" --out "$out/logs/bench-peers-paper.json"
   TAIL=30 stage bench-profile-paper 90 "${cli[@]}" bench profile --workload paper --quick --out "$out/logs/bench-profile-paper.json"
   stage bench-multi 60 "${cli[@]}" bench multi --quick --out "$out/logs/bench-multi.json"
 fi

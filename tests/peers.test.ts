@@ -4,8 +4,10 @@
  * reference (../shared/fixtures/rnn_bptt_ref.json: seed 7, N 32, B 4, T 10). On the paper
  * workload's shape (Elman, 8 inputs, 4 classes, output bias, loss at the last step), handed to
  * the peers as a file, PyTorch and tfjs compute the engine's loss before and after two training
- * steps. The process runner reports a missing PyTorch with the way to enable it and installs
- * nothing.
+ * steps. PyTorch's variants (torch.nn.RNN, K networks through bmm, the eager loop under a CUDA
+ * graph's capture-safe expm) train like its eager loop; the CUDA graph itself says on CPU that it
+ * cannot run. The process runner reports a missing PyTorch with the way to enable it and
+ * installs nothing.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeWorkload } from '../bench/peers/workload.ts';
-import { parsePeerLines, runPeerProcess, torchAvailable, TORCH_MISSING } from '../bench/peers/run.ts';
+import { parsePeerLines, runPeerProcess, torchAvailable, TORCH_MISSING, TORCH_VARIANTS, type PeerResult } from '../bench/peers/run.ts';
 import { readPeerData, writePeerData } from '../bench/peers/peer_data.ts';
 import { paperWorkload } from '../bench/rnn.ts';
 import { RnnTrainer } from '../engine/rnn/trainer.ts';
@@ -37,6 +39,8 @@ function tfjsInstalled(): boolean {
 }
 const haveTfjs = tfjsInstalled();
 if (!haveTfjs) console.warn('[peers.test] @tensorflow/tfjs(-backend-wasm) not installed (npm ci): tfjs peer checks skipped');
+const haveTorch = torchAvailable();
+if (!haveTorch) console.warn(`[peers.test] ${TORCH_MISSING}: PyTorch checks skipped`);
 if (!haveFixture) console.warn(`[peers.test] fixture ${FIXTURE} missing: fixture checks skipped`);
 
 interface Fixture {
@@ -55,6 +59,30 @@ interface Fixture {
 const fx = (haveFixture ? JSON.parse(readFileSync(FIXTURE, 'utf8')) : null) as Fixture | null;
 const flat = (a: unknown): number[] => (Array.isArray(a) ? (a.flat(Infinity as 1) as number[]) : [a as number]);
 const f32 = (a: unknown) => Float32Array.from(flat(a));
+
+const TORCH_PEER = fileURLToPath(new URL('../bench/peers/torch_peer.py', import.meta.url));
+
+/** torch_peer.py --check-variants: each variant's losses over two Adam steps and its gradient differences to the eager loop. */
+interface VariantDiffs {
+  losses: number[] | number[][];
+  max_abs_loss_diff: number;
+  max_abs_grad_diff: Record<string, number>;
+}
+interface VariantCheck {
+  configs: {
+    reg: boolean;
+    eager: { losses: number[]; max_abs_grad: Record<string, number> };
+    cudnn: VariantDiffs | { unavailable: string };
+    bmm: VariantDiffs | { unavailable: string };
+    graph_loss: VariantDiffs | { unavailable: string };
+  }[];
+}
+
+/** A line's losses at step 0 and after its steps; a bmm-K line's spread over its networks too. */
+function finalLosses(r: PeerResult): Record<string, number> {
+  const keys = ['loss_first', 'loss_first_min', 'loss_first_max', 'loss_last', 'loss_last_min', 'loss_last_max'];
+  return Object.fromEntries(keys.filter((k) => typeof r[k] === 'number').map((k) => [k, r[k] as number]));
+}
 
 describe.skipIf(!haveFixture)('peer workload data', () => {
   it('reproduces the fixture inputs and initial weights bit for bit (seed 7, N 32, B 4, T 10)', () => {
@@ -157,6 +185,78 @@ describe('paper workload handed to the peers', () => {
     expect(Array.from(d.D)).toEqual(Array.from(Float32Array.from(run.D)));
   });
 
+  describe.skipIf(!haveTorch)('PyTorch variants against its eager loop (CPU)', () => {
+    const TOL = 1e-5;
+    it('nn.RNN, bmm-3 and the graph variant loss: the same losses and gradients over two Adam steps', () => {
+      const r = spawnSync('/usr/bin/python3', [TORCH_PEER, '--data', file, '--check-variants', '--bmm-k', '3'], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const check = JSON.parse(r.stdout) as VariantCheck;
+      expect(check.configs.map((c) => c.reg)).toEqual([false, true]);
+      for (const c of check.configs) {
+        const ref = c.eager.losses;
+        // the reference trained: its loss moved and its gradients are not zero
+        expect(ref[0]! - ref[2]!, `reg=${c.reg}`).toBeGreaterThan(1e-3);
+        expect(Math.max(...Object.values(c.eager.max_abs_grad))).toBeGreaterThan(1e-3);
+        const bmm = c.bmm as VariantDiffs;
+        expect(bmm.losses).toHaveLength(3);
+        const variants: [string, number[]][] = [
+          ['cudnn', (c.cudnn as VariantDiffs).losses as number[]],
+          ['graph_loss', (c.graph_loss as VariantDiffs).losses as number[]],
+          ...(bmm.losses as number[][]).map((l, k): [string, number[]] => [`bmm network ${k}`, l]),
+        ];
+        for (const [name, losses] of variants) {
+          expect(losses).toHaveLength(3);
+          losses.forEach((l, i) => expect(Math.abs(l - ref[i]!), `reg=${c.reg} ${name} loss ${i}`).toBeLessThan(TOL));
+        }
+        for (const name of ['cudnn', 'bmm', 'graph_loss'] as const) {
+          const d = (c[name] as VariantDiffs).max_abs_grad_diff;
+          expect(Object.keys(d).sort(), name).toEqual(['W_in', 'W_out', 'W_rec', 'b', 'b_out']);
+          for (const [k, v] of Object.entries(d)) expect(v, `reg=${c.reg} ${name} grad ${k}`).toBeLessThan(TOL);
+        }
+      }
+    });
+
+    it('runs every variant in one process: the CUDA graph is unavailable on CPU, the others train like the eager loop', async () => {
+      const rs = await runPeerProcess('torch-cpu', {
+        data: file,
+        reg: 'both',
+        budgetS: 0,
+        warmup: 1,
+        minSteps: 2,
+        maxSteps: 2,
+        variants: TORCH_VARIANTS,
+        bmmK: 3,
+      });
+      expect(rs.map((r) => `${r.reg} ${r.variant}`)).toEqual([
+        'false cudnn',
+        'false eager',
+        'false graph',
+        'false bmm-3',
+        'true cudnn',
+        'true eager',
+        'true graph',
+        'true bmm-3',
+      ]);
+      for (const r of rs) {
+        if (r.variant === 'graph') {
+          expect([r.steps_per_s, r.unavailable, r.error]).toEqual([null, true, 'unavailable: CUDA graphs need --device cuda']);
+          continue;
+        }
+        expect(r.error, `${r.variant}`).toBeUndefined();
+        const eager = rs.find((q) => q.reg === r.reg && q.variant === 'eager')!;
+        for (const [k, x] of Object.entries(finalLosses(r)))
+          expect(Math.abs(x - finalLosses(eager)[k.replace(/_m(in|ax)$/, '')]!), `reg=${r.reg} ${r.variant} ${k}`).toBeLessThan(TOL);
+      }
+      expect(rs[0]!.impl).toBe('torch.nn.RNN, ATen cpu kernels');
+      const bmm = rs[3]!;
+      expect(bmm.K).toBe(3);
+      expect((bmm.batched_ms_per_step as number) / bmm.ms_per_step!).toBeCloseTo(3, 6);
+    });
+  });
+
   describe.runIf(hasAdapter)('the peers compute the engine loss', () => {
     const gpu = useGpu();
     const lambda = 0.01;
@@ -190,6 +290,22 @@ describe('paper workload handed to the peers', () => {
         expect(rs[1]!.loss_first!).toBeGreaterThan(rs[0]!.loss_first!);
       });
     }
+
+    it.skipIf(!haveTorch)('torch-cpu nn.RNN and bmm-2: same loss as the engine at step 0 and after two Adam steps', async () => {
+      const rs = await runPeerProcess('torch-cpu', { ...steps, variants: ['cudnn', 'bmm'], bmmK: 2 });
+      expect(rs.map((r) => [r.reg, r.variant, r.error])).toEqual([
+        [false, 'cudnn', undefined],
+        [false, 'bmm-2', undefined],
+        [true, 'cudnn', undefined],
+        [true, 'bmm-2', undefined],
+      ]);
+      for (const reg of [false, true]) {
+        const ours = await engineLosses(reg);
+        for (const r of rs.filter((q) => q.reg === reg))
+          for (const [k, x] of Object.entries(finalLosses(r)))
+            expect(Math.abs(x - (k.startsWith('loss_first') ? ours[0]! : ours[2]!)), `reg=${reg} ${r.variant} ${k}`).toBeLessThan(1e-5);
+      }
+    });
   });
 });
 

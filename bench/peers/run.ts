@@ -3,7 +3,8 @@
  *
  *   tfjs-webgpu / tfjs-wasm / tfjs-cpu: `process.execPath <tsx cli> bench/peers/tfjs_main.ts ...`
  *   torch-cpu (and torch-cuda):         `/usr/bin/python3 bench/peers/torch_peer.py ...` with
- *                                       OMP_WAIT_POLICY=PASSIVE
+ *                                       OMP_WAIT_POLICY=PASSIVE; `variants` picks the PyTorch
+ *                                       variants, all in that one process
  *
  * Nothing is installed here: a peer that cannot start comes back as one line with
  * `steps_per_s: null` and an `error` saying how to enable it.
@@ -18,6 +19,13 @@ export type { PeerResult } from './workload.ts';
 
 export const PEER_KINDS = ['tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'torch-cpu', 'torch-cuda'] as const;
 export type PeerKind = (typeof PEER_KINDS)[number];
+
+/**
+ * PyTorch variants (torch_peer.py --variants): torch.nn.RNN (cuDNN on CUDA), the hand-written
+ * eager loop, that loop captured in a CUDA graph, and K networks batched through bmm.
+ */
+export const TORCH_VARIANTS = ['cudnn', 'eager', 'graph', 'bmm'] as const;
+export type TorchVariant = (typeof TORCH_VARIANTS)[number];
 
 export interface PeerRunOptions {
   /** Hidden sizes, run one after another in the same process. Default [100, 256]. */
@@ -45,6 +53,10 @@ export interface PeerRunOptions {
   dawnBackend?: string;
   /** torch: torch.compile the loss (PyTorch >= 2 only). */
   compile?: boolean;
+  /** torch: the variants, one after another in the same process (default: the eager loop). */
+  variants?: readonly TorchVariant[];
+  /** torch: how many networks the bmm variant trains at once (default 16). */
+  bmmK?: number;
   /** torch: thread count (default 2). */
   threads?: number;
   /** torch: interpreter (default /usr/bin/python3, where Debian's python3-torch lives). */
@@ -133,6 +145,8 @@ export async function runPeerProcess(kind: PeerKind, opts: PeerRunOptions = {}):
     args = [path.join(HERE, 'torch_peer.py'), '--device', kind === 'torch-cuda' ? 'cuda' : 'cpu', ...commonArgs(opts)];
     if (opts.threads !== undefined) args.push('--threads', String(opts.threads));
     if (opts.compile) args.push('--compile');
+    if (opts.variants) args.push('--variants', opts.variants.join(','));
+    if (opts.bmmK !== undefined) args.push('--bmm-k', String(opts.bmmK));
     env.OMP_WAIT_POLICY = 'PASSIVE';
   } else {
     return failure(String(kind), `unknown peer kind ${String(kind)}`);
@@ -170,6 +184,11 @@ export async function runPeerProcess(kind: PeerKind, opts: PeerRunOptions = {}):
       resolve(lines.length > 0 ? [...lines, ...failure(kind, err)] : failure(kind, err));
     });
   });
+}
+
+/** A line's name: the peer, and its variant unless it is the eager loop (the peer's original line). */
+export function peerLabel(r: PeerResult): string {
+  return r.variant && r.variant !== 'eager' ? `${r.peer} ${r.variant}` : r.peer;
 }
 
 /** Ratio of two peers' steps/s for the same (N, reg), null when either did not run. */

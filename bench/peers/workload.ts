@@ -80,6 +80,8 @@ export function makeWorkload(cfg: WorkloadConfig): WorkloadData {
 /** One JSON line of a peer (WORKLOAD.md, "Output line"). */
 export interface PeerResult {
   peer: string;
+  /** PyTorch's lines: which variant (cudnn, eager, graph, bmm-K). */
+  variant?: string;
   N: number | null;
   reg: boolean | null;
   steps_per_s: number | null;
