@@ -3,7 +3,7 @@
  * gets its max absolute and relative error, its tolerance and a pass flag; quantities the
  * engine cannot compute yet are reported as not checked, never as passed.
  */
-import type { Backend } from './tensor.ts';
+import type { Backend, RnnDesign } from './tensor.ts';
 import type { RecurrentRegularizer } from './regularizers/regularizer.ts';
 import { RnnTrainer, type GradientResult } from './rnn/trainer.ts';
 import { stepMask, type Batch } from './data.ts';
@@ -83,6 +83,8 @@ function compare(
 export interface RnnFixtureOptions {
   /** Builds the fixture's regulariser (R = λ Σ |W|∘D∘C with a strength floor), when available. */
   makeRegularizer?: (D: Float64Array, n: number, lambda: number, sFloor: number) => RecurrentRegularizer;
+  /** The recurrent design on a GPU backend (default: the automatic choice). */
+  design?: RnnDesign | 'auto';
 }
 
 /** `rnn_bptt_ref/1`: one training step of a rate RNN (losses, BPTT gradients, one Adam step). */
@@ -114,7 +116,7 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
     beta2: Number(config.beta2 ?? 0.999),
     eps: Number(config.eps ?? 1e-8),
   };
-  const trainer = new RnnTrainer(backend, cfg, [{ params, regularizers: reg ? [reg] : [] }], { adam });
+  const trainer = new RnnTrainer(backend, cfg, [{ params, regularizers: reg ? [reg] : [] }], { adam, design: opts.design });
   const q: QuantityReport[] = [];
   const names = activeParams(cfg);
   const gradTol = { abs: 1e-7, relToMax: 1e-5 };

@@ -18,6 +18,7 @@ import { stepMask, type Batch } from '../engine/data.ts';
 import { evaluate, train, type EpochInfo } from '../engine/rnn/train.ts';
 import type { GradientResult, StepResult } from '../engine/rnn/trainer.ts';
 import { verifyRnnFixture } from '../engine/verify.ts';
+import { RNN_DESIGNS } from '../engine/gpu/rnn_design.ts';
 import { rnnFixtureRegularizer } from '../engine/verify_formats.ts';
 import { L1Regularizer } from '../engine/regularizers/regularizer.ts';
 import type { Backend, RnnDesign, RnnNet, StepRange } from '../engine/tensor.ts';
@@ -355,12 +356,16 @@ describe.skipIf(!hasAdapter)('GPU RNN kernels against the CPU twin', () => {
     });
   }
 
+  // Every design within the fixture's tolerances: they differ only in float32 summation order.
   for (const f of fixtures) {
-    it(`matches the float64 fixture ${f.split('/').pop()} on the GPU`, async () => {
-      const report = await verifyRnnFixture(gpu.get(), JSON.parse(readFileSync(f, 'utf8')), { makeRegularizer: rnnFixtureRegularizer });
-      expect(report.pass, JSON.stringify(report.quantities.filter((q) => q.status === 'fail'))).toBe(true);
-      expect(report.quantities.filter((q) => q.status !== 'pass')).toEqual([]);
-    });
+    it(`matches the float64 fixture ${f.split('/').pop()} on the GPU in every design`, async () => {
+      const fx = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+      for (const design of RNN_DESIGNS) {
+        const report = await verifyRnnFixture(gpu.get(), fx, { makeRegularizer: rnnFixtureRegularizer, design });
+        expect(report.pass, `${design}: ${JSON.stringify(report.quantities.filter((q) => q.status === 'fail'))}`).toBe(true);
+        expect(report.quantities.filter((q) => q.status !== 'pass')).toEqual([]);
+      }
+    }, 120_000);
   }
 
   it('fused Adam with positive-only and masked W_rec equals the float64 update', async () => {
