@@ -12,8 +12,6 @@ import { RnnTrainer } from './rnn/trainer.ts';
 import { initParams, PARAM_NAMES, type HostParams, type RnnConfig } from './rnn/params.ts';
 import { WdcRegularizer } from './regularizers/communicability.ts';
 import type { Batch } from './data.ts';
-import { GpuBackend } from './gpu/backend.ts';
-import { designFits, RNN_DESIGNS } from './gpu/rnn_design.ts';
 
 export interface CheckResult {
   name: string;
@@ -160,7 +158,7 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
   const batch = randomBatch(rng, 10, 16, cfg.nIn, cfg.nOut);
   const trainers = (design: RnnDesign) =>
     [gpu, cpu].map((be) => new RnnTrainer(be, cfg, [{ params, regularizers: [reg()] }], { design: be === gpu ? design : 'auto' }));
-  const designs = gpu instanceof GpuBackend ? RNN_DESIGNS.filter((d) => designFits(gpu.ctx, N, batch.B, d)) : (['per-step'] as const);
+  const designs = gpu.rnnDesigns(N, batch.B);
   for (const design of designs) {
     const [tg, tc] = trainers(design);
     try {

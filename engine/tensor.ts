@@ -106,6 +106,36 @@ export function matmulOutShape(a: Shape, b: Shape, s: MatmulShape): number[] {
  */
 export type RnnDesign = 'per-step' | 'persistent' | `blocked-${number}x${number}`;
 
+/** The shape a recurrent design is chosen for: the network and its batch, T steps, K networks side by side. */
+export interface RnnShape {
+  cfg: RnnConfig;
+  B: number;
+  T: number;
+  K: number;
+}
+
+/**
+ * The design a run trains with, why (named by the caller, recorded by an earlier run of the
+ * shape, the tuning cache, tuned now, the committed measurements, or the default rule), and its
+ * measured time of forward + BPTT in ms (null when it was not measured here).
+ */
+export interface RnnDesignChoice {
+  design: RnnDesign;
+  source: 'requested' | 'recorded' | 'cache' | 'tuned' | 'measured' | 'default';
+  ms: number | null;
+}
+
+/** How a backend may decide a design: where to cache, whether to tune, how long to time each. */
+export interface RnnDesignOptions {
+  /** Overrides CORTICAL_RNN_TUNE and the adapter's default. */
+  tune?: boolean;
+  /** Time spent per candidate before its median is taken (at least 3 repeats). */
+  budgetMs?: number;
+  /** The tuning cache file (default: CORTICAL_RNN_TUNE_CACHE, else the user's cache folder). */
+  cachePath?: string | null;
+  log?: (line: string) => void;
+}
+
 /**
  * K networks of one shape trained side by side: model k's parameters are block k of one arena
  * [K·S] (S = layout.total floats, each tensor at its aligned offset).
@@ -233,6 +263,13 @@ export interface Backend {
   rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number, readout?: StepRange): RnnForward;
   /** BPTT from dL/dlogits [K, T·B, nOut]: dL/dθ as an arena [K·S] (zeros in the padding). */
   rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor;
+  /** The recurrent designs that run networks of N units in batches of B here (the CPU reference has one). */
+  rnnDesigns(N: number, B: number): readonly RnnDesign[];
+  /**
+   * The design for a shape: `requested` as given when it names one (or is a recorded choice),
+   * else decided here (engine/gpu/tune.ts on a GPU: tuned, cached or measured).
+   */
+  resolveRnnDesign(shape: RnnShape, requested?: RnnDesign | 'auto' | RnnDesignChoice, opts?: RnnDesignOptions): Promise<RnnDesignChoice>;
   /**
    * One fused Adam update of every arena in place, with the W_rec constraints. Returns a
    * status [K]: nonzero where model k got a non-finite weight or gradient.

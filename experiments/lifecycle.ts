@@ -15,8 +15,7 @@ import { encodeNpy } from '../connectome/npy.ts';
 import type { NonFiniteError } from '../engine/errors.ts';
 import { activeParams, paramShape, type HostParams } from '../engine/rnn/params.ts';
 import { evaluate, trainNetworks, type EpochInfo, type StepInfo } from '../engine/rnn/train.ts';
-import type { Backend, RnnDesign } from '../engine/tensor.ts';
-import { resolveRnnDesign, type RnnDesignChoice } from '../engine/rnn/tune.ts';
+import type { Backend, RnnDesign, RnnDesignChoice } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { modeSettings, type Protocol } from './protocol.ts';
 import type { CodeVersion } from './provenance.ts';
@@ -169,7 +168,7 @@ export async function trainRunGroup(group: LifecycleRun[], o: LifecycleOptions):
   const setups = group.map((r) => setupRun(r.spec, r.ctx, p));
   const { cfg, task } = setups[0]!;
   // One design for the whole group, decided before its first file is written and recorded in each.
-  const design = await resolveRnnDesign(o.backend, { cfg, B: p.batchSize, T: task.T, K: group.length }, o.design);
+  const design = await o.backend.resolveRnnDesign({ cfg, B: p.batchSize, T: task.T, K: group.length }, o.design);
   const runs: StartedRun[] = [];
   for (const [i, r] of group.entries()) runs.push(await startRun(r, setups[i]!, o, design));
   const tTrain = Date.now();

@@ -19,9 +19,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, RnnDesign } from '../engine/tensor.ts';
+import type { Backend, RnnDesign, RnnDesignChoice } from '../engine/tensor.ts';
 import { parseRnnDesign } from '../engine/gpu/rnn_design.ts';
-import type { RnnDesignChoice } from '../engine/rnn/tune.ts';
 import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
 import type { Protocol } from './protocol.ts';
 import { Progress } from './progress.ts';
@@ -148,14 +147,17 @@ export function setAsideRecords(dir: string): string[] {
   }
 }
 
+const DESIGN_SOURCES: readonly RnnDesignChoice['source'][] = ['requested', 'recorded', 'cache', 'tuned', 'measured', 'default'];
+
 /**
- * The recurrent design a run directory's config.json records (`rnnDesign`), or null when there
- * is none (no file yet, or a run from before designs were recorded). One that names no known
- * design is an error naming the file, not a silent retune.
+ * The recurrent design a run directory's config.json records (`rnnDesign`), as it was decided
+ * then (so a rerun, or the next runs of its shape in a sweep, record the same choice), or null
+ * when there is none (no file yet, or a run from before designs were recorded). One that names
+ * no known design is an error naming the file, not a silent retune.
  */
 export function recordedDesign(dir: string): RnnDesignChoice | null {
   const file = join(dir, 'config.json');
-  let config: { rnnDesign?: { design?: unknown; ms?: unknown } };
+  let config: { rnnDesign?: { design?: unknown; source?: unknown; ms?: unknown } };
   try {
     config = JSON.parse(readFileSync(file, 'utf8')) as typeof config;
   } catch {
@@ -165,7 +167,8 @@ export function recordedDesign(dir: string): RnnDesignChoice | null {
   if (!d) return null;
   const design = parseRnnDesign(String(d.design), `${file}: field "rnnDesign.design"`);
   if (design === 'auto') throw new Error(`${file}: field "rnnDesign.design": expected the design the run trained with, got "auto"`);
-  return { design, source: 'recorded', ms: typeof d.ms === 'number' ? d.ms : null };
+  const source = DESIGN_SOURCES.find((x) => x === d.source) ?? 'recorded';
+  return { design, source, ms: typeof d.ms === 'number' ? d.ms : null };
 }
 
 /** Empties a run directory for a fresh run, keeping the corrupt records set aside in it. */

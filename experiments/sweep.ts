@@ -12,12 +12,11 @@
  */
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Backend, RnnDesign } from '../engine/tensor.ts';
+import type { Backend, RnnDesign, RnnDesignChoice } from '../engine/tensor.ts';
 import { getTask } from '../tasks/index.ts';
 import { makeDir, writeFileAtomic } from './files.ts';
 import { PAPER_TASKS, type Mode, type Protocol } from './protocol.ts';
 import { readResumable, recordedDesign, redoCorrupt, runGroup, type CorruptRunRecordError } from './run.ts';
-import type { RnnDesignChoice } from '../engine/rnn/tune.ts';
 import { runId, runRelDir, toJson, type FinalRecord, type RunSpec } from './record.ts';
 import { prepareField } from './prepare.ts';
 import { checkFieldMode } from './setup.ts';

@@ -15,8 +15,9 @@ import { OptionError } from '../engine/errors.ts';
 import type { GpuContext } from '../engine/gpu/context.ts';
 import { parseRnnDesign, RNN_DESIGNS } from '../engine/gpu/rnn_design.ts';
 import { measuredDesign } from '../engine/gpu/rnn_measured.ts';
-import { resolveRnnDesign, tuneKey, type TuneShape } from '../engine/rnn/tune.ts';
-import { TuneCache, TUNE_CACHE_SCHEMA, type TuneEntry } from '../engine/rnn/tune_cache.ts';
+import { tuneKey } from '../engine/gpu/tune.ts';
+import { TuneCache, TUNE_CACHE_SCHEMA, type TuneEntry } from '../engine/gpu/tune_cache.ts';
+import type { RnnShape } from '../engine/tensor.ts';
 import { parseVariantList } from '../experiments/variants.ts';
 import { PAPER_PROTOCOL, type Protocol } from '../experiments/protocol.ts';
 import { planRuns, sweep } from '../experiments/sweep.ts';
@@ -28,7 +29,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const execFileAsync = promisify(execFile);
 const gpu = useGpu();
 
-const SHAPE: TuneShape = { cfg: { nIn: 3, nHidden: 20, nOut: 2, alpha: 1, outputBias: true }, B: 8, T: 6, K: 2 };
+const SHAPE: RnnShape = { cfg: { nIn: 3, nHidden: 20, nOut: 2, alpha: 1, outputBias: true }, B: 8, T: 6, K: 2 };
 
 function entry(winner: string, engine = 'e1'): TuneEntry {
   return {
@@ -81,7 +82,7 @@ describe('the tuning cache', () => {
     const script = join(tmp, 'writer.ts');
     writeFileSync(
       script,
-      `import { TuneCache } from ${JSON.stringify(join(process.cwd(), 'engine/rnn/tune_cache.ts'))};
+      `import { TuneCache } from ${JSON.stringify(join(process.cwd(), 'engine/gpu/tune_cache.ts'))};
 const [path, who] = process.argv.slice(2);
 const cache = new TuneCache(path, (l) => { throw new Error(l); });
 for (let i = 0; i < 15; i++) cache.put(who + '-' + i, { adapter: 'a', driver: 'd', engine: 'e1', shape: { N: 1, B: 1, T: 1, K: 1 }, winner: 'per-step', timings: [], measuredAt: String(i) });
@@ -136,8 +137,8 @@ describe('--rnn-design', () => {
 
 describe('resolving the design', () => {
   it('the CPU reference has one design, and a named design is taken as named', async () => {
-    expect(await resolveRnnDesign(new CpuBackend('f64'), SHAPE)).toEqual({ design: 'per-step', source: 'default', ms: null });
-    expect(await resolveRnnDesign(new CpuBackend('f64'), SHAPE, 'blocked-4x2')).toEqual({ design: 'blocked-4x2', source: 'requested', ms: null });
+    expect(await new CpuBackend('f64').resolveRnnDesign(SHAPE)).toEqual({ design: 'per-step', source: 'default', ms: null });
+    expect(await new CpuBackend('f64').resolveRnnDesign(SHAPE, 'blocked-4x2')).toEqual({ design: 'blocked-4x2', source: 'requested', ms: null });
   });
 
   it.skipIf(!hasAdapter)(
@@ -148,12 +149,12 @@ describe('resolving the design', () => {
       const cache = new TuneCache(path, () => {});
       const { key, engine } = tuneKey(be, SHAPE);
       cache.put(key, { ...entry('blocked-8x2', engine) });
-      const off = await resolveRnnDesign(be, SHAPE, 'auto', { cache, tune: false });
+      const off = await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: path, tune: false });
       expect(['measured', 'default']).toContain(off.source);
       expect(off.design).not.toBe('blocked-8x2');
-      expect(await resolveRnnDesign(be, SHAPE, 'auto', { cache, tune: true })).toEqual({ design: 'blocked-8x2', source: 'cache', ms: 1 });
+      expect(await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: path, tune: true })).toEqual({ design: 'blocked-8x2', source: 'cache', ms: 1 });
       const fresh = new TuneCache(join(tmp, 'resolve-fresh.json'), () => {});
-      const tuned = await resolveRnnDesign(be, SHAPE, 'auto', { cache: fresh, tune: true, budgetMs: 1 });
+      const tuned = await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: join(tmp, 'resolve-fresh.json'), tune: true, budgetMs: 1 });
       expect(tuned.source).toBe('tuned');
       const stored = fresh.get(key, engine)!;
       expect(stored.winner).toBe(tuned.design);
@@ -178,7 +179,7 @@ describe('the design in config.json', { skip: !existsSync('../shared/data/micron
     const c = JSON.parse(readFileSync(join(first!, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(first!, 'config.json'), JSON.stringify({ ...c, rnnDesign: { design: 'blocked-4x2', source: 'tuned', ms: 3.5 } }));
     await sweep(opts);
-    expect(config(second!).rnnDesign).toEqual({ design: 'blocked-4x2', source: 'recorded', ms: 3.5 });
+    expect(config(second!).rnnDesign).toEqual({ design: 'blocked-4x2', source: 'tuned', ms: 3.5 });
     // a record naming no design is refused with the file and the field
     writeFileSync(join(first!, 'config.json'), JSON.stringify({ ...c, rnnDesign: { design: 'warp-9' } }));
     rmSync(join(second!, 'final.json'));

@@ -21,6 +21,10 @@ import {
   type BinaryOp,
   type RnnForward,
   type RnnNet,
+  type RnnDesign,
+  type RnnDesignChoice,
+  type RnnDesignOptions,
+  type RnnShape,
   type MatmulOptions,
   type Shape,
   type StepRange,
@@ -313,6 +317,16 @@ export class CpuBackend implements Backend {
       models.push({ p, x: xk, fwd });
     }
     return { T, B, readout, logits, saved: models };
+  }
+
+  /** One design: the reference sums in its own order whatever a GPU would run. */
+  rnnDesigns(): readonly RnnDesign[] {
+    return ['per-step'];
+  }
+
+  resolveRnnDesign(_shape: RnnShape, requested: RnnDesign | 'auto' | RnnDesignChoice = 'auto', _opts?: RnnDesignOptions): Promise<RnnDesignChoice> {
+    if (typeof requested === 'object') return Promise.resolve(requested);
+    return Promise.resolve(requested === 'auto' ? { design: 'per-step', source: 'default', ms: null } : { design: requested, source: 'requested', ms: null });
   }
 
   rnnBackward(net: RnnNet, _theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {

@@ -19,6 +19,10 @@ import {
   type BinaryOp,
   type RnnForward,
   type RnnNet,
+  type RnnDesign,
+  type RnnDesignChoice,
+  type RnnDesignOptions,
+  type RnnShape,
   type MatmulOptions,
   type Shape,
   type StepRange,
@@ -26,7 +30,8 @@ import {
 } from '../tensor.ts';
 import type { GpuContext } from './context.ts';
 import { GpuTensor, grid1d, type GpuOps, type MatmulKernel } from './tensor.ts';
-import { blockedShape, chooseDesign, persistentShape, stepDispatch } from './rnn_design.ts';
+import { blockedShape, chooseDesign, designFits, persistentShape, RNN_DESIGNS, stepDispatch } from './rnn_design.ts';
+import { resolveGpuRnnDesign } from './tune.ts';
 import { runKernel } from './program.ts';
 import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from './skinny.ts';
 import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
@@ -476,6 +481,14 @@ export class GpuBackend implements GpuOps {
       let o = 0;
       return ts.map((t) => data.subarray(o, (o += t.size)));
     });
+  }
+
+  rnnDesigns(N: number, B: number): readonly RnnDesign[] {
+    return RNN_DESIGNS.filter((d) => designFits(this.ctx, N, B, d));
+  }
+
+  resolveRnnDesign(shape: RnnShape, requested?: RnnDesign | 'auto' | RnnDesignChoice, opts?: RnnDesignOptions): Promise<RnnDesignChoice> {
+    return resolveGpuRnnDesign(this, shape, requested, opts);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * Which recurrent design (engine/gpu/rnn_design.ts) trains a shape, decided by measurement on
- * the adapter in hand. `resolveRnnDesign` decides once per shape, before training, in order:
+ * the adapter in hand. `resolveGpuRnnDesign` (the WebGPU backend's `resolveRnnDesign`) decides once per shape, before training, in order:
  *   1. a design the caller names (`--rnn-design`, or one recorded by the run being resumed);
  *   2. where tuning is on, the tuning cache's winner for (adapter, driver, engine version, N,
  *      B, T, K), else tuning now: every design that fits is timed (forward + BPTT, wall time
@@ -14,38 +14,22 @@
  * depends on timing noise within a sweep: the sweep resolves each shape once and records it
  * in every run's config.json, and a resumed run reuses the recorded design.
  */
-import { GpuBackend } from '../gpu/backend.ts';
-import { defaultDesign, designFits, RNN_DESIGNS } from '../gpu/rnn_design.ts';
-import { measuredDesign } from '../gpu/rnn_measured.ts';
+import { defaultDesign, designFits, RNN_DESIGNS } from './rnn_design.ts';
+import { measuredDesign } from './rnn_measured.ts';
+import type { GpuContext } from './context.ts';
 import { Rng } from '../rng.ts';
-import type { Backend, RnnDesign, RnnNet } from '../tensor.ts';
-import { arenaLayout, type RnnConfig } from './params.ts';
+import type { Backend, RnnDesign, RnnDesignChoice, RnnDesignOptions, RnnNet, RnnShape } from '../tensor.ts';
+import { arenaLayout } from '../rnn/params.ts';
 import { TuneCache, type DesignTiming, type TuneEntry } from './tune_cache.ts';
 
-/** The shape a design is chosen for: the network and its batch, T steps, K networks side by side. */
-export interface TuneShape {
-  cfg: RnnConfig;
-  B: number;
-  T: number;
-  K: number;
+/** What the tuner needs of the WebGPU backend (a structural type: the backend imports this module). */
+export interface TunableBackend extends Backend {
+  readonly ctx: GpuContext;
+  readonly matmulKernel: string;
 }
 
-type DesignSource = 'requested' | 'recorded' | 'cache' | 'tuned' | 'measured' | 'default';
-
-/** The design a run trains with, why, and its measured time per forward + BPTT (null if none). */
-export interface RnnDesignChoice {
-  design: RnnDesign;
-  source: DesignSource;
-  ms: number | null;
-}
-
-export interface TuneOptions {
+export interface TuneOptions extends RnnDesignOptions {
   cache?: TuneCache;
-  /** Overrides CORTICAL_RNN_TUNE and the adapter's default. */
-  tune?: boolean;
-  /** Time spent per candidate before its median is taken (default 1.5 s; at least 3 repeats). */
-  budgetMs?: number;
-  log?: (line: string) => void;
 }
 
 /** The programs whose code makes a measurement stale when it changes. */
@@ -62,7 +46,7 @@ const RNN_SHADERS = [
 ] as const;
 
 /** The cache key of a shape on this adapter, and the engine version its entry must carry. */
-export function tuneKey(be: GpuBackend, shape: TuneShape): { key: string; adapter: string; driver: string; engine: string } {
+export function tuneKey(be: TunableBackend, shape: RnnShape): { key: string; adapter: string; driver: string; engine: string } {
   const s = be.ctx.summary;
   const adapter = `${s.vendor}/${s.architecture}/${s.device}/${s.backend}`;
   const driver = s.description;
@@ -71,9 +55,8 @@ export function tuneKey(be: GpuBackend, shape: TuneShape): { key: string; adapte
   return { key: `${adapter}|${driver}|N${N} B${B} T${T} K${K} nIn${shape.cfg.nIn} nOut${shape.cfg.nOut}`, adapter, driver, engine };
 }
 
-/** Whether `resolveRnnDesign` may tune on this backend (see the comment at the top). */
-function tuningEnabled(be: Backend, override?: boolean): boolean {
-  if (!(be instanceof GpuBackend)) return false;
+/** Whether `resolveGpuRnnDesign` may tune on this backend (see the comment at the top). */
+function tuningEnabled(be: TunableBackend, override?: boolean): boolean {
   if (override !== undefined) return override;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CORTICAL_RNN_TUNE;
   if (env === '0' || env === 'off') return false;
@@ -82,7 +65,7 @@ function tuningEnabled(be: Backend, override?: boolean): boolean {
 }
 
 /** Median and min wall time of forward + BPTT of one design (after one warm-up pass that compiles it). */
-async function timeDesign(be: GpuBackend, shape: TuneShape, design: RnnDesign, budgetMs = 1500, giveUpMs = Infinity): Promise<DesignTiming> {
+async function timeDesign(be: TunableBackend, shape: RnnShape, design: RnnDesign, budgetMs = 1500, giveUpMs = Infinity): Promise<DesignTiming> {
   const { cfg, B, T, K } = shape;
   const layout = arenaLayout(cfg);
   const net: RnnNet = { cfg, layout, K, design };
@@ -126,7 +109,7 @@ async function timeDesign(be: GpuBackend, shape: TuneShape, design: RnnDesign, b
 }
 
 /** Times every design that fits the shape on this adapter, caches the winner and returns the entry. */
-export async function tuneRnnDesigns(be: GpuBackend, shape: TuneShape, opts: TuneOptions = {}): Promise<TuneEntry> {
+export async function tuneRnnDesigns(be: TunableBackend, shape: RnnShape, opts: TuneOptions = {}): Promise<TuneEntry> {
   const { key, adapter, driver, engine } = tuneKey(be, shape);
   const N = shape.cfg.nHidden;
   const candidates = RNN_DESIGNS.filter((d) => designFits(be.ctx, N, shape.B, d));
@@ -141,23 +124,22 @@ export async function tuneRnnDesigns(be: GpuBackend, shape: TuneShape, opts: Tun
   be.ctx.trimPool();
   const winner = timings.reduce((a, b) => (b.ms < a.ms ? b : a)).design;
   const entry: TuneEntry = { adapter, driver, engine, shape: { N, B: shape.B, T: shape.T, K: shape.K }, winner, timings, measuredAt: new Date().toISOString() };
-  (opts.cache ?? new TuneCache()).put(key, entry);
+  (opts.cache ?? new TuneCache(opts.cachePath)).put(key, entry);
   return entry;
 }
 
-/** The design for a shape, in the order at the top of this file. */
-export async function resolveRnnDesign(
-  be: Backend,
-  shape: TuneShape,
+/** The design for a shape on the WebGPU backend, in the order at the top of this file. */
+export async function resolveGpuRnnDesign(
+  be: TunableBackend,
+  shape: RnnShape,
   requested: RnnDesign | 'auto' | RnnDesignChoice = 'auto',
   opts: TuneOptions = {},
 ): Promise<RnnDesignChoice> {
   if (typeof requested === 'object') return requested;
   if (requested !== 'auto') return { design: requested, source: 'requested', ms: null };
-  if (!(be instanceof GpuBackend)) return { design: 'per-step', source: 'default', ms: null };
   const N = shape.cfg.nHidden;
   if (tuningEnabled(be, opts.tune)) {
-    const cache = opts.cache ?? new TuneCache();
+    const cache = opts.cache ?? new TuneCache(opts.cachePath);
     const { key, engine } = tuneKey(be, shape);
     const hit = cache.get(key, engine);
     if (hit && designFits(be.ctx, N, shape.B, hit.winner)) return { design: hit.winner, source: 'cache', ms: msOf(hit) };
