@@ -11,6 +11,8 @@ import type { PeerKind } from './peers/run.ts';
 /** Options every bench suite takes (the CLI's flags). */
 export interface SuiteOptions {
   sizes?: number[];
+  /** bench multi, host: how many networks side by side. */
+  ks?: number[];
   quick?: boolean;
   json?: boolean;
   /** bench profile: which workload (see bench/profile.ts). */

@@ -5,6 +5,7 @@ import { benchRnn } from './rnn.ts';
 import { benchProfile } from './profile.ts';
 import { benchScaling } from './scaling.ts';
 import { benchMulti } from './multi.ts';
+import { benchHost } from './host.ts';
 import { benchPeers } from './peers_suite.ts';
 import { runRegSuite } from './reg.ts';
 
@@ -23,4 +24,5 @@ export const benchSuites: Record<string, BenchSuite> = {
   profile: { describe: 'one training step broken into kernels and on a roofline (--workload canonical|canonical-100|paper)', run: benchProfile },
   scaling: { describe: 'ms/step against N, with and without the regulariser, plus an SVG plot', run: benchScaling },
   multi: { describe: 'K networks in the same dispatches: network-steps/s against K', run: benchMulti },
+  host: { describe: "host work's share of a training step of K networks (1, 8, 55), batches built in this thread and in workers", run: benchHost },
 };

@@ -13,6 +13,7 @@ type Args = {
   json?: boolean;
   out?: string;
   sizes?: string;
+  ks?: string;
   quick?: boolean;
   workload?: string;
   peers?: string;
@@ -28,6 +29,7 @@ export const command: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', describe: 'print machine-readable JSON records instead of tables' })
       .option('out', { type: 'string', describe: 'also write the JSON records to this file' })
       .option('sizes', { type: 'string', describe: 'comma-separated sizes (suite-specific)' })
+      .option('ks', { type: 'string', describe: 'bench multi, host: comma-separated numbers of networks side by side' })
       .option('quick', { type: 'boolean', describe: 'shorter runs' })
       .option('workload', {
         type: 'string',
@@ -45,6 +47,8 @@ export const command: CommandModule<object, Args> = {
     for (const n of names)
       if (n !== 'matmul' && !(n in benchSuites)) throw new Error(`unknown bench suite '${n}'; choose from matmul, ${Object.keys(benchSuites).join(', ')}, all`);
     const sizes = args.sizes?.split(',').map(Number);
+    const ks = args.ks?.split(',').map(Number);
+    if (ks?.some((k) => !Number.isInteger(k) || k < 1)) throw new OptionError('--ks', 'comma-separated positive integers', args.ks!);
     const peers = args.peers?.split(',').map((p) => p.trim());
     const unknown = peers?.find((p) => !(PEER_KINDS as readonly string[]).includes(p));
     if (unknown !== undefined) throw new OptionError('--peers', `a comma-separated list of ${PEER_KINDS.join(', ')}`, unknown);
@@ -60,6 +64,7 @@ export const command: CommandModule<object, Args> = {
         } else {
           records = await benchSuites[name]!.run(backend, {
             sizes,
+            ks,
             quick: args.quick,
             json: args.json,
             workload: workloadOf(name),

@@ -8,11 +8,11 @@
  * recorded as diverged (a NonFiniteError naming the step, the tensor and the model); the
  * others train on. `train` is the one-network form, which throws the error instead.
  */
-import { Rng } from '../rng.ts';
 import type { Backend } from '../tensor.ts';
 import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
-import { batchOrder, gatherBatch, type Batch, type Dataset, type Splits } from '../data.ts';
+import { gatherBatch, type Batch, type Dataset, type Splits } from '../data.ts';
 import { RnnTrainer, type AdamOptions } from './trainer.ts';
+import { openBatchFeed, type BatchFeed } from './batch_workers.ts';
 import { ShapeError, type NonFiniteError } from '../errors.ts';
 import type { RnnDesign } from '../tensor.ts';
 import type { HostParams, RnnConfig } from './params.ts';
@@ -67,6 +67,30 @@ export interface TrainOptions {
   snapshots?: boolean;
   /** Evaluate on the held-out set after every epoch (default: val ?? test, when present). */
   evalEveryEpoch?: boolean;
+  /**
+   * Build the training batches (input noise included) in worker threads: 'auto' (default) where
+   * they pay off, true always (Node only), false in this thread. The batches are the same either way.
+   */
+  batchWorkers?: 'auto' | boolean;
+  /** Called after every step with where its wall time went on this thread (`bench host` reads it). */
+  onStepTiming?: (t: StepTiming) => void;
+}
+
+/** Where one training step's wall time went on this thread, in ms; the parts add up to the step. */
+export interface StepTiming {
+  step: number;
+  /** Worker threads building the batches (0: this thread builds them). */
+  threads: number;
+  /** Building this step's batches here, or waiting for the workers that build them. */
+  batches: number;
+  /** The trainer's step up to its first await: upload packing, recording and submitting the device work. */
+  submit: number;
+  /** Starting the next step's batches while the device runs (in this thread: building them). */
+  prefetch: number;
+  /** Waiting for the step's results: the device's work and the read-back. */
+  wait: number;
+  /** Tallying the results: accuracies, sums, the onStep callbacks. */
+  tally: number;
 }
 
 export interface NetworkResult {
@@ -206,6 +230,40 @@ async function endEpoch(
   }
 }
 
+/** What every step of a run shares: its networks, their results and this epoch's sums. */
+interface StepContext {
+  trainer: RnnTrainer;
+  feed: BatchFeed;
+  networks: TrainNetwork[];
+  results: NetworkResult[];
+  sums: EpochSums[];
+  epoch: number;
+  onTiming?: (t: StepTiming) => void;
+}
+
+/** Training step `step` (from 0) of every network, with the next step's batches started while the device runs it. */
+async function trainStep(c: StepContext, step: number): Promise<void> {
+  const t0 = performance.now();
+  const batchList = await c.feed.take(step);
+  const t1 = performance.now();
+  // step() submits the device work before its first await, so the next batches (input noise
+  // included, drawn in the same order as before) are built while the device runs this one.
+  const pending = c.trainer.step(batchList, { returnLogits: 'masked' }); // countCorrect reads the scored rows
+  const t2 = performance.now();
+  c.feed.prefetch(step + 1);
+  const t3 = performance.now();
+  const stepResults = await pending;
+  const t4 = performance.now();
+  await tallyStep(c.networks, c.results, c.sums, stepResults, batchList, c.trainer.cfg.nOut, step + 1, c.epoch);
+  const t5 = performance.now();
+  c.onTiming?.({ step: step + 1, threads: c.feed.threads, batches: t1 - t0, submit: t2 - t1, prefetch: t3 - t2, wait: t4 - t3, tally: t5 - t4 });
+}
+
+/** Whether the backend is a WebGPU CPU adapter (llvmpipe, SwiftShader), read without importing the GPU backend. */
+function isSoftwareAdapter(backend: Backend): boolean {
+  return (backend as { ctx?: { summary?: { isFallbackAdapter?: boolean } } }).ctx?.summary?.isFallbackAdapter === true;
+}
+
 /** Trains K networks side by side; returns the trainer (for evaluation and weights) and each network's result. */
 export async function trainNetworks(
   backend: Backend,
@@ -227,31 +285,28 @@ export async function trainNetworks(
     networks.map((m) => ({ params: m.params, regularizers: m.regularizers, positiveOnly: m.positiveOnly, recurrentMask: m.recurrentMask })),
     { adam: { ...opts.adam, ...(opts.lr !== undefined ? { lr: opts.lr } : {}) }, design: opts.design },
   );
-  const rngs = networks.map((m) => new Rng(m.seed, 'train'));
-  const noise = rngs.map((r) => r.fork('input-noise'));
   const results: NetworkResult[] = networks.map(() => ({ history: [], steps: 0, snapshots: [] }));
   const live = () => results.some((r) => !r.diverged);
   const evalSets = networks.map((m) => m.splits.val ?? m.splits.test);
   const evalEach = opts.evalEveryEpoch !== false && evalSets.every(Boolean);
   let step = 0;
+  let feed: BatchFeed | null = null;
   try {
+    feed = openBatchFeed(
+      networks.map((m) => ({ train: m.splits.train, seed: m.seed })),
+      {
+        batchSize,
+        noise: opts.inputNoise ?? 0,
+        steps: Math.min(maxSteps, epochs * stepsPerEpoch),
+        workers: opts.batchWorkers,
+        deviceOnHostCores: isSoftwareAdapter(backend),
+      },
+    );
     for (let epoch = 0; epoch < epochs && step < maxSteps && live(); epoch++) {
       const t0 = Date.now();
-      const order = networks.map((m, k) => batchOrder(m.splits.train, batchSize, rngs[k]!.fork(`epoch-${epoch}`)));
       const sums: EpochSums[] = networks.map(() => ({ loss: 0, ce: 0, reg: 0, n: 0, correct: 0, total: 0 }));
-      const nBatches = order[0]!.length;
-      const gather = (b: number) => networks.map((m, k) => gatherBatch(m.splits.train, order[k]![b]!, opts.inputNoise ?? 0, noise[k]!));
-      let next = nBatches > 0 ? gather(0) : [];
-      for (let b = 0; b < nBatches && step < maxSteps && live(); b++) {
-        const batchList = next;
-        // step() submits the GPU work before its first await, so the next batches (input noise
-        // included, drawn in the same order as before) are built while the GPU runs this one.
-        const pending = trainer.step(batchList, { returnLogits: 'masked' }); // countCorrect reads the scored rows
-        if (b + 1 < nBatches) next = gather(b + 1);
-        const stepResults = await pending;
-        step++;
-        await tallyStep(networks, results, sums, stepResults, batchList, cfg.nOut, step, epoch + 1);
-      }
+      const c: StepContext = { trainer, feed, networks, results, sums, epoch: epoch + 1, onTiming: opts.onStepTiming };
+      for (let b = 0; b < stepsPerEpoch && step < maxSteps && live(); b++) await trainStep(c, step++);
       const seconds = (Date.now() - t0) / 1000;
       if (!live()) break;
       const evals = evalEach ? await evaluate(trainer, evalSets as Dataset[], batchSize) : null;
@@ -260,6 +315,8 @@ export async function trainNetworks(
   } catch (e) {
     trainer.dispose();
     throw e;
+  } finally {
+    await feed?.close();
   }
   return { trainer, results };
 }
