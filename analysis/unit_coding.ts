@@ -154,6 +154,56 @@ function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
+/** Selectivity in one window of steps [start, end): its correlation r across units, and the units it used. */
+export interface WindowSelectivity {
+  start: number;
+  end: number;
+  r: number;
+  units: number;
+}
+
+/**
+ * Mixed selectivity as the seRNN authors measure it: in each window of `width` steps, the
+ * share of each unit's trial-to-trial variance of its window-mean rate explained by variable a
+ * and by variable b (one-way η² of each), and the Pearson correlation of the two across the
+ * units active in the window:
+ *   r_w = corr_j( η²_a(j, w), η²_b(j, w) )
+ * r > 0: the units that code one variable also code the other (mixed selectivity); r < 0: units
+ * specialise in one. H is [T, trials, N] (time-major, as the forward pass writes it); a window
+ * with fewer than 3 active units, or a constant η² across them, has r = NaN.
+ */
+export function windowedSelectivityCorrelation(
+  H: ArrayLike<number>,
+  dims: { T: number; trials: number; N: number },
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  width = 5,
+): WindowSelectivity[] {
+  const { T, trials, N } = dims;
+  if (H.length !== T * trials * N) throw new Error(`windowedSelectivityCorrelation: H has ${H.length} values, expected T·trials·N = ${T * trials * N}`);
+  const out: WindowSelectivity[] = [];
+  const x = new Float64Array(trials);
+  for (let start = 0; start + width <= T; start += width) {
+    const ea: number[] = [];
+    const eb: number[] = [];
+    for (let j = 0; j < N; j++) {
+      x.fill(0);
+      for (let t = start; t < start + width; t++) for (let k = 0; k < trials; k++) x[k]! += H[(t * trials + k) * N + j]! / width;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of x) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      if (!(hi > lo)) continue; // a unit constant over trials explains nothing
+      ea.push(etaSquared(x, a));
+      eb.push(etaSquared(x, b));
+    }
+    out.push({ start, end: start + width, r: ea.length >= 3 ? pearson(ea, eb) : NaN, units: ea.length });
+  }
+  return out;
+}
+
 /**
  * Spatial co-localisation of function: r = corr_{i<j}(|p_i − p_j|, ‖x_i − x_j‖) over units that
  * code a variable (p from `codingPreference`, x the positions [N, 3]), with a permutation test that

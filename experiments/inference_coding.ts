@@ -12,7 +12,15 @@
  *    period (the last 20 steps, when goal and options are combined).
  * See analysis/unit_coding.ts for the formulas.
  */
-import { codingPreference, colocalisation, CODING_ETA2, meanActivity, mixedSelectivity, unitTuning } from '../analysis/unit_coding.ts';
+import {
+  codingPreference,
+  colocalisation,
+  CODING_ETA2,
+  meanActivity,
+  mixedSelectivity,
+  unitTuning,
+  windowedSelectivityCorrelation,
+} from '../analysis/unit_coding.ts';
 import { rnnForwardCpu } from '../engine/cpu/rnn.ts';
 import { gatherBatch } from '../engine/data.ts';
 import { Rng } from '../engine/rng.ts';
@@ -33,6 +41,13 @@ export interface FunctionMetrics {
   units_choices: number;
   /** Share of active units coding both goal and options. */
   mixed_selectivity: number;
+  /**
+   * Mixed selectivity by the seRNN authors' measure: the correlation across units of the
+   * variance explained by goal and by options (η² of each, in 5-step windows), averaged over the
+   * windows of the choice period (null where no window has 3 active units). Absent in runs
+   * analysed before it existed.
+   */
+  mixed_selectivity_r?: number | null;
   /** Mean η² of goal (delay) and partial η² of options beyond goal (choice period) over active units. */
   eta2_goal: number;
   eta2_choices: number;
@@ -70,6 +85,9 @@ export function inferenceFunction(cfg: RnnConfig, params: HostParams, positions:
   const pairs = [...new Set(INFERENCE_PROBLEMS.map((p) => [...p.choices].sort().join('')))];
   const choices = Float64Array.from(ds.trialInfo.problem!, (k) => pairs.indexOf([...INFERENCE_PROBLEMS[k]!.choices].sort().join('')));
   const tuning = unitTuning(delay, choicePeriod, N, goal, choices);
+  const windows = windowedSelectivityCorrelation(H, { T, trials: TRIALS, N }, goal, choices).filter(
+    (w) => w.start >= periods.choices!.start && w.end <= periods.choices!.end && Number.isFinite(w.r),
+  );
   const pref = codingPreference(tuning);
   const co = colocalisation(pref, positions, { seed: o.seed });
   let active = 0;
@@ -92,6 +110,7 @@ export function inferenceFunction(cfg: RnnConfig, params: HostParams, positions:
     units_goal: codeGoal,
     units_choices: codeChoices,
     mixed_selectivity: mixedSelectivity(tuning),
+    mixed_selectivity_r: windows.length ? windows.reduce((acc, w) => acc + w.r, 0) / windows.length : null,
     eta2_goal: active ? sumGoal / active : 0,
     eta2_choices: active ? sumChoices / active : 0,
     colocalisation: co.r,

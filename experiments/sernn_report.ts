@@ -83,6 +83,7 @@ const VALUES = {
   sigma_matched: (r: FinalRecord) => r.metrics?.sigma_matched ?? null,
   colocalisation: (r: FinalRecord) => r.function?.colocalisation ?? null,
   mixed_selectivity: (r: FinalRecord) => r.function?.mixed_selectivity ?? null,
+  mixed_selectivity_r: (r: FinalRecord) => r.function?.mixed_selectivity_r ?? null,
   energy: (r: FinalRecord) => r.function?.energy ?? null,
 } as const;
 type Key = keyof typeof VALUES;
@@ -103,6 +104,7 @@ const LABEL: Record<Key, string> = {
   sigma_matched: 'σ (degree-matched null)',
   colocalisation: 'co-localisation r',
   mixed_selectivity: 'mixed selectivity',
+  mixed_selectivity_r: 'mixed selectivity r (authors’ measure)',
   energy: 'energy (mean rate)',
 };
 
@@ -142,6 +144,7 @@ const POPULATION_KEYS: Key[] = [
   'total_weight',
   'colocalisation',
   'mixed_selectivity',
+  'mixed_selectivity_r',
   'energy',
   'accuracy',
 ];
@@ -357,6 +360,12 @@ const CLAIMS: ClaimSpec[] = [
   { id: 'sigma_matched', claim: 'seRNNs are more small-world (σ, degree-matched null)', key: 'sigma_matched', sign: 1 },
   { id: 'colocalisation', claim: 'units with similar coding sit closer together in seRNNs (functional co-localisation)', key: 'colocalisation', sign: 1 },
   { id: 'mixed', claim: 'seRNN units are more often mixed-selective (code goal and options)', key: 'mixed_selectivity', sign: 1 },
+  {
+    id: 'mixed_r',
+    claim: 'seRNN units are more mixed-selective by the authors’ measure (goal and options variance correlate across units)',
+    key: 'mixed_selectivity_r',
+    sign: 1,
+  },
   { id: 'energy', claim: 'seRNNs use less energy (lower mean activity)', key: 'energy', sign: -1 },
 ];
 

@@ -73,6 +73,7 @@ const CLAIM_IDS = [
   'sigma_matched',
   'colocalisation',
   'mixed',
+  'mixed_r',
   'energy',
 ];
 
@@ -258,6 +259,9 @@ describe('seRNN experiment end to end (tiny)', () => {
       expect(fn.units_active).toBeLessThanOrEqual(100);
       expect(fn.mixed_selectivity).toBeGreaterThanOrEqual(0);
       expect(fn.mixed_selectivity).toBeLessThanOrEqual(1);
+      // the authors' measure: a correlation, or null when no choice-period window has 3 active units
+      if (fn.mixed_selectivity_r !== null) expect(Math.abs(fn.mixed_selectivity_r!)).toBeLessThanOrEqual(1);
+      expect(fn).toHaveProperty('mixed_selectivity_r');
       expect(fn.energy).toBeGreaterThan(0);
       expect(rec.metrics!.weight_density).toBeGreaterThan(0);
       expect(rec.metrics!.weight_density).toBeLessThanOrEqual(1);

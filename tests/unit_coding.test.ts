@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  windowedSelectivityCorrelation,
   codingPreference,
   colocalisation,
   etaSquared,
@@ -80,5 +81,56 @@ describe('functional analyses (seRNN)', () => {
     expect(meanActivity([0, 1, 2, 3])).toBe(1.5);
     expect(weightDensity([0.5, -0.02, 0.005, 0, -0.011])).toBeCloseTo(3 / 5, 12);
     expect(totalWeight([0.5, -0.25, 0])).toBe(0.75);
+  });
+});
+
+describe("mixed selectivity by the seRNN authors' measure", () => {
+  // 8 trials: a = trial mod 2, b = floor(trial / 2) mod 2 (independent, balanced)
+  const trials = 8;
+  const a = Float64Array.from({ length: trials }, (_, k) => k % 2);
+  const b = Float64Array.from({ length: trials }, (_, k) => Math.floor(k / 2) % 2);
+  /** Activity [T, trials, N] from a per-unit rate function of (t, trial). */
+  const activity = (T: number, N: number, rate: (t: number, k: number, j: number) => number) => {
+    const H = new Float64Array(T * trials * N);
+    for (let t = 0; t < T; t++) for (let k = 0; k < trials; k++) for (let j = 0; j < N; j++) H[(t * trials + k) * N + j] = rate(t, k, j);
+    return H;
+  };
+
+  it('is +1 when the same units code both, −1 when units specialise', () => {
+    const N = 6;
+    // unit j codes a with weight j and b with weight j: η²_a = η²_b for every unit, but weights
+    // differ, so both vectors vary across units
+    const mixed = activity(10, N, (_t, k, j) => j * a[k]! + j * b[k]! + (j % 3) * 0.5 * a[k]! * b[k]!);
+    const wm = windowedSelectivityCorrelation(mixed, { T: 10, trials, N }, a, b);
+    expect(wm.map((w) => [w.start, w.end])).toEqual([
+      [0, 5],
+      [5, 10],
+    ]);
+    for (const w of wm) expect(w.r).toBeGreaterThan(0.5);
+    // units 0-2 code only a, units 3-5 only b: η²_a = (1, 1, 1, 0, 0, 0), η²_b the reverse
+    const split = activity(5, N, (_t, k, j) => (j < 3 ? (j + 1) * a[k]! : (j + 1) * b[k]!));
+    const [ws] = windowedSelectivityCorrelation(split, { T: 5, trials, N }, a, b);
+    expect(ws!.r).toBeCloseTo(-1, 12);
+    expect(ws!.units).toBe(6);
+  });
+
+  it('averages each window over its steps, skips constant units, and says NaN below 3 units', () => {
+    const N = 4;
+    // unit 0 codes a in steps 0-2 and b in steps 3-4: its window mean is 0.6a + 0.4b; units 1, 2
+    // code a only; unit 3 is constant and skipped
+    const H = activity(5, N, (t, k, j) => (j === 0 ? (t < 3 ? a[k]! : b[k]!) : j === 3 ? 7 : a[k]! * j));
+    const [w] = windowedSelectivityCorrelation(H, { T: 5, trials, N }, a, b);
+    expect(w!.units).toBe(3);
+    // by hand: η²_a = (0.36/4) / (0.52/4) = 9/13 for unit 0 and 1 for units 1, 2; η²_b = 4/13, 0, 0
+    const ea = [9 / 13, 1, 1];
+    const eb = [4 / 13, 0, 0];
+    const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+    const [ma, mb] = [mean(ea), mean(eb)];
+    const cov = ea.reduce((s, v, i) => s + (v - ma) * (eb[i]! - mb), 0);
+    const r = cov / Math.sqrt(ea.reduce((s, v) => s + (v - ma) ** 2, 0) * eb.reduce((s, v) => s + (v - mb) ** 2, 0));
+    expect(w!.r).toBeCloseTo(r, 12);
+    const two = activity(5, 2, (_t, k, j) => a[k]! * (j + 1));
+    expect(windowedSelectivityCorrelation(two, { T: 5, trials, N: 2 }, a, b)[0]!.r).toBeNaN();
+    expect(() => windowedSelectivityCorrelation(new Float64Array(3), { T: 5, trials, N: 2 }, a, b)).toThrow(/expected T·trials·N = 80/);
   });
 });
