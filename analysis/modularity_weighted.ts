@@ -11,13 +11,24 @@ import { Rng } from '../engine/rng.ts';
 import { type Graph, graphAbovePercentile } from './graph.ts';
 import { canonicalLabels, greedyModularityCNM, modularityQ } from './modularity.ts';
 import { maslovSneppenRewire } from './smallworld.ts';
+import { lanczosLeading } from './lanczos.ts';
 
 export interface SpectralModularityOptions {
   /** Resolution γ (default 1). */
   gamma?: number;
   /** Use the diagonal of the matrix as given (default true, as BCT); false treats it as 0. */
   keepDiagonal?: boolean;
+  /**
+   * How each community's leading eigenvector is found: 'full' decomposition (as BCT's eig),
+   * 'lanczos' (analysis/lanczos.ts; the full one where it does not converge), or 'auto' (the
+   * default): full up to LANCZOS_FROM nodes, so results at the imaging fields' sizes are
+   * unchanged, and Lanczos above, where the O(n³) decomposition takes minutes (n = 2,115).
+   */
+  eigensolver?: 'auto' | 'full' | 'lanczos';
 }
+
+/** Communities of more nodes than this take their leading eigenvector from Lanczos under 'auto'. */
+export const LANCZOS_FROM = 512;
 
 export interface SpectralModularityResult {
   /** Module of each node, canonical (0 = largest module). */
@@ -143,7 +154,7 @@ export function spectralModularityUnd(A: ArrayLike<number>, n: number, opts: Spe
   // B = A − γ (k kᵀ) / 2m, in MATLAB's order of operations
   const B = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) B[i * n + j] = a[i * n + j]! - (gamma * (k[i]! * k[j]!)) / m2;
-  const labels = canonicalLabels(spectralBisection(B, n));
+  const labels = canonicalLabels(spectralBisection(B, n, opts.eigensolver ?? 'auto'));
   return { labels, q: weightedModularityQ(a, n, labels, gamma) };
 }
 
@@ -174,7 +185,7 @@ export function spectralModularityDir(W: ArrayLike<number>, n: number, opts: Spe
   const b = (i: number, j: number) => A[i * n + j]! - (gamma * (kOut[j]! * kIn[i]!)) / m;
   const B = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) B[i * n + j] = b(i, j) + b(j, i);
-  const labels = canonicalLabels(spectralBisection(B, n));
+  const labels = canonicalLabels(spectralBisection(B, n, opts.eigensolver ?? 'auto'));
   return { labels, q: directedModularityQ(A, n, labels, gamma) };
 }
 
@@ -189,7 +200,7 @@ export function spectralModularityDir(W: ArrayLike<number>, n: number, opts: Spe
  *   new label cn, which is pushed on top of the stack (examined next; g stays below it).
  * Returns BCT's 1-based labels; the partition does not depend on the eigenvector's sign.
  */
-function spectralBisection(B: Float64Array, n: number): Int32Array {
+function spectralBisection(B: Float64Array, n: number, eigensolver: Eigensolver): Int32Array {
   const ci = new Int32Array(n).fill(1);
   let cn = 1;
   const stack = [1];
@@ -200,7 +211,7 @@ function spectralBisection(B: Float64Array, n: number): Int32Array {
     for (let i = 0; i < n; i++) if (ci[i] === g) members.push(i);
     const bg = firstPass ? Float64Array.from(B) : generalisedModularityMatrix(B, n, members);
     firstPass = false;
-    const s = splitCommunity(bg, members.length);
+    const s = splitCommunity(bg, members.length, eigensolver);
     if (s === null) {
       stack.shift();
       continue;
@@ -230,8 +241,8 @@ function generalisedModularityMatrix(B: Float64Array, n: number, members: number
  * One bisection attempt on a community's modularity matrix bg (ng × ng, overwritten): the
  * ±1 split vector, or null when BCT leaves the community whole.
  */
-function splitCommunity(bg: Float64Array, ng: number): Float64Array | null {
-  const v = leadingEigenvector(bg, ng).vector;
+function splitCommunity(bg: Float64Array, ng: number, eigensolver: Eigensolver): Float64Array | null {
+  const v = leadingVector(bg, ng, eigensolver);
   const s = new Float64Array(ng);
   for (let i = 0; i < ng; i++) s[i] = v[i]! < 0 ? -1 : 1;
   const q = quadraticForm(bg, ng, s);
@@ -281,6 +292,23 @@ function fineTuneSplit(b0: Float64Array, ng: number, s0: Float64Array, q0: numbe
     }
   }
   return best;
+}
+
+type Eigensolver = NonNullable<SpectralModularityOptions['eigensolver']>;
+
+/** The leading eigenvector by the chosen solver (see SpectralModularityOptions.eigensolver). */
+function leadingVector(M: Float64Array, n: number, eigensolver: Eigensolver): Float64Array {
+  const lanczos = eigensolver === 'lanczos' || (eigensolver === 'auto' && n > LANCZOS_FROM);
+  const v = lanczos ? lanczosLeading(M, n)?.vector : undefined;
+  if (!v) return leadingEigenvector(M, n).vector;
+  // A node without edges has a zero row, so its entry is exactly 0 in the eigenvector; Lanczos
+  // leaves rounding noise there, whose sign would pick its side at random. Zero it, as exact.
+  for (let i = 0; i < n; i++) {
+    let empty = true;
+    for (let j = 0; j < n && empty; j++) empty = M[i * n + j] === 0;
+    if (empty) v[i] = 0;
+  }
+  return v;
 }
 
 /** sᵀ M s for an ng × ng matrix. */

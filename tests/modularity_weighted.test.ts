@@ -11,9 +11,11 @@ import { degrees, edgeList, type Graph, graphFromEdges, thresholdTop10 } from '.
 import { canonicalLabels, communitiesFromLabels, greedyModularityCNM, modularityQ } from '../analysis/modularity.ts';
 import { maslovSneppenRewire } from '../analysis/smallworld.ts';
 import { analyzeNetwork } from '../analysis/metrics.ts';
+import { lanczosLeading } from '../analysis/lanczos.ts';
 import {
   binaryTopKModularity,
   directedModularityQ,
+  LANCZOS_FROM,
   leadingEigenvector,
   normalisedModularity,
   rewiredNullQ,
@@ -387,4 +389,76 @@ describe("every Q definition in a run's metrics", () => {
     expect(m.Q_cnm_z).toBe(nulls.z);
     expect(m.Q_cnm_z).toBeGreaterThan(0); // planted blocks beat their rewired nulls
   });
+});
+
+describe('Lanczos leading eigenpair (large communities)', () => {
+  const symmetric = (n: number, seed: number) => {
+    const R = new Rng(seed).normals(n * n);
+    const M = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M[i * n + j] = (R[i * n + j]! + R[j * n + i]!) / 2;
+    return M;
+  };
+
+  it('agrees with the full decomposition: value, vector and sign rule', () => {
+    for (const [n, seed] of [
+      [3, 1],
+      [40, 2],
+      [150, 3],
+    ] as const) {
+      const M = symmetric(n, seed);
+      const full = leadingEigenvector(M, n);
+      const lz = lanczosLeading(M, n)!;
+      expect(lz, `n = ${n}`).not.toBeNull();
+      expect(Math.abs(lz.value - full.value)).toBeLessThan(1e-11 * Math.abs(full.value));
+      for (let i = 0; i < n; i++) expect(Math.abs(lz.vector[i]! - full.vector[i]!), `n = ${n}, entry ${i}`).toBeLessThan(1e-9);
+      expect(lz.residual).toBeLessThan(1e-10);
+    }
+    // the hand case above: a diagonal-dominant 3 x 3 with the leading vector (0, 1, 1)/√2
+    const top = lanczosLeading([-2, 0, 0, 0, 5, 1, 0, 1, 5], 3)!;
+    expect(top.value).toBeCloseTo(6, 12);
+    expect(top.vector[1]).toBeCloseTo(Math.SQRT1_2, 12);
+  });
+
+  it('says when it does not converge, so the caller falls back', () => {
+    expect(lanczosLeading(symmetric(200, 4), 200, { maxSteps: 3 })).toBeNull();
+  });
+
+  it('gives the same spectral partition as the full decomposition on a modular network of 600', () => {
+    const n = 600;
+    const rng = new Rng(5, 'lanczos-partition');
+    const W = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) if (i !== j && rng.uniformIn(0, 1) < 0.2) W[i * n + j] = Math.abs(rng.normal()) * (i % 5 === j % 5 ? 1.6 : 1);
+    const A = undirectedAbs(W, n, true);
+    const full = spectralModularityUnd(A, n, { eigensolver: 'full' });
+    const lz = spectralModularityUnd(A, n, { eigensolver: 'lanczos' });
+    const auto = spectralModularityUnd(A, n);
+    expect(Math.max(...full.labels)).toBeGreaterThan(1);
+    expect(Array.from(lz.labels)).toEqual(Array.from(full.labels));
+    expect(Array.from(auto.labels)).toEqual(Array.from(full.labels));
+    expect(Math.abs(lz.q - full.q)).toBeLessThan(1e-12);
+    expect(n).toBeGreaterThan(LANCZOS_FROM); // 'auto' took the Lanczos path here
+    const dir = spectralModularityDir(W, n, { eigensolver: 'lanczos' });
+    expect(Array.from(dir.labels)).toEqual(Array.from(spectralModularityDir(W, n, { eigensolver: 'full' }).labels));
+    // nodes without edges: their eigenvector entries are exactly 0, so they stay on one side
+    // (one module), while the rest is split as the full decomposition splits it
+    const isolated = (i: number) => i % 50 === 7;
+    const Wi = W.map((w, k) => (isolated(Math.floor(k / n)) || isolated(k % n) ? 0 : w));
+    const Ai = undirectedAbs(Wi, n, true);
+    const li = spectralModularityUnd(Ai, n, { eigensolver: 'lanczos' });
+    const fi = spectralModularityUnd(Ai, n, { eigensolver: 'full' });
+    expect(Math.abs(li.q - fi.q)).toBeLessThan(1e-12);
+    expect(new Set(Array.from(li.labels).filter((_, i) => isolated(i))).size).toBe(1);
+    // the same partition of the connected nodes: each Lanczos module is one full-solver module, and back
+    const forward = new Map<number, number>();
+    const backward = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      if (isolated(i)) continue;
+      const [a, b] = [li.labels[i]!, fi.labels[i]!];
+      expect(forward.get(a) ?? b, `node ${i}`).toBe(b);
+      expect(backward.get(b) ?? a, `node ${i}`).toBe(a);
+      forward.set(a, b);
+      backward.set(b, a);
+    }
+  }, 120_000);
 });
