@@ -499,7 +499,7 @@ export class GpuBackend implements GpuOps {
    */
   rnnForward(net: RnnNet, theta: Tensor, x: Tensor, T: number, B: number, readout: StepRange = allSteps(T)): RnnForward {
     const ctx = this.ctx;
-    const { nIn, nHidden: N, nOut, alpha } = net.cfg;
+    const { nIn, nHidden: N, nOut } = net.cfg;
     const { K } = net;
     const S = net.layout.total;
     const off = net.layout.offsets;
@@ -526,36 +526,7 @@ export class GpuBackend implements GpuOps {
     );
     const H = this.alloc([K * TB * N], 'rnn_forward');
     const R = this.alloc([K * TB * N], 'rnn_forward');
-    if (design === 'per-step') {
-      const step = stepDispatch(this.subgroupLanes, 'forward', B, N, K, { offW: off.W_rec, stride: S });
-      for (let t = 0; t < T; t++) {
-        runKernel(ctx, 'rnnStepForward', {
-          ...step,
-          constants: { ...step.constants, ELMAN: alpha === 1 },
-          bind: { params: th, U: U.buffer, H: H.buffer, R: R.buffer },
-          uniform: { B, N, t, offW: off.W_rec, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
-        });
-      }
-    } else {
-      // (b) and (c) read W_rec transposed, so neighbouring threads read neighbouring addresses.
-      const Wm = this.alloc([K, N, N], 'rnn_forward');
-      for (let k = 0; k < K; k++) ctx.copy(th, (k * S + off.W_rec) * 4, Wm.buffer, k * N * N * 4, N * N * 4);
-      const WT = this.transpose(Wm) as GpuTensor;
-      const bind = { WT: WT.buffer, params: th, U: U.buffer, H: H.buffer, R: R.buffer };
-      const uniform = { B, N, T, offBias: off.b, paramStride: S, stateStride: TB * N, alpha };
-      const blocked = blockedShape(ctx, N, design);
-      if (blocked) {
-        runKernel(ctx, 'rnnForwardBlocked', { bind, uniform, constants: blocked, groups: [Math.ceil(B / blocked.BS), K] });
-      } else {
-        const shape = persistentShape(ctx, N, B)!;
-        runKernel(ctx, 'rnnForwardPersistent', {
-          bind,
-          uniform,
-          constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
-          groups: [Math.ceil(B / shape.BS), K],
-        });
-      }
-    }
+    this.recurrenceForward(design, net, th, { U: U.buffer, H: H.buffer, R: R.buffer }, T, B);
     const logits = this.alloc([K, TB, nOut], 'rnn_forward');
     const first = readout.from * B; // the read-out's rows: first … first + rows − 1
     const rows = (readout.to - readout.from) * B;
@@ -587,7 +558,7 @@ export class GpuBackend implements GpuOps {
    */
   rnnBackward(net: RnnNet, theta: Tensor, fwd: RnnForward, dLogits: Tensor): Tensor {
     const ctx = this.ctx;
-    const { nIn, nHidden: N, nOut, alpha } = net.cfg;
+    const { nIn, nHidden: N, nOut } = net.cfg;
     const { K } = net;
     const S = net.layout.total;
     const off = net.layout.offsets;
@@ -630,33 +601,7 @@ export class GpuBackend implements GpuOps {
       );
     }
     const D = this.alloc([K, TB, N], 'rnn_backward');
-    if (design === 'per-step') {
-      const G = this.alloc([K * TB * N], 'rnn_backward');
-      const step = stepDispatch(this.subgroupLanes, 'backward', B, N, K, { offW: off.W_rec, stride: S });
-      for (let t = T - 1; t >= 0; t--) {
-        runKernel(ctx, 'rnnStepBackward', {
-          ...step,
-          constants: { ...step.constants, ELMAN: alpha === 1 },
-          bind: { params: th, dHr: dHr.buffer, R: R.buffer, G: G.buffer, D: D.buffer },
-          uniform: { B, N, t, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
-        });
-      }
-    } else {
-      const bind = { params: th, dHr: dHr.buffer, R: R.buffer, D: D.buffer };
-      const uniform = { B, N, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha };
-      const blocked = blockedShape(ctx, N, design);
-      if (blocked) {
-        runKernel(ctx, 'rnnBackwardBlocked', { bind, uniform, constants: blocked, groups: [Math.ceil(B / blocked.BS), K] });
-      } else {
-        const shape = persistentShape(ctx, N, B)!;
-        runKernel(ctx, 'rnnBackwardPersistent', {
-          bind,
-          uniform,
-          constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
-          groups: [Math.ceil(B / shape.BS), K],
-        });
-      }
-    }
+    this.recurrenceBackward(design, net, th, { dHr: dHr.buffer, R: R.buffer, D: D.buffer }, T, B);
     // dW_rec as one product over the stacked states, not accumulated inside the BPTT steps:
     // the update δ_t h_{t-1}ᵀ needs all B rows of δ_t, which only the whole step dispatch
     // produces, so it could only ride in the next step's dispatch, with the same flops in 49
@@ -693,6 +638,83 @@ export class GpuBackend implements GpuOps {
     this.sumAxisInto(D.buffer, grad, { outer: K, len: TB, inner: N, offX: 0, strideX: TB * N, offY: off.b, strideY: S });
     ctx.profileLabel = label;
     return gradT;
+  }
+
+  /** The fused cell over all T steps, forward, in `design`: states H and R from the input drive U. */
+  private recurrenceForward(design: RnnDesign, net: RnnNet, th: GPUBuffer, st: { U: GPUBuffer; H: GPUBuffer; R: GPUBuffer }, T: number, B: number): void {
+    const ctx = this.ctx;
+    const { nHidden: N, alpha } = net.cfg;
+    const { K } = net;
+    const S = net.layout.total;
+    const off = net.layout.offsets;
+    const TB = T * B;
+    if (design === 'per-step') {
+      const step = stepDispatch(this.subgroupLanes, 'forward', B, N, K, { offW: off.W_rec, stride: S });
+      for (let t = 0; t < T; t++) {
+        runKernel(ctx, 'rnnStepForward', {
+          ...step,
+          constants: { ...step.constants, ELMAN: alpha === 1 },
+          bind: { params: th, U: st.U, H: st.H, R: st.R },
+          uniform: { B, N, t, offW: off.W_rec, offBias: off.b, paramStride: S, stateStride: TB * N, alpha },
+        });
+      }
+    } else {
+      // (b) and (c) read W_rec transposed, so neighbouring threads read neighbouring addresses.
+      const Wm = this.alloc([K, N, N], 'rnn_forward');
+      for (let k = 0; k < K; k++) ctx.copy(th, (k * S + off.W_rec) * 4, Wm.buffer, k * N * N * 4, N * N * 4);
+      const WT = this.transpose(Wm) as GpuTensor;
+      const bind = { WT: WT.buffer, params: th, U: st.U, H: st.H, R: st.R };
+      const uniform = { B, N, T, offBias: off.b, paramStride: S, stateStride: TB * N, alpha };
+      const blocked = blockedShape(ctx, N, design);
+      if (blocked) {
+        runKernel(ctx, 'rnnForwardBlocked', { bind, uniform, constants: blocked, groups: [Math.ceil(B / blocked.BS), K] });
+      } else {
+        const shape = persistentShape(ctx, N, B)!;
+        runKernel(ctx, 'rnnForwardPersistent', {
+          bind,
+          uniform,
+          constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
+          groups: [Math.ceil(B / shape.BS), K],
+        });
+      }
+    }
+  }
+
+  /** The fused cell over all T steps, BPTT, in `design`: δ (D) from the read-out's gradient dHr. */
+  private recurrenceBackward(design: RnnDesign, net: RnnNet, th: GPUBuffer, st: { dHr: GPUBuffer; R: GPUBuffer; D: GPUBuffer }, T: number, B: number): void {
+    const ctx = this.ctx;
+    const { nHidden: N, alpha } = net.cfg;
+    const { K } = net;
+    const S = net.layout.total;
+    const off = net.layout.offsets;
+    const TB = T * B;
+    if (design === 'per-step') {
+      const G = this.alloc([K * TB * N], 'rnn_backward');
+      const step = stepDispatch(this.subgroupLanes, 'backward', B, N, K, { offW: off.W_rec, stride: S });
+      for (let t = T - 1; t >= 0; t--) {
+        runKernel(ctx, 'rnnStepBackward', {
+          ...step,
+          constants: { ...step.constants, ELMAN: alpha === 1 },
+          bind: { params: th, dHr: st.dHr, R: st.R, G: G.buffer, D: st.D },
+          uniform: { B, N, t, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha },
+        });
+      }
+    } else {
+      const bind = { params: th, dHr: st.dHr, R: st.R, D: st.D };
+      const uniform = { B, N, T, offW: off.W_rec, paramStride: S, stateStride: TB * N, alpha };
+      const blocked = blockedShape(ctx, N, design);
+      if (blocked) {
+        runKernel(ctx, 'rnnBackwardBlocked', { bind, uniform, constants: blocked, groups: [Math.ceil(B / blocked.BS), K] });
+      } else {
+        const shape = persistentShape(ctx, N, B)!;
+        runKernel(ctx, 'rnnBackwardPersistent', {
+          bind,
+          uniform,
+          constants: { WG: shape.WG, BS: shape.BS, NMAX: shape.NMAX },
+          groups: [Math.ceil(B / shape.BS), K],
+        });
+      }
+    }
   }
 
   /**
