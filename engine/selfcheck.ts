@@ -131,25 +131,19 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
     );
     record(op.name, out[0]!, out[1]!, 1e-4);
   }
-  {
-    const C = 5;
-    const rows = 64;
-    const logits = Float32Array.from(rng.normals(rows * C));
-    const labels = Float32Array.from({ length: rows }, () => rng.int(C));
-    const [g, c] = await Promise.all(
-      [gpu, cpu].map((be) => {
-        const reads = be.scope(() => {
-          const { loss, probs } = be.softmaxCrossEntropy(be.fromArray(logits, [rows, C]), be.fromArray(labels, [rows]));
-          return { r: be.readAll([loss, probs]) };
-        });
-        return reads.r;
-      }),
-    );
-    record('softmax cross-entropy (loss, probabilities)', [...g![0]!, ...g![1]!], [...c![0]!, ...c![1]!], 1e-4);
-  }
+  await checkSoftmax(gpu, cpu, rng, record);
 
-  // The recurrent cell over all steps, forward and BPTT, with the communicability regulariser,
-  // in every design that fits this adapter; then three Adam steps of the per-step design.
+  await checkRecurrence(gpu, cpu, rng, record);
+  return results;
+}
+
+type RecordCheck = (name: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number) => void;
+
+/**
+ * The recurrent cell over all steps, forward and BPTT, with the communicability regulariser, in
+ * every design that fits the adapter; then three Adam steps of the per-step design.
+ */
+async function checkRecurrence(gpu: Backend, cpu: Backend, rng: Rng, record: RecordCheck): Promise<void> {
   const cfg: RnnConfig = { nIn: 3, nHidden: 24, nOut: 3, alpha: 1, outputBias: true };
   const N = cfg.nHidden;
   const params = initParams(cfg, new Rng(3, 'selfcheck:init'));
@@ -182,5 +176,22 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
     tg!.dispose();
     tc!.dispose();
   }
-  return results;
+}
+
+/** Softmax cross-entropy, loss and probabilities, on both backends from the same logits. */
+async function checkSoftmax(gpu: Backend, cpu: Backend, rng: Rng, record: RecordCheck): Promise<void> {
+  const C = 5;
+  const rows = 64;
+  const logits = Float32Array.from(rng.normals(rows * C));
+  const labels = Float32Array.from({ length: rows }, () => rng.int(C));
+  const [g, c] = await Promise.all(
+    [gpu, cpu].map((be) => {
+      const reads = be.scope(() => {
+        const { loss, probs } = be.softmaxCrossEntropy(be.fromArray(logits, [rows, C]), be.fromArray(labels, [rows]));
+        return { r: be.readAll([loss, probs]) };
+      });
+      return reads.r;
+    }),
+  );
+  record('softmax cross-entropy (loss, probabilities)', [...g![0]!, ...g![1]!], [...c![0]!, ...c![1]!], 1e-4);
 }

@@ -87,6 +87,11 @@ export interface RnnFixtureOptions {
   design?: RnnDesign | 'auto';
 }
 
+/** The fixture's Adam settings, with PyTorch's defaults where it gives none. */
+function fixtureAdam(config: Record<string, number | string>): { lr: number; beta1: number; beta2: number; eps: number } {
+  return { lr: Number(config.lr ?? 1e-3), beta1: Number(config.beta1 ?? 0.9), beta2: Number(config.beta2 ?? 0.999), eps: Number(config.eps ?? 1e-8) };
+}
+
 /** `rnn_bptt_ref/1`: one training step of a rate RNN (losses, BPTT gradients, one Adam step). */
 export async function verifyRnnFixture(backend: Backend, fx: Record<string, unknown>, opts: RnnFixtureOptions = {}, source = 'fixture'): Promise<VerifyReport> {
   const config = field<Record<string, number | string>>(fx, 'config', source);
@@ -110,12 +115,7 @@ export async function verifyRnnFixture(backend: Backend, fx: Record<string, unkn
   const mask = stepMask(T, B, lossOn);
   const batch: Batch = { T, B, x, labels, lossMask: mask, scoreMask: mask };
   const reg = opts.makeRegularizer?.(D, N, lambda, sFloor);
-  const adam = {
-    lr: Number(config.lr ?? 1e-3),
-    beta1: Number(config.beta1 ?? 0.9),
-    beta2: Number(config.beta2 ?? 0.999),
-    eps: Number(config.eps ?? 1e-8),
-  };
+  const adam = fixtureAdam(config);
   const trainer = new RnnTrainer(backend, cfg, [{ params, regularizers: reg ? [reg] : [] }], { adam, design: opts.design });
   const q: QuantityReport[] = [];
   const names = activeParams(cfg);

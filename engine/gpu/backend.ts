@@ -574,32 +574,7 @@ export class GpuBackend implements GpuOps {
     const grad = gradT.buffer;
     const first = fwd.readout.from * B; // the read-out's rows: first … first + rows − 1
     const rows = (fwd.readout.to - fwd.readout.from) * B;
-    const dHr = this.alloc([K * TB * N], 'rnn_backward');
-    if (rows < TB) ctx.clear(dHr.buffer); // 0 off the read-out's steps
-    if (rows > 0) {
-      // dW_out = Σ_t dy_t h_tᵀ over the read-out's rows
-      this.productInto(
-        dY,
-        H.buffer,
-        grad,
-        { batch: K, m: nOut, k: rows, n: N },
-        {
-          transA: true,
-          offsets: { a: first * nOut, b: first * N, c: off.W_out },
-          strides: { a: TB * nOut, b: TB * N, c: S },
-        },
-      );
-      this.productInto(
-        dY,
-        th,
-        dHr.buffer,
-        { batch: K, m: rows, k: nOut, n: N },
-        {
-          offsets: { a: first * nOut, b: off.W_out, c: first * N },
-          strides: { a: TB * nOut, b: S, c: TB * N },
-        },
-      );
-    }
+    const dHr = this.readoutBackward(net, th, { dY, H: H.buffer, grad }, T, B, fwd.readout);
     const D = this.alloc([K, TB, N], 'rnn_backward');
     this.recurrenceBackward(design, net, th, { dHr: dHr.buffer, R: R.buffer, D: D.buffer }, T, B);
     // dW_rec as one product over the stacked states, not accumulated inside the BPTT steps:
@@ -638,6 +613,35 @@ export class GpuBackend implements GpuOps {
     this.sumAxisInto(D.buffer, grad, { outer: K, len: TB, inner: N, offX: 0, strideX: TB * N, offY: off.b, strideY: S });
     ctx.profileLabel = label;
     return gradT;
+  }
+
+  /**
+   * The read-out's gradients over its rows only: dW_out = Σ_t dy_t h_tᵀ into the gradient arena,
+   * and dHr = dY W_out (0 at the other steps), returned.
+   */
+  private readoutBackward(
+    net: RnnNet,
+    th: GPUBuffer,
+    b: { dY: GPUBuffer; H: GPUBuffer; grad: GPUBuffer },
+    T: number,
+    B: number,
+    readout: StepRange,
+  ): GpuTensor {
+    const { nHidden: N, nOut } = net.cfg;
+    const { K } = net;
+    const S = net.layout.total;
+    const off = net.layout.offsets;
+    const TB = T * B;
+    const first = readout.from * B; // the read-out's rows: first … first + rows − 1
+    const rows = (readout.to - readout.from) * B;
+    const dHr = this.alloc([K * TB * N], 'rnn_backward');
+    if (rows < TB) this.ctx.clear(dHr.buffer); // 0 off the read-out's steps
+    if (rows === 0) return dHr;
+    const ab = { offsets: { a: first * nOut, b: first * N, c: off.W_out }, strides: { a: TB * nOut, b: TB * N, c: S } };
+    this.productInto(b.dY, b.H, b.grad, { batch: K, m: nOut, k: rows, n: N }, { transA: true, ...ab });
+    const layout = { offsets: { a: first * nOut, b: off.W_out, c: first * N }, strides: { a: TB * nOut, b: S, c: TB * N } };
+    this.productInto(b.dY, th, dHr.buffer, { batch: K, m: rows, k: nOut, n: N }, layout);
+    return dHr;
   }
 
   /** The fused cell over all T steps, forward, in `design`: states H and R from the input drive U. */

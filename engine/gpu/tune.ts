@@ -21,6 +21,7 @@ import { Rng } from '../rng.ts';
 import type { Backend, RnnDesign, RnnDesignChoice, RnnDesignOptions, RnnNet, RnnShape } from '../tensor.ts';
 import { arenaLayout } from '../rnn/params.ts';
 import { TuneCache, type DesignTiming, type TuneEntry } from './tune_cache.ts';
+import { SHADER_NAMES } from '../../shaders/names.ts';
 
 /** What the tuner needs of the WebGPU backend (a structural type: the backend imports this module). */
 export interface TunableBackend extends Backend {
@@ -32,18 +33,8 @@ export interface TuneOptions extends RnnDesignOptions {
   cache?: TuneCache;
 }
 
-/** The programs whose code makes a measurement stale when it changes. */
-const RNN_SHADERS = [
-  'rnn_step_forward',
-  'rnn_step_backward',
-  'rnn_step_forward_subgroup',
-  'rnn_step_backward_subgroup',
-  'rnn_forward_persistent',
-  'rnn_backward_persistent',
-  'rnn_forward_blocked',
-  'rnn_backward_blocked',
-  'transpose',
-] as const;
+/** The programs whose code makes a measurement stale when it changes: every recurrent kernel, and the transpose (b) and (c) read W_rec through. */
+const RNN_SHADERS = SHADER_NAMES.filter((name) => name.startsWith('rnn_') || name === 'transpose');
 
 /** The cache key of a shape on this adapter, and the engine version its entry must carry. */
 export function tuneKey(be: TunableBackend, shape: RnnShape): { key: string; adapter: string; driver: string; engine: string } {
@@ -51,8 +42,8 @@ export function tuneKey(be: TunableBackend, shape: RnnShape): { key: string; ada
   const adapter = `${s.vendor}/${s.architecture}/${s.device}/${s.backend}`;
   const driver = s.description;
   const engine = `${be.ctx.sourceDigest(RNN_SHADERS)}/${be.matmulKernel}`;
-  const { N, B, T, K } = { N: shape.cfg.nHidden, B: shape.B, T: shape.T, K: shape.K };
-  return { key: `${adapter}|${driver}|N${N} B${B} T${T} K${K} nIn${shape.cfg.nIn} nOut${shape.cfg.nOut}`, adapter, driver, engine };
+  const { cfg, B, T, K } = shape;
+  return { key: `${adapter}|${driver}|N${cfg.nHidden} B${B} T${T} K${K} nIn${cfg.nIn} nOut${cfg.nOut}`, adapter, driver, engine };
 }
 
 /** Whether `resolveGpuRnnDesign` may tune on this backend (see the comment at the top). */
