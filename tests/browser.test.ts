@@ -430,7 +430,7 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     const final = JSON.parse(readFileSync(join(RESULTS, rel, 'final.json'), 'utf8')) as FinalRecord;
     await page.click(`#res-list li[data-run="${final.id}"]`);
     await page.waitForFunction((id) => document.querySelector('#res-run-title')?.textContent === id, final.id);
-    await page.waitForFunction(() => (document.querySelector('#res-epoch') as HTMLSelectElement | null)?.value);
+    await page.waitForSelector(`#res-wrec[data-shown*="${rel}/W_rec_"]`);
     expect(await page.textContent('#res-test-acc')).toBe(String(final.accuracy!.test));
     // the trained weights are shown first (the initial ones come first in the list), and only
     // they can be drawn by the recorded modules in 3D
@@ -443,14 +443,16 @@ describe.skipIf(!haveChromium)('the workbench in headless Chromium', () => {
     expect(await page.$eval('#res-epoch', (s) => (s as HTMLSelectElement).value)).toMatch(new RegExp(`/${epochs.at(-1)}$`));
     expect(await page.$eval('#res-3d', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
     await page.selectOption('#res-epoch', { label: 'W_rec_init' });
-    await page.waitForFunction(() => (document.querySelector('#res-3d') as HTMLButtonElement).disabled);
+    await page.waitForSelector('#res-wrec[data-shown$="W_rec_init.npy"]');
+    expect(await page.$eval('#res-3d', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
     // Each epoch's map on the run's one colour scale: the initial W_rec's 99th percentile of off-diagonal |w|.
     const bar = () => page.$eval('#res-wrec-bar', (b) => [Number((b as HTMLElement).dataset.min), Number((b as HTMLElement).dataset.max)]);
     const initBar = await bar();
     const init = toFloat64(parseNpy(new Uint8Array(readFileSync(join(RESULTS, rel, 'W_rec_init.npy')))));
     expect(initBar).toEqual([-p99OffDiagonal(init, final.n), p99OffDiagonal(init, final.n)]);
     await page.selectOption('#res-epoch', { label: epochs.at(-1)!.slice(0, -4) });
-    await page.waitForFunction(() => !(document.querySelector('#res-3d') as HTMLButtonElement).disabled);
+    await page.waitForSelector(`#res-wrec[data-shown$="${epochs.at(-1)}"]`);
+    expect(await page.$eval('#res-3d', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
     expect(await bar()).toEqual(initBar);
     expect(await page.textContent('#res-wrec-scale')).toMatch(/the 99th percentile of the initial W_rec's off-diagonal \|w\|/);
     // The learning curves: labelled axes, whole epochs, Go/NoGo's chance level.

@@ -227,6 +227,9 @@ async function showWeights(r: RunRow, files: string[]): Promise<void> {
   pick.replaceChildren(...weights.map((f) => el('option', { value: f, textContent: f.slice(r.dir.length + 1, -4) })));
   const canvas = $<HTMLCanvasElement>('#res-wrec');
   const [bar, caption] = [$('#res-wrec-bar'), $('#res-wrec-scale')];
+  // Until this run's matrix is drawn, neither the button nor the drawn marker may speak of the last run's.
+  to3d.disabled = true;
+  delete canvas.dataset.shown;
   const scale = weights.length ? await runScale(r, weights) : null;
   let current: Float64Array | null = null;
   const drawWeights = async () => {
@@ -246,12 +249,15 @@ async function showWeights(r: RunRow, files: string[]): Promise<void> {
   };
   pick.value = trained ?? weights.at(-1) ?? '';
   const can3d = () => !!(current && rec.metrics && pick.value === trained && files.includes(`${r.dir}/positions_um.npy`));
-  pick.onchange = async () => {
+  const redraw = async () => {
+    delete canvas.dataset.shown;
     await drawWeights();
     to3d.disabled = !can3d();
+    // The marker says which matrix the map, its scale and the 3D button now show.
+    canvas.dataset.shown = pick.value;
   };
-  await drawWeights();
-  to3d.disabled = !can3d();
+  pick.onchange = redraw;
+  await redraw();
   to3d.onclick = async () => {
     if (!current || !rec.metrics) return;
     const pos = toFloat64(parseNpy(new Uint8Array(await (await fetchOk(`${r.dir}/positions_um.npy`)).arrayBuffer()), `/${r.dir}/positions_um.npy`));
@@ -268,6 +274,7 @@ async function showWeights(r: RunRow, files: string[]): Promise<void> {
 }
 
 async function showRun(r: RunRow, files: string[]): Promise<void> {
+  delete $('#res-wrec').dataset.shown;
   showFacts(r.rec);
   await drawCurves(r, files);
   await showWeights(r, files);
