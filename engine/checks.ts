@@ -28,3 +28,18 @@ export function checkDistances(regularizer: string, D: ArrayLike<number>, n: num
     throw new ShapeError(regularizer, { message: `${regularizer}: D has ${D.length} entries, expected ${n * n} (W is ${n}×${n})` });
   }
 }
+
+/** Refuses an assembleScaled row that reads past its blocks or scale, or writes past the output. */
+export function checkScaledRows(
+  blocks: number,
+  scale: number,
+  size: number,
+  len: number,
+  rows: readonly { block: number; scaleAt: number; offset: number }[],
+): void {
+  for (const r of rows) {
+    if ((r.block + 1) * len > blocks || r.scaleAt >= scale || r.offset < 0 || r.offset + len > size) {
+      throw new ShapeError('assembleScaled', `block ${r.block} of ${len} (of ${blocks} values), scale ${r.scaleAt} (of ${scale}), at ${r.offset} of [${size}]`);
+    }
+  }
+}

@@ -204,6 +204,13 @@ export interface AdamStep {
 }
 
 /** The ops every backend implements. Shapes are checked before any work is queued. */
+/** Blocks of `len` values and where each, scaled, goes (Backend.assembleScaled). */
+export interface ScaledBlocks {
+  blocks: Tensor;
+  len: number;
+  rows: readonly { block: number; scaleAt: number; offset: number }[];
+}
+
 export interface Backend {
   readonly name: 'webgpu' | 'cpu';
   /** A one-line description: adapter or arithmetic. */
@@ -278,6 +285,18 @@ export interface Backend {
 
   /** A wiring cost (WD, WDC, EMD; engine/regularizers/) of W [n, n]: R as [] and dR/dW as [n, n]. */
   wiringCost(cost: WiringCost, W: Tensor, n: number): { value: Tensor; grad: Tensor };
+  /**
+   * One wiring cost of G networks whose costs differ only in W (`sameStack`): network m's W is
+   * the n×n block of W at element offset at[m]. Values [G] and grads [G, n, n], each network's
+   * exactly as wiringCost gives it (a GPU runs the stack as one dispatch per stage).
+   */
+  wiringCosts(costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor };
+  /**
+   * A tensor [size] of zeros with, for each row of each part, `len` values of the part's blocks
+   * (block `row.block`) times scale[row.scaleAt] written from element row.offset: the backward
+   * of per-network terms, each scaled by its own upstream gradient, in its place in an arena.
+   */
+  assembleScaled(size: number, scale: Tensor, parts: readonly ScaledBlocks[]): Tensor;
 
   /**
    * Runs fn; every tensor created inside that is not returned (or kept) is disposed at the end.

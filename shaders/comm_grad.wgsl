@@ -4,8 +4,10 @@
 //                     (MODE 2, EMD) Λ_ji d_i d_j + g_s_j + λ D_ij
 //   dR/dW_ij = g_A · sign(W_ij)   (sign(0) = 0)
 // and the value's reduction: one partial per workgroup of λ a D (WD) or λ a C D (WDC).
+// Workgroup z is the network: W, E, Λ, grad in blocks of N², sd of 3N, gs of N, `perModel`
+// partials each; the networks share D.
 override MODE: u32 = 1u;
-struct Params { N: u32, offW: u32, rowPitch: u32, groupsX: u32, lambda: f32 }
+struct Params { N: u32, offW: u32, rowPitch: u32, groupsX: u32, perModel: u32, pad0: u32, pad1: u32, pad2: u32, lambda: f32 }
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> D: array<f32>;
 @group(0) @binding(2) var<storage, read> E: array<f32>;
@@ -23,27 +25,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         @builtin(workgroup_id) wid: vec3<u32>) {
   let N = u.N;
   let t = gid.y * u.rowPitch + gid.x;
+  let m0 = wid.z * N * N;
+  let s0 = wid.z * 3u * N;
   var val = 0.0;
   if (t < N * N) {
     let i = t / N;
     let j = t % N;
-    let w = W[u.offW + t];
+    let w = W[u.offW + m0 + t];
     let a = abs(w);
     let dd = D[t];
     var g = u.lambda * dd;
     if (MODE == 0u) {
       val = u.lambda * a * dd;
     } else {
-      let back = Lam[j * N + i] * sd[N + i] * sd[N + j] + gs[j];
+      let back = Lam[m0 + j * N + i] * sd[s0 + N + i] * sd[s0 + N + j] + gs[wid.z * N + j];
       if (MODE == 1u) {
-        let c = select(E[t], 0.0, i == j);
+        let c = select(E[m0 + t], 0.0, i == j);
         g = back + u.lambda * c * dd;
         val = u.lambda * a * c * dd;
       } else {
         g = back + g;
       }
     }
-    grad[t] = select(g * sign(w), 0.0, w == 0.0);  // +0 where W is 0
+    grad[m0 + t] = select(g * sign(w), 0.0, w == 0.0);  // +0 where W is 0
   }
   if (MODE == 2u) { return; }
   red[li] = val;
@@ -52,5 +56,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     if (li < stride) { red[li] += red[li + stride]; }
     workgroupBarrier();
   }
-  if (li == 0u) { partials[wid.y * u.groupsX + wid.x] = red[0]; }
+  if (li == 0u) { partials[wid.z * u.perModel + wid.y * u.groupsX + wid.x] = red[0]; }
 }

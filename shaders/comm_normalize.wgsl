@@ -1,6 +1,8 @@
 // M[i][j] = d_i |W[i][j]| d_j, one thread per column j, with the column abs-sums of M (for the
 // GPU 1-norm). With GC_T (WDC) it also writes the transposed upstream gradient of C,
 // GCt[j][i] = λ |W[i][j]| D[i][j] (0 on the diagonal), the direction of the Fréchet pass.
+// Workgroup z is the network: its W, M, GCt (N²), sd (3N) and colsum (N) blocks follow one
+// another; the networks share D.
 override GC_T: bool = false;
 struct Params { N: u32, offW: u32, pad0: u32, pad1: u32, lambda: f32 }
 @group(0) @binding(0) var<storage, read> W: array<f32>;
@@ -16,16 +18,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = gid.x;
   let N = u.N;
   if (j >= N) { return; }
-  let dj = sd[N + j];
+  let nn = N * N;
+  let w0 = u.offW + gid.z * nn;
+  let m0 = gid.z * nn;
+  let s0 = gid.z * 3u * N;
+  let dj = sd[s0 + N + j];
   var c = 0.0;
   for (var i = 0u; i < N; i++) {
-    let a = abs(W[u.offW + i * N + j]);
-    let m = sd[N + i] * a * dj;
-    M[i * N + j] = m;
+    let a = abs(W[w0 + i * N + j]);
+    let m = sd[s0 + N + i] * a * dj;
+    M[m0 + i * N + j] = m;
     c += m;
     if (GC_T) {
-      GCt[j * N + i] = select(u.lambda * a * D[i * N + j], 0.0, i == j);
+      GCt[m0 + j * N + i] = select(u.lambda * a * D[i * N + j], 0.0, i == j);
     }
   }
-  colsum[j] = c;
+  colsum[gid.z * N + j] = c;
 }

@@ -130,7 +130,7 @@ export const KERNELS = {
     uniform: { u32: ['N', 'sMax', 'pad0', 'pad1'], f32: ['theta'] },
     constants: { COLSUMS: 'bool' },
   }),
-  expmScale: contract({ shaders: ['expm_scale'], bindings: ['X', 'plan', 'Y'], uniform: { u32: ['n', 'rowPitch'] } }),
+  expmScale: contract({ shaders: ['expm_scale'], bindings: ['X', 'plan', 'Y'], uniform: { u32: ['n', 'rowPitch', 'per', 'pad0'] } }),
   commStrength: contract({ shaders: ['comm_strength'], bindings: ['W', 'sd'], uniform: { u32: ['N', 'offW', 'pad0', 'pad1'], f32: ['eps', 'sMin'] } }),
   commNormalize: contract({
     shaders: ['comm_normalize'],
@@ -138,11 +138,12 @@ export const KERNELS = {
     uniform: { u32: ['N', 'offW', 'pad0', 'pad1'], f32: ['lambda'] },
     constants: { GC_T: 'bool' },
   }),
+  scaleBlocks: contract({ shaders: ['scale_blocks'], bindings: ['X', 'scale', 'rows', 'OUT'], uniform: { u32: ['len', 'rowPitch', 'pad0', 'pad1'] } }),
   commGs: contract({ shaders: ['comm_gs'], bindings: ['Lam', 'M', 'sd', 'gs'], uniform: { u32: ['N'] } }),
   commGrad: contract({
     shaders: ['comm_grad'],
     bindings: ['W', 'D', 'E', 'Lam', 'sd', 'gs', 'grad', 'partials'],
-    uniform: { u32: ['N', 'offW', 'rowPitch', 'groupsX'], f32: ['lambda'] },
+    uniform: { u32: ['N', 'offW', 'rowPitch', 'groupsX', 'perModel', 'pad0', 'pad1', 'pad2'], f32: ['lambda'] },
     constants: { MODE: { wd: 0, wdc: 1, emd: 2 } },
   }),
   commEmd: contract({

@@ -36,6 +36,7 @@ export const SHADER_NAMES = [
   'comm_gs',
   'comm_grad',
   'comm_emd',
+  'scale_blocks',
   'sort_keys',
   'sort_bitonic',
   'peak_fma',

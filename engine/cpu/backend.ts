@@ -3,7 +3,7 @@
  * the fallback engine when no WebGPU adapter exists. All arithmetic runs in float64; with
  * precision 'f32' results are rounded to float32 on store, like a float32 device.
  */
-import { checkCrossEntropy } from '../checks.ts';
+import { checkCrossEntropy, checkScaledRows } from '../checks.ts';
 import { ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
@@ -26,6 +26,7 @@ import {
   type RnnDesignOptions,
   type RnnShape,
   type MatmulOptions,
+  type ScaledBlocks,
   type Shape,
   type StepRange,
   type UnaryOp,
@@ -34,6 +35,7 @@ import {
 import { rnnBackwardCpu, rnnForwardCpu, type CpuForward } from './rnn.ts';
 import { emd, wd, wdc } from '../regularizers/cpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
+import { checkStack } from '../regularizers/stack.ts';
 import { unpackArena, type HostParams } from '../rnn/params.ts';
 
 export type CpuPrecision = 'f32' | 'f64';
@@ -390,6 +392,36 @@ export class CpuBackend implements Backend {
           ? wdc(w, cost.D, n, { lambda: cost.lambda, sMin: cost.sMin, eps: cost.eps })
           : emd(w, cost.D, cost.target.Cemp, n, { lambda: cost.lambda, mu: cost.mu, sMin: cost.sMin, eps: cost.eps, active: cost.target.active });
     return { value: this.fromArray([r.value], []), grad: this.fromArray(r.grad, [n, n]) };
+  }
+
+  /** Network by network, each as wiringCost computes it. */
+  wiringCosts(costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor } {
+    checkStack(costs, at, n, W.size);
+    const each = costs.map((c, m) => this.wiringCost(c, this.slice(W, at[m]!, [n, n]), n));
+    return {
+      values: this.assemble(
+        costs.length,
+        each.map((r, m) => ({ tensor: r.value, offset: m })),
+      ),
+      grads: this.reshape(
+        this.assemble(
+          costs.length * n * n,
+          each.map((r, m) => ({ tensor: r.grad, offset: m * n * n })),
+        ),
+        [costs.length, n, n],
+      ),
+    };
+  }
+
+  assembleScaled(size: number, scale: Tensor, parts: readonly ScaledBlocks[]): Tensor {
+    const out = this.alloc([size]);
+    const s = this.data(scale);
+    for (const { blocks, len, rows } of parts) {
+      checkScaledRows(blocks.size, scale.size, size, len, rows);
+      const X = this.data(blocks);
+      for (const r of rows) for (let i = 0; i < len; i++) out.data[r.offset + i] = X[r.block * len + i]! * s[r.scaleAt]!;
+    }
+    return out;
   }
 
   scope<T>(fn: () => T): T {

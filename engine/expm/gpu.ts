@@ -104,8 +104,8 @@ interface MmSpec {
   gate?: { plan: GpuTensor; step: number; src: GpuTensor };
 }
 
-/** Encodes one expm_mm dispatch into `out` (n×n). */
-function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
+/** Encodes one expm_mm dispatch into `out`: `models` stacked n×n matrices (workgroup z). */
+function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec, models = 1): void {
   const prods = spec.prods ?? [];
   const terms = spec.terms ?? [];
   if (prods.length > 2 || terms.length > 4) throw new Error('expm_mm: at most 2 products and 4 terms');
@@ -132,27 +132,28 @@ function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec): void {
     },
     uniform: { N: n, step: spec.gate?.step ?? 0, cI, c0, c1, c2, c3 },
     constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate), ...(lanes ? { LANES: lanes } : {}) },
-    groups: lanes ? [Math.ceil(n / (4 * lanes)), Math.ceil(n / 16)] : [Math.ceil(n / 64), Math.ceil(n / 64)],
+    groups: lanes ? [Math.ceil(n / (4 * lanes)), Math.ceil(n / 16), models] : [Math.ceil(n / 64), Math.ceil(n / 64), models],
     // For the roofline (a gated step that only copies does less; this is the work when it runs).
     cost: {
-      flops: 2 * n ** 3 * prods.length + 2 * n * n * (terms.length + (spec.cI ? 1 : 0)),
-      bytes: 4 * n * n * (2 * prods.length + terms.length + (spec.gate ? 1 : 0) + 1),
+      flops: models * (2 * n ** 3 * prods.length + 2 * n * n * (terms.length + (spec.cI ? 1 : 0))),
+      bytes: models * 4 * n * n * (2 * prods.length + terms.length + (spec.gate ? 1 : 0) + 1),
     },
   });
 }
 
 /**
  * Encodes the plan: ‖M‖₁ (from precomputed column abs-sums, or computed here from M) and the
- * squaring count s ≤ sMax. Returns a 4-word tensor [s, bits(2^-s), bits(‖M‖₁), s needed].
+ * squaring count s ≤ sMax. Returns a 4-word tensor [s, bits(2^-s), bits(‖M‖₁), s needed] for
+ * each of `models` stacked matrices.
  */
-export function encodePlan(be: GpuOps, n: number, sMax: number, src: { colsum: GpuTensor } | { M: GpuTensor }): GpuTensor {
-  const plan = be.alloc([4], 'expm_plan');
+export function encodePlan(be: GpuOps, n: number, sMax: number, src: { colsum: GpuTensor } | { M: GpuTensor }, models = 1): GpuTensor {
+  const plan = be.alloc([4 * models], 'expm_plan');
   const colsums = 'colsum' in src;
   runKernel(be.ctx, 'expmPlan', {
     bind: { colsum: colsums ? be.buf(src.colsum) : null, X: colsums ? null : be.buf(src.M), plan: plan.buffer },
     uniform: { N: n, sMax, theta: THETA_16 },
     constants: { COLSUMS: !colsums },
-    groups: [1],
+    groups: [models],
   });
   return plan;
 }
@@ -164,16 +165,23 @@ export function decodePlan(bytes: ArrayBuffer): { s: number; scale: number; norm
   return { s: u[0]!, scale: f[1]!, norm: f[2]!, needed: u[3]! };
 }
 
-function encodeScale(be: GpuOps, x: GpuTensor, plan: GpuTensor): GpuTensor {
+/** 2^-s·X for each of the plan's matrices (x holds one block of x.size / models per plan). */
+function encodeScale(be: GpuOps, x: GpuTensor, plan: GpuTensor, models: number): GpuTensor {
   const out = be.alloc(x.shape, 'expm_scale');
   const g = grid1d(x.size);
-  runKernel(be.ctx, 'expmScale', { bind: { X: be.buf(x), plan: plan.buffer, Y: out.buffer }, uniform: { n: x.size, rowPitch: g.rowPitch }, groups: g.groups });
+  runKernel(be.ctx, 'expmScale', {
+    bind: { X: be.buf(x), plan: plan.buffer, Y: out.buffer },
+    uniform: { n: x.size, rowPitch: g.rowPitch, per: x.size / models },
+    groups: g.groups,
+  });
   return out;
 }
 
-/** What the forward pass keeps for the Fréchet pass (all n×n, owned by the caller's scope). */
+/** What the forward pass keeps for the Fréchet pass (all [models, n, n], owned by the caller's scope). */
 export interface ExpmState {
   n: number;
+  /** matrices in the stack, each with its own plan and gates */
+  models: number;
   plan: GpuTensor;
   /** squaring steps encoded (the GPU runs min(s, sEnc) of them) */
   sEnc: number;
@@ -196,18 +204,22 @@ export interface ExpmState {
 
 const c = TAYLOR_COEF;
 
-/** Encodes exp(M) given an encoded plan; sEnc squaring steps (gated by the plan's s). */
-export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: GpuTensor, sEnc: number): ExpmState {
-  const X = encodeScale(be, M, plan);
-  const mat = () => be.alloc([n, n], 'expm');
+/**
+ * Encodes exp(M) of each of `models` stacked matrices given their encoded plans; sEnc squaring
+ * steps (gated by each plan's s).
+ */
+export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: GpuTensor, sEnc: number, models = 1): ExpmState {
+  const X = encodeScale(be, M, plan, models);
+  const mat = () => be.alloc(models === 1 ? [n, n] : [models, n, n], 'expm');
+  const mm = (out: GpuTensor, spec: MmSpec) => encodeMm(be, n, out, spec, models);
   const P2 = mat();
   const P3 = mat();
   const P4 = mat();
-  encodeMm(be, n, P2, { prods: [[X, X]] });
-  encodeMm(be, n, P3, { prods: [[P2, X]] });
-  encodeMm(be, n, P4, { prods: [[P2, P2]] });
+  mm(P2, { prods: [[X, X]] });
+  mm(P3, { prods: [[P2, X]] });
+  mm(P4, { prods: [[P2, P2]] });
   const H3 = mat();
-  encodeMm(be, n, H3, {
+  mm(H3, {
     terms: [
       [c[16]!, P4],
       [c[13]!, X],
@@ -217,7 +229,7 @@ export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: Gpu
     cI: c[12]!,
   });
   const H2 = mat();
-  encodeMm(be, n, H2, {
+  mm(H2, {
     prods: [[H3, P4]],
     terms: [
       [c[9]!, X],
@@ -227,7 +239,7 @@ export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: Gpu
     cI: c[8]!,
   });
   const H1 = mat();
-  encodeMm(be, n, H1, {
+  mm(H1, {
     prods: [[H2, P4]],
     terms: [
       [c[5]!, X],
@@ -237,7 +249,7 @@ export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: Gpu
     cI: c[4]!,
   });
   const T = mat();
-  encodeMm(be, n, T, {
+  mm(T, {
     prods: [[H1, P4]],
     terms: [
       [c[1]!, X],
@@ -249,41 +261,42 @@ export function encodeExpmForward(be: GpuOps, M: GpuTensor, n: number, plan: Gpu
   const Y = [T];
   for (let k = 0; k < sEnc; k++) {
     const next = mat();
-    encodeMm(be, n, next, { prods: [[Y[k]!, Y[k]!]], gate: { plan, step: k, src: Y[k]! } });
+    mm(next, { prods: [[Y[k]!, Y[k]!]], gate: { plan, step: k, src: Y[k]! } });
     Y.push(next);
   }
   const E = Y.pop()!;
-  return { n, plan, sEnc, X, P2, P3, P4, H: [H1, H2, H3], T, Y, E };
+  return { n, models, plan, sEnc, X, P2, P3, P4, H: [H1, H2, H3], T, Y, E };
 }
 
 /** Encodes L_exp(M, Edir) on the polynomial and squarings of a forward state. */
 export function encodeExpmFrechet(be: GpuOps, st: ExpmState, Edir: GpuTensor): GpuTensor {
-  const { n, plan, X, P2, P4, H } = st;
-  const mat = () => be.alloc([n, n], 'expm_frechet');
-  const Ex = encodeScale(be, Edir, plan);
+  const { n, models, plan, X, P2, P4, H } = st;
+  const mat = () => be.alloc(models === 1 ? [n, n] : [models, n, n], 'expm_frechet');
+  const mm = (out: GpuTensor, spec: MmSpec) => encodeMm(be, n, out, spec, models);
+  const Ex = encodeScale(be, Edir, plan, models);
   const L2 = mat();
-  encodeMm(be, n, L2, {
+  mm(L2, {
     prods: [
       [X, Ex],
       [Ex, X],
     ],
   });
   const L3 = mat();
-  encodeMm(be, n, L3, {
+  mm(L3, {
     prods: [
       [L2, X],
       [P2, Ex],
     ],
   });
   const L4 = mat();
-  encodeMm(be, n, L4, {
+  mm(L4, {
     prods: [
       [L2, P2],
       [P2, L2],
     ],
   });
   let LH = mat();
-  encodeMm(be, n, LH, {
+  mm(LH, {
     terms: [
       [c[16]!, L4],
       [c[13]!, Ex],
@@ -293,7 +306,7 @@ export function encodeExpmFrechet(be: GpuOps, st: ExpmState, Edir: GpuTensor): G
   });
   for (let j = 2; j >= 0; j--) {
     const next = mat();
-    encodeMm(be, n, next, {
+    mm(next, {
       prods: [
         [LH, P4],
         [H[j]!, L4],
@@ -312,7 +325,7 @@ export function encodeExpmFrechet(be: GpuOps, st: ExpmState, Edir: GpuTensor): G
   for (let k = 0; k < st.sEnc; k++) {
     const Y = st.Y[k]!;
     const Ln = mat();
-    encodeMm(be, n, Ln, {
+    mm(Ln, {
       prods: [
         [Y, L],
         [L, Y],

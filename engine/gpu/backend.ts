@@ -2,7 +2,7 @@
  * The WebGPU backend: each op is one kernel from shaders/, with shapes in a uniform and the
  * pipeline cached per specialisation. Ops only encode work; reads and sync() submit it.
  */
-import { checkCrossEntropy } from '../checks.ts';
+import { checkCrossEntropy, checkScaledRows } from '../checks.ts';
 import { OptionError, ShapeError } from '../errors.ts';
 import { ScopeTracker } from '../scope.ts';
 import {
@@ -24,6 +24,7 @@ import {
   type RnnDesignOptions,
   type RnnShape,
   type MatmulOptions,
+  type ScaledBlocks,
   type Shape,
   type StepRange,
   type UnaryOp,
@@ -34,8 +35,9 @@ import { blockedShape, chooseDesign, designFits, persistentShape, RNN_DESIGNS, s
 import { resolveGpuRnnDesign } from './tune.ts';
 import { runKernel } from './program.ts';
 import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from './skinny.ts';
-import { wiringCostGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
+import { wiringCostGpu, wiringCostsGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
+import { checkStack, type StackableCost } from '../regularizers/stack.ts';
 
 /** Shapes with a dimension this small use matmul_skinny: tiles would be mostly padding (for
  * subgroup tiles, only a small N counts). */
@@ -790,6 +792,51 @@ export class GpuBackend implements GpuOps {
   /** The kernels of engine/regularizers/gpu.ts. */
   wiringCost(cost: WiringCost, W: Tensor, n: number): { value: Tensor; grad: Tensor } {
     return this.scope(() => wiringCostGpu(this, cost, W, n, this.constantsOf(cost))!);
+  }
+
+  wiringCosts(costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor } {
+    checkStack(costs, at, n, W.size);
+    if (costs[0]!.kind === 'EMD') {
+      // EMD sorts each network's C alone: its stack is a loop
+      const each = costs.map((c, m) => this.wiringCost(c, this.view(W, [n, n], at[m]!), n));
+      return {
+        values: this.assemble(
+          costs.length,
+          each.map((r, m) => ({ tensor: r.value, offset: m })),
+        ),
+        grads: this.reshape(
+          this.assemble(
+            costs.length * n * n,
+            each.map((r, m) => ({ tensor: r.grad, offset: m * n * n })),
+          ),
+          [costs.length, n, n],
+        ),
+      };
+    }
+    return this.scope(() => {
+      const src = this.gpuTensor(W);
+      const stack = this.alloc([costs.length, n, n], 'wiring_costs');
+      at.forEach((a, m) => this.ctx.copy(src.buffer, (src.offset + a) * 4, stack.buffer, m * n * n * 4, n * n * 4));
+      const r = wiringCostsGpu(this, costs as readonly StackableCost[], stack, n, this.constantsOf(costs[0]!))!;
+      return costs.length === 1 ? { values: this.reshape(r.values, [1]), grads: this.reshape(r.grads, [1, n, n]) } : r;
+    });
+  }
+
+  assembleScaled(size: number, scale: Tensor, parts: readonly ScaledBlocks[]): Tensor {
+    const out = this.zeros([size]) as GpuTensor;
+    for (const { blocks, len, rows } of parts) {
+      if (!rows.length || !len) continue;
+      checkScaledRows(blocks.size, scale.size, size, len, rows);
+      const table = this.ctx.storageWords(rows.flatMap((r) => [r.block, r.scaleAt, r.offset]));
+      const g = grid1d(len);
+      runKernel(this.ctx, 'scaleBlocks', {
+        bind: { X: this.buf(blocks), scale: this.buf(scale), rows: table, OUT: out.buffer },
+        uniform: { len, rowPitch: g.rowPitch },
+        groups: [g.groups[0], g.groups[1], rows.length],
+        cost: { flops: len * rows.length, bytes: 8 * len * rows.length },
+      });
+    }
+    return out;
   }
 
   /** Encodes a wiring cost only up to `stage` (bench reg times the stages apart). */

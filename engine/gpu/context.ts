@@ -69,6 +69,7 @@ export class GpuContext {
   private pipelines = new Map<string, GPUComputePipeline>();
   private compileChecks: Promise<void>[] = [];
   private uniformCache = new Map<string, GPUBuffer>();
+  private wordsCache = new Map<string, GPUBuffer>();
   private pool = new Map<number, GPUBuffer[]>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -331,6 +332,23 @@ export class GpuContext {
   }
 
   /** Encodes a buffer clear (zeros) in order with the dispatches. */
+  /**
+   * An immutable storage buffer of u32 words, cached by content: index tables that stay the same
+   * from step to step, written without the flush that writeBuffer needs.
+   */
+  storageWords(words: ArrayLike<number>): GPUBuffer {
+    const key = Array.from(words).join(',');
+    let buf = this.wordsCache.get(key);
+    if (!buf) {
+      if (this.wordsCache.size > 4096) this.wordsCache.clear();
+      buf = this.device.createBuffer({ size: Math.max(16, Math.ceil(words.length / 4) * 16), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+      new Uint32Array(buf.getMappedRange()).set(words);
+      buf.unmap();
+      this.wordsCache.set(key, buf);
+    }
+    return buf;
+  }
+
   clear(buf: GPUBuffer, offset = 0, size?: number): void {
     this.endPass();
     this.commandEncoder().clearBuffer(buf, offset, size);

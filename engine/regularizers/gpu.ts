@@ -13,13 +13,19 @@
  *   comm_gs          g_s_k = −(row_k + col_k of G_M∘M)/(2 s_k), 0 where floored
  *   comm_grad        dR/dW = (G_M d_i d_j + g_s_j + direct term) ∘ sign(W), and (WD, WDC) the
  *                    value's per-workgroup partials; the value is their sum.
+ *
+ * WD and WDC also run for a stack of G networks whose costs differ only in W (wiringCostsGpu):
+ * every kernel above takes the network on workgroup z (expm_plan on x), each network with its
+ * own plan and gates, so G networks cost the host one dispatch per stage instead of G. Each
+ * network's numbers are exactly those of its own call: the per-entry arithmetic and every
+ * summation order are the same.
  */
 import { checkDistances } from '../checks.ts';
 import { decodePlan, encodeExpmForward, encodeExpmFrechet, encodePlan, releaseExpmState, type ExpmState } from '../expm/gpu.ts';
 import { runKernel } from '../gpu/program.ts';
 import { grid1d, type GpuOps, type GpuTensor } from '../gpu/tensor.ts';
 import type { Tensor } from '../tensor.ts';
-import type { EmdCost, WdcCost, WiringCost } from './cost.ts';
+import type { EmdCost, WdCost, WdcCost, WiringCost } from './cost.ts';
 
 export type GpuStage = 'forward' | 'gc' | 'adjoint' | 'full';
 
@@ -40,20 +46,67 @@ export function wiringCostGpu(
 ): { value: Tensor; grad: Tensor } | null {
   checkDistances(cost.kind, cost.D, n);
   const Wg = be.gpuTensor(W);
+  if (cost.kind === 'EMD')
+    return emdGpu(
+      be,
+      cost,
+      Wg,
+      n,
+      constants('D', () => ({ data: cost.D, shape: [cost.D.length] })),
+      constants,
+      stage,
+    );
+  const r = wiringCostsGpu(be, [cost], Wg, n, constants, stage);
+  return r && { value: r.values, grad: r.grads };
+}
+
+/**
+ * R and dR/dW of G networks at once: W holds their n×n blocks one after another (from its
+ * offset), and the costs agree on all but W (kind, λ, floors, D: `constants` are the first
+ * cost's). Returns values [G] and grads [G, n, n] (for G = 1: the scalar and [n, n]).
+ */
+export function wiringCostsGpu(
+  be: GpuOps,
+  costs: readonly (WdCost | WdcCost)[],
+  W: GpuTensor,
+  n: number,
+  constants: DeviceConstants,
+  stage: GpuStage = 'full',
+): { values: GpuTensor; grads: GpuTensor } | null {
+  const cost = costs[0]!;
+  const G = costs.length;
   const D = constants('D', () => ({ data: cost.D, shape: [cost.D.length] }));
   if (cost.kind === 'WD') {
-    const { grad, partials } = encodeGrad(be, Wg, n, cost.lambda, 'wd', { D });
-    return { value: be.sum(partials), grad };
+    const { grad, partials, perModel } = encodeGrad(be, W, n, cost.lambda, 'wd', { D }, G);
+    return { values: sumPerModel(be, partials, G, perModel), grads: grad };
   }
-  if (cost.kind === 'WDC') {
-    const f = encodeForward(be, cost, Wg, n, D, cost.lambda);
-    if (stage === 'forward' || stage === 'gc') return null;
-    const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
-    releaseExpmState(f.st);
-    if (!r) return null;
-    return { value: be.sum(r.partials), grad: r.grad };
+  const wdc = costs as readonly WdcCost[];
+  const f = encodeForward(be, wdc, W, n, D, cost.lambda);
+  if (stage === 'forward' || stage === 'gc') return null;
+  const r = encodeBackward(be, cost, W, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
+  releaseExpmState(f.st);
+  if (!r) return null;
+  return { values: sumPerModel(be, r.partials, G, r.perModel), grads: r.grad };
+}
+
+/**
+ * Each network's sum of its `per` partials: one reduce_sum workgroup per network, which adds
+ * in the order be.sum uses for up to 4096 values (more take be.sum per network).
+ */
+function sumPerModel(be: GpuOps, partials: GpuTensor, G: number, per: number): GpuTensor {
+  if (G === 1) return be.sum(partials) as GpuTensor;
+  if (per > 4096) {
+    const sums = Array.from({ length: G }, (_, m) => ({ tensor: be.sum(be.slice(partials, m * per, [per])), offset: m }));
+    return be.gpuTensor(be.assemble(G, sums));
   }
-  return emdGpu(be, cost, Wg, n, D, constants, stage);
+  const out = be.alloc([G], 'reduce_sum');
+  runKernel(be.ctx, 'reduceSum', {
+    bind: { X: partials.buffer, partials: out.buffer },
+    uniform: { n: G * per, chunk: per },
+    groups: [G],
+    cost: { flops: G * per, bytes: 4 * (G * per + G) },
+  });
+  return out;
 }
 
 /** Squaring steps to encode now. */
@@ -63,50 +116,55 @@ function encodedSquarings(cost: WdcCost | EmdCost): number {
   return Math.min(cost.maxSquarings, cost.stats.squarings + 2);
 }
 
-/** Starts a non-blocking read of the plan; its numbers steer the next call. */
-function watchPlan(be: GpuOps, cost: WdcCost | EmdCost, plan: GpuTensor, encoded: number): void {
-  const stats = cost.stats;
-  stats.encoded = encoded;
+/** Starts a non-blocking read of the plans (16 bytes per network); their numbers steer the next call. */
+function watchPlans(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], plan: GpuTensor, encoded: number): void {
+  for (const cost of costs) cost.stats.encoded = encoded;
   be.ctx
-    .readBuffer(plan.buffer, 0, 16)
+    .readBuffer(plan.buffer, 0, 16 * costs.length)
     .then((bytes) => {
-      const p = decodePlan(bytes);
-      stats.norm = p.norm;
-      stats.squarings = p.needed;
-      if (p.needed > encoded) stats.overflows++;
+      costs.forEach(({ stats }, m) => {
+        const p = decodePlan(bytes.slice(16 * m, 16 * m + 16));
+        stats.norm = p.norm;
+        stats.squarings = p.needed;
+        if (p.needed > encoded) stats.overflows++;
+      });
     })
     .catch(() => undefined);
 }
 
-/** comm_strength + comm_normalize (+ G_Cᵀ for WDC) + plan + expm forward. */
-function encodeForward(be: GpuOps, cost: WdcCost | EmdCost, W: GpuTensor, n: number, D: GpuTensor, gcLambda: number | null) {
+/** comm_strength + comm_normalize (+ G_Cᵀ for WDC) + plan + expm forward, for each network of the stack. */
+function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], W: GpuTensor, n: number, D: GpuTensor, gcLambda: number | null) {
   const ctx = be.ctx;
-  const sd = be.alloc([3 * n], 'comm_strength');
-  const groups = Math.ceil(n / 256);
+  const cost = costs[0]!;
+  const G = costs.length;
+  const mats = G === 1 ? [n, n] : [G, n, n];
+  const sd = be.alloc([3 * n * G], 'comm_strength');
+  const groups: [number, number, number] = [Math.ceil(n / 256), 1, G];
   runKernel(ctx, 'commStrength', {
     bind: { W: W.buffer, sd: sd.buffer },
     uniform: { N: n, offW: W.offset, eps: cost.eps, sMin: cost.sMin ?? 0 },
-    groups: [groups],
-    cost: { flops: 2 * n * n, bytes: 4 * (n * n + 3 * n) },
+    groups,
+    cost: { flops: G * 2 * n * n, bytes: G * 4 * (n * n + 3 * n) },
   });
-  const M = be.alloc([n, n], 'comm_normalize');
-  const colsum = be.alloc([n], 'comm_normalize');
-  const GCt = gcLambda === null ? null : be.alloc([n, n], 'comm_normalize');
+  const M = be.alloc(mats, 'comm_normalize');
+  const colsum = be.alloc([n * G], 'comm_normalize');
+  const GCt = gcLambda === null ? null : be.alloc(mats, 'comm_normalize');
   runKernel(ctx, 'commNormalize', {
     // an unused GCt still needs a buffer of its own: the dummy may be bound read-only beside it
     bind: { W: W.buffer, sd: sd.buffer, D: GCt ? be.buf(D) : null, M: M.buffer, colsum: colsum.buffer, GCt: GCt ? GCt.buffer : be.alloc([4], 'unused').buffer },
     uniform: { N: n, offW: W.offset, lambda: gcLambda ?? 0 },
     constants: { GC_T: GCt !== null },
-    groups: [groups],
+    groups,
     // M = s^-½|W|s^-½ and its column sums (|W| read, M written); G_Cᵀ = λ|W|∘D reads D and writes n²
-    cost: { flops: (GCt ? 6 : 4) * n * n, bytes: 4 * ((GCt ? 4 : 2) * n * n + 3 * n) },
+    cost: { flops: G * (GCt ? 6 : 4) * n * n, bytes: G * 4 * ((GCt ? 4 : 2) * n * n + 3 * n) },
   });
-  const sEnc = encodedSquarings(cost);
-  const plan = encodePlan(be, n, sEnc, { colsum });
-  watchPlan(be, cost, plan, sEnc);
+  // one count of steps for the stack; each network's gates stop at its own s
+  const sEnc = Math.max(...costs.map(encodedSquarings));
+  const plan = encodePlan(be, n, sEnc, { colsum }, G);
+  watchPlans(be, costs, plan, sEnc);
   const label = be.ctx.profileLabel;
   be.ctx.profileLabel = 'expm forward'; // names these dispatches in `bench profile`
-  const st = encodeExpmForward(be, M, n, plan, sEnc);
+  const st = encodeExpmForward(be, M, n, plan, sEnc, G);
   be.ctx.profileLabel = label;
   return { sd, M, st, GCt };
 }
@@ -121,21 +179,22 @@ function encodeBackward(
   f: { sd: GpuTensor; M: GpuTensor; st: ExpmState; GCt: GpuTensor },
   mode: 'wdc' | 'emd',
   stage: GpuStage,
-): { grad: GpuTensor; partials: GpuTensor } | null {
+): { grad: GpuTensor; partials: GpuTensor; perModel: number } | null {
   const ctx = be.ctx;
+  const G = f.st.models;
   const label = ctx.profileLabel;
   ctx.profileLabel = 'Fréchet adjoint';
   const Lam = encodeExpmFrechet(be, f.st, f.GCt);
   ctx.profileLabel = label;
   if (stage === 'adjoint') return null;
-  const gs = be.alloc([n], 'comm_gs');
+  const gs = be.alloc([n * G], 'comm_gs');
   runKernel(ctx, 'commGs', {
     bind: { Lam: Lam.buffer, M: f.M.buffer, sd: f.sd.buffer, gs: gs.buffer },
     uniform: { N: n },
-    groups: [Math.ceil(n / 256)],
-    cost: { flops: 4 * n * n, bytes: 4 * (4 * n * n + 3 * n) }, // Λ and M each read along a row and a column
+    groups: [Math.ceil(n / 256), 1, G],
+    cost: { flops: G * 4 * n * n, bytes: G * 4 * (4 * n * n + 3 * n) }, // Λ and M each read along a row and a column
   });
-  return encodeGrad(be, W, n, cost.lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs });
+  return encodeGrad(be, W, n, cost.lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs }, G);
 }
 
 /** EMD: the forward, the sorted comparison with C_emp (comm_emd), then the shared backward. */
@@ -149,7 +208,7 @@ function emdGpu(
   stage: GpuStage,
 ): { value: Tensor; grad: Tensor } | null {
   const ctx = be.ctx;
-  const f = encodeForward(be, cost, Wg, n, D, null);
+  const f = encodeForward(be, [cost], Wg, n, D, null);
   if (stage === 'forward') return null;
   // sort C (with its permutation)
   const active = cost.target.active;
@@ -173,7 +232,7 @@ function emdGpu(
   return { value: be.sum(partials), grad: r.grad };
 }
 
-/** comm_grad: the fused elementwise kernel. */
+/** comm_grad: the fused elementwise kernel, for each of G networks (`perModel` partials each). */
 function encodeGrad(
   be: GpuOps,
   W: GpuTensor,
@@ -181,11 +240,13 @@ function encodeGrad(
   lambda: number,
   mode: 'wd' | 'wdc' | 'emd',
   t: { D: GpuTensor; E?: GpuTensor; Lam?: GpuTensor; sd?: GpuTensor; gs?: GpuTensor },
-): { grad: GpuTensor; partials: GpuTensor } {
+  G = 1,
+): { grad: GpuTensor; partials: GpuTensor; perModel: number } {
   const ctx = be.ctx;
-  const grad = be.alloc([n, n], 'comm_grad');
+  const grad = be.alloc(G === 1 ? [n, n] : [G, n, n], 'comm_grad');
   const g = grid1d(n * n);
-  const partials = be.alloc([g.groups[0] * g.groups[1]], 'comm_grad');
+  const perModel = g.groups[0] * g.groups[1];
+  const partials = be.alloc([G * perModel], 'comm_grad');
   runKernel(ctx, 'commGrad', {
     bind: {
       W: W.buffer,
@@ -197,13 +258,13 @@ function encodeGrad(
       grad: grad.buffer,
       partials: partials.buffer,
     },
-    uniform: { N: n, offW: W.offset, rowPitch: g.rowPitch, groupsX: g.groups[0], lambda },
+    uniform: { N: n, offW: W.offset, rowPitch: g.rowPitch, groupsX: g.groups[0], perModel, lambda },
     constants: { MODE: mode },
-    groups: g.groups,
+    groups: [g.groups[0], g.groups[1], G],
     // n² matrices read (W, D, and E, Λ as the mode needs) and the gradient written
-    cost: { flops: { wd: 4, wdc: 12, emd: 9 }[mode] * n * n, bytes: 4 * n * n * { wd: 3, wdc: 5, emd: 4 }[mode] },
+    cost: { flops: G * { wd: 4, wdc: 12, emd: 9 }[mode] * n * n, bytes: G * 4 * n * n * { wd: 3, wdc: 5, emd: 4 }[mode] },
   });
-  return { grad, partials };
+  return { grad, partials, perModel };
 }
 
 /** Smallest power of two ≥ max(x, 2048): the bitonic sort's length. */

@@ -13,8 +13,9 @@
 import { Tape, type Var } from '../autograd.ts';
 import type { Batch } from '../data.ts';
 import { NonFiniteError, ShapeError } from '../errors.ts';
+import { sameStack, stackableCost, type StackableCost } from '../regularizers/stack.ts';
 import type { RecurrentRegularizer } from '../regularizers/regularizer.ts';
-import { allSteps, type Backend, type RnnDesign, type RnnNet, type StepRange, type Tensor } from '../tensor.ts';
+import { allSteps, type Backend, type RnnDesign, type RnnNet, type ScaledBlocks, type StepRange, type Tensor } from '../tensor.ts';
 import { arenaLayout, constrainRecurrent, packArena, unpackArena, type ArenaLayout, type HostParams, type RnnConfig } from './params.ts';
 
 export interface AdamOptions {
@@ -187,35 +188,62 @@ export class RnnTrainer {
   }
 
   /**
+   * How the models' regularisers run, fixed for the trainer's life: models whose one regulariser
+   * is a WD or WDC cost that agrees with another's in all but W share a stack (one dispatch per
+   * stage for all of them, Backend.wiringCosts); every other model's run on their own.
+   */
+  private regPlan: { stacks: { ks: number[]; costs: StackableCost[] }[]; alone: number[] } | null = null;
+
+  private regularizerPlan(): NonNullable<RnnTrainer['regPlan']> {
+    if (this.regPlan) return this.regPlan;
+    const stacks: { ks: number[]; costs: StackableCost[] }[] = [];
+    const alone: number[] = [];
+    this.models.forEach((spec, k) => {
+      const regs = spec.regularizers ?? [];
+      const cost = regs.length === 1 ? stackableCost(regs[0]) : null;
+      if (!cost) {
+        if (regs.length) alone.push(k);
+        return;
+      }
+      const stack = stacks.find((s) => sameStack(s.costs[0]!, cost));
+      if (stack) {
+        stack.ks.push(k);
+        stack.costs.push(cost);
+      } else stacks.push({ ks: [k], costs: [cost] });
+    });
+    return (this.regPlan = { stacks, alone });
+  }
+
+  /**
    * Every model's regularisers as one tape entry: values [K] (0 for a model without any), and
    * a backward that places g_k·dR_k/dW_rec in model k's W_rec block of an arena gradient.
    */
   private regularizers(tape: Tape, theta: Var): Var | null {
     const be = this.backend;
     const N = this.cfg.nHidden;
+    const { stacks, alone } = this.regularizerPlan();
+    if (!stacks.length && !alone.length) return null;
+    const recAt = (k: number) => k * this.S + this.layout.offsets.W_rec;
     const values: { tensor: Tensor; offset: number }[] = [];
-    const grads: { k: number; grad: Tensor }[] = [];
-    this.models.forEach((spec, k) => {
-      if (!spec.regularizers?.length) return;
-      const W = be.slice(theta.value, k * this.S + this.layout.offsets.W_rec, [N, N]);
+    const parts: ScaledBlocks[] = [];
+    for (const { ks, costs } of stacks) {
+      const r = be.wiringCosts(costs, theta.value, ks.map(recAt), N);
+      values.push(...placeValues(be, r.values, ks));
+      parts.push({ blocks: r.grads, len: N * N, rows: ks.map((k, m) => ({ block: m, scaleAt: k, offset: recAt(k) })) });
+    }
+    for (const k of alone) {
+      const W = be.slice(theta.value, recAt(k), [N, N]);
       let value: Tensor | null = null;
       let grad: Tensor | null = null;
-      for (const r of spec.regularizers) {
+      for (const r of this.models[k]!.regularizers!) {
         const out = r.apply(be, W, N);
         value = value ? be.binary('add', value, out.value) : out.value;
         grad = grad ? be.binary('add', grad, out.grad) : out.grad;
       }
       values.push({ tensor: value!, offset: k });
-      grads.push({ k, grad: grad! });
-    });
-    if (!values.length) return null;
-    const recAt = (k: number) => k * this.S + this.layout.offsets.W_rec;
-    return tape.record(be.assemble(this.K, values), [theta], (g) => [
-      be.assemble(
-        this.K * this.S,
-        grads.map(({ k, grad }) => ({ tensor: be.binary('mul', grad, be.slice(g, k, [])), offset: recAt(k) })),
-      ),
-    ]);
+      parts.push({ blocks: grad!, len: N * N, rows: [{ block: 0, scaleAt: k, offset: recAt(k) }] });
+    }
+    return tape.record(be.assemble(this.K, values), [theta], (g) => [be.assembleScaled(this.K * this.S, g, parts)]);
   }
 
   /** θ's gradient after backward (zeros when no entry contributed one). */
@@ -380,4 +408,17 @@ export function maxModelsFor(be: Backend, cfg: RnnConfig, T: number, B: number, 
  */
 export function modelsPerBatch(be: Backend, cfg: RnnConfig, T: number, B: number): number {
   return Math.min(64, maxModelsFor(be, cfg, T, B));
+}
+
+/** A stack's values [G] as assemble parts at their models' places: one part per run of consecutive models. */
+function placeValues(be: Backend, values: Tensor, ks: readonly number[]): { tensor: Tensor; offset: number }[] {
+  const parts: { tensor: Tensor; offset: number }[] = [];
+  for (let m = 0; m < ks.length;) {
+    let end = m + 1;
+    while (end < ks.length && ks[end] === ks[end - 1]! + 1) end++;
+    const tensor = m === 0 && end === ks.length ? values : be.slice(values, m, [end - m]);
+    parts.push({ tensor, offset: ks[m]! });
+    m = end;
+  }
+  return parts;
 }

@@ -4,6 +4,7 @@
 // engine/expm/gpu.ts and their Fréchet derivatives). With GATED, the dispatch is
 // squaring step `step`: it runs only when step < plan[0] (the squaring count the GPU chose
 // from the 1-norm), and otherwise copies S0 to OUT, so the host never has to read the count.
+// Workgroup z is the matrix of a stack: every operand holds blocks of N², the plan blocks of 4.
 override NPROD: u32 = 1u;
 override NTERMS: u32 = 0u;
 override GATED: bool = false;
@@ -23,27 +24,28 @@ struct Params { N: u32, step: u32, pad0: u32, pad1: u32, cI: f32, c0: f32, c1: f
 @group(0) @binding(10) var<uniform> u: Params;
 
 var<private> pairSel: u32;  // which product A_p·B_p the tile loads read
+var<private> base: u32;     // this workgroup's matrix: z·N²
 var<workgroup> gate: u32;
 
 fn productA(row: u32, k: u32) -> f32 {
-  if (pairSel == 0u) { return A0[row * u.N + k]; }
-  return A1[row * u.N + k];
+  if (pairSel == 0u) { return A0[base + row * u.N + k]; }
+  return A1[base + row * u.N + k];
 }
 
 fn productB(k: u32, col: u32) -> f32 {
-  if (pairSel == 0u) { return B0[k * u.N + col]; }
-  return B1[k * u.N + col];
+  if (pairSel == 0u) { return B0[base + k * u.N + col]; }
+  return B1[base + k * u.N + col];
 }
 
 // Whether this squaring step runs; uniform across the workgroup (invocation 0 reads the plan).
-fn squaringActive(first: bool) -> bool {
-  if (first) { gate = select(0u, 1u, u.step < plan[0]); }
+fn squaringActive(first: bool, z: u32) -> bool {
+  if (first) { gate = select(0u, 1u, u.step < plan[4u * z]); }
   return workgroupUniformLoad(&gate) != 0u;
 }
 
 // OUT[row, col] from the products' sum v (row, col < N); an inactive squaring step passes S0.
 fn expmFinish(row: u32, col: u32, v: f32, running: bool) {
-  let at = row * u.N + col;
+  let at = base + row * u.N + col;
   if (GATED) {
     // squaring steps carry no epilogue
     OUT[at] = select(S0[at], v, running);
