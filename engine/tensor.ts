@@ -220,6 +220,8 @@ export interface Backend {
    * training networks side by side saves nothing (they run one after the other anyway).
    */
   readonly maxBindingBytes: number | null;
+  /** The typed array of the backend's storage: host data packed into one uploads without a conversion pass. */
+  readonly storageArray: Float32ArrayConstructor | Float64ArrayConstructor;
 
   fromArray(data: ArrayLike<number>, shape: Shape): Tensor;
   zeros(shape: Shape): Tensor;

@@ -76,6 +76,9 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly maxBindingBytes = null;
+  get storageArray(): Float32ArrayConstructor | Float64ArrayConstructor {
+    return this.precision === 'f64' ? Float64Array : Float32Array;
+  }
   private scopes = new ScopeTracker();
 
   constructor(readonly precision: CpuPrecision = 'f64') {}

@@ -146,15 +146,25 @@ export class RnnTrainer {
   }
 
   /** The batches of all models as device tensors: x [K·T·B·nIn], labels and loss masks [K·T·B]. */
+  private readonly hostArrays = new Map<string, Float32Array | Float64Array>();
+
+  /** A host array of `length` values for an upload (reused: the backends copy what they upload). */
+  private hostArray(name: string, length: number): Float32Array | Float64Array {
+    let a = this.hostArrays.get(name);
+    if (!a || a.length !== length) this.hostArrays.set(name, (a = new this.backend.storageArray(length)));
+    return a;
+  }
+
   private upload(batches: Batch[]): { T: number; B: number; x: Tensor; labels: Tensor; mask: Tensor } {
     if (batches.length !== this.K) throw new ShapeError('RnnTrainer', { message: `expected ${this.K} batches (one per model), got ${batches.length}` });
     const { T, B } = batches[0]!;
     const nIn = this.cfg.nIn;
     const n = T * B;
-    // float64 on the host: the CPU reference keeps it, a float32 device rounds it on upload.
-    const x = new Float64Array(this.K * n * nIn);
-    const labels = new Float64Array(this.K * n);
-    const mask = new Float64Array(this.K * n);
+    // Packed straight into the backend's storage type (float32 rounds each value as its upload
+    // did), into host arrays kept from the last upload of this size.
+    const x = this.hostArray('x', this.K * n * nIn);
+    const labels = this.hostArray('labels', this.K * n);
+    const mask = this.hostArray('mask', this.K * n);
     batches.forEach((b, k) => {
       if (b.T !== T || b.B !== B) throw new ShapeError('RnnTrainer', { message: `batch ${k} is T=${b.T}, B=${b.B}; all models need T=${T}, B=${B}` });
       const want = { x: n * nIn, labels: n, lossMask: n };
