@@ -115,12 +115,21 @@ export interface RnnShape {
 }
 
 /**
+ * The tiles of the matrix products (the step's matmuls, the per-step recurrent kernels and the
+ * expm's products): 64×64 workgroup-memory tiles, or subgroup register tiles.
+ */
+export type MatmulDesign = 'workgroup' | 'subgroup';
+export const MATMUL_DESIGNS: readonly MatmulDesign[] = ['workgroup', 'subgroup'];
+
+/**
  * The design a run trains with, why (named by the caller, recorded by an earlier run of the
  * shape, the tuning cache, tuned now, the committed measurements, or the default rule), and its
- * measured time of forward + BPTT in ms (null when it was not measured here).
+ * measured time of forward + BPTT in ms (null when it was not measured here). `matmul`: the
+ * matmul design it trains with where the backend has a choice (absent: the backend's own).
  */
 export interface RnnDesignChoice {
   design: RnnDesign;
+  matmul?: MatmulDesign;
   source: 'requested' | 'recorded' | 'cache' | 'tuned' | 'measured' | 'default';
   ms: number | null;
 }
@@ -279,6 +288,13 @@ export interface Backend {
    * else decided here (engine/gpu/tune.ts on a GPU: tuned, cached or measured).
    */
   resolveRnnDesign(shape: RnnShape, requested?: RnnDesign | 'auto' | RnnDesignChoice, opts?: RnnDesignOptions): Promise<RnnDesignChoice>;
+  /** The matmul design in use (null: the backend has one, as the CPU reference). */
+  readonly matmulDesign: MatmulDesign | null;
+  /**
+   * Trains with this matmul design from now on; null returns to the backend's own (the one it
+   * was created with, or its adapter's default). The CPU reference has one and ignores it.
+   */
+  useMatmulDesign(design: MatmulDesign | null): void;
   /**
    * One fused Adam update of every arena in place, with the W_rec constraints. Returns a
    * status [K]: nonzero where model k got a non-finite weight or gradient.

@@ -168,7 +168,12 @@ export async function trainRunGroup(group: LifecycleRun[], o: LifecycleOptions):
   const setups = group.map((r) => setupRun(r.spec, r.ctx, p));
   const { cfg, task } = setups[0]!;
   // One design for the whole group, decided before its first file is written and recorded in each.
-  const design = await o.backend.resolveRnnDesign({ cfg, B: p.batchSize, T: task.T, K: group.length }, o.design);
+  const chosen = await o.backend.resolveRnnDesign({ cfg, B: p.batchSize, T: task.T, K: group.length }, o.design);
+  // The matmul design trains the group too, and is recorded beside the recurrent one so that a
+  // rerun uses both (one recorded before it was: the backend's own, as then).
+  o.backend.useMatmulDesign(chosen.matmul ?? null);
+  const matmul = o.backend.matmulDesign;
+  const design: RnnDesignChoice = matmul ? { ...chosen, matmul } : chosen;
   const runs: StartedRun[] = [];
   for (const [i, r] of group.entries()) runs.push(await startRun(r, setups[i]!, o, design));
   const tTrain = Date.now();

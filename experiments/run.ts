@@ -19,7 +19,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, RnnDesign, RnnDesignChoice } from '../engine/tensor.ts';
+import { MATMUL_DESIGNS, type Backend, type RnnDesign, type RnnDesignChoice } from '../engine/tensor.ts';
 import { parseRnnDesign } from '../engine/gpu/rnn_design.ts';
 import { fsProblem, makeDir, writeFileAtomic } from './files.ts';
 import type { Protocol } from './protocol.ts';
@@ -157,7 +157,7 @@ const DESIGN_SOURCES: readonly RnnDesignChoice['source'][] = ['requested', 'reco
  */
 export function recordedDesign(dir: string): RnnDesignChoice | null {
   const file = join(dir, 'config.json');
-  let config: { rnnDesign?: { design?: unknown; source?: unknown; ms?: unknown } };
+  let config: { rnnDesign?: { design?: unknown; matmul?: unknown; source?: unknown; ms?: unknown } };
   try {
     config = JSON.parse(readFileSync(file, 'utf8')) as typeof config;
   } catch {
@@ -168,7 +168,11 @@ export function recordedDesign(dir: string): RnnDesignChoice | null {
   const design = parseRnnDesign(String(d.design), `${file}: field "rnnDesign.design"`);
   if (design === 'auto') throw new Error(`${file}: field "rnnDesign.design": expected the design the run trained with, got "auto"`);
   const source = DESIGN_SOURCES.find((x) => x === d.source) ?? 'recorded';
-  return { design, source, ms: typeof d.ms === 'number' ? d.ms : null };
+  const choice: RnnDesignChoice = { design, source, ms: typeof d.ms === 'number' ? d.ms : null };
+  if (d.matmul === undefined) return choice;
+  const matmul = MATMUL_DESIGNS.find((m) => m === d.matmul);
+  if (!matmul) throw new Error(`${file}: field "rnnDesign.matmul": expected one of ${MATMUL_DESIGNS.join(', ')}, got ${JSON.stringify(d.matmul)}`);
+  return { ...choice, matmul };
 }
 
 /** Empties a run directory for a fresh run, keeping the corrupt records set aside in it. */

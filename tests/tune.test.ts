@@ -38,7 +38,9 @@ function entry(winner: string, engine = 'e1'): TuneEntry {
     engine,
     shape: { N: 20, B: 8, T: 6, K: 2 },
     winner: winner as TuneEntry['winner'],
-    timings: [{ design: winner as TuneEntry['winner'], ms: 1, min: 1, repeats: 3 }],
+    matmul: 'workgroup',
+    timings: [{ design: winner as TuneEntry['winner'], matmul: 'workgroup', ms: 1, min: 1, repeats: 3 }],
+    regularizer: [{ matmul: 'workgroup', ms: 2, min: 2, repeats: 3 }],
     measuredAt: 'now',
   };
 }
@@ -85,7 +87,7 @@ describe('the tuning cache', () => {
       `import { TuneCache } from ${JSON.stringify(join(process.cwd(), 'engine/gpu/tune_cache.ts'))};
 const [path, who] = process.argv.slice(2);
 const cache = new TuneCache(path, (l) => { throw new Error(l); });
-for (let i = 0; i < 15; i++) cache.put(who + '-' + i, { adapter: 'a', driver: 'd', engine: 'e1', shape: { N: 1, B: 1, T: 1, K: 1 }, winner: 'per-step', timings: [], measuredAt: String(i) });
+for (let i = 0; i < 15; i++) cache.put(who + '-' + i, { adapter: 'a', driver: 'd', engine: 'e1', shape: { N: 1, B: 1, T: 1, K: 1 }, winner: 'per-step', matmul: 'workgroup', timings: [], regularizer: [], measuredAt: String(i) });
 `,
     );
     await Promise.all(['p0', 'p1', 'p2', 'p3'].map((who) => execFileAsync(process.execPath, ['--import', 'tsx', script, path, who])));
@@ -152,14 +154,28 @@ describe('resolving the design', () => {
       const off = await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: path, tune: false });
       expect(['measured', 'default']).toContain(off.source);
       expect(off.design).not.toBe('blocked-8x2');
-      expect(await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: path, tune: true })).toEqual({ design: 'blocked-8x2', source: 'cache', ms: 1 });
+      expect(await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: path, tune: true })).toEqual({
+        design: 'blocked-8x2',
+        matmul: 'workgroup',
+        source: 'cache',
+        ms: 1,
+      });
       const fresh = new TuneCache(join(tmp, 'resolve-fresh.json'), () => {});
+      const own = be.matmulDesign;
       const tuned = await be.resolveRnnDesign(SHAPE, 'auto', { cachePath: join(tmp, 'resolve-fresh.json'), tune: true, budgetMs: 1 });
       expect(tuned.source).toBe('tuned');
+      expect(be.matmulDesign, 'tuning leaves the matmul design as it found it').toBe(own);
       const stored = fresh.get(key, engine)!;
-      expect(stored.winner).toBe(tuned.design);
-      expect(stored.timings.map((t) => t.design).sort()).toEqual([...RNN_DESIGNS].sort());
-      expect(Math.min(...stored.timings.map((t) => t.ms))).toBe(tuned.ms);
+      expect([stored.winner, stored.matmul]).toEqual([tuned.design, tuned.matmul]);
+      // every recurrent design with every matmul design that runs here, and the regulariser with each
+      const pairs = stored.timings.map((t) => `${t.design} ${t.matmul}`).sort();
+      expect(pairs).toEqual(RNN_DESIGNS.flatMap((d) => be.matmulDesigns().map((m) => `${d} ${m}`)).sort());
+      expect(stored.regularizer.map((r) => r.matmul).sort()).toEqual([...be.matmulDesigns()].sort());
+      // the winner has the least forward + BPTT + regulariser time
+      const total = (t: (typeof stored.timings)[number]) => t.ms + stored.regularizer.find((r) => r.matmul === t.matmul)!.ms;
+      const win = stored.timings.find((t) => t.design === stored.winner && t.matmul === stored.matmul)!;
+      expect(total(win)).toBe(Math.min(...stored.timings.map(total)));
+      expect(tuned.ms).toBe(win.ms);
     },
     120_000,
   );
@@ -184,5 +200,36 @@ describe('the design in config.json', { skip: !existsSync('../shared/data/micron
     writeFileSync(join(first!, 'config.json'), JSON.stringify({ ...c, rnnDesign: { design: 'warp-9' } }));
     rmSync(join(second!, 'final.json'));
     await expect(sweep(opts)).rejects.toThrow(/config\.json: field "rnnDesign\.design": expected auto or one of per-step/);
+    writeFileSync(join(first!, 'config.json'), JSON.stringify({ ...c, rnnDesign: { design: 'per-step', matmul: 'tiles-9' } }));
+    await expect(sweep(opts)).rejects.toThrow(/config\.json: field "rnnDesign\.matmul": expected one of workgroup, subgroup, got "tiles-9"/);
   }, 120_000);
+
+  it.skipIf(!hasAdapter)(
+    'on a GPU records the matmul design beside the recurrent one, and a resumed sweep trains with the recorded pair',
+    async () => {
+      const be = gpu.get();
+      const out = join(tmp, 'sweep-gpu');
+      const plan = { field: '5_3_4', tasks: ['gonogo'], variants: parseVariantList('W'), seeds: [1, 2], modes: ['corrected' as const], positive: false };
+      const opts = { ...plan, out, dataDir: '../shared/data', backend: be, protocol: TINY, quiet: true, design: 'per-step' as const };
+      const own = be.matmulDesign;
+      try {
+        await sweep({ ...opts, maxRuns: 1 });
+        const [first, second] = planRuns(plan).map((s) => join(out, runRelDir(s)));
+        const config = (dir: string) => JSON.parse(readFileSync(join(dir!, 'config.json'), 'utf8')) as Record<string, unknown>;
+        expect(config(first!).rnnDesign).toEqual({ design: 'per-step', source: 'requested', ms: null, matmul: own });
+        const other = be.matmulDesigns().find((m) => m !== own) ?? own;
+        writeFileSync(
+          join(first!, 'config.json'),
+          JSON.stringify({ ...config(first!), rnnDesign: { design: 'per-step', matmul: other, source: 'tuned', ms: 2 } }),
+        );
+        await sweep({ ...opts, design: undefined });
+        expect(config(second!).rnnDesign).toEqual({ design: 'per-step', matmul: other, source: 'tuned', ms: 2 });
+        expect(be.matmulDesign).toBe(other);
+      } finally {
+        be.useMatmulDesign(null);
+      }
+      expect(be.matmulDesign).toBe(own);
+    },
+    120_000,
+  );
 });

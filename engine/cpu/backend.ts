@@ -397,6 +397,9 @@ export class CpuBackend implements Backend {
     return { value: this.fromArray([r.value], []), grad: this.fromArray(r.grad, [n, n]) };
   }
 
+  readonly matmulDesign = null;
+  useMatmulDesign(): void {}
+
   /** Network by network, each as wiringCost computes it. */
   wiringCosts(costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor } {
     checkStack(costs, at, n, W.size);

@@ -24,6 +24,8 @@ import {
   type RnnDesignOptions,
   type RnnShape,
   type MatmulOptions,
+  type MatmulDesign,
+  MATMUL_DESIGNS,
   type ScaledBlocks,
   type Shape,
   type StepRange,
@@ -79,19 +81,38 @@ export interface MatmulIntoOptions {
 export class GpuBackend implements GpuOps {
   readonly name = 'webgpu' as const;
   private scopes = new ScopeTracker();
-  private matmulDesign: MatmulKernel;
+  private kernelInUse: MatmulKernel;
+  /** The matmul design this backend was created with (named, or the adapter's default). */
+  private readonly ownMatmul: MatmulKernel;
+  /** Whether the creator named the matmul design: tuning then keeps it. */
+  readonly matmulNamed: boolean;
 
   constructor(
     readonly ctx: GpuContext,
     matmulKernel?: MatmulKernel,
   ) {
-    this.matmulDesign = defaultMatmulKernel(ctx);
+    this.kernelInUse = defaultMatmulKernel(ctx);
     if (matmulKernel) this.matmulKernel = matmulKernel;
+    this.ownMatmul = this.kernelInUse;
+    this.matmulNamed = matmulKernel !== undefined;
   }
 
   /** The tiled matmul design in use; settable (benchmarks and tests compare both). */
   get matmulKernel(): MatmulKernel {
-    return this.matmulDesign;
+    return this.kernelInUse;
+  }
+
+  get matmulDesign(): MatmulDesign {
+    return this.kernelInUse;
+  }
+
+  useMatmulDesign(design: MatmulDesign | null): void {
+    this.matmulKernel = design ?? this.ownMatmul;
+  }
+
+  /** The matmul designs that run on this adapter. */
+  matmulDesigns(): MatmulDesign[] {
+    return MATMUL_DESIGNS.filter((d) => d !== 'subgroup' || !subgroupMatmulUnsupported(this.ctx));
   }
 
   set matmulKernel(kernel: MatmulKernel) {
@@ -106,7 +127,7 @@ export class GpuBackend implements GpuOps {
         message: `the subgroup matmul cannot run on ${this.ctx.describe()}: ${why}`,
       });
     }
-    this.matmulDesign = kernel;
+    this.kernelInUse = kernel;
   }
 
   describe(): string {

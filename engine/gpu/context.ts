@@ -331,7 +331,6 @@ export class GpuContext {
     this.dispatchCount++;
   }
 
-  /** Encodes a buffer clear (zeros) in order with the dispatches. */
   /**
    * An immutable storage buffer of u32 words, cached by content: index tables that stay the same
    * from step to step, written without the flush that writeBuffer needs.
@@ -349,6 +348,7 @@ export class GpuContext {
     return buf;
   }
 
+  /** Encodes a buffer clear (zeros) in order with the dispatches. */
   clear(buf: GPUBuffer, offset = 0, size?: number): void {
     this.endPass();
     this.commandEncoder().clearBuffer(buf, offset, size);

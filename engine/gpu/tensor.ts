@@ -3,7 +3,7 @@
  * the tensor type, the dispatch grid, and the backend operations they use (GpuOps, which
  * GpuBackend implements).
  */
-import { Tensor, type Backend, type Shape } from '../tensor.ts';
+import { Tensor, type Backend, type MatmulDesign, type Shape } from '../tensor.ts';
 import type { GpuContext } from './context.ts';
 
 export class GpuTensor extends Tensor {
@@ -39,7 +39,7 @@ export function grid1d(n: number, perGroup = 256, maxDim = 65535): { groups: [nu
  *   operands by subgroupBroadcast; for CPU adapters, where workgroup memory is no faster than
  *   a storage buffer. Needs the subgroups feature and a fixed subgroup size of 4, 8 or 16.
  */
-export type MatmulKernel = 'workgroup' | 'subgroup';
+export type MatmulKernel = MatmulDesign;
 
 /** The GPU backend as kernel modules see it. */
 export interface GpuOps extends Backend {

@@ -10,16 +10,26 @@
  * temporary file renamed over the cache, under a lock file, and merge with what another process
  * wrote meanwhile, so two processes tuning at once lose nothing and never leave half a file.
  */
-import type { RnnDesign } from '../tensor.ts';
+import type { MatmulDesign, RnnDesign } from '../tensor.ts';
 
-export const TUNE_CACHE_SCHEMA = 'cortical-rnn/rnn-designs/1';
+export const TUNE_CACHE_SCHEMA = 'cortical-rnn/rnn-designs/2';
 
-/** One design's time for a shape: median and min of forward + BPTT, in milliseconds. */
-export interface DesignTiming {
-  design: RnnDesign;
+/** A time: median and min over repeats, in milliseconds. */
+export interface Timing {
   ms: number;
   min: number;
   repeats: number;
+}
+
+/** One recurrent design's forward + BPTT for a shape, with one matmul design. */
+export interface DesignTiming extends Timing {
+  design: RnnDesign;
+  matmul: MatmulDesign;
+}
+
+/** The K networks' WDC cost (expm, its Fréchet adjoint, the gradient) with one matmul design. */
+export interface RegularizerTiming extends Timing {
+  matmul: MatmulDesign;
 }
 
 /** A tuned shape: where and when it was measured, every candidate's time, and the winner. */
@@ -28,8 +38,11 @@ export interface TuneEntry {
   driver: string;
   engine: string;
   shape: { N: number; B: number; T: number; K: number };
+  /** the pair with the least forward + BPTT + regulariser time */
   winner: RnnDesign;
+  matmul: MatmulDesign;
   timings: DesignTiming[];
+  regularizer: RegularizerTiming[];
   measuredAt: string;
 }
 
@@ -121,7 +134,15 @@ export class TuneCache {
 
 function isEntry(e: unknown): e is TuneEntry {
   const x = e as Partial<TuneEntry> | null;
-  return !!x && typeof x.winner === 'string' && typeof x.engine === 'string' && Array.isArray(x.timings) && typeof x.shape === 'object';
+  return (
+    !!x &&
+    typeof x.winner === 'string' &&
+    (x.matmul === 'workgroup' || x.matmul === 'subgroup') &&
+    typeof x.engine === 'string' &&
+    Array.isArray(x.timings) &&
+    Array.isArray(x.regularizer) &&
+    typeof x.shape === 'object'
+  );
 }
 
 /**
