@@ -4,10 +4,10 @@
 //                     (MODE 2, EMD) Λ_ji d_i d_j + g_s_j + λ D_ij
 //   dR/dW_ij = g_A · sign(W_ij)   (sign(0) = 0)
 // and the value's reduction: one partial per workgroup of λ a D (WD) or λ a C D (WDC).
-// Workgroup z is the network: W, E, Λ, grad in blocks of N², sd of 3N, gs of N, `perModel`
-// partials each; the networks share D.
+// Workgroup z is the network: its W block starts at offW + z·strideW; E, Λ, grad in blocks of
+// N², sd of 3N, gs of N, `perModel` partials each; the networks share D.
 override MODE: u32 = 1u;
-struct Params { N: u32, offW: u32, rowPitch: u32, groupsX: u32, perModel: u32, pad0: u32, pad1: u32, pad2: u32, lambda: f32 }
+struct Params { N: u32, offW: u32, rowPitch: u32, groupsX: u32, perModel: u32, strideW: u32, pad0: u32, pad1: u32, lambda: f32 }
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> D: array<f32>;
 @group(0) @binding(2) var<storage, read> E: array<f32>;
@@ -31,7 +31,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   if (t < N * N) {
     let i = t / N;
     let j = t % N;
-    let w = W[u.offW + m0 + t];
+    let w = W[u.offW + wid.z * u.strideW + t];
     let a = abs(w);
     let dd = D[t];
     var g = u.lambda * dd;

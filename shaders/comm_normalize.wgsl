@@ -1,10 +1,10 @@
 // M[i][j] = d_i |W[i][j]| d_j, one thread per column j, with the column abs-sums of M (for the
 // GPU 1-norm). With GC_T (WDC) it also writes the transposed upstream gradient of C,
 // GCt[j][i] = λ |W[i][j]| D[i][j] (0 on the diagonal), the direction of the Fréchet pass.
-// Workgroup z is the network: its W, M, GCt (N²), sd (3N) and colsum (N) blocks follow one
-// another; the networks share D.
+// Workgroup z is the network: its W block starts at offW + z·strideW, and its M, GCt (N²), sd
+// (3N) and colsum (N) blocks follow one another; the networks share D.
 override GC_T: bool = false;
-struct Params { N: u32, offW: u32, pad0: u32, pad1: u32, lambda: f32 }
+struct Params { N: u32, offW: u32, strideW: u32, pad0: u32, lambda: f32 }
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> sd: array<f32>;
 @group(0) @binding(2) var<storage, read> D: array<f32>;
@@ -19,7 +19,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let N = u.N;
   if (j >= N) { return; }
   let nn = N * N;
-  let w0 = u.offW + gid.z * nn;
+  let w0 = u.offW + gid.z * u.strideW;
   let m0 = gid.z * nn;
   let s0 = gid.z * 3u * N;
   let dj = sd[s0 + N + j];

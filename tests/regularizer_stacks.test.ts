@@ -27,21 +27,23 @@ function randD(n: number, stream: number): Float64Array {
  * a column of ones: the smaller the rest, the larger ‖M‖₁ of the normalised |W| (about
  * 1/√small), so the networks' expm need different squaring counts.
  */
-function arena(n: number, small: number[], pad: number): Float64Array {
-  const a = new Float64Array(pad + small.length * n * n + 5);
+function arena(n: number, small: number[], pad: number, gap = 0): Float64Array {
+  const a = new Float64Array(pad + small.length * (n * n + gap) + 5);
   small.forEach((e, m) => {
-    const at = pad + m * n * n;
+    const at = pad + m * (n * n + gap);
     for (let k = 0; k < n * n; k++) a[at + k] = Math.fround(e * (-1 + 2 * uniformAt(40 + m, k)) * (uniformAt(50 + m, k) < 0.2 ? 0 : 1));
     for (let i = 0; i < n; i++) a[at + i * n] = 1;
   });
   return a;
 }
 
-async function stackVsAlone(be: Backend, costs: (WdRegularizer | WdcRegularizer)[], n: number, small: number[]) {
+/** Each network of the stack against its own call; `gap` values between the blocks, or `order` to read them out of order. */
+async function stackVsAlone(be: Backend, costs: (WdRegularizer | WdcRegularizer)[], n: number, small: number[], o: { gap?: number; order?: number[] } = {}) {
   const pad = 3;
-  const data = arena(n, small, pad);
+  const gap = o.gap ?? 0;
+  const data = arena(n, small, pad, gap);
   const W = be.fromArray(data, [data.length]);
-  const at = small.map((_, m) => pad + m * n * n);
+  const at = (o.order ?? small.map((_, m) => m)).map((m) => pad + m * (n * n + gap));
   const stack = be.wiringCosts(costs, W, at, n);
   expect(stack.values.shape).toEqual([costs.length]);
   expect(stack.grads.shape).toEqual([costs.length, n, n]);
@@ -102,6 +104,8 @@ describe.runIf(hasAdapter)('stacks on the GPU', () => {
         const costs = [0, 1, 2, 3].map(() => new WdcRegularizer({ lambda: 0.3, D, sMin: 1e-4 }));
         const small = [1, 1e-2, 1e-4, 1e-6];
         const { values } = await stackVsAlone(be, costs, n, small);
+        await stackVsAlone(be, costs, n, small, { gap: 5 });
+        await stackVsAlone(be, costs, n, small, { order: [3, 1, 0, 2] });
         // the stack alone again: each network's own plan is read back, and their counts differ
         for (const c of costs) c.stats.squarings = null;
         const data = arena(n, small, 3);
@@ -124,6 +128,9 @@ describe.runIf(hasAdapter)('stacks on the GPU', () => {
     const D = randD(n, 4);
     const costs = [0, 1, 2].map(() => new WdRegularizer({ lambda: 0.4, D }));
     const gpuOut = await stackVsAlone(be, costs, n, [1, 0.5, 2]);
+    // blocks a stride apart are read in place; blocks in another order are gathered first
+    await stackVsAlone(be, costs, n, [1, 0.5, 2], { gap: 7 });
+    await stackVsAlone(be, costs, n, [1, 0.5, 2], { order: [2, 0, 1] });
     const cpu = new CpuBackend();
     const data = arena(n, [1, 0.5, 2], 3);
     const ref = cpu.wiringCosts(costs, cpu.fromArray(data, [data.length]), [3, 3 + n * n, 3 + 2 * n * n], n);

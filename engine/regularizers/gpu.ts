@@ -61,8 +61,8 @@ export function wiringCostGpu(
 }
 
 /**
- * R and dR/dW of G networks at once: W holds their n×n blocks one after another (from its
- * offset), and the costs agree on all but W (kind, λ, floors, D: `constants` are the first
+ * R and dR/dW of G networks at once: network m's n×n W block starts `strideW`·m values past W's
+ * offset, and the costs agree on all but W (kind, λ, floors, D: `constants` are the first
  * cost's). Returns values [G] and grads [G, n, n] (for G = 1: the scalar and [n, n]).
  */
 export function wiringCostsGpu(
@@ -72,18 +72,19 @@ export function wiringCostsGpu(
   n: number,
   constants: DeviceConstants,
   stage: GpuStage = 'full',
+  strideW = n * n,
 ): { values: GpuTensor; grads: GpuTensor } | null {
   const cost = costs[0]!;
   const G = costs.length;
   const D = constants('D', () => ({ data: cost.D, shape: [cost.D.length] }));
   if (cost.kind === 'WD') {
-    const { grad, partials, perModel } = encodeGrad(be, W, n, cost.lambda, 'wd', { D }, G);
+    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, cost.lambda, 'wd', { D }, G);
     return { values: sumPerModel(be, partials, G, perModel), grads: grad };
   }
   const wdc = costs as readonly WdcCost[];
-  const f = encodeForward(be, wdc, W, n, D, cost.lambda);
+  const f = encodeForward(be, wdc, { W, strideW }, n, D, cost.lambda);
   if (stage === 'forward' || stage === 'gc') return null;
-  const r = encodeBackward(be, cost, W, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
+  const r = encodeBackward(be, cost, { W, strideW }, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
   releaseExpmState(f.st);
   if (!r) return null;
   return { values: sumPerModel(be, r.partials, G, r.perModel), grads: r.grad };
@@ -107,6 +108,12 @@ function sumPerModel(be: GpuOps, partials: GpuTensor, G: number, per: number): G
     cost: { flops: G * per, bytes: 4 * (G * per + G) },
   });
   return out;
+}
+
+/** The W blocks of a stack: network m's starts strideW·m values past W's offset. */
+interface StackedW {
+  W: GpuTensor;
+  strideW: number;
 }
 
 /** Squaring steps to encode now. */
@@ -133,7 +140,7 @@ function watchPlans(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], plan: Gpu
 }
 
 /** comm_strength + comm_normalize (+ G_Cᵀ for WDC) + plan + expm forward, for each network of the stack. */
-function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], W: GpuTensor, n: number, D: GpuTensor, gcLambda: number | null) {
+function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], { W, strideW }: StackedW, n: number, D: GpuTensor, gcLambda: number | null) {
   const ctx = be.ctx;
   const cost = costs[0]!;
   const G = costs.length;
@@ -142,7 +149,7 @@ function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], W: Gpu
   const groups: [number, number, number] = [Math.ceil(n / 256), 1, G];
   runKernel(ctx, 'commStrength', {
     bind: { W: W.buffer, sd: sd.buffer },
-    uniform: { N: n, offW: W.offset, eps: cost.eps, sMin: cost.sMin ?? 0 },
+    uniform: { N: n, offW: W.offset, strideW, eps: cost.eps, sMin: cost.sMin ?? 0 },
     groups,
     cost: { flops: G * 2 * n * n, bytes: G * 4 * (n * n + 3 * n) },
   });
@@ -152,7 +159,7 @@ function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], W: Gpu
   runKernel(ctx, 'commNormalize', {
     // an unused GCt still needs a buffer of its own: the dummy may be bound read-only beside it
     bind: { W: W.buffer, sd: sd.buffer, D: GCt ? be.buf(D) : null, M: M.buffer, colsum: colsum.buffer, GCt: GCt ? GCt.buffer : be.alloc([4], 'unused').buffer },
-    uniform: { N: n, offW: W.offset, lambda: gcLambda ?? 0 },
+    uniform: { N: n, offW: W.offset, strideW, lambda: gcLambda ?? 0 },
     constants: { GC_T: GCt !== null },
     groups,
     // M = s^-½|W|s^-½ and its column sums (|W| read, M written); G_Cᵀ = λ|W|∘D reads D and writes n²
@@ -173,7 +180,7 @@ function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], W: Gpu
 function encodeBackward(
   be: GpuOps,
   cost: WdcCost | EmdCost,
-  W: GpuTensor,
+  W: StackedW,
   n: number,
   D: GpuTensor,
   f: { sd: GpuTensor; M: GpuTensor; st: ExpmState; GCt: GpuTensor },
@@ -208,7 +215,7 @@ function emdGpu(
   stage: GpuStage,
 ): { value: Tensor; grad: Tensor } | null {
   const ctx = be.ctx;
-  const f = encodeForward(be, [cost], Wg, n, D, null);
+  const f = encodeForward(be, [cost], { W: Wg, strideW: n * n }, n, D, null);
   if (stage === 'forward') return null;
   // sort C (with its permutation)
   const active = cost.target.active;
@@ -226,7 +233,7 @@ function emdGpu(
   keys.dispose();
   idx.dispose();
   if (stage === 'gc') return null;
-  const r = encodeBackward(be, cost, Wg, n, D, { ...f, GCt }, 'emd', stage);
+  const r = encodeBackward(be, cost, { W: Wg, strideW: n * n }, n, D, { ...f, GCt }, 'emd', stage);
   releaseExpmState(f.st);
   if (!r) return null;
   return { value: be.sum(partials), grad: r.grad };
@@ -235,7 +242,7 @@ function emdGpu(
 /** comm_grad: the fused elementwise kernel, for each of G networks (`perModel` partials each). */
 function encodeGrad(
   be: GpuOps,
-  W: GpuTensor,
+  { W, strideW }: StackedW,
   n: number,
   lambda: number,
   mode: 'wd' | 'wdc' | 'emd',
@@ -258,7 +265,7 @@ function encodeGrad(
       grad: grad.buffer,
       partials: partials.buffer,
     },
-    uniform: { N: n, offW: W.offset, rowPitch: g.rowPitch, groupsX: g.groups[0], perModel, lambda },
+    uniform: { N: n, offW: W.offset, strideW, rowPitch: g.rowPitch, groupsX: g.groups[0], perModel, lambda },
     constants: { MODE: mode },
     groups: [g.groups[0], g.groups[1], G],
     // n² matrices read (W, D, and E, Λ as the mode needs) and the gradient written

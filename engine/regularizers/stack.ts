@@ -19,15 +19,23 @@ export function stackableCost(r: unknown): StackableCost | null {
  * one stack (Backend.wiringCosts): the same kind, λ, floors, squaring policy and distances.
  */
 export function sameStack(a: WiringCost, b: WiringCost): boolean {
-  if (a === b) return true;
+  if (a === b || sameAs.get(b) === a) return true;
   if (a.kind !== b.kind || a.kind === 'EMD' || a.lambda !== b.lambda || a.D.length !== b.D.length) return false;
   if (a.kind === 'WDC') {
     const c = b as WdcCost;
     if (a.sMin !== c.sMin || a.eps !== c.eps || a.squarings !== c.squarings || a.maxSquarings !== c.maxSquarings) return false;
   }
   for (let i = 0; i < a.D.length; i++) if (!Object.is(a.D[i], b.D[i])) return false;
+  sameAs.set(b, a);
   return true;
 }
+
+/**
+ * The cost each cost was last found to stack with: a trainer checks its stacks at every step,
+ * and comparing N² distances each time would cost more than the stack saves. Costs are
+ * immutable, so a pair found equal stays equal.
+ */
+const sameAs = new WeakMap<WiringCost, WiringCost>();
 
 /** Refuses a stack that Backend.wiringCosts cannot run: costs that differ in more than W, or blocks outside W. */
 export function checkStack(costs: readonly WiringCost[], at: readonly number[], n: number, size: number): void {
