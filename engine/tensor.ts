@@ -304,7 +304,7 @@ export interface Backend {
   /** A wiring cost (WD, WDC, EMD; engine/regularizers/) of W [n, n]: R as [] and dR/dW as [n, n]. */
   wiringCost(cost: WiringCost, W: Tensor, n: number): { value: Tensor; grad: Tensor };
   /**
-   * One wiring cost of G networks whose costs differ only in W (`sameStack`): network m's W is
+   * One wiring cost of G networks whose costs differ only in W and λ (`sameStack`): network m's W is
    * the n×n block of W at element offset at[m]. Values [G] and grads [G, n, n], each network's
    * exactly as wiringCost gives it (a GPU runs the stack as one dispatch per stage).
    */

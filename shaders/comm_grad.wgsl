@@ -5,9 +5,10 @@
 //   dR/dW_ij = g_A · sign(W_ij)   (sign(0) = 0)
 // and the value's reduction: one partial per workgroup of λ a D (WD) or λ a C D (WDC).
 // Workgroup z is the network: its W block starts at offW + z·strideW; E, Λ, grad in blocks of
-// N², sd of 3N, gs of N, `perModel` partials each; the networks share D.
+// N², sd of 3N, gs of N, `perModel` partials each; the networks share D. With lambdaAt > 0 each
+// network's λ is D[lambdaAt + z] (a stack of networks that differ in λ), else u.lambda.
 override MODE: u32 = 1u;
-struct Params { N: u32, offW: u32, rowPitch: u32, groupsX: u32, perModel: u32, strideW: u32, pad0: u32, pad1: u32, lambda: f32 }
+struct Params { N: u32, offW: u32, rowPitch: u32, groupsX: u32, perModel: u32, strideW: u32, lambdaAt: u32, pad0: u32, lambda: f32 }
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> D: array<f32>;
 @group(0) @binding(2) var<storage, read> E: array<f32>;
@@ -27,6 +28,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   let t = gid.y * u.rowPitch + gid.x;
   let m0 = wid.z * N * N;
   let s0 = wid.z * 3u * N;
+  let lambda = select(u.lambda, D[u.lambdaAt + wid.z], u.lambdaAt > 0u);
   var val = 0.0;
   if (t < N * N) {
     let i = t / N;
@@ -34,15 +36,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     let w = W[u.offW + wid.z * u.strideW + t];
     let a = abs(w);
     let dd = D[t];
-    var g = u.lambda * dd;
+    var g = lambda * dd;
     if (MODE == 0u) {
-      val = u.lambda * a * dd;
+      val = lambda * a * dd;
     } else {
       let back = Lam[m0 + j * N + i] * sd[s0 + N + i] * sd[s0 + N + j] + gs[wid.z * N + j];
       if (MODE == 1u) {
         let c = select(E[m0 + t], 0.0, i == j);
-        g = back + u.lambda * c * dd;
-        val = u.lambda * a * c * dd;
+        g = back + lambda * c * dd;
+        val = lambda * a * c * dd;
       } else {
         g = back + g;
       }

@@ -2,9 +2,10 @@
 // GPU 1-norm). With GC_T (WDC) it also writes the transposed upstream gradient of C,
 // GCt[j][i] = λ |W[i][j]| D[i][j] (0 on the diagonal), the direction of the Fréchet pass.
 // Workgroup z is the network: its W block starts at offW + z·strideW, and its M, GCt (N²), sd
-// (3N) and colsum (N) blocks follow one another; the networks share D.
+// (3N) and colsum (N) blocks follow one another; the networks share D. With lambdaAt > 0 each
+// network's λ is D[lambdaAt + z] (a stack of networks that differ in λ), else u.lambda.
 override GC_T: bool = false;
-struct Params { N: u32, offW: u32, strideW: u32, pad0: u32, lambda: f32 }
+struct Params { N: u32, offW: u32, strideW: u32, lambdaAt: u32, lambda: f32 }
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> sd: array<f32>;
 @group(0) @binding(2) var<storage, read> D: array<f32>;
@@ -22,6 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let w0 = u.offW + gid.z * u.strideW;
   let m0 = gid.z * nn;
   let s0 = gid.z * 3u * N;
+  let lambda = select(u.lambda, D[u.lambdaAt + gid.z], u.lambdaAt > 0u);
   let dj = sd[s0 + N + j];
   var c = 0.0;
   for (var i = 0u; i < N; i++) {
@@ -30,7 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     M[m0 + i * N + j] = m;
     c += m;
     if (GC_T) {
-      GCt[m0 + j * N + i] = select(u.lambda * a * D[i * N + j], 0.0, i == j);
+      GCt[m0 + j * N + i] = select(lambda * a * D[i * N + j], 0.0, i == j);
     }
   }
   colsum[gid.z * N + j] = c;

@@ -135,7 +135,7 @@ export const KERNELS = {
   commNormalize: contract({
     shaders: ['comm_normalize'],
     bindings: ['W', 'sd', 'D', 'M', 'colsum', 'GCt'],
-    uniform: { u32: ['N', 'offW', 'strideW', 'pad0'], f32: ['lambda'] },
+    uniform: { u32: ['N', 'offW', 'strideW', 'lambdaAt'], f32: ['lambda'] },
     constants: { GC_T: 'bool' },
   }),
   scaleBlocks: contract({ shaders: ['scale_blocks'], bindings: ['X', 'scale', 'rows', 'OUT'], uniform: { u32: ['len', 'rowPitch', 'pad0', 'pad1'] } }),
@@ -143,7 +143,7 @@ export const KERNELS = {
   commGrad: contract({
     shaders: ['comm_grad'],
     bindings: ['W', 'D', 'E', 'Lam', 'sd', 'gs', 'grad', 'partials'],
-    uniform: { u32: ['N', 'offW', 'rowPitch', 'groupsX', 'perModel', 'strideW', 'pad0', 'pad1'], f32: ['lambda'] },
+    uniform: { u32: ['N', 'offW', 'rowPitch', 'groupsX', 'perModel', 'strideW', 'lambdaAt', 'pad0'], f32: ['lambda'] },
     constants: { MODE: { wd: 0, wdc: 1, emd: 2 } },
   }),
   commEmd: contract({

@@ -58,10 +58,10 @@ async function stackVsAlone(be: Backend, costs: (WdRegularizer | WdcRegularizer)
 
 describe('which costs share a stack', () => {
   const D = randD(6, 1);
-  it('only WD and WDC costs that agree on all but W', () => {
+  it('only WD and WDC costs that agree on all but W and λ', () => {
     const a = new WdcRegularizer({ lambda: 0.3, D, sMin: 1e-4 });
     expect(sameStack(a, new WdcRegularizer({ lambda: 0.3, D: Float64Array.from(D), sMin: 1e-4 }))).toBe(true);
-    expect(sameStack(a, new WdcRegularizer({ lambda: 0.2, D, sMin: 1e-4 }))).toBe(false);
+    expect(sameStack(a, new WdcRegularizer({ lambda: 0.2, D, sMin: 1e-4 }))).toBe(true);
     expect(sameStack(a, new WdcRegularizer({ lambda: 0.3, D, sMin: 1e-3 }))).toBe(false);
     expect(sameStack(a, new WdcRegularizer({ lambda: 0.3, D, sMin: 1e-4, squarings: 4 }))).toBe(false);
     const D2 = Float64Array.from(D);
@@ -75,7 +75,9 @@ describe('which costs share a stack', () => {
   });
   it('a stack that cannot run is refused in one line', () => {
     const a = new WdRegularizer({ lambda: 0.3, D });
-    expect(() => checkStack([a, new WdRegularizer({ lambda: 0.4, D })], [0, 36], 6, 72)).toThrow(/cost 1 \(WD\) differs from cost 0 \(WD\) in more than W/);
+    expect(() => checkStack([a, new WdRegularizer({ lambda: 0.4, D: randD(6, 9) })], [0, 36], 6, 72)).toThrow(
+      /cost 1 \(WD\) differs from cost 0 \(WD\) in more than W and λ/,
+    );
     expect(() => checkStack([a, a], [0, 40], 6, 72)).toThrow(/W block 1 at 40 overruns the 72 values of W/);
     expect(() => checkStack([a], [0, 36], 6, 72)).toThrow(/1 costs for 2 W blocks/);
     const cpu = new CpuBackend();
@@ -105,6 +107,13 @@ describe.runIf(hasAdapter)('stacks on the GPU', () => {
         const small = [1, 1e-2, 1e-4, 1e-6];
         const { values } = await stackVsAlone(be, costs, n, small);
         await stackVsAlone(be, costs, n, small, { gap: 5 });
+        // networks that differ in λ too (a sweep over strengths)
+        await stackVsAlone(
+          be,
+          [0.3, 0.01, 1.7, 0.3].map((lambda) => new WdcRegularizer({ lambda, D, sMin: 1e-4 })),
+          n,
+          small,
+        );
         await stackVsAlone(be, costs, n, small, { order: [3, 1, 0, 2] });
         // the stack alone again: each network's own plan is read back, and their counts differ
         for (const c of costs) c.stats.squarings = null;
@@ -126,7 +135,7 @@ describe.runIf(hasAdapter)('stacks on the GPU', () => {
     const be = gpu.get();
     const n = 20;
     const D = randD(n, 4);
-    const costs = [0, 1, 2].map(() => new WdRegularizer({ lambda: 0.4, D }));
+    const costs = [0.4, 0.05, 2].map((lambda) => new WdRegularizer({ lambda, D }));
     const gpuOut = await stackVsAlone(be, costs, n, [1, 0.5, 2]);
     // blocks a stride apart are read in place; blocks in another order are gathered first
     await stackVsAlone(be, costs, n, [1, 0.5, 2], { gap: 7 });
@@ -173,7 +182,7 @@ describe.runIf(hasAdapter)('the trainer with stacks', () => {
       const make = (): ModelSpec[] => [
         { params: initParams(cfg, new Rng(1)), regularizers: [new WdcRegularizer({ lambda: 0.05, D, sMin: 1e-4 })] },
         { params: initParams(cfg, new Rng(2)), regularizers: [new L1Regularizer(0.01)] },
-        { params: initParams(cfg, new Rng(3)), regularizers: [new WdcRegularizer({ lambda: 0.05, D, sMin: 1e-4 })] },
+        { params: initParams(cfg, new Rng(3)), regularizers: [new WdcRegularizer({ lambda: 0.2, D, sMin: 1e-4 })] },
         { params: initParams(cfg, new Rng(4)), regularizers: [new EmdRegularizer({ lambda: 0.05, mu: 1, D, K })] },
         { params: initParams(cfg, new Rng(5)), regularizers: [new WdRegularizer({ lambda: 0.1, D })] },
         { params: initParams(cfg, new Rng(6)), regularizers: [new WdcRegularizer({ lambda: 0.05, D, sMin: 1e-4 })] },

@@ -14,7 +14,7 @@
  *   comm_grad        dR/dW = (G_M d_i d_j + g_s_j + direct term) ∘ sign(W), and (WD, WDC) the
  *                    value's per-workgroup partials; the value is their sum.
  *
- * WD and WDC also run for a stack of G networks whose costs differ only in W (wiringCostsGpu):
+ * WD and WDC also run for a stack of G networks whose costs differ only in W and λ (wiringCostsGpu):
  * every kernel above takes the network on workgroup z (expm_plan on x), each network with its
  * own plan and gates, so G networks cost the host one dispatch per stage instead of G. Each
  * network's numbers are exactly those of its own call: the per-entry arithmetic and every
@@ -62,8 +62,9 @@ export function wiringCostGpu(
 
 /**
  * R and dR/dW of G networks at once: network m's n×n W block starts `strideW`·m values past W's
- * offset, and the costs agree on all but W (kind, λ, floors, D: `constants` are the first
- * cost's). Returns values [G] and grads [G, n, n] (for G = 1: the scalar and [n, n]).
+ * offset, and the costs agree on all but W and λ (kind, floors, D: `constants` are the first
+ * cost's). Networks that differ in λ read theirs from after D. Returns values [G] and grads
+ * [G, n, n] (for G = 1: the scalar and [n, n]).
  */
 export function wiringCostsGpu(
   be: GpuOps,
@@ -76,15 +77,20 @@ export function wiringCostsGpu(
 ): { values: GpuTensor; grads: GpuTensor } | null {
   const cost = costs[0]!;
   const G = costs.length;
-  const D = constants('D', () => ({ data: cost.D, shape: [cost.D.length] }));
+  const lambdas = costs.map((c) => c.lambda);
+  const one = lambdas.every((l) => l === cost.lambda);
+  const D = one
+    ? constants('D', () => ({ data: cost.D, shape: [cost.D.length] }))
+    : constants(`D, λ ${lambdas.join(',')}`, () => ({ data: [...cost.D, ...lambdas], shape: [cost.D.length + G] }));
+  const lambda = { value: cost.lambda, at: one ? 0 : n * n };
   if (cost.kind === 'WD') {
-    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, cost.lambda, 'wd', { D }, G);
+    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, lambda, 'wd', { D }, G);
     return { values: sumPerModel(be, partials, G, perModel), grads: grad };
   }
   const wdc = costs as readonly WdcCost[];
-  const f = encodeForward(be, wdc, { W, strideW }, n, D, cost.lambda);
+  const f = encodeForward(be, wdc, { W, strideW }, n, D, lambda);
   if (stage === 'forward' || stage === 'gc') return null;
-  const r = encodeBackward(be, cost, { W, strideW }, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
+  const r = encodeBackward(be, lambda, { W, strideW }, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
   releaseExpmState(f.st);
   if (!r) return null;
   return { values: sumPerModel(be, r.partials, G, r.perModel), grads: r.grad };
@@ -108,6 +114,12 @@ function sumPerModel(be: GpuOps, partials: GpuTensor, G: number, per: number): G
     cost: { flops: G * per, bytes: 4 * (G * per + G) },
   });
   return out;
+}
+
+/** λ of a stack: `value` for every network, or with `at` > 0 network m's at D[at + m]. */
+interface Lambda {
+  value: number;
+  at: number;
 }
 
 /** The W blocks of a stack: network m's starts strideW·m values past W's offset. */
@@ -140,7 +152,7 @@ function watchPlans(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], plan: Gpu
 }
 
 /** comm_strength + comm_normalize (+ G_Cᵀ for WDC) + plan + expm forward, for each network of the stack. */
-function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], { W, strideW }: StackedW, n: number, D: GpuTensor, gcLambda: number | null) {
+function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], { W, strideW }: StackedW, n: number, D: GpuTensor, gc: Lambda | null) {
   const ctx = be.ctx;
   const cost = costs[0]!;
   const G = costs.length;
@@ -155,11 +167,11 @@ function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], { W, s
   });
   const M = be.alloc(mats, 'comm_normalize');
   const colsum = be.alloc([n * G], 'comm_normalize');
-  const GCt = gcLambda === null ? null : be.alloc(mats, 'comm_normalize');
+  const GCt = gc === null ? null : be.alloc(mats, 'comm_normalize');
   runKernel(ctx, 'commNormalize', {
     // an unused GCt still needs a buffer of its own: the dummy may be bound read-only beside it
     bind: { W: W.buffer, sd: sd.buffer, D: GCt ? be.buf(D) : null, M: M.buffer, colsum: colsum.buffer, GCt: GCt ? GCt.buffer : be.alloc([4], 'unused').buffer },
-    uniform: { N: n, offW: W.offset, strideW, lambda: gcLambda ?? 0 },
+    uniform: { N: n, offW: W.offset, strideW, lambda: gc?.value ?? 0, lambdaAt: gc?.at ?? 0 },
     constants: { GC_T: GCt !== null },
     groups,
     // M = s^-½|W|s^-½ and its column sums (|W| read, M written); G_Cᵀ = λ|W|∘D reads D and writes n²
@@ -179,7 +191,7 @@ function encodeForward(be: GpuOps, costs: readonly (WdcCost | EmdCost)[], { W, s
 /** Fréchet pass + comm_gs + comm_grad: dR/dW and (WD, WDC) the value partials. */
 function encodeBackward(
   be: GpuOps,
-  cost: WdcCost | EmdCost,
+  lambda: Lambda,
   W: StackedW,
   n: number,
   D: GpuTensor,
@@ -201,7 +213,7 @@ function encodeBackward(
     groups: [Math.ceil(n / 256), 1, G],
     cost: { flops: G * 4 * n * n, bytes: G * 4 * (4 * n * n + 3 * n) }, // Λ and M each read along a row and a column
   });
-  return encodeGrad(be, W, n, cost.lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs }, G);
+  return encodeGrad(be, W, n, lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs }, G);
 }
 
 /** EMD: the forward, the sorted comparison with C_emp (comm_emd), then the shared backward. */
@@ -233,7 +245,7 @@ function emdGpu(
   keys.dispose();
   idx.dispose();
   if (stage === 'gc') return null;
-  const r = encodeBackward(be, cost, { W: Wg, strideW: n * n }, n, D, { ...f, GCt }, 'emd', stage);
+  const r = encodeBackward(be, { value: cost.lambda, at: 0 }, { W: Wg, strideW: n * n }, n, D, { ...f, GCt }, 'emd', stage);
   releaseExpmState(f.st);
   if (!r) return null;
   return { value: be.sum(partials), grad: r.grad };
@@ -244,7 +256,7 @@ function encodeGrad(
   be: GpuOps,
   { W, strideW }: StackedW,
   n: number,
-  lambda: number,
+  lambda: Lambda,
   mode: 'wd' | 'wdc' | 'emd',
   t: { D: GpuTensor; E?: GpuTensor; Lam?: GpuTensor; sd?: GpuTensor; gs?: GpuTensor },
   G = 1,
@@ -265,7 +277,7 @@ function encodeGrad(
       grad: grad.buffer,
       partials: partials.buffer,
     },
-    uniform: { N: n, offW: W.offset, strideW, rowPitch: g.rowPitch, groupsX: g.groups[0], perModel, lambda },
+    uniform: { N: n, offW: W.offset, strideW, rowPitch: g.rowPitch, groupsX: g.groups[0], perModel, lambda: lambda.value, lambdaAt: lambda.at },
     constants: { MODE: mode },
     groups: [g.groups[0], g.groups[1], G],
     // n² matrices read (W, D, and E, Λ as the mode needs) and the gradient written

@@ -15,12 +15,12 @@ export function stackableCost(r: unknown): StackableCost | null {
 }
 
 /**
- * Whether two costs differ only in the W they are applied to, so that their networks can run as
- * one stack (Backend.wiringCosts): the same kind, λ, floors, squaring policy and distances.
+ * Whether two costs differ only in the W they are applied to and their λ, so that their networks
+ * can run as one stack (Backend.wiringCosts): the same kind, floors, squaring policy and distances.
  */
 export function sameStack(a: WiringCost, b: WiringCost): boolean {
   if (a === b || sameAs.get(b) === a) return true;
-  if (a.kind !== b.kind || a.kind === 'EMD' || a.lambda !== b.lambda || a.D.length !== b.D.length) return false;
+  if (a.kind !== b.kind || a.kind === 'EMD' || a.D.length !== b.D.length) return false;
   if (a.kind === 'WDC') {
     const c = b as WdcCost;
     if (a.sMin !== c.sMin || a.eps !== c.eps || a.squarings !== c.squarings || a.maxSquarings !== c.maxSquarings) return false;
@@ -43,7 +43,8 @@ export function checkStack(costs: readonly WiringCost[], at: readonly number[], 
     throw new Error(`wiringCosts: ${costs.length} costs for ${at.length} W blocks (expected as many, at least one)`);
   for (let m = 0; m < costs.length; m++) {
     checkDistances(costs[m]!.kind, costs[m]!.D, n);
-    if (!sameStack(costs[0]!, costs[m]!)) throw new Error(`wiringCosts: cost ${m} (${costs[m]!.kind}) differs from cost 0 (${costs[0]!.kind}) in more than W`);
+    if (!sameStack(costs[0]!, costs[m]!))
+      throw new Error(`wiringCosts: cost ${m} (${costs[m]!.kind}) differs from cost 0 (${costs[0]!.kind}) in more than W and λ`);
     if (at[m]! < 0 || at[m]! + n * n > size) throw new Error(`wiringCosts: W block ${m} at ${at[m]} overruns the ${size} values of W`);
   }
 }

@@ -199,7 +199,7 @@ export class RnnTrainer {
 
   /**
    * How the models' regularisers run, fixed for the trainer's life: models whose one regulariser
-   * is a WD or WDC cost that agrees with another's in all but W share a stack (one dispatch per
+   * is a WD or WDC cost that agrees with another's in all but W and λ share a stack (one dispatch per
    * stage for all of them, Backend.wiringCosts); every other model's run on their own.
    */
   private regPlan: { stacks: { ks: number[]; costs: StackableCost[] }[]; alone: number[] } | null = null;
