@@ -3,7 +3,8 @@
 # background as scripts/paper-grid.sh runs the paper grid: niced, resumable, from a git worktree
 # pinned to the commit recorded in docs/results/sernn/sweep.json (else HEAD).
 #
-#   scripts/sernn.sh start [COMMIT]   # worktree, seeded with the committed finished runs, then the sweep
+#   scripts/sernn.sh start [COMMIT]   # worktree, seeded with the committed finished runs that kept
+#                                     # their weights, then the sweep
 #   scripts/sernn.sh collect          # config.json, metrics.csv, final.json and W_rec at epoch 9 and at
 #                                     # the end per run (40 KB each at N = 100) + sweep.json + report
 #   scripts/sernn.sh stop
@@ -19,6 +20,12 @@ args=(--strengths "${SERNN_STRENGTHS:-8}" --seeds "${SERNN_SEEDS:-5}" --models-p
 case "${1:-}" in
   start)
     pinned_worktree "$repo" "$root" "$results" "${2:-}"
+    # A committed run without its weights (trained before they were kept) is trained again: the
+    # same seed and λ give the same numbers, and this time its W_rec files are kept.
+    while IFS= read -r f; do
+      d=$(dirname "$f")
+      [ -f "$d/W_rec_epoch09.npy" ] || rm -rf "$d"
+    done < <(find "$root/out/runs" -name final.json 2>/dev/null)
     (cd "$root/worktree" && nice -n 19 node bin/cortical-rnn.js sernn "${args[@]}" --out "$root/out") >>"$root/sernn.log" 2>&1 </dev/null &
     echo $! >"$root/pid"
     echo "sernn: running at $commit (pid $(cat "$root/pid")), log $root/sernn.log"
