@@ -3,7 +3,7 @@
  * kernel family against its CPU twin on small random inputs — the tiled matmuls (plain and
  * transposed), elementwise and reduction kernels, softmax cross-entropy, the fused recurrent
  * forward and BPTT in every design with the communicability regulariser (expm and its
- * gradient), and the fused Adam. A representative subset of the Node test suite, so a browser
+ * gradient), the fused Adam, and the regulariser of several networks as one stack. A representative subset of the Node test suite, so a browser
  * adapter (e.g. Chromium's SwiftShader, with 4-lane subgroups) can be checked in place.
  */
 import { Rng } from './rng.ts';
@@ -134,6 +134,7 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
   await checkSoftmax(gpu, cpu, rng, record);
 
   await checkRecurrence(gpu, cpu, rng, record);
+  await checkStack(gpu, cpu, rng, record);
   return results;
 }
 
@@ -176,6 +177,32 @@ async function checkRecurrence(gpu: Backend, cpu: Backend, rng: Rng, record: Rec
     tg!.dispose();
     tc!.dispose();
   }
+}
+
+/**
+ * The WDC cost of three networks as one stack (each its own λ and expm plan), and the scaled
+ * scatter of their gradients into an arena, on both backends from the same weights.
+ */
+async function checkStack(gpu: Backend, cpu: Backend, rng: Rng, record: RecordCheck): Promise<void> {
+  const N = 20;
+  const D = Float64Array.from({ length: N * N }, (_, k) => (Math.floor(k / N) === k % N ? 0 : rng.uniformIn(0.1, 1)));
+  const costs = [0.3, 0.05, 1].map((lambda) => new WdcRegularizer({ lambda, D, sMin: 1e-4 }));
+  // The third network's one dominant column raises its ‖M‖₁, so its expm needs more squarings.
+  const W = Float32Array.from(rng.normals(3 * N * N + 5)).map((w, k) => (k >= 5 + 2 * N * N && (k - 5) % N === 0 ? 4 : w * 0.1));
+  const scale = [0.5, 2, -1];
+  const out = await Promise.all(
+    [gpu, cpu].map((be) => {
+      const reads = be.scope(() => {
+        const r = be.wiringCosts(costs, be.fromArray(W, [W.length]), [5, 5 + N * N, 5 + 2 * N * N], N);
+        const rows = [0, 1, 2].map((m) => ({ block: m, scaleAt: 2 - m, offset: 3 + m * (N * N + 2) }));
+        const placed = be.assembleScaled(3 * N * N + 9, be.fromArray(scale, [3]), [{ blocks: r.grads, len: N * N, rows }]);
+        return { r: be.readAll([r.values, placed]) };
+      });
+      return reads.r;
+    }),
+  );
+  record('WDC of 3 networks as one stack (values)', out[0]![0]!, out[1]![0]!, 1e-4);
+  record('WDC of 3 networks as one stack, gradients scaled into an arena', out[0]![1]!, out[1]![1]!, 1e-3);
 }
 
 /** Softmax cross-entropy, loss and probabilities, on both backends from the same logits. */

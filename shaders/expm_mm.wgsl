@@ -18,7 +18,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let N = u.N;
   let rowBase = wid.y * 64u;
   let colBase = wid.x * 64u;
-  base = wid.z * N * N;
+  stackBase = wid.z * N * N;
   var running = true;
   if (GATED) { running = squaringActive(lid.x == 0u && lid.y == 0u, wid.z); }
   var acc: array<vec4<f32>, 16>;

@@ -31,7 +31,7 @@ fn main(@builtin(subgroup_invocation_id) lane: u32, @builtin(workgroup_id) wid: 
   let colBase = wid.x * 4u * LANES;
   // A local copy for control flow: the uniformity analysis treats private variables as
   // non-uniform, and the tile product's broadcasts need uniform control flow.
-  base = wid.z * u.N * u.N;
+  stackBase = wid.z * u.N * u.N;
   var on = true;
   if (GATED) { on = squaringActive(lane == 0u, wid.z); }
   running = on;

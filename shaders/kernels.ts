@@ -122,7 +122,7 @@ export const KERNELS = {
     shaders: ['expm_mm', 'expm_mm_subgroup'],
     bindings: ['A0', 'B0', 'A1', 'B1', 'S0', 'S1', 'S2', 'S3', 'plan', 'OUT'],
     uniform: { u32: ['N', 'step', 'pad0', 'pad1'], f32: ['cI', 'c0', 'c1', 'c2', 'c3'] },
-    constants: { NPROD: 'u32', NTERMS: 'u32', GATED: 'bool', WGY: 'u32', LANES: 'u32' },
+    constants: { NPROD: 'u32', NTERMS: 'u32', GATED: 'bool', STACKED: 'bool', WGY: 'u32', LANES: 'u32' },
   }),
   expmPlan: contract({
     shaders: ['expm_plan'],

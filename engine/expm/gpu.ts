@@ -131,7 +131,7 @@ function encodeMm(be: GpuOps, n: number, out: GpuTensor, spec: MmSpec, models = 
       OUT: be.buf(out),
     },
     uniform: { N: n, step: spec.gate?.step ?? 0, cI, c0, c1, c2, c3 },
-    constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate), ...(lanes ? { LANES: lanes } : {}) },
+    constants: { NPROD: prods.length, NTERMS: terms.length, GATED: Boolean(spec.gate), STACKED: models > 1, ...(lanes ? { LANES: lanes } : {}) },
     groups: lanes ? [Math.ceil(n / (4 * lanes)), Math.ceil(n / 16), models] : [Math.ceil(n / 64), Math.ceil(n / 64), models],
     // For the roofline (a gated step that only copies does less; this is the work when it runs).
     cost: {

@@ -4,8 +4,10 @@
 // engine/expm/gpu.ts and their Fréchet derivatives). With GATED, the dispatch is
 // squaring step `step`: it runs only when step < plan[0] (the squaring count the GPU chose
 // from the 1-norm), and otherwise copies S0 to OUT, so the host never has to read the count.
-// Workgroup z is the matrix of a stack: every operand holds blocks of N², the plan blocks of 4.
+// With STACKED, workgroup z is the matrix of a stack: every operand holds blocks of N², the plan
+// blocks of 4 (without it the block offset folds away from the product's inner loop).
 override NPROD: u32 = 1u;
+override STACKED: bool = false;
 override NTERMS: u32 = 0u;
 override GATED: bool = false;
 
@@ -24,17 +26,22 @@ struct Params { N: u32, step: u32, pad0: u32, pad1: u32, cI: f32, c0: f32, c1: f
 @group(0) @binding(10) var<uniform> u: Params;
 
 var<private> pairSel: u32;  // which product A_p·B_p the tile loads read
-var<private> base: u32;     // this workgroup's matrix: z·N²
+var<private> stackBase: u32; // this workgroup's matrix: z·N²
+
+fn base() -> u32 {
+  if (STACKED) { return stackBase; }
+  return 0u;
+}
 var<workgroup> gate: u32;
 
 fn productA(row: u32, k: u32) -> f32 {
-  if (pairSel == 0u) { return A0[base + row * u.N + k]; }
-  return A1[base + row * u.N + k];
+  if (pairSel == 0u) { return A0[base() + row * u.N + k]; }
+  return A1[base() + row * u.N + k];
 }
 
 fn productB(k: u32, col: u32) -> f32 {
-  if (pairSel == 0u) { return B0[base + k * u.N + col]; }
-  return B1[base + k * u.N + col];
+  if (pairSel == 0u) { return B0[base() + k * u.N + col]; }
+  return B1[base() + k * u.N + col];
 }
 
 // Whether this squaring step runs; uniform across the workgroup (invocation 0 reads the plan).
@@ -45,7 +52,7 @@ fn squaringActive(first: bool, z: u32) -> bool {
 
 // OUT[row, col] from the products' sum v (row, col < N); an inactive squaring step passes S0.
 fn expmFinish(row: u32, col: u32, v: f32, running: bool) {
-  let at = base + row * u.N + col;
+  let at = base() + row * u.N + col;
   if (GATED) {
     // squaring steps carry no epilogue
     OUT[at] = select(S0[at], v, running);
