@@ -106,7 +106,9 @@ describe.runIf(hasAdapter)('stacks on the GPU', () => {
         const costs = [0, 1, 2, 3].map(() => new WdcRegularizer({ lambda: 0.3, D, sMin: 1e-4 }));
         const small = [1, 1e-2, 1e-4, 1e-6];
         const { values } = await stackVsAlone(be, costs, n, small);
-        await stackVsAlone(be, costs, n, small, { gap: 5 });
+        // fresh costs for other data: a cost's lagged squaring count belongs to the W it last saw
+        const fresh = () => [0, 1, 2, 3].map(() => new WdcRegularizer({ lambda: 0.3, D, sMin: 1e-4 }));
+        await stackVsAlone(be, fresh(), n, small, { gap: 5 });
         // networks that differ in λ too (a sweep over strengths)
         await stackVsAlone(
           be,
@@ -114,7 +116,7 @@ describe.runIf(hasAdapter)('stacks on the GPU', () => {
           n,
           small,
         );
-        await stackVsAlone(be, costs, n, small, { order: [3, 1, 0, 2] });
+        await stackVsAlone(be, fresh(), n, small, { order: [3, 1, 0, 2] });
         // the stack alone again: each network's own plan is read back, and their counts differ
         for (const c of costs) c.stats.squarings = null;
         const data = arena(n, small, 3);
