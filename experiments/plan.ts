@@ -166,27 +166,27 @@ function forward(l: Ledger, s: StepShape): void {
 /** Elementwise FLOPs of the expm's fused epilogues: 2n² per term and identity, forward and Fréchet. */
 const EXPM_TERMS = { forward: 5 + 4 + 4 + 4, frechet: 4 + 3 * 3 };
 
-/** comm_strength, comm_normalize, the plan and the expm forward (encodeForward). */
-function commForward(l: Ledger, sc: Scope, s: StepShape, withGc: boolean): { E: number; state: number[] } {
+/** comm_strength, comm_normalize, the plan and the expm forward (encodeForward), for G networks. */
+function commForward(l: Ledger, sc: Scope, s: StepShape, withGc: boolean, G: number): { E: number; state: number[] } {
   const n = s.cfg.nHidden;
   const nn = n * n;
-  sc.alloc('strengths', 3 * n);
-  l.count('regulariser', 2 * nn);
-  sc.alloc('M', nn);
-  sc.alloc('column sums', n);
-  sc.alloc(withGc ? 'G_Cᵀ' : 'unused binding', withGc ? nn : 4);
-  l.count('regulariser', (withGc ? 6 : 4) * nn);
-  sc.alloc('expm plan', 4);
+  sc.alloc('strengths', 3 * n * G);
+  l.count('regulariser', 2 * nn * G);
+  sc.alloc('M', nn * G);
+  sc.alloc('column sums', n * G);
+  sc.alloc(withGc ? 'G_Cᵀ' : 'unused binding', withGc ? nn * G : 4);
+  l.count('regulariser', (withGc ? 6 : 4) * nn * G);
+  sc.alloc('expm plan', 4 * G);
   // X, P₂, P₃, P₄, H₃, H₂, H₁, T, then one operand per encoded squaring; the last is exp(M).
-  const mats = Array.from({ length: 8 + s.encodedSquarings }, () => sc.alloc('expm (n×n) [scaling and squaring]', nn));
-  l.count('regulariser', 2 * n ** 3 * expmProducts(s.squarings).forward + 2 * nn * EXPM_TERMS.forward);
+  const mats = Array.from({ length: 8 + s.encodedSquarings }, () => sc.alloc('expm (n×n) [scaling and squaring]', nn * G));
+  l.count('regulariser', G * (2 * n ** 3 * expmProducts(s.squarings).forward + 2 * nn * EXPM_TERMS.forward));
   return { E: mats.pop()!, state: mats };
 }
 
-/** encodeExpmFrechet: L_exp on the forward's polynomial and squares; returns Λ. */
-function frechet(l: Ledger, sc: Scope, s: StepShape): number {
+/** encodeExpmFrechet: L_exp on the forward's polynomial and squares, for G networks; returns Λ. */
+function frechet(l: Ledger, sc: Scope, s: StepShape, G: number): number {
   const n = s.cfg.nHidden;
-  const nn = n * n;
+  const nn = n * n * G;
   const [Ex, L2, L3, L4] = [0, 1, 2, 3].map(() => sc.alloc('Fréchet (n×n)', nn)) as [number, number, number, number];
   let LH = sc.alloc('Fréchet (n×n)', nn);
   for (let j = 2; j >= 0; j--) {
@@ -201,12 +201,16 @@ function frechet(l: Ledger, sc: Scope, s: StepShape): number {
     l.release(L);
     L = Ln;
   }
-  l.count('regulariser', 2 * n ** 3 * expmProducts(s.squarings).frechet + 2 * nn * EXPM_TERMS.frechet);
+  l.count('regulariser', G * (2 * n ** 3 * expmProducts(s.squarings).frechet + 2 * n * n * EXPM_TERMS.frechet));
   return L;
 }
 
-/** wiringCostGpu in its scope: D (kept), the temporaries (released), the value and gradient (returned). */
-function wiringCost(l: Ledger, s: StepShape, kind: 'WD' | 'WDC' | 'EMD'): void {
+/**
+ * One network's wiringCostGpu (G = 1, not stacked), or the K networks' stack (wiringCosts with
+ * their blocks read in place), in its scope: D (kept), the temporaries (released), the values
+ * and gradients (returned).
+ */
+function wiringCost(l: Ledger, s: StepShape, kind: 'WD' | 'WDC' | 'EMD', G = 1, stacked = false): void {
   const n = s.cfg.nHidden;
   const nn = n * n;
   const g = grid1d(nn).groups;
@@ -214,11 +218,11 @@ function wiringCost(l: Ledger, s: StepShape, kind: 'WD' | 'WDC' | 'EMD'): void {
   l.alloc('regulariser', 'distances D [N·N]', nn);
   const sc = new Scope(l);
   if (kind === 'WD') {
-    l.alloc('regulariser', 'dR/dW_rec [N·N]', nn);
-    sc.alloc('partials', partials);
-    l.count('regulariser', 4 * nn);
+    l.alloc('regulariser', 'dR/dW_rec [N·N]', nn * G);
+    sc.alloc('partials', partials * G);
+    l.count('regulariser', 4 * nn * G);
   } else {
-    const f = commForward(l, sc, s, kind === 'WDC');
+    const f = commForward(l, sc, s, kind === 'WDC', G);
     if (kind === 'EMD') {
       const len = sortLength(nn);
       const keys = sc.alloc('sort keys', len);
@@ -228,16 +232,31 @@ function wiringCost(l: Ledger, s: StepShape, kind: 'WD' | 'WDC' | 'EMD'): void {
       sc.alloc('partials', partials);
       l.release(keys, idx);
     }
-    frechet(l, sc, s);
-    sc.alloc('strength gradient', n);
-    l.count('regulariser', 4 * nn);
-    l.alloc('regulariser', 'dR/dW_rec [N·N]', nn);
-    sc.alloc('partials', partials);
-    l.count('regulariser', (kind === 'WDC' ? 12 : 9) * nn);
+    frechet(l, sc, s, G);
+    sc.alloc('strength gradient', n * G);
+    l.count('regulariser', 4 * nn * G);
+    l.alloc('regulariser', 'dR/dW_rec [N·N]', nn * G);
+    sc.alloc('partials', partials * G);
+    l.count('regulariser', (kind === 'WDC' ? 12 : 9) * nn * G);
     l.release(...f.state);
   }
-  sum(l, 'regulariser', 'regulariser', partials);
+  if (stacked) stackSums(l, sc, G, partials);
+  else sum(l, 'regulariser', 'regulariser', partials);
   sc.close();
+}
+
+/** sumPerModel: one reduce_sum workgroup per network, or past 4096 partials be.sum per network and an assemble. */
+function stackSums(l: Ledger, sc: Scope, G: number, per: number): void {
+  if (per <= 4096) {
+    l.alloc('regulariser', 'values [G]', G);
+    l.count('regulariser', G * per);
+    return;
+  }
+  for (let m = 0; m < G; m++) {
+    sc.alloc('partials, one network', per);
+    l.release(sum(l, 'regulariser', 'regulariser', per));
+  }
+  l.alloc('regulariser', 'values [G]', G);
 }
 
 /** L1Regularizer.apply: four elementwise kernels and a sum, all held until the step ends. */
@@ -253,13 +272,19 @@ function l1(l: Ledger, nn: number): void {
   l.count('regulariser', 2 * nn);
 }
 
-/** RnnTrainer.regularizers: each network's W_rec copied out and its regulariser applied, in turn. */
+/**
+ * RnnTrainer.regularizers: WD and WDC as one stack of the K networks (their W_rec blocks read
+ * in place); L1 and EMD network by network, each W_rec copied out first.
+ */
 function regularisers(l: Ledger, s: StepShape): void {
   const nn = s.cfg.nHidden ** 2;
-  for (let k = 0; k < s.K; k++) {
-    l.alloc('regulariser', 'W_rec copy [N·N]', nn);
-    if (s.regularizer === 'L1') l1(l, nn);
-    else wiringCost(l, s, s.regularizer);
+  if (s.regularizer === 'WD' || s.regularizer === 'WDC') wiringCost(l, s, s.regularizer, s.K, true);
+  else {
+    for (let k = 0; k < s.K; k++) {
+      l.alloc('regulariser', 'W_rec copy [N·N]', nn);
+      if (s.regularizer === 'L1') l1(l, nn);
+      else wiringCost(l, s, s.regularizer);
+    }
   }
   l.alloc('logits', 'regulariser values [K]', s.K);
   l.alloc('logits', 'loss + regulariser [K]', s.K);
@@ -273,12 +298,9 @@ function backward(l: Ledger, s: StepShape, S: number): void {
   const TB = T * B;
   const rows = s.readoutSteps * B;
   l.alloc('logits', 'gradient seed [K]', K);
-  for (let k = 0; k < K; k++) {
-    l.alloc('regulariser', 'upstream gradient', 1);
-    l.alloc('regulariser', 'g·dR/dW_rec [N·N]', N * N);
-    l.count('regulariser', N * N);
-  }
+  // assembleScaled: each network's g_k·dR/dW_rec written straight into the arena
   l.alloc('gradients', 'regulariser gradient arena [K·S]', K * S);
+  l.count('regulariser', K * N * N);
   l.alloc('logits', 'dlogits [K·T·B·nOut]', K * TB * nOut);
   l.count('loss', 3 * K * TB * nOut);
   l.alloc('gradients', 'RNN gradient arena [K·S]', K * S);

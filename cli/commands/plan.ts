@@ -221,7 +221,7 @@ function printReport(r: Report): void {
   memRows.push(['total', formatBytes(memory.oneNetwork.total), formatBytes(memory.all.total)]);
   printColumns(memory.estimate ? 'memory (estimate, host)' : 'device memory', p.K, memRows);
   console.log(
-    `  K networks = K × ${formatBytes(memory.perNetwork)} + ${formatBytes(memory.shared)} shared (the regulariser's temporaries, reused network after network)`,
+    `  K networks = K × ${formatBytes(memory.perNetwork)} + ${formatBytes(memory.shared)} shared (what the networks share: the distances, and the temporaries of costs run network by network)`,
   );
   console.log('');
   printLimits(r);

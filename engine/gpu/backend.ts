@@ -847,8 +847,7 @@ export class GpuBackend implements GpuOps {
       const strided = stride >= n * n && at.every((a, m) => a === at[0]! + m * stride);
       const stack = strided ? this.view(src, [src.size - at[0]!], at[0]!) : this.alloc([costs.length, n, n], 'wiring_costs');
       if (!strided) at.forEach((a, m) => this.ctx.copy(src.buffer, (src.offset + a) * 4, stack.buffer, m * n * n * 4, n * n * 4));
-      const r = wiringCostsGpu(this, costs as readonly StackableCost[], stack, n, constants, 'full', strided ? stride : n * n)!;
-      return costs.length === 1 ? { values: this.reshape(r.values, [1]), grads: this.reshape(r.grads, [1, n, n]) } : r;
+      return wiringCostsGpu(this, costs as readonly StackableCost[], stack, n, constants, { strideW: strided ? stride : n * n })!;
     });
   }
 

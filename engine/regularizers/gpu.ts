@@ -56,7 +56,7 @@ export function wiringCostGpu(
       constants,
       stage,
     );
-  const r = wiringCostsGpu(be, [cost], Wg, n, constants, stage);
+  const r = wiringCostsGpu(be, [cost], Wg, n, constants, { stage, stacked: false });
   return r && { value: r.values, grad: r.grads };
 }
 
@@ -64,7 +64,7 @@ export function wiringCostGpu(
  * R and dR/dW of G networks at once: network m's n×n W block starts `strideW`·m values past W's
  * offset, and the costs agree on all but W and λ (kind, floors, D: `constants` are the first
  * cost's). Networks that differ in λ read theirs from after D. Returns values [G] and grads
- * [G, n, n] (for G = 1: the scalar and [n, n]).
+ * [G, n, n]; with `stacked` false (one network's own call), the scalar and [n, n].
  */
 export function wiringCostsGpu(
   be: GpuOps,
@@ -72,9 +72,9 @@ export function wiringCostsGpu(
   W: GpuTensor,
   n: number,
   constants: DeviceConstants,
-  stage: GpuStage = 'full',
-  strideW = n * n,
+  o: { stage?: GpuStage; strideW?: number; stacked?: boolean } = {},
 ): { values: GpuTensor; grads: GpuTensor } | null {
+  const { stage = 'full', strideW = n * n, stacked = true } = o;
   const cost = costs[0]!;
   const G = costs.length;
   const lambdas = costs.map((c) => c.lambda);
@@ -84,24 +84,25 @@ export function wiringCostsGpu(
     : constants(`D, λ ${lambdas.join(',')}`, () => ({ data: [...cost.D, ...lambdas], shape: [cost.D.length + G] }));
   const lambda = { value: cost.lambda, at: one ? 0 : n * n };
   if (cost.kind === 'WD') {
-    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, lambda, 'wd', { D }, G);
-    return { values: sumPerModel(be, partials, G, perModel), grads: grad };
+    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, lambda, 'wd', { D }, stacked ? G : 0);
+    return { values: sumPerModel(be, partials, stacked ? G : 0, perModel), grads: grad };
   }
   const wdc = costs as readonly WdcCost[];
   const f = encodeForward(be, wdc, { W, strideW }, n, D, lambda);
   if (stage === 'forward' || stage === 'gc') return null;
-  const r = encodeBackward(be, lambda, { W, strideW }, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage);
+  const r = encodeBackward(be, lambda, { W, strideW }, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage, stacked);
   releaseExpmState(f.st);
   if (!r) return null;
-  return { values: sumPerModel(be, r.partials, G, r.perModel), grads: r.grad };
+  return { values: sumPerModel(be, r.partials, stacked ? G : 0, r.perModel), grads: r.grad };
 }
 
 /**
- * Each network's sum of its `per` partials: one reduce_sum workgroup per network, which adds
- * in the order be.sum uses for up to 4096 values (more take be.sum per network).
+ * Each of G networks' sum of its `per` partials, as [G]: one reduce_sum workgroup per network,
+ * which adds in the order be.sum uses for up to 4096 values (more take be.sum per network).
+ * G = 0: one network's own call, its sum as a scalar (be.sum).
  */
 function sumPerModel(be: GpuOps, partials: GpuTensor, G: number, per: number): GpuTensor {
-  if (G === 1) return be.sum(partials) as GpuTensor;
+  if (G === 0) return be.sum(partials) as GpuTensor;
   if (per > 4096) {
     const sums = Array.from({ length: G }, (_, m) => ({ tensor: be.sum(be.slice(partials, m * per, [per])), offset: m }));
     return be.gpuTensor(be.assemble(G, sums));
@@ -198,6 +199,7 @@ function encodeBackward(
   f: { sd: GpuTensor; M: GpuTensor; st: ExpmState; GCt: GpuTensor },
   mode: 'wdc' | 'emd',
   stage: GpuStage,
+  stacked = false,
 ): { grad: GpuTensor; partials: GpuTensor; perModel: number } | null {
   const ctx = be.ctx;
   const G = f.st.models;
@@ -213,7 +215,7 @@ function encodeBackward(
     groups: [Math.ceil(n / 256), 1, G],
     cost: { flops: G * 4 * n * n, bytes: G * 4 * (4 * n * n + 3 * n) }, // Λ and M each read along a row and a column
   });
-  return encodeGrad(be, W, n, lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs }, G);
+  return encodeGrad(be, W, n, lambda, mode, { D, E: f.st.E, Lam, sd: f.sd, gs }, stacked ? G : 0);
 }
 
 /** EMD: the forward, the sorted comparison with C_emp (comm_emd), then the shared backward. */
@@ -251,7 +253,10 @@ function emdGpu(
   return { value: be.sum(partials), grad: r.grad };
 }
 
-/** comm_grad: the fused elementwise kernel, for each of G networks (`perModel` partials each). */
+/**
+ * comm_grad: the fused elementwise kernel, for each network of a stack of `stackOf` (`perModel`
+ * partials each); the gradient as [G, n, n], or for stackOf 0 (one network's own call) [n, n].
+ */
 function encodeGrad(
   be: GpuOps,
   { W, strideW }: StackedW,
@@ -259,10 +264,11 @@ function encodeGrad(
   lambda: Lambda,
   mode: 'wd' | 'wdc' | 'emd',
   t: { D: GpuTensor; E?: GpuTensor; Lam?: GpuTensor; sd?: GpuTensor; gs?: GpuTensor },
-  G = 1,
+  stackOf = 0,
 ): { grad: GpuTensor; partials: GpuTensor; perModel: number } {
   const ctx = be.ctx;
-  const grad = be.alloc(G === 1 ? [n, n] : [G, n, n], 'comm_grad');
+  const G = Math.max(1, stackOf);
+  const grad = be.alloc(stackOf ? [G, n, n] : [n, n], 'comm_grad');
   const g = grid1d(n * n);
   const perModel = g.groups[0] * g.groups[1];
   const partials = be.alloc([G * perModel], 'comm_grad');

@@ -208,6 +208,9 @@ export class RnnTrainer {
     if (this.regPlan) return this.regPlan;
     const stacks: { ks: number[]; costs: StackableCost[] }[] = [];
     const alone: number[] = [];
+    // a stack's [G, N, N] operands must each fit one storage binding
+    const N = this.cfg.nHidden;
+    const cap = this.backend.maxBindingBytes === null ? Infinity : Math.max(1, Math.floor(this.backend.maxBindingBytes / (4 * N * N)));
     this.models.forEach((spec, k) => {
       const regs = spec.regularizers ?? [];
       const cost = regs.length === 1 ? stackableCost(regs[0]) : null;
@@ -215,7 +218,7 @@ export class RnnTrainer {
         if (regs.length) alone.push(k);
         return;
       }
-      const stack = stacks.find((s) => sameStack(s.costs[0]!, cost));
+      const stack = stacks.find((s) => s.ks.length < cap && sameStack(s.costs[0]!, cost));
       if (stack) {
         stack.ks.push(k);
         stack.costs.push(cost);
@@ -403,7 +406,9 @@ export function maxModelsFor(be: Backend, cfg: RnnConfig, T: number, B: number, 
   if (binding === null) return 1;
   const N = cfg.nHidden;
   const perModelState = T * B * Math.max(N, cfg.nIn, cfg.nOut) * 4;
-  const perModelParams = arenaLayout(cfg).total * 4 * 4 + N * N * 4 * 6; // θ, grad, m, v; regulariser temporaries
+  // θ, grad, m, v; and the regulariser's temporaries: a stack holds every network's expm and
+  // Fréchet operands at once, about 34 N×N at the first step's 16 squarings
+  const perModelParams = arenaLayout(cfg).total * 4 * 4 + N * N * 4 * 34;
   const budget = budgetBytes ?? Math.min(8 * binding, 4 * 2 ** 30);
   const byBinding = Math.floor(binding / perModelState);
   const byBudget = Math.floor(budget / (8 * perModelState + perModelParams));
