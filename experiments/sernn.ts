@@ -52,8 +52,62 @@ export function sernnStrengths(lo: number, k: number): number[] {
   return Array.from({ length: k }, (_, i) => Number((lo * STEP ** i).toPrecision(3)));
 }
 
-/** The sweep plan of the seRNN experiment: both families × k strengths × seeds. */
-export function sernnPlan(strengths: number, seeds: number[]): SweepPlan {
+export type SernnFamily = (typeof SERNN_FAMILIES)[number]['family'];
+
+/** How many ladder strengths each family gets, and which strengths fill a range of it. */
+export interface SernnSampling {
+  strengths: Record<SernnFamily, number>;
+  fill: Partial<Record<SernnFamily, number[]>>;
+}
+
+/**
+ * --strengths: a count for both families ("8"), or one per family ("L1=11,seRNN=8"). A family
+ * left out of the list keeps 8.
+ */
+export function parseSernnStrengths(text: string): Record<SernnFamily, number> {
+  const counts = { L1: 8, seRNN: 8 } as Record<SernnFamily, number>;
+  if (/^\d+$/.test(text.trim())) {
+    for (const f of SERNN_FAMILIES) counts[f.family] = Number(text);
+    return counts;
+  }
+  for (const part of text.split(',')) {
+    const m = /^\s*(L1|seRNN)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m) throw new OptionError('--strengths', 'a count, or FAMILY=COUNT per family (L1=11,seRNN=8)', JSON.stringify(text));
+    counts[m[1] as SernnFamily] = Number(m[2]);
+  }
+  return counts;
+}
+
+/**
+ * --fill FAMILY=LO-HIxCOUNT[,…]: COUNT strengths evenly spaced from LO to HI (both included, as
+ * the seRNN authors spaced theirs), each rounded to 3 significant digits, added to that family's
+ * ladder; e.g. seRNN=0.07-0.3x8 fills the range where seRNN networks grow sparse but still learn.
+ */
+export function parseSernnFill(text: string | undefined): Partial<Record<SernnFamily, number[]>> {
+  const fill: Partial<Record<SernnFamily, number[]>> = {};
+  if (!text) return fill;
+  for (const part of text.split(',')) {
+    const m = /^\s*(L1|seRNN)\s*=\s*([0-9.eE+-]+)\s*-\s*([0-9.eE+-]+)\s*x\s*(\d+)\s*$/.exec(part);
+    const [lo, hi, count] = m ? [Number(m[2]), Number(m[3]), Number(m[4])] : [NaN, NaN, NaN];
+    if (!m || !(lo > 0) || !(hi > lo) || count < 2 || count > 1000) {
+      throw new OptionError('--fill', 'FAMILY=LO-HIxCOUNT with 0 < LO < HI and 2 ≤ COUNT ≤ 1000 (seRNN=0.07-0.3x8)', JSON.stringify(part.trim()));
+    }
+    const values = Array.from({ length: count }, (_, i) => Number((lo + ((hi - lo) * i) / (count - 1)).toPrecision(3)));
+    fill[m[1] as SernnFamily] = [...(fill[m[1] as SernnFamily] ?? []), ...values];
+  }
+  return fill;
+}
+
+/** A family's strengths: its ladder and its fill, ascending, each once. */
+export function familyStrengths(family: (typeof SERNN_FAMILIES)[number], sampling: SernnSampling): number[] {
+  const all = [...sernnStrengths(family.lo, sampling.strengths[family.family]), ...(sampling.fill[family.family] ?? [])];
+  return [...new Set(all)].sort((a, b) => a - b);
+}
+
+/** The sweep plan of the seRNN experiment: both families × their strengths × seeds. */
+export function sernnPlan(strengths: number | SernnSampling, seeds: number[]): SweepPlan {
+  const sampling: SernnSampling =
+    typeof strengths === 'number' ? { strengths: { L1: strengths, seRNN: strengths } as Record<SernnFamily, number>, fill: {} } : strengths;
   return {
     field: SERNN_FIELD,
     tasks: [SERNN_TASK],
@@ -61,6 +115,6 @@ export function sernnPlan(strengths: number, seeds: number[]): SweepPlan {
     seeds,
     modes: ['corrected'],
     positive: false,
-    lambdas: Object.fromEntries(SERNN_FAMILIES.map((f) => [f.variant, sernnStrengths(f.lo, strengths)])),
+    lambdas: Object.fromEntries(SERNN_FAMILIES.map((f) => [f.variant, familyStrengths(f, sampling)])),
   };
 }

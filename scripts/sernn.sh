@@ -17,6 +17,8 @@ results="$repo/docs/results/sernn"
 # shellcheck source=scripts/lib/pinned-worktree.sh
 . "$repo/scripts/lib/pinned-worktree.sh"
 args=(--strengths "${SERNN_STRENGTHS:-8}" --seeds "${SERNN_SEEDS:-5}" --models-per-batch 1)
+# SERNN_FILL adds evenly spaced strengths within a range, e.g. SERNN_FILL=seRNN=0.07-0.3x8
+if [ -n "${SERNN_FILL:-}" ]; then args+=(--fill "$SERNN_FILL"); fi
 case "${1:-}" in
   start)
     pinned_worktree "$repo" "$root" "$results" "${2:-}"

@@ -10,7 +10,7 @@ import { readRunRecord } from '../experiments/run.ts';
 import { runId, runRelDir } from '../experiments/record.ts';
 import { writeReport } from '../experiments/report.ts';
 import { hasAdapter, useGpu } from './helpers/gpu.ts';
-import { sernnStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
+import { parseSernnFill, parseSernnStrengths, sernnStrengths, sernnPlan, SERNN_FAMILIES } from '../experiments/sernn.ts';
 import { planRuns } from '../experiments/sweep.ts';
 
 import { syntheticGrid, initialRecurrent } from '../experiments/setup.ts';
@@ -29,6 +29,23 @@ describe('seRNN preset', () => {
     expect(sernnStrengths(1e-2, 11).slice(0, 8)).toEqual(s);
     expect(sernnStrengths(3e-5, 8)).toEqual([0.00003, 0.0000579, 0.000112, 0.000216, 0.000417, 0.000805, 0.00155, 0.003]);
     expect(() => sernnStrengths(1, 0)).toThrow(/--strengths/);
+  });
+
+  it('takes a ladder length per family and fills a range with evenly spaced strengths, keeping every ladder strength', () => {
+    expect(parseSernnStrengths('8')).toEqual({ L1: 8, seRNN: 8 });
+    expect(parseSernnStrengths('L1=11')).toEqual({ L1: 11, seRNN: 8 });
+    expect(parseSernnStrengths('L1=11,seRNN=6')).toEqual({ L1: 11, seRNN: 6 });
+    expect(() => parseSernnStrengths('L2=3')).toThrow(/--strengths: expected a count, or FAMILY=COUNT per family .*got "L2=3"/);
+    expect(parseSernnFill('seRNN=0.07-0.3x5')).toEqual({ seRNN: [0.07, 0.128, 0.185, 0.242, 0.3] });
+    expect(parseSernnFill(undefined)).toEqual({});
+    for (const bad of ['seRNN=0.3-0.07x5', 'seRNN=0.07-0.3x1', 'L1=0-1x3', 'seRNN=0.07-0.3']) {
+      expect(() => parseSernnFill(bad), bad).toThrow(/--fill: expected FAMILY=LO-HIxCOUNT/);
+    }
+    const plan = sernnPlan({ strengths: { L1: 11, seRNN: 8 }, fill: parseSernnFill('seRNN=0.07-0.3x5,seRNN=0.139-0.268x2') }, [1]);
+    expect(plan.lambdas!.W).toEqual(sernnStrengths(3e-5, 11));
+    // the ladder's 0.072, 0.139 and 0.268 stay; the fill adds what is new, once, in order
+    expect(plan.lambdas!.WDC).toEqual([0.01, 0.0193, 0.0373, 0.07, 0.072, 0.128, 0.139, 0.185, 0.242, 0.268, 0.3, 0.518, 1]);
+    expect(sernnPlan(8, [1]).lambdas).toEqual(sernnPlan({ strengths: { L1: 8, seRNN: 8 }, fill: {} }, [1]).lambdas);
   });
 
   it('plans families × strengths × seeds with λ in the run id', () => {

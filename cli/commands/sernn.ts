@@ -9,7 +9,7 @@ import { resolveDataDir } from '../../connectome/datadir.ts';
 import { withBackend, withBackendOption, BACKEND_CHOICES } from '../common.ts';
 import { resolveProtocol } from '../../experiments/protocol.ts';
 import { parseSeeds, sweep } from '../../experiments/sweep.ts';
-import { sernnPlan, SERNN_PROTOCOL } from '../../experiments/sernn.ts';
+import { parseSernnFill, parseSernnStrengths, sernnPlan, SERNN_PROTOCOL } from '../../experiments/sernn.ts';
 import { formatDuration } from '../../experiments/progress.ts';
 import { checkQueueName, parseQueueUrl, DEFAULT_QUEUE_NAME } from '../../experiments/queue_redis.ts';
 import { queueSweep } from '../../experiments/queue_coordinator.ts';
@@ -18,7 +18,8 @@ import { OptionError } from '../../engine/errors.ts';
 
 type Args = ProtocolArgs & {
   data?: string;
-  strengths: number;
+  strengths: string;
+  fill?: string;
   seeds: string;
   seedStart: number;
   out: string;
@@ -36,9 +37,14 @@ export const command: CommandModule<object, Args> = {
   builder: (y) =>
     withProtocolOptions(withBackendOption(y))
       .option('strengths', {
-        type: 'number',
-        default: 8,
-        describe: 'regularisation strengths per family: 8 span two decades from the weakest (L1 3e-5, seRNN 0.01); more extend the range upward',
+        type: 'string',
+        default: '8',
+        describe:
+          'ladder strengths per family, a count or FAMILY=COUNT each (L1=11,seRNN=8): 8 span two decades from the weakest (L1 3e-5, seRNN 0.01); more extend the range upward',
+      })
+      .option('fill', {
+        type: 'string',
+        describe: 'strengths added evenly spaced within a range, FAMILY=LO-HIxCOUNT[,…] (e.g. seRNN=0.07-0.3x8)',
       })
       .option('seeds', { type: 'string', default: '5', describe: 'a count (5 → seeds 1..5) or a comma list' })
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed when --seeds is a count' })
@@ -54,7 +60,7 @@ export const command: CommandModule<object, Args> = {
   handler: async (a) => {
     if ((a as { quick?: boolean }).quick || (a as { positive?: boolean }).positive)
       throw new OptionError('--quick/--positive', 'neither (the seRNN experiment has its own preset; shrink it with --strengths, --seeds, --epochs)', 'set');
-    const plan = sernnPlan(a.strengths, parseSeeds(a.seeds, a.seedStart));
+    const plan = sernnPlan({ strengths: parseSernnStrengths(String(a.strengths)), fill: parseSernnFill(a.fill) }, parseSeeds(a.seeds, a.seedStart));
     const protocol = resolveProtocol(SERNN_PROTOCOL, overridesOf(a));
     // The grid field needs no data; a data directory is only recorded when there is one.
     const dataDir = a.data !== undefined ? resolveDataDir(a.data) : dataDirIfAny();
