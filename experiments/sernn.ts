@@ -99,7 +99,7 @@ export function parseSernnFill(text: string | undefined): Partial<Record<SernnFa
 }
 
 /** A family's strengths: its ladder and its fill, ascending, each once. */
-export function familyStrengths(family: (typeof SERNN_FAMILIES)[number], sampling: SernnSampling): number[] {
+function familyStrengths(family: (typeof SERNN_FAMILIES)[number], sampling: SernnSampling): number[] {
   const all = [...sernnStrengths(family.lo, sampling.strengths[family.family]), ...(sampling.fill[family.family] ?? [])];
   return [...new Set(all)].sort((a, b) => a - b);
 }
