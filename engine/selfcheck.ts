@@ -47,6 +47,64 @@ const flat = (p: HostParams) => Float64Array.from(PARAM_NAMES.flatMap((k) => Arr
  * Runs every check of `gpu` against `cpu` (a CpuBackend); `onResult` sees each as it finishes.
  * Tolerances are float32's: 1e-4 for single kernels, 1e-3 after a BPTT chain.
  */
+/** Single kernels: the same op on both backends from the same host data. */
+const SINGLE_OPS: Array<{ name: string; shapes: number[][]; run: (be: Backend, t: Tensor[]) => Tensor }> = [
+  {
+    name: 'matmul 37×29 · 29×41',
+    shapes: [
+      [37, 29],
+      [29, 41],
+    ],
+    run: (be, [a, b]) => be.matmul(a!, b!),
+  },
+  {
+    name: 'matmul 64×64 · 64×64 (aligned)',
+    shapes: [
+      [64, 64],
+      [64, 64],
+    ],
+    run: (be, [a, b]) => be.matmul(a!, b!),
+  },
+  {
+    name: 'matmul Aᵀ·B',
+    shapes: [
+      [33, 20],
+      [33, 17],
+    ],
+    run: (be, [a, b]) => be.matmul(a!, b!, { transA: true }),
+  },
+  {
+    name: 'matmul A·Bᵀ',
+    shapes: [
+      [20, 33],
+      [17, 33],
+    ],
+    run: (be, [a, b]) => be.matmul(a!, b!, { transB: true }),
+  },
+  {
+    name: 'matmul skinny 300×3 · 3×50',
+    shapes: [
+      [300, 3],
+      [3, 50],
+    ],
+    run: (be, [a, b]) => be.matmul(a!, b!),
+  },
+  { name: 'unary relu', shapes: [[50, 30]], run: (be, [a]) => be.unary('relu', a!) },
+  { name: 'unary exp', shapes: [[50, 30]], run: (be, [a]) => be.unary('exp', a!) },
+  {
+    name: 'binary mul',
+    shapes: [
+      [40, 30],
+      [40, 30],
+    ],
+    run: (be, [a, b]) => be.binary('mul', a!, b!),
+  },
+  { name: 'affine', shapes: [[40, 30]], run: (be, [a]) => be.affine(a!, 0.5, -2) },
+  { name: 'sum', shapes: [[70, 33]], run: (be, [a]) => be.sum(a!) },
+  { name: 'sum over axis 0', shapes: [[70, 33]], run: (be, [a]) => be.sumAxis(a!, 0) },
+  { name: 'transpose', shapes: [[23, 45]], run: (be, [a]) => be.transpose(a!) },
+];
+
 export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
   const rng = new Rng(7, 'selfcheck');
   const results: CheckResult[] = [];
@@ -57,64 +115,7 @@ export async function kernelSelfCheck(gpu: Backend, cpu: Backend, onResult?: (r:
     onResult?.(r);
   };
 
-  // Single kernels: the same op on both backends from the same host data.
-  const ops: Array<{ name: string; shapes: number[][]; run: (be: Backend, t: Tensor[]) => Tensor }> = [
-    {
-      name: 'matmul 37×29 · 29×41',
-      shapes: [
-        [37, 29],
-        [29, 41],
-      ],
-      run: (be, [a, b]) => be.matmul(a!, b!),
-    },
-    {
-      name: 'matmul 64×64 · 64×64 (aligned)',
-      shapes: [
-        [64, 64],
-        [64, 64],
-      ],
-      run: (be, [a, b]) => be.matmul(a!, b!),
-    },
-    {
-      name: 'matmul Aᵀ·B',
-      shapes: [
-        [33, 20],
-        [33, 17],
-      ],
-      run: (be, [a, b]) => be.matmul(a!, b!, { transA: true }),
-    },
-    {
-      name: 'matmul A·Bᵀ',
-      shapes: [
-        [20, 33],
-        [17, 33],
-      ],
-      run: (be, [a, b]) => be.matmul(a!, b!, { transB: true }),
-    },
-    {
-      name: 'matmul skinny 300×3 · 3×50',
-      shapes: [
-        [300, 3],
-        [3, 50],
-      ],
-      run: (be, [a, b]) => be.matmul(a!, b!),
-    },
-    { name: 'unary relu', shapes: [[50, 30]], run: (be, [a]) => be.unary('relu', a!) },
-    { name: 'unary exp', shapes: [[50, 30]], run: (be, [a]) => be.unary('exp', a!) },
-    {
-      name: 'binary mul',
-      shapes: [
-        [40, 30],
-        [40, 30],
-      ],
-      run: (be, [a, b]) => be.binary('mul', a!, b!),
-    },
-    { name: 'affine', shapes: [[40, 30]], run: (be, [a]) => be.affine(a!, 0.5, -2) },
-    { name: 'sum', shapes: [[70, 33]], run: (be, [a]) => be.sum(a!) },
-    { name: 'sum over axis 0', shapes: [[70, 33]], run: (be, [a]) => be.sumAxis(a!, 0) },
-    { name: 'transpose', shapes: [[23, 45]], run: (be, [a]) => be.transpose(a!) },
-  ];
-  for (const op of ops) {
+  for (const op of SINGLE_OPS) {
     const data = op.shapes.map((s) => Float32Array.from(rng.normals(s[0]! * s[1]!)));
     const out = await Promise.all(
       [gpu, cpu].map((be) => {

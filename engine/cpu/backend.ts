@@ -35,7 +35,7 @@ import {
 import { rnnBackwardCpu, rnnForwardCpu, type CpuForward } from './rnn.ts';
 import { emd, wd, wdc } from '../regularizers/cpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
-import { checkStack } from '../regularizers/stack.ts';
+import { checkStack, stackOneByOne } from '../regularizers/stack.ts';
 import { unpackArena, type HostParams } from '../rnn/params.ts';
 
 export type CpuPrecision = 'f32' | 'f64';
@@ -403,20 +403,7 @@ export class CpuBackend implements Backend {
   /** Network by network, each as wiringCost computes it. */
   wiringCosts(costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor } {
     checkStack(costs, at, n, W.size);
-    const each = costs.map((c, m) => this.wiringCost(c, this.slice(W, at[m]!, [n, n]), n));
-    return {
-      values: this.assemble(
-        costs.length,
-        each.map((r, m) => ({ tensor: r.value, offset: m })),
-      ),
-      grads: this.reshape(
-        this.assemble(
-          costs.length * n * n,
-          each.map((r, m) => ({ tensor: r.grad, offset: m * n * n })),
-        ),
-        [costs.length, n, n],
-      ),
-    };
+    return stackOneByOne(this, costs, W, at, n);
   }
 
   assembleScaled(size: number, scale: Tensor, parts: readonly ScaledBlocks[]): Tensor {

@@ -39,7 +39,7 @@ import { runKernel } from './program.ts';
 import { skinnyInto, skinnyKernelFor, skinnySupported, type SkinnyLayout } from './skinny.ts';
 import { wiringCostGpu, wiringCostsGpu, type DeviceConstants, type GpuStage } from '../regularizers/gpu.ts';
 import type { WiringCost } from '../regularizers/cost.ts';
-import { checkStack, type StackableCost } from '../regularizers/stack.ts';
+import { checkStack, stackOneByOne, type StackableCost } from '../regularizers/stack.ts';
 
 /** Shapes with a dimension this small use matmul_skinny: tiles would be mostly padding (for
  * subgroup tiles, only a small N counts). */
@@ -821,23 +821,8 @@ export class GpuBackend implements GpuOps {
 
   wiringCosts(costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor } {
     checkStack(costs, at, n, W.size);
-    if (costs[0]!.kind === 'EMD') {
-      // EMD sorts each network's C alone: its stack is a loop
-      const each = costs.map((c, m) => this.wiringCost(c, this.view(W, [n, n], at[m]!), n));
-      return {
-        values: this.assemble(
-          costs.length,
-          each.map((r, m) => ({ tensor: r.value, offset: m })),
-        ),
-        grads: this.reshape(
-          this.assemble(
-            costs.length * n * n,
-            each.map((r, m) => ({ tensor: r.grad, offset: m * n * n })),
-          ),
-          [costs.length, n, n],
-        ),
-      };
-    }
+    // EMD sorts each network's C alone: its stack is a loop
+    if (costs[0]!.kind === 'EMD') return stackOneByOne(this, costs, W, at, n);
     return this.scope(() => {
       const src = this.gpuTensor(W);
       const constants = this.constantsOf(costs[0]!);

@@ -83,9 +83,10 @@ export function wiringCostsGpu(
     ? constants('D', () => ({ data: cost.D, shape: [cost.D.length] }))
     : constants(`D, λ ${lambdas.join(',')}`, () => ({ data: [...cost.D, ...lambdas], shape: [cost.D.length + G] }));
   const lambda = { value: cost.lambda, at: one ? 0 : n * n };
+  const stackOf = stacked ? G : 0; // 0: one network's own call, with its scalar value and [n, n] gradient
   if (cost.kind === 'WD') {
-    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, lambda, 'wd', { D }, stacked ? G : 0);
-    return { values: sumPerModel(be, partials, stacked ? G : 0, perModel), grads: grad };
+    const { grad, partials, perModel } = encodeGrad(be, { W, strideW }, n, lambda, 'wd', { D }, stackOf);
+    return { values: sumPerModel(be, partials, stackOf, perModel), grads: grad };
   }
   const wdc = costs as readonly WdcCost[];
   const f = encodeForward(be, wdc, { W, strideW }, n, D, lambda);
@@ -93,7 +94,7 @@ export function wiringCostsGpu(
   const r = encodeBackward(be, lambda, { W, strideW }, n, D, { ...f, GCt: f.GCt! }, 'wdc', stage, stacked);
   releaseExpmState(f.st);
   if (!r) return null;
-  return { values: sumPerModel(be, r.partials, stacked ? G : 0, r.perModel), grads: r.grad };
+  return { values: sumPerModel(be, r.partials, stackOf, r.perModel), grads: r.grad };
 }
 
 /**

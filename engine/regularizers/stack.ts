@@ -3,6 +3,7 @@
  * runs a stack as one dispatch per stage on a GPU), and the checks of a stack's inputs.
  */
 import { checkDistances } from '../checks.ts';
+import type { Backend, Tensor } from '../tensor.ts';
 import type { WdCost, WdcCost, WiringCost } from './cost.ts';
 
 /** A WD or WDC cost, the kinds that run as stacks of networks (EMD sorts each network's C alone). */
@@ -47,4 +48,20 @@ export function checkStack(costs: readonly WiringCost[], at: readonly number[], 
       throw new Error(`wiringCosts: cost ${m} (${costs[m]!.kind}) differs from cost 0 (${costs[0]!.kind}) in more than W and λ`);
     if (at[m]! < 0 || at[m]! + n * n > size) throw new Error(`wiringCosts: W block ${m} at ${at[m]} overruns the ${size} values of W`);
   }
+}
+
+/** A stack run network by network (wiringCost on each block), its values [G] and gradients [G, n, n] put together. */
+export function stackOneByOne(be: Backend, costs: readonly WiringCost[], W: Tensor, at: readonly number[], n: number): { values: Tensor; grads: Tensor } {
+  const each = costs.map((c, m) => be.wiringCost(c, be.slice(W, at[m]!, [n, n]), n));
+  const grads = be.assemble(
+    costs.length * n * n,
+    each.map((r, m) => ({ tensor: r.grad, offset: m * n * n })),
+  );
+  return {
+    values: be.assemble(
+      costs.length,
+      each.map((r, m) => ({ tensor: r.value, offset: m })),
+    ),
+    grads: be.reshape(grads, [costs.length, n, n]),
+  };
 }
